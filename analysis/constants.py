@@ -1,0 +1,105 @@
+"""Conventions used everywhere in backstride: units, frames, column names, placements.
+
+This module is the one page that states them; every other module imports from here.
+
+Units (SI inside, always)
+-------------------------
+=============  ===========  ==============================================
+quantity       unit         note
+=============  ===========  ==============================================
+acceleration   m/s²         specific force as an accelerometer reports it
+                            (gravity included: a sensor lying still reads
+                            +9.81 m/s² along the axis pointing up)
+angular rate   rad/s
+magnetic field µT
+time           s            seconds from the recording's first sample;
+                            the absolute start is ``start_utc`` (UTC)
+angle          rad inside,  degrees only in reported values whose name
+               degrees out  ends in ``_deg``
+=============  ===========  ==============================================
+
+Every name that carries a unit ends in it: ``window_s``, ``cutoff_hz``,
+``threshold_deg``, ``sampling_rate_hz``.  The sampling rate travels with the
+recording and is never a default argument.
+
+Frames
+------
+*Sensor frame*: the axes printed on the sensor, columns ``acc_x``, ``acc_y``,
+``acc_z``, ``gyr_x``... as recorded.
+
+*Body frame*: x forward (direction of travel), y left, z up (right-handed).
+Columns ``acc_fwd``, ``acc_left``, ``acc_up`` (and ``gyr_*``).  The body frame
+is found from the recording itself (:mod:`analysis.alignment`); nobody types
+an axis.
+
+Sign table in the body frame (right-hand rule):
+
+===========================  ===================================
+movement                     sign
+===========================  ===================================
+trunk leans forward          pitch about +y positive → ``trunk_lean_fwd_deg`` > 0
+trunk leans to the left      ``trunk_lean_side_deg`` > 0
+shoe toe up at contact       ``strike_angle_deg`` > 0 (rearfoot)
+foot pitches toe-down        ``gyr_left`` > 0
+===========================  ===================================
+
+*World frame*: z up (gravity along −z in free acceleration), heading arbitrary.
+"""
+
+from __future__ import annotations
+
+GRAVITY_M_S2 = 9.80665
+
+ACC_COLS = ("acc_x", "acc_y", "acc_z")
+GYR_COLS = ("gyr_x", "gyr_y", "gyr_z")
+MAG_COLS = ("mag_x", "mag_y", "mag_z")
+SENSOR_COLS = ACC_COLS + GYR_COLS + MAG_COLS
+
+BODY_ACC_COLS = ("acc_fwd", "acc_left", "acc_up")
+BODY_GYR_COLS = ("gyr_fwd", "gyr_left", "gyr_up")
+
+#: SI unit of each channel kind, as written in files.
+SI_UNITS = {"acc": "m/s^2", "gyr": "rad/s", "mag": "uT"}
+
+PLACEMENTS = ("lower-back", "foot-left", "foot-right", "thigh-left", "thigh-right", "chest")
+FOOT_PLACEMENTS = ("foot-left", "foot-right")
+TRUNK_PLACEMENTS = ("lower-back", "chest")
+
+# ----------------------------------------------------------------------------
+# Plausibility limits for recordings (readers reject values outside them).
+MIN_SAMPLING_RATE_HZ = 10.0
+MAX_SAMPLING_RATE_HZ = 2000.0
+#: Commodity IMUs saturate at ±16 g; 50 g (490 m/s²) cannot be a human movement.
+MAX_ABS_ACC_M_S2 = 50 * GRAVITY_M_S2
+#: ±4000 deg/s is beyond any commercial gyroscope range.
+MAX_ABS_GYR_RAD_S = 70.0
+
+# ----------------------------------------------------------------------------
+# Foot-strike classification (Altman & Davis 2012, Gait Posture 35:298-300):
+# strike angle > 8° rearfoot, < -1.6° forefoot, midfoot between.
+REARFOOT_THRESHOLD_DEG = 8.0
+FOREFOOT_THRESHOLD_DEG = -1.6
+#: Half-width of the "indeterminate" band around each threshold.  Sized to the
+#: median absolute strike-angle error measured in bench/validate.py on the
+#: gaitmap example (motion capture); see bench/RESULTS.md.
+STRIKE_INDETERMINATE_BAND_DEG = 2.0
+
+# Form under fatigue: change from the first to the last fifth of a running bout.
+FATIGUE_FRACTION = 0.2
+#: Flag thresholds for the early→late change of each per-step metric.  Stated,
+#: not tuned: a change larger than these is beyond the step-to-step spread
+#: reported for healthy runners (cadence ±3 %, contact time ±5 %, trunk lean 2°).
+FATIGUE_FLAG_THRESHOLDS = {
+    "cadence_spm": 5.0,  # steps/min
+    "contact_time_s": 0.015,
+    "flight_time_s": 0.015,
+    "step_time_s": 0.02,
+    "vertical_oscillation_m": 0.01,
+    "impact_index": 0.25,  # relative change (fraction), see analysis.gait
+    "trunk_lean_fwd_deg": 2.0,
+    "trunk_lean_side_deg": 2.0,
+    "strike_angle_deg": 3.0,
+}
+
+REPORT_SCHEMA = "backstride.analysis/1"
+RECORDING_SCHEMA = "backstride.recording/1"

@@ -1,0 +1,24 @@
+"""Shared test fixtures.
+
+``SHARED`` points at the read-only reference material beside the project
+(``../shared``); tests that need it are marked ``shared_data`` and skip when it is
+absent, so ``make test`` passes on a machine without it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("BACKSTRIDE_SHARED", ROOT.parent / "shared"))
+DATASETS = SHARED / "datasets"
+
+
+def need_dataset(name: str) -> Path:
+    path = DATASETS / name
+    if not path.exists():
+        pytest.skip(f"{path} not present (../shared/datasets is optional)")
+    return path

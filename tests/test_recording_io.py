@@ -1,0 +1,190 @@
+"""Recordings: round trips through every format and bad input for every reader."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.constants import GRAVITY_M_S2
+from sensing.formats import open_recording, read_bids, read_csv, read_parquet, write_bids, write_parquet
+from sensing.recording import RecordingError, SensorInfo, from_arrays
+
+
+def _rec(n=500, fs=100.0, gaps=True):
+    rng = np.random.default_rng(0)
+    acc = rng.normal(0, 1, (n, 3)) + [0, 0, GRAVITY_M_S2]
+    gyr = rng.normal(0, 0.1, (n, 3))
+    idx = np.arange(n)
+    if gaps:
+        idx = np.concatenate([idx[:200], idx[200:] + 7])  # 7 lost samples after sample 199
+    return from_arrays(acc, gyr_rad_s=gyr, sampling_rate_hz=fs, sample_index=idx,
+                       start_utc=datetime(2026, 3, 1, 7, 30, tzinfo=timezone.utc), placement="lower-back",
+                       sensor=SensorInfo("WitMotion", "WT901BLE", "1.2", "abc"))
+
+
+def test_gaps_are_reported_from_sample_indices():
+    rec = _rec()
+    g = rec.gaps
+    assert len(g) == 1
+    assert g["lost_samples"].iloc[0] == 7
+    assert g["start_s"].iloc[0] == pytest.approx(2.00)
+    assert g["end_s"].iloc[0] == pytest.approx(2.07)
+    assert rec.lost_samples == 7
+    segs = list(rec.segments())
+    assert [len(s) for s in segs] == [200, 300]
+    assert segs[1].start_s == pytest.approx(2.07)
+
+
+def test_parquet_round_trip(tmp_path):
+    rec = _rec()
+    p = write_parquet(rec, tmp_path / "r.parquet")
+    back = read_parquet(p)
+    pd.testing.assert_frame_equal(back.data, rec.data)
+    assert back.sampling_rate_hz == 100.0
+    assert back.start_utc == rec.start_utc
+    assert back.placement == "lower-back"
+    assert back.sensor == rec.sensor
+    assert back.lost_samples == 7
+
+
+def test_bids_round_trip_keeps_units_and_gaps(tmp_path):
+    rec = _rec()
+    tsv = write_bids(rec, tmp_path / "sub-01" / "motion", subject="01", task="run")
+    with pytest.raises(RecordingError, match="NaN"):
+        read_bids(tsv)  # the gap is written as n/a rows
+    back = read_bids(tsv, nan_as_gap=True)
+    np.testing.assert_allclose(back.data.to_numpy(), rec.data.to_numpy(), rtol=1e-5, atol=1e-5)
+    assert back.lost_samples == 7
+    assert back.placement == "lower-back"
+
+
+def test_bids_units_from_channels_tsv(tmp_path):
+    """A BIDS file in g and deg/s comes in as m/s² and rad/s."""
+    d = tmp_path
+    (d / "sub-1_task-walk_tracksys-imu_motion.tsv").write_text("0\t0\t1\t90\t0\t0\n0\t0\t1\t90\t0\t0\n")
+    pd.DataFrame({
+        "name": ["ax", "ay", "az", "gx", "gy", "gz"], "component": list("xyzxyz"),
+        "type": ["ACCEL"] * 3 + ["GYRO"] * 3, "tracked_point": ["LowerBack"] * 6,
+        "units": ["g"] * 3 + ["deg/s"] * 3}).to_csv(d / "sub-1_task-walk_tracksys-imu_channels.tsv", sep="\t", index=False)
+    (d / "sub-1_task-walk_tracksys-imu_motion.json").write_text(json.dumps({"SamplingFrequency": 100, "TaskName": "walk"}))
+    rec = read_bids(d / "sub-1_task-walk_tracksys-imu_motion.tsv")
+    assert rec.data["acc_z"].iloc[0] == pytest.approx(GRAVITY_M_S2)
+    assert rec.data["gyr_x"].iloc[0] == pytest.approx(np.pi / 2)
+    assert rec.placement == "lower-back"
+
+
+def _bids_multi(d, units="m/s^2"):
+    rows = []
+    for point in ("LowerBack", "LeftFoot"):
+        for c in "xyz":
+            rows.append({"name": f"{point}_ACC_{c}", "component": c, "type": "ACCEL", "tracked_point": point, "units": units})
+    pd.DataFrame(rows).to_csv(d / "sub-1_task-run_tracksys-imu_channels.tsv", sep="\t", index=False)
+    (d / "sub-1_task-run_tracksys-imu_motion.json").write_text(json.dumps({"SamplingFrequency": 128, "TaskName": "run"}))
+    data = np.tile([0, 0, 9.8, 1, 2, 3], (10, 1))
+    pd.DataFrame(data).to_csv(d / "sub-1_task-run_tracksys-imu_motion.tsv", sep="\t", header=False, index=False)
+    return d / "sub-1_task-run_tracksys-imu_motion.tsv"
+
+
+def test_bids_multi_point_chooses_by_placement(tmp_path):
+    p = _bids_multi(tmp_path)
+    with pytest.raises(RecordingError, match="several tracked points"):
+        read_bids(p)
+    foot = open_recording(p, placement="foot-left")
+    assert foot.data["acc_x"].iloc[0] == 1
+    back = open_recording(p, placement="lower-back")
+    assert back.data["acc_z"].iloc[0] == pytest.approx(9.8)
+
+
+@pytest.mark.parametrize(
+    "mutate, match",
+    [
+        (lambda d, p: (d / "sub-1_task-run_tracksys-imu_channels.tsv").write_text(
+            (d / "sub-1_task-run_tracksys-imu_channels.tsv").read_text().replace("m/s^2", "furlong/fortnight")),
+         "unknown unit 'furlong/fortnight'"),
+        (lambda d, p: (d / "sub-1_task-run_tracksys-imu_motion.json").write_text('{"SamplingFrequency": 0}'),
+         "impossible sampling rate"),
+        (lambda d, p: (d / "sub-1_task-run_tracksys-imu_motion.json").write_text('{"TaskName": "run"}'),
+         "SamplingFrequency"),
+        (lambda d, p: p.write_text(p.read_text() + "0\t0\t9.8\n"), "truncated"),
+        (lambda d, p: p.write_text(p.read_text().replace("9.8", "n/a", 3)), "NaN"),
+        (lambda d, p: p.write_text(p.read_text().replace("\t3.0\n", "\tthree\n", 1)), "not numeric"),
+        (lambda d, p: (d / "sub-1_task-run_tracksys-imu_motion.json").write_text('{"SamplingFrequency": '), "not valid JSON"),
+        (lambda d, p: (d / "sub-1_task-run_tracksys-imu_channels.tsv").unlink(), "missing BIDS channels"),
+    ],
+)
+def test_bids_bad_input_names_file_and_place(tmp_path, mutate, match):
+    p = _bids_multi(tmp_path)
+    mutate(tmp_path, p)
+    with pytest.raises(RecordingError, match=match) as info:
+        read_bids(p, placement="lower-back")
+    assert "sub-1_task-run" in str(info.value)
+
+
+def test_wrong_unit_is_caught_by_plausibility(tmp_path):
+    """Acceleration in mg declared as m/s² is out of any body's range."""
+    p = _bids_multi(tmp_path)
+    p.write_text(p.read_text().replace("9.8", "9800"))
+    with pytest.raises(RecordingError, match="is the unit right"):
+        read_bids(p, placement="lower-back")
+
+
+def _csv(tmp_path, text):
+    p = tmp_path / "x.csv"
+    p.write_text(text)
+    return p
+
+
+MAPPING = {"acc_x": ("ax", "g"), "acc_y": ("ay", "g"), "acc_z": ("az", "g")}
+
+
+def test_csv_with_mapping_and_time_finds_lost_samples(tmp_path):
+    p = _csv(tmp_path, "t,ax,ay,az\n0,0,0,1\n10,0,0,1\n20,0,0,1\n50,0,0,1\n60,0,0,1\n")
+    rec = read_csv(p, MAPPING, time_column=("t", "ms"))
+    assert rec.sampling_rate_hz == pytest.approx(100.0)
+    assert list(rec.data.index) == [0, 1, 2, 5, 6]
+    assert rec.lost_samples == 2
+    assert rec.data["acc_z"].iloc[0] == pytest.approx(GRAVITY_M_S2)
+
+
+@pytest.mark.parametrize(
+    "text, kwargs, match",
+    [
+        ("t,ax,ay,az\n0,0,0,1\n10,0,0,1\n5,0,0,1\n", {"time_column": ("t", "ms")}, "row 4, column t"),
+        ("t,ax,ay,az\n0,0,0,1\n10,0,0,1\n20,0,x,1\n", {"time_column": ("t", "ms")}, "row 4, column ay"),
+        ("t,ax,ay\n0,0,0\n", {"sampling_rate_hz": 100}, "no column"),
+        ("t,ax,ay,az\n0,0,0,1\n", {}, "sampling rate"),
+        ("t,ax,ay,az\n0,0,0,1\n1,0,0,1\n", {"sampling_rate_hz": 100000}, "impossible sampling rate"),
+        ("", {"sampling_rate_hz": 100}, "empty"),
+        ("t,ax,ay,az\n0,0,0,1\n10,0,0,1\n14,0,0,1\n20,0,0,1\n", {"time_column": ("t", "ms"), "sampling_rate_hz": 100}, "off the 100 Hz"),
+    ],
+)
+def test_csv_bad_input(tmp_path, text, kwargs, match):
+    with pytest.raises(RecordingError, match=match) as info:
+        read_csv(_csv(tmp_path, text), MAPPING, **kwargs)
+    assert "x.csv" in str(info.value)
+
+
+def test_truncated_parquet_is_a_clear_error(tmp_path):
+    p = write_parquet(_rec(), tmp_path / "r.parquet")
+    data = p.read_bytes()
+    p.write_bytes(data[: len(data) // 2])
+    with pytest.raises(RecordingError, match="r.parquet: file: not a readable Parquet"):
+        open_recording(p)
+
+
+def test_not_a_recording(tmp_path):
+    p = tmp_path / "notes.txt"
+    p.write_text("hello")
+    with pytest.raises(RecordingError, match="not a recording backstride can read"):
+        open_recording(p)
+
+
+def test_placement_override_and_validation(tmp_path):
+    p = write_parquet(_rec(), tmp_path / "r.parquet")
+    assert open_recording(p, placement="foot-left").placement == "foot-left"
+    with pytest.raises(RecordingError, match="unknown placement"):
+        open_recording(p, placement="elbow")
