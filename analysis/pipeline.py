@@ -1,0 +1,521 @@
+"""From a recording to a running-form report: :func:`analyse`.
+
+Per contiguous segment of the recording (gaps split it), depending on the
+placement:
+
+lower-back / chest
+    body frame (alignment) → steps, IC/FC, walking or running, sides
+    (gait) → step and contact times, vertical oscillation, impact index,
+    trunk lean over stance and sway per stride.
+foot-left / foot-right
+    body frame → strides, IC/FC/mid-stance → contact time, strike angle and
+    class.
+
+Then bouts of walking and running, form under fatigue (first vs last fifth of
+each running bout) and a summary.  Outputs that need a gyroscope are ``None``
+(``null`` in JSON) without one, and the report's warnings say so.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis import alignment
+from analysis.constants import (
+    FATIGUE_FLAG_THRESHOLDS,
+    FATIGUE_FRACTION,
+    FOOT_PLACEMENTS,
+    FOREFOOT_THRESHOLD_DEG,
+    GRAVITY_M_S2 as G,
+    REARFOOT_THRESHOLD_DEG,
+    REPORT_SCHEMA,
+    STRIKE_INDETERMINATE_BAND_DEG,
+    TRUNK_PLACEMENTS,
+)
+from analysis.gait import LowerBackGait, ShoeGait, assign_sides_trunk, vertical_oscillation_m
+from analysis.orientation import AhrsOrientation, gravity_direction_lowpass
+from analysis.signals import lowpass, unit
+from sensing.recording import Recording, Segment
+
+VERSION = "0.1.0"
+
+STEP_COLUMNS = [
+    "ic_s", "fc_s", "side", "activity", "bout", "step_time_s", "stride_time_s", "cadence_spm", "contact_time_s",
+    "flight_time_s", "vertical_oscillation_m", "impact_index", "strike_angle_deg", "strike",
+    "trunk_lean_fwd_deg", "trunk_lean_side_deg", "trunk_sway_side_deg", "trunk_sway_fwd_deg",
+]
+
+#: What needs a gyroscope, and what is reported without one.
+GYROSCOPE_NEEDS = {
+    "strike_angle_deg": "foot-strike angle and class need the shoe's gyroscope",
+    "fc_s (shoe)": "final contact and contact time from a shoe need its gyroscope",
+    "trunk_sway": "trunk sway within a stride needs the gyroscope",
+    "trunk_lean": "without a gyroscope, trunk lean is averaged over the whole step, not over stance",
+}
+
+
+@dataclass
+class Report:
+    """The result of :func:`analyse`.
+
+    ``steps`` and ``bouts`` are DataFrames with unit-suffixed columns; times
+    in seconds from the recording's start.
+    """
+
+    placement: str
+    sampling_rate_hz: float
+    steps: pd.DataFrame
+    bouts: pd.DataFrame
+    summary: dict
+    warnings: list[str] = field(default_factory=list)
+    recording: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        steps = []
+        for row in self.steps.to_dict(orient="records"):
+            steps.append({k: _json_value(v) for k, v in row.items()})
+        return {
+            "schema": REPORT_SCHEMA,
+            "generator": {"name": "backstride", "version": VERSION},
+            "placement": self.placement,
+            "sampling_rate_hz": self.sampling_rate_hz,
+            "recording": self.recording,
+            "steps": steps,
+            "bouts": [{k: _json_value(v) for k, v in b.items()} for b in self.bouts.to_dict(orient="records")],
+            "summary": _json_clean(self.summary),
+            "warnings": list(self.warnings),
+        }
+
+    def to_json(self, path: str | Path | None = None) -> str:
+        text = json.dumps(self.to_dict(), indent=1, allow_nan=False)
+        if path is not None:
+            Path(path).write_text(text)
+        return text
+
+
+def _json_value(v):
+    if v is None:
+        return None
+    if isinstance(v, (np.floating, float)):
+        return None if not math.isfinite(float(v)) else round(float(v), 6)
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.bool_,)):
+        return bool(v)
+    if v is pd.NA or v is pd.NaT:
+        return None
+    return v
+
+
+def _json_clean(obj):
+    if isinstance(obj, dict):
+        return {str(k): _json_clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_clean(v) for v in obj]
+    return _json_value(obj)
+
+
+# ---------------------------------------------------------------------------
+
+
+def analyse(recording: Recording, placement: str | None = None) -> Report:
+    """Analyse a recording of running or walking.
+
+    Parameters
+    ----------
+    recording
+        The recording; its ``placement`` is used unless ``placement`` is given.
+    placement
+        Overrides the recording's placement.
+    """
+    placement = placement or recording.placement
+    if placement is None:
+        raise ValueError(
+            f"{recording.source or 'recording'}: placement unknown; give one of lower-back, foot-left, foot-right "
+            "(--placement)")
+    fs = recording.sampling_rate_hz
+    warnings: list[str] = []
+    if placement not in TRUNK_PLACEMENTS + FOOT_PLACEMENTS:
+        raise ValueError(f"running-form analysis needs a lower-back, chest or foot sensor, not {placement!r}")
+    if not recording.has_gyr:
+        warnings.append("no gyroscope: " + "; ".join(
+            v for k, v in GYROSCOPE_NEEDS.items() if placement in FOOT_PLACEMENTS or not k.startswith(("strike", "fc_s"))))
+    gaps = recording.gaps
+    if len(gaps):
+        warnings.append(
+            f"{int(gaps['lost_samples'].sum())} lost samples in {len(gaps)} gaps (first at {gaps['start_s'].iloc[0]:.2f} s); "
+            "steps are not detected across a gap")
+    frames = []
+    for seg in recording.segments(min_duration_s=3.0):
+        if placement in TRUNK_PLACEMENTS:
+            df = _trunk_segment(seg, warnings)
+        else:
+            df = _foot_segment(seg, placement, warnings)
+        if df is not None and len(df):
+            frames.append(df)
+    steps = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=STEP_COLUMNS)
+    steps = _bouts_and_derived(steps, placement)
+    for c in STEP_COLUMNS:
+        if c not in steps.columns:
+            steps[c] = np.nan
+    steps = steps[STEP_COLUMNS]
+    if placement in FOOT_PLACEMENTS:
+        steps["strike"] = [classify_strike(a) for a in steps["strike_angle_deg"]]
+    else:
+        steps["strike"] = None
+    bouts = _bout_table(steps)
+    summary = _summary(steps, bouts, placement)
+    if len(steps) == 0:
+        warnings.append("no steps found: is this a recording of walking or running, and is the placement right?")
+    rec_meta = recording.metadata()
+    rec_meta.pop("extra", None)
+    rec_meta["source"] = recording.source
+    rec_meta["duration_s"] = recording.duration_s
+    return Report(placement=placement, sampling_rate_hz=fs, steps=steps, bouts=bouts, summary=summary,
+                  warnings=warnings, recording=rec_meta)
+
+
+def analyse_path(path: str | Path, placement: str | None = None, *, nan_as_gap: bool = False) -> Report:
+    from sensing.formats import open_recording
+
+    return analyse(open_recording(path, placement=placement, nan_as_gap=nan_as_gap), placement=placement)
+
+
+# ---------------------------------------------------------------------------
+# Trunk
+
+
+def _trunk_segment(seg: Segment, warnings: list[str]) -> pd.DataFrame | None:
+    fs = seg.sampling_rate_hz
+    acc, gyr = seg.acc, seg.gyr
+    up_t = gravity_direction_lowpass(acc, sampling_rate_hz=fs, cutoff_hz=0.5)
+    f_v = np.einsum("ij,ij->i", acc, up_t)
+    gait = LowerBackGait().detect(f_v, sampling_rate_hz=fs)
+    ic, fc, running = gait.ic_, gait.fc_, gait.running_
+    if len(ic) < 4:
+        return None
+    gait_up = unit(acc[int(ic[0]):int(ic[-1]) + 1].mean(axis=0))
+    ref = alignment.standing_reference(acc, gyr, sampling_rate_hz=fs, gait_up=gait_up, first_gait_index=int(ic[0]))
+    if ref is None:
+        up, up_source, ref_s = gait_up, "mean during gait", None
+        warnings.append(f"segment at {seg.start_s:.1f} s: no still standing period found, so trunk lean cannot be "
+                        "given relative to upright standing (stand still for 5 s before running)")
+    else:
+        up, (a, b) = ref
+        up_source, ref_s = "still standing", (seg.start_s + a / fs, seg.start_s + b / fs)
+    fwd, fwd_source = alignment.trunk_forward(acc, gait_up, ic.astype(int), sampling_rate_hz=fs)
+    frame = alignment.trunk_frame(up, fwd, up_source=up_source, forward_source=fwd_source, reference_s=ref_s)
+    acc_b = frame.to_body(acc)
+    gyr_b = frame.to_body(gyr) if gyr is not None else None
+
+    bout_id = _provisional_bouts(ic, running, fs)
+    side = assign_sides_trunk(ic, bout_id, gyr_fwd=None if gyr_b is None else gyr_b[:, 0],
+                              acc_left=acc_b[:, 1], sampling_rate_hz=fs)
+    # trunk tilt per sample: the up direction in body coordinates
+    tilt = None  # per-sample (fwd, side) trunk tilt in degrees, from the AHRS
+    if gyr is not None:
+        w = frame.to_body(AhrsOrientation(gain=0.5, acceleration_rejection_deg=0.0).estimate(
+            acc, gyr, sampling_rate_hz=fs).gravity_sensor_)
+        tilt = np.degrees(np.column_stack([np.arctan2(-w[:, 0], w[:, 2]), np.arctan2(-w[:, 1], w[:, 2])]))
+    n = len(ic)
+    lean_fwd = np.full(n, np.nan)
+    lean_side = np.full(n, np.nan)
+    sway_side = np.full(n, np.nan)
+    sway_fwd = np.full(n, np.nan)
+    impact = impact_index(f_v, ic, sampling_rate_hz=fs)
+    for k in range(n):
+        a = int(round(ic[k]))
+        nxt = int(round(ic[k + 1])) if k + 1 < n else None
+        if nxt is None or nxt - a > 1.5 * fs:
+            continue
+        # Mean specific force over a whole step points up (steady gait): exact
+        # without a gyroscope.  With one, the AHRS adds how the stance part of
+        # the step differs from the step mean (a relative, drift-free change).
+        # anchor on the whole stride (two steps) so the sideways push that
+        # alternates from step to step cancels
+        s0, s1 = _stride_window(ic, k, fs)
+        ww = unit(acc_b[s0:s1].mean(axis=0))
+        fwd_k = np.degrees(np.arctan2(-ww[0], ww[2]))
+        side_k = np.degrees(np.arctan2(-ww[1], ww[2]))
+        if tilt is not None:
+            e = int(round(fc[k])) if np.isfinite(fc[k]) and ic[k] < fc[k] < nxt else nxt
+            fwd_k += tilt[a:max(e, a + 1), 0].mean() - tilt[s0:s1, 0].mean()
+            side_k += tilt[a:max(e, a + 1), 1].mean() - tilt[s0:s1, 1].mean()
+            if k + 2 < n and (ic[k + 2] - ic[k]) < 2.5 * fs:
+                b2 = int(round(ic[k + 2]))
+                sway_fwd[k] = np.ptp(tilt[a:b2, 0])
+                sway_side[k] = np.ptp(tilt[a:b2, 1])
+        lean_fwd[k] = fwd_k
+        lean_side[k] = side_k
+    if ref is None:
+        lean_fwd[:] = np.nan
+        lean_side[:] = np.nan
+    vo = vertical_oscillation_m(f_v, ic, sampling_rate_hz=fs)
+    t0 = seg.start_s
+    return pd.DataFrame({
+        "ic_s": t0 + ic / fs,
+        "fc_s": t0 + fc / fs,
+        "side": side,
+        "activity": np.where(running, "running", "walking"),
+        "vertical_oscillation_m": vo,
+        "impact_index": impact,
+        "trunk_lean_fwd_deg": lean_fwd,
+        "trunk_lean_side_deg": lean_side,
+        "trunk_sway_side_deg": sway_side,
+        "trunk_sway_fwd_deg": sway_fwd,
+        "_segment": seg.start_index,
+    })
+
+
+def _stride_window(ic: np.ndarray, k: int, fs: float) -> tuple[int, int]:
+    """Sample range of the stride (two steps) containing step k."""
+    n = len(ic)
+    if k + 2 < n and ic[k + 2] - ic[k] < 2.5 * fs:
+        return int(round(ic[k])), int(round(ic[k + 2]))
+    if k >= 1 and k + 1 < n and ic[k + 1] - ic[k - 1] < 2.5 * fs:
+        return int(round(ic[k - 1])), int(round(ic[k + 1]))
+    return int(round(ic[k])), int(round(ic[min(k + 1, n - 1)])) + 1
+
+
+def impact_index(f_v_m_s2: np.ndarray, ic: np.ndarray, *, sampling_rate_hz: float, window_s: float = 0.06) -> np.ndarray:
+    """Impact-transient *indicator* per step: peak vertical loading rate at the sensor, in g/s.
+
+    The steepest rise of vertical specific force (low-passed at 25 Hz, or less
+    at low sampling rates) within ``window_s`` after IC.  A sharp, early rise
+    goes with a hard (typically heel-first) landing, but this is an
+    indicator, not a foot-strike class: it has not been validated against
+    foot-strike labels.
+    """
+    fs = sampling_rate_hz
+    s = lowpass(f_v_m_s2, 25.0, sampling_rate_hz=fs) if len(f_v_m_s2) > 30 else f_v_m_s2
+    rate = np.gradient(s) * fs / G
+    w = max(2, int(window_s * fs))
+    out = np.full(len(ic), np.nan)
+    for k, i in enumerate(ic):
+        a = int(max(0, np.floor(i) - 1))
+        if a + w <= len(rate):
+            out[k] = rate[a:a + w].max()
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Shoe
+
+
+def _foot_segment(seg: Segment, placement: str, warnings: list[str]) -> pd.DataFrame | None:
+    fs = seg.sampling_rate_hz
+    frame = alignment.foot_frame(seg.acc, seg.gyr, sampling_rate_hz=fs)
+    acc_b = frame.to_body(seg.acc)
+    gyr_b = frame.to_body(seg.gyr) if seg.gyr is not None else None
+    gait = ShoeGait().detect(acc_b, gyr_b, sampling_rate_hz=fs)
+    ic, fc, ms = gait.ic_, gait.fc_, gait.ms_
+    if len(ic) < 2:
+        return None
+    angle = np.full(len(ic), np.nan)
+    if gyr_b is not None:
+        omega = gyr_b[:, 1]
+        for k in range(len(ic)):
+            if np.isfinite(ms[k]) and ms[k] > ic[k]:
+                angle[k] = strike_angle_deg(omega, ic[k], ms[k], sampling_rate_hz=fs)
+    t0 = seg.start_s
+    return pd.DataFrame({
+        "ic_s": t0 + ic / fs,
+        "fc_s": t0 + fc / fs,
+        "side": placement.split("-")[1],
+        "strike_angle_deg": angle,
+        "_segment": seg.start_index,
+    })
+
+
+def strike_angle_deg(omega_left_rad_s: np.ndarray, ic: float, ms: float, *, sampling_rate_hz: float) -> float:
+    """Sole pitch at IC relative to the flat foot at mid-stance, degrees (toe up > 0).
+
+    Integrates the sagittal angular rate (toe down positive) from IC to
+    mid-stance: pitch(IC) − pitch(MS) = ∫ ω dt.  Sub-sample IC by linear
+    interpolation of the first sample.
+    """
+    fs = sampling_rate_hz
+    i0 = int(np.floor(ic))
+    i1 = int(round(ms))
+    frac = ic - i0
+    w = omega_left_rad_s[i0:i1 + 1]
+    if len(w) < 2:
+        return float("nan")
+    total = np.trapezoid(w, dx=1.0 / fs)
+    # remove the part between sample i0 and the sub-sample IC
+    w_ic = w[0] + frac * (w[1] - w[0])
+    total -= 0.5 * (w[0] + w_ic) * frac / fs
+    return float(np.degrees(total))
+
+
+def classify_strike(angle_deg: float, *, rearfoot_threshold_deg: float = REARFOOT_THRESHOLD_DEG,
+                    forefoot_threshold_deg: float = FOREFOOT_THRESHOLD_DEG,
+                    band_deg: float = STRIKE_INDETERMINATE_BAND_DEG) -> str | None:
+    """rearfoot / midfoot / forefoot, or indeterminate within ``band_deg`` of a threshold.
+
+    Defaults: Altman & Davis 2012 (rearfoot > 8°, forefoot < −1.6°).
+    """
+    if angle_deg is None or not np.isfinite(angle_deg):
+        return None
+    if abs(angle_deg - rearfoot_threshold_deg) <= band_deg or abs(angle_deg - forefoot_threshold_deg) <= band_deg:
+        return "indeterminate"
+    if angle_deg > rearfoot_threshold_deg:
+        return "rearfoot"
+    if angle_deg < forefoot_threshold_deg:
+        return "forefoot"
+    return "midfoot"
+
+
+# ---------------------------------------------------------------------------
+# Bouts, per-step timing, fatigue, summary
+
+
+def _provisional_bouts(ic: np.ndarray, running: np.ndarray, fs: float, max_gap_s: float = 1.5) -> np.ndarray:
+    new = np.ones(len(ic), bool)
+    if len(ic) > 1:
+        new[1:] = (np.diff(ic) > max_gap_s * fs) | (running[1:] != running[:-1])
+    return np.cumsum(new)
+
+
+def _bouts_and_derived(steps: pd.DataFrame, placement: str) -> pd.DataFrame:
+    if len(steps) == 0:
+        return steps
+    steps = steps.sort_values("ic_s").reset_index(drop=True)
+    foot = placement in FOOT_PLACEMENTS
+    ic = steps["ic_s"].to_numpy()
+    fc = steps["fc_s"].to_numpy(dtype=float)
+    seg = steps["_segment"].to_numpy()
+    same_seg_next = np.concatenate([seg[1:] == seg[:-1], [False]])
+    nxt = np.concatenate([np.diff(ic), [np.nan]])
+    nxt[~same_seg_next] = np.nan
+    contact = fc - ic
+    contact[(contact <= 0) | (contact > 1.2)] = np.nan
+    steps["contact_time_s"] = contact
+    if foot:
+        stride = nxt.copy()
+        stride[stride > 2.0] = np.nan
+        steps["stride_time_s"] = stride
+        steps["step_time_s"] = np.nan
+        steps["cadence_spm"] = 120.0 / stride
+        duty = contact / stride
+        run = np.where(np.isfinite(duty), duty < 0.5, stride < 0.85)
+        steps["activity"] = np.where(np.isfinite(stride) | np.isfinite(contact), np.where(run, "running", "walking"), None)
+        # one shoe: flight per step assuming the other foot mirrors this one
+        flight = stride / 2 - contact
+        steps["flight_time_s"] = np.where(run & (flight > 0), flight, np.nan)
+    else:
+        step = nxt.copy()
+        step[step > 1.5] = np.nan
+        steps["step_time_s"] = step
+        steps["cadence_spm"] = 60.0 / step
+        steps["stride_time_s"] = np.nan
+        flight = np.concatenate([ic[1:], [np.nan]]) - fc
+        flight[~same_seg_next] = np.nan
+        running = (steps["activity"] == "running").to_numpy()
+        steps["flight_time_s"] = np.where(running & (flight > -0.02), np.clip(flight, 0, None), np.nan)
+        steps.loc[~running, "contact_time_s"] = np.where(
+            np.isfinite(contact[~running]) & (contact[~running] < 1.5), contact[~running], np.nan)
+    # bouts: same activity, no long pause, same segment; at least 4 steps
+    act = steps["activity"].fillna("").to_numpy()
+    gap = np.concatenate([[np.inf], np.diff(ic)])
+    limit = 2.2 if foot else 1.5
+    new = (gap > limit) | np.concatenate([[True], act[1:] != act[:-1]]) | np.concatenate([[True], seg[1:] != seg[:-1]])
+    bout = np.cumsum(new)
+    sizes = pd.Series(bout).map(pd.Series(bout).value_counts())
+    bout = np.where((sizes.to_numpy() >= 4) & (act != ""), bout, -1)
+    # renumber 0..k-1
+    uniq = [b for b in dict.fromkeys(bout) if b >= 0]
+    remap = {b: i for i, b in enumerate(uniq)}
+    steps["bout"] = [remap.get(b, np.nan) for b in bout]
+    return steps.drop(columns=["_segment"])
+
+
+def _bout_table(steps: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for b, g in steps.dropna(subset=["bout"]).groupby("bout"):
+        last = g.iloc[-1]
+        tail = last["step_time_s"] if np.isfinite(last["step_time_s"]) else (
+            last["stride_time_s"] if np.isfinite(last["stride_time_s"]) else 0.0)
+        rows.append({"start_s": float(g["ic_s"].iloc[0]), "end_s": float(last["ic_s"] + (tail if np.isfinite(tail) else 0.0)),
+                     "activity": g["activity"].iloc[0], "steps": int(len(g))})
+    return pd.DataFrame(rows, columns=["start_s", "end_s", "activity", "steps"])
+
+
+PER_STEP_METRICS = [
+    "cadence_spm", "step_time_s", "contact_time_s", "flight_time_s", "vertical_oscillation_m", "impact_index",
+    "strike_angle_deg", "trunk_lean_fwd_deg", "trunk_lean_side_deg",
+]
+
+
+def fatigue(steps: pd.DataFrame, bouts: pd.DataFrame, *, fraction: float = FATIGUE_FRACTION,
+            thresholds: dict[str, float] = FATIGUE_FLAG_THRESHOLDS) -> list[dict]:
+    """Form under fatigue: change of each per-step metric from the first to the last fifth of each running bout.
+
+    A change beyond ``thresholds[metric]`` (absolute; for ``impact_index`` a
+    relative change) is flagged.  Bouts with fewer than 20 steps are skipped.
+    """
+    out = []
+    for b, g in steps[steps["activity"] == "running"].dropna(subset=["bout"]).groupby("bout"):
+        if len(g) < 20:
+            continue
+        k = max(1, int(round(fraction * len(g))))
+        early, late = g.iloc[:k], g.iloc[-k:]
+        metrics = {}
+        for m in PER_STEP_METRICS:
+            e, l = early[m].median(), late[m].median()
+            if not (np.isfinite(e) and np.isfinite(l)):
+                continue
+            change = l - e
+            limit = thresholds.get(m)
+            if m == "impact_index":
+                rel = change / abs(e) if e else np.nan
+                flagged = bool(np.isfinite(rel) and abs(rel) > limit)
+            else:
+                flagged = bool(limit is not None and abs(change) > limit)
+            metrics[m] = {"early": float(e), "late": float(l), "change": float(change), "flagged": flagged,
+                          "threshold": limit}
+        out.append({"bout": int(b), "start_s": float(g["ic_s"].iloc[0]), "end_s": float(g["ic_s"].iloc[-1]),
+                    "steps_per_fifth": k, "metrics": metrics,
+                    "flags": [m for m, v in metrics.items() if v["flagged"]]})
+    return out
+
+
+def _asymmetry(steps: pd.DataFrame) -> dict:
+    """Left/right symmetry index per metric: 100·(L − R) / mean(L, R), running steps."""
+    run = steps[steps["activity"] == "running"]
+    out = {}
+    for m in ["step_time_s", "contact_time_s", "flight_time_s", "impact_index", "vertical_oscillation_m"]:
+        l = run.loc[run["side"] == "left", m].median()
+        r = run.loc[run["side"] == "right", m].median()
+        if np.isfinite(l) and np.isfinite(r) and (l + r) != 0:
+            out[m] = {"left": float(l), "right": float(r), "symmetry_index_pct": float(100 * (l - r) / (0.5 * (l + r)))}
+    return out
+
+
+def _summary(steps: pd.DataFrame, bouts: pd.DataFrame, placement: str) -> dict:
+    summary: dict = {"steps": int(len(steps))}
+    for act in ("running", "walking"):
+        g = steps[(steps["activity"] == act) & steps["bout"].notna()]
+        if len(g) == 0:
+            continue
+        s = {"steps": int(len(g)), "duration_s": float(bouts.loc[bouts["activity"] == act].eval("end_s - start_s").sum())}
+        for m in PER_STEP_METRICS + ["stride_time_s", "trunk_sway_side_deg", "trunk_sway_fwd_deg"]:
+            v = g[m].median()
+            if np.isfinite(v):
+                s[f"median_{m}"] = float(v)
+        summary[act] = s
+    if placement in FOOT_PLACEMENTS:
+        strikes = steps["strike"].dropna()
+        if len(strikes):
+            summary["strike_share"] = {k: float((strikes == k).mean()) for k in ("rearfoot", "midfoot", "forefoot", "indeterminate")}
+    else:
+        summary["asymmetry"] = _asymmetry(steps)
+        summary["impact_index_note"] = "impact_index is an indicator (peak vertical loading rate at the sensor, g/s), not a foot-strike class"
+    summary["fatigue"] = fatigue(steps, bouts)
+    return summary

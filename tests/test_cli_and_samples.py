@@ -1,0 +1,68 @@
+"""The analyse command and regression checks on the committed sample recordings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sensing.cli import main
+
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_recordings"
+
+
+def _match(det, ref, tol_s):
+    det = np.asarray(det)
+    return [det[np.argmin(np.abs(det - r))] - r for r in ref if np.min(np.abs(det - r)) <= tol_s]
+
+
+def test_analyse_lower_back_sample_against_its_truth(tmp_path, capsys):
+    out = tmp_path / "a.json"
+    assert main(["analyse", str(SAMPLES / "sim_lower_back_run.parquet"), "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "cadence" in text and "170 steps/min" in text
+    doc = json.loads(out.read_text())
+    truth = pd.read_csv(SAMPLES / "sim_lower_back_run.truth.csv")
+    ic = [s["ic_s"] for s in doc["steps"]]
+    errs = _match(ic, truth["ic_s"], 0.05)
+    assert len(errs) / len(truth) > 0.98
+    assert np.median(np.abs(errs)) < 0.015
+    # the sample's lean grows by 4° over the run: a fatigue flag
+    assert "trunk_lean_fwd_deg" in doc["summary"]["fatigue"][0]["flags"]
+
+
+def test_analyse_shoe_sample_strike_share(tmp_path):
+    out = tmp_path / "s.json"
+    assert main(["analyse", str(SAMPLES / "sim_shoe_run.parquet"), "--json", str(out), "--quiet"]) == 0
+    doc = json.loads(out.read_text())
+    truth = pd.read_csv(SAMPLES / "sim_shoe_run.truth.csv")
+    share = doc["summary"]["strike_share"]
+    assert share["rearfoot"] == pytest.approx((truth["strike_angle_deg"] > 8).mean(), abs=0.06)
+    assert share["midfoot"] == pytest.approx((truth["strike_angle_deg"] < 8).mean(), abs=0.06)
+
+
+def test_real_gaitmap_shoe_sample_ic_against_motion_capture():
+    """Real data (gaitmap example, MIT): ICs against optical motion capture."""
+    from analysis.pipeline import analyse_path
+
+    rep = analyse_path(SAMPLES / "gaitmap_left_shoe_walk.parquet")
+    truth = pd.read_csv(SAMPLES / "gaitmap_left_shoe_walk.truth.csv")
+    errs = np.asarray(_match(rep.steps["ic_s"], truth["ic_s"], 0.1))
+    assert len(errs) >= len(truth) - 1
+    assert np.median(np.abs(errs)) < 0.010
+
+
+def test_placement_override_and_errors(tmp_path, capsys):
+    bad = tmp_path / "x.txt"
+    bad.write_text("not a recording")
+    assert main(["analyse", str(bad)]) == 2
+    assert "not a recording backstride can read" in capsys.readouterr().err
+    assert main(["analyse", str(tmp_path / "missing.parquet")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    out = tmp_path / "o.json"
+    assert main(["analyse", str(SAMPLES / "sim_shoe_run.parquet"), "--placement", "foot-right", "--json", str(out), "--quiet"]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["placement"] == "foot-right" and doc["steps"][0]["side"] == "right"
