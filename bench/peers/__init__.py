@@ -1,0 +1,1 @@
+"""Peer algorithms (SKDH, gaitmap) run in their own venv; see runner.py."""
