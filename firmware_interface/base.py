@@ -331,6 +331,13 @@ class Decoder(abc.ABC):
         return frame
 
 
+
+
+def no_commands(**_settings) -> tuple:
+    """For standard services whose notifications start on subscription: nothing to write."""
+    return ()
+
+
 @dataclass(frozen=True)
 class GattWrite:
     """One write to a characteristic, part of a start or stop sequence.

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from firmware_interface.base import DecodedFrame, Decoder, DeviceProfile, sig_uuid
+from firmware_interface.base import DecodedFrame, Decoder, DeviceProfile, sig_uuid, no_commands
 
 SERVICE_UUID = sig_uuid(0x180D)
 MEASUREMENT_UUID = sig_uuid(0x2A37)
@@ -82,15 +82,6 @@ class HeartRateDecoder(Decoder):
         return DecodedFrame(self.device, extra=extra, n_samples=1)
 
 
-def start_commands() -> tuple:
-    """Notifications on 0x2A37 start the measurement; no write."""
-    return ()
-
-
-def stop_commands() -> tuple:
-    return ()
-
-
 PROFILE = DeviceProfile(
     key="heart-rate",
     name="Bluetooth Heart Rate service",
@@ -101,8 +92,8 @@ PROFILE = DeviceProfile(
     advertised_uuids=(SERVICE_UUID,),
     timing="host-time",
     time_epoch="",
-    build_start=start_commands,
-    build_stop=stop_commands,
+    build_start=no_commands,  # notifications start on subscription
+    build_stop=no_commands,
     build_decoder=HeartRateDecoder,
     generic=True,
 )

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from firmware_interface.base import DecodedFrame, Decoder, DeviceProfile, sig_uuid
+from firmware_interface.base import DecodedFrame, Decoder, DeviceProfile, sig_uuid, no_commands
 
 SERVICE_UUID = sig_uuid(0x1814)
 MEASUREMENT_UUID = sig_uuid(0x2A53)
@@ -75,15 +75,6 @@ class RscDecoder(Decoder):
         return DecodedFrame(self.device, extra=extra, n_samples=1)
 
 
-def start_commands() -> tuple:
-    """Notifications on 0x2A53 start the measurement; no write."""
-    return ()
-
-
-def stop_commands() -> tuple:
-    return ()
-
-
 PROFILE = DeviceProfile(
     key="running-speed-cadence",
     name="Bluetooth Running Speed and Cadence service",
@@ -94,8 +85,8 @@ PROFILE = DeviceProfile(
     advertised_uuids=(SERVICE_UUID,),
     timing="host-time",
     time_epoch="",
-    build_start=start_commands,
-    build_stop=stop_commands,
+    build_start=no_commands,  # notifications start on subscription
+    build_stop=no_commands,
     build_decoder=RscDecoder,
     generic=True,
     notes="Cadence may count steps or strides depending on the device.",
