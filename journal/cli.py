@@ -1,0 +1,542 @@
+"""``backstride`` subcommands of the training journal.
+
+::
+
+    backstride runner add ana --timezone Europe/Amsterdam --hr-rest 50 --hr-max 188
+    backstride import run1.fit run2.fit analysis.json
+    backstride run add --start 2026-03-01T07:30 --duration-min 45 --distance-km 8.2 --rpe 4 --kind easy
+    backstride run set 12 --rpe 6 --kind tempo
+    backstride pain 4 --where lower-back-left --when after-run
+    backstride checkin --sleep-h 7.5 --sleep-quality 4 --stress 2 --sitting-h 6 --lifting none
+    backstride exercise plank --sets 3
+    backstride timeline --weeks 8
+    backstride export --format csv --table timeline -o ana.csv
+
+Every command takes ``--journal URL`` (default ``$BACKSTRIDE_JOURNAL`` or
+``journal.sqlite3`` in the user data directory) and, where it concerns one
+runner, ``--runner NAME`` (optional when the journal has a single runner).
+Handlers return an exit code: 0 done, 1 refused input (the message says why),
+2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+from journal.db import EXERCISE_CATEGORIES, LIFTING_LEVELS, PAIN_LOCATIONS, PAIN_TIMINGS, RUN_KINDS
+from journal.errors import JournalError
+from journal.load import LOAD_LABELS, LOAD_MEASURES
+
+# ----------------------------------------------------------------------------
+# Registration
+
+
+def _common(p: argparse.ArgumentParser, runner: bool = True) -> None:
+    p.add_argument("--journal", metavar="URL", default=None,
+                   help="journal database: SQLAlchemy URL or file path (default: $BACKSTRIDE_JOURNAL, "
+                        "else journal.sqlite3 in the user data directory)")
+    if runner:
+        p.add_argument("--runner", metavar="NAME", default=None,
+                       help="whose journal (optional when there is one runner)")
+
+
+def register(subparsers) -> None:
+    """Add the journal's subcommands to the ``backstride`` parser."""
+    # runner
+    p = subparsers.add_parser("runner", help="add, list or change runners of the journal")
+    sub = p.add_subparsers(dest="runner_command", metavar="ACTION")
+    a = sub.add_parser("add", help="add a runner")
+    a.add_argument("name")
+    _runner_options(a)
+    _common(a, runner=False)
+    a.set_defaults(func=cmd_runner_add)
+    a = sub.add_parser("set", help="change a runner's time zone or heart-rate settings")
+    a.add_argument("name")
+    _runner_options(a, defaults=False)
+    _common(a, runner=False)
+    a.set_defaults(func=cmd_runner_set)
+    a = sub.add_parser("list", help="list the runners")
+    _common(a, runner=False)
+    a.set_defaults(func=cmd_runner_list)
+    a = sub.add_parser("demo", help="add the demo runner (eight weeks of made-up history, see journal/demo.py)")
+    a.add_argument("--name", default="demo")
+    _common(a, runner=False)
+    a.set_defaults(func=cmd_runner_demo)
+    p.set_defaults(func=lambda args: _usage(p))
+
+    # import
+    p = subparsers.add_parser("import", help="import FIT files, analysis reports (.json) or sitting days (.json)")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--rpe", type=float, default=None, help="session RPE (0-10) for the imported runs")
+    p.add_argument("--kind", choices=RUN_KINDS, default=None, help="kind of the imported runs")
+    p.add_argument("--start", default=None,
+                   help="start time for an analysis report that has none (2026-03-01T07:30, local time)")
+    _common(p)
+    p.set_defaults(func=cmd_import)
+
+    # run
+    p = subparsers.add_parser("run", help="add, change, list or delete runs typed by hand")
+    sub = p.add_subparsers(dest="run_command", metavar="ACTION")
+    a = sub.add_parser("add", help="add a run typed by hand")
+    a.add_argument("--start", required=True,
+                   help="start, local time (2026-03-01T07:30) or a date alone (2026-03-01)")
+    a.add_argument("--duration-min", type=float, required=True)
+    a.add_argument("--distance-km", type=float, default=None)
+    a.add_argument("--rpe", type=float, default=None, help="session RPE, 0-10")
+    a.add_argument("--kind", choices=RUN_KINDS, default=None)
+    a.add_argument("--hr", type=float, default=None, help="mean heart rate (bpm)")
+    a.add_argument("--note", default=None)
+    _common(a)
+    a.set_defaults(func=cmd_run_add)
+    a = sub.add_parser("set", help="set a run's RPE, kind or note")
+    a.add_argument("run_id", type=int)
+    a.add_argument("--rpe", type=float, default=None)
+    a.add_argument("--kind", choices=RUN_KINDS, default=None)
+    a.add_argument("--note", default=None)
+    _common(a)
+    a.set_defaults(func=cmd_run_set)
+    a = sub.add_parser("list", help="list runs")
+    a.add_argument("--weeks", type=int, default=8)
+    _common(a)
+    a.set_defaults(func=cmd_run_list)
+    a = sub.add_parser("delete", help="delete a run")
+    a.add_argument("run_id", type=int)
+    _common(a)
+    a.set_defaults(func=cmd_run_delete)
+    p.set_defaults(func=lambda args: _usage(p))
+
+    # pain
+    p = subparsers.add_parser("pain", help="report pain (0-10)")
+    p.add_argument("rating", type=int, help="0 (none) to 10 (worst imaginable)")
+    p.add_argument("--where", required=True, metavar="WHERE", help="one of: " + ", ".join(PAIN_LOCATIONS))
+    p.add_argument("--when", required=True, choices=PAIN_TIMINGS, help="when it hurts")
+    p.add_argument("--at", default=None, help="time of the report, local (default: now)")
+    p.add_argument("--note", default=None)
+    _common(p)
+    p.set_defaults(func=cmd_pain)
+
+    # checkin
+    p = subparsers.add_parser("checkin", help="daily check-in: sleep, stress, work load")
+    p.add_argument("--date", default=None, help="the day (default: today)")
+    p.add_argument("--sleep-h", type=float, default=None, help="hours slept")
+    p.add_argument("--sleep-quality", type=int, default=None, help="1 (very poor) to 5 (very good)")
+    p.add_argument("--stress", type=int, default=None, help="1 (none) to 5 (very high)")
+    p.add_argument("--sitting-h", type=float, default=None, help="hours sitting at work")
+    p.add_argument("--standing-h", type=float, default=None, help="hours standing at work")
+    p.add_argument("--lifting", choices=LIFTING_LEVELS, default=None)
+    p.add_argument("--note", default=None)
+    _common(p)
+    p.set_defaults(func=cmd_checkin)
+
+    # exercise
+    p = subparsers.add_parser("exercise", help="log a core or mobility session")
+    p.add_argument("name", help="e.g. plank, bird-dog, dead-bug, side-plank, sun-salutation")
+    p.add_argument("--sets", type=int, default=None)
+    p.add_argument("--minutes", type=float, default=None)
+    p.add_argument("--category", choices=EXERCISE_CATEGORIES, default="core")
+    p.add_argument("--date", default=None, help="the day (default: today)")
+    p.add_argument("--note", default=None)
+    _common(p)
+    p.set_defaults(func=cmd_exercise)
+
+    # timeline
+    p = subparsers.add_parser("timeline", help="daily timeline with load, flags, sitting, pain")
+    _timeline_options(p)
+    p.add_argument("--associations", action="store_true",
+                   help="also list how pain went with each factor over the previous 0-3 days")
+    p.add_argument("--width", type=int, default=None, help="table width in characters")
+    _common(p)
+    p.set_defaults(func=cmd_timeline)
+
+    # export
+    p = subparsers.add_parser("export", help="export a runner's journal as CSV or JSON")
+    p.add_argument("--format", choices=("csv", "json"), required=True)
+    p.add_argument("--table", default="timeline",
+                   choices=("timeline", "weekly", "runs", "sitting", "pain", "checkins", "exercises"),
+                   help="CSV only: which table (default: the daily timeline)")
+    p.add_argument("-o", "--output", default=None, help="file to write (default: standard output)")
+    _timeline_options(p)
+    _common(p)
+    p.set_defaults(func=cmd_export)
+
+
+def _runner_options(a: argparse.ArgumentParser, defaults: bool = True) -> None:
+    a.add_argument("--timezone", default="UTC" if defaults else None,
+                   help="IANA time zone, e.g. Europe/Amsterdam (default UTC)")
+    a.add_argument("--hr-rest", type=float, default=None, help="resting heart rate (bpm), for TRIMP")
+    a.add_argument("--hr-max", type=float, default=None, help="maximum heart rate (bpm), for TRIMP")
+    a.add_argument("--sex", choices=("female", "male"), default=None, help="chooses the TRIMP weighting")
+
+
+def _timeline_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--weeks", type=int, default=8, help="how many calendar weeks (default 8)")
+    p.add_argument("--end", default=None, help="last day (default: the last day with an entry)")
+    p.add_argument("--load", choices=tuple(LOAD_MEASURES), default="session",
+                   help="load measure for the ratios and the weekly rule (default: session RPE load)")
+    p.add_argument("--unlogged", choices=("unknown", "rest"), default="unknown",
+                   help="days with nothing logged: unknown (default) or rest days")
+
+
+def _usage(p: argparse.ArgumentParser) -> int:
+    p.print_help()
+    return 2
+
+
+def _open(args):
+    from journal.store import Journal
+
+    return Journal.open(args.journal)
+
+
+def _err(msg: str) -> None:
+    print(f"error: {msg}", file=sys.stderr)
+
+
+def _guard(fn):
+    """Turn refused input into a message and exit code 1."""
+    def wrapper(args) -> int:
+        try:
+            return fn(args)
+        except JournalError as exc:
+            _err(str(exc))
+            return 1
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+# ----------------------------------------------------------------------------
+# Handlers
+
+
+@_guard
+def cmd_runner_add(args) -> int:
+    with _open(args) as j:
+        r = j.add_runner(args.name, timezone=args.timezone, hr_rest_bpm=args.hr_rest, hr_max_bpm=args.hr_max,
+                         sex=args.sex)
+        print(f"runner {r.name!r} added (time zone {r.timezone}) to {j.url}")
+    return 0
+
+
+@_guard
+def cmd_runner_set(args) -> int:
+    changes = {k: val for k, val in (("timezone", args.timezone), ("hr_rest_bpm", args.hr_rest),
+                                     ("hr_max_bpm", args.hr_max), ("sex", args.sex)) if val is not None}
+    with _open(args) as j:
+        r = j.update_runner(args.name, **changes)
+        print(f"runner {r.name!r}: time zone {r.timezone}, HR rest {r.hr_rest_bpm}, HR max {r.hr_max_bpm}, "
+              f"sex {r.sex}")
+    return 0
+
+
+@_guard
+def cmd_runner_list(args) -> int:
+    with _open(args) as j:
+        rs = j.runners()
+        if not rs:
+            print("no runners yet: backstride runner add NAME")
+        for r in rs:
+            print(f"{r.name}\t{r.timezone}\tHR rest {r.hr_rest_bpm or '-'}\tHR max {r.hr_max_bpm or '-'}")
+    return 0
+
+
+@_guard
+def cmd_runner_demo(args) -> int:
+    from journal.demo import load_demo
+    from journal.store import Journal
+
+    name = load_demo(args.journal, name=args.name)
+    with Journal.open(args.journal) as j:
+        print(f"demo runner {name!r} in {j.url}; try: backstride timeline --runner {name}")
+    return 0
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _import_recording(j, path: Path, args):
+    """A recording (not FIT/JSON): analyse it first (``analysis.pipeline.analyse_path``), then import.
+
+    The content hash is the recording's, so importing the same recording twice
+    does nothing; importing its analysis JSON later updates the same run.
+    """
+    try:
+        from analysis.pipeline import analyse_path
+    except ImportError:
+        raise JournalError(
+            f"{path}: a recording; analysing it during import needs analysis.pipeline, which this version "
+            f"of backstride does not have yet. Run 'backstride analyse' on it and import the resulting "
+            f".json instead.") from None
+    try:
+        report = analyse_path(path)
+    except ValueError as exc:  # RecordingError is a ValueError: unreadable or unsuitable recording
+        raise JournalError(f"cannot analyse the recording: {exc}") from None
+    doc = report.to_dict() if hasattr(report, "to_dict") else report
+    return j.import_analysis(doc, runner=args.runner, start=args.start, rpe=args.rpe, kind=args.kind,
+                             recording_path=str(path.resolve()), source_path=str(path),
+                             sha256=_file_sha256(path))
+
+
+def cmd_import(args) -> int:
+    from tqdm import tqdm
+
+    try:
+        j = _open(args)
+    except JournalError as exc:
+        _err(str(exc))
+        return 1
+    failed = 0
+    with j:
+        bar = tqdm(args.files, desc="importing", unit="file", disable=None, file=sys.stderr)
+        for f in bar:
+            path = Path(f)
+            try:
+                if path.suffix.lower() in (".fit", ".json"):
+                    res = j.import_file(path, runner=args.runner, rpe=args.rpe, kind=args.kind, start=args.start)
+                elif not path.exists():
+                    raise JournalError(f"{path}: no such file")
+                else:
+                    res = _import_recording(j, path, args)
+            except JournalError as exc:
+                failed += 1
+                tqdm.write(f"error: {exc}", file=sys.stderr)
+                continue
+            what = (f"run {', '.join(map(str, res.run_ids))}" if res.run_ids else
+                    f"{len(res.dates)} day(s)" if res.dates else "")
+            line = f"{res.status}: {path} ({res.kind}{', ' + what if what else ''})"
+            if res.message:
+                line += f": {res.message}"
+            tqdm.write(line, file=sys.stdout)
+    if failed:
+        _err(f"{failed} of {len(args.files)} file(s) not imported (nothing was changed for them)")
+    return 1 if failed else 0
+
+
+@_guard
+def cmd_run_add(args) -> int:
+    with _open(args) as j:
+        rid = j.add_run(runner=args.runner, start=args.start, duration_s=args.duration_min * 60.0,
+                        distance_m=None if args.distance_km is None else args.distance_km * 1000.0,
+                        rpe=args.rpe, kind=args.kind, avg_hr_bpm=args.hr, note=args.note)
+        print(f"run {rid} added")
+    return 0
+
+
+@_guard
+def cmd_run_set(args) -> int:
+    changes = {k: val for k, val in (("rpe", args.rpe), ("kind", args.kind), ("note", args.note)) if val is not None}
+    if not changes:
+        _err("nothing to change: give --rpe, --kind or --note")
+        return 2
+    with _open(args) as j:
+        j.set_run(args.run_id, runner=args.runner, **changes)
+        print(f"run {args.run_id} updated")
+    return 0
+
+
+@_guard
+def cmd_run_list(args) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    with _open(args) as j:
+        runs = j.runs(runner=args.runner)
+    if len(runs):
+        last = runs["local_date"].max()
+        runs = runs[runs["local_date"] > last - timedelta(weeks=args.weeks)]
+    t = Table(title="runs")
+    for c in ("id", "date", "kind", "min", "km", "RPE", "load", "TRIMP", "source"):
+        t.add_column(c, justify="right" if c not in ("date", "kind", "source") else "left")
+    for _, r in runs.iterrows():
+        t.add_row(str(r["id"]), str(r["local_date"]), r["kind"] or "?", _f(r["duration_s"] / 60, 0),
+                  _f(r["distance_m"] / 1000 if r["distance_m"] == r["distance_m"] else None, 1), _f(r["rpe"], 0),
+                  _f(r["session_load_au"], 0), _f(r["trimp_au"], 0), r["source"])
+    Console(width=args.__dict__.get("width") or None).print(t)
+    return 0
+
+
+@_guard
+def cmd_run_delete(args) -> int:
+    with _open(args) as j:
+        j.delete_run(args.run_id, runner=args.runner)
+        print(f"run {args.run_id} deleted")
+    return 0
+
+
+@_guard
+def cmd_pain(args) -> int:
+    with _open(args) as j:
+        pid = j.add_pain(args.rating, runner=args.runner, where=args.where, when=args.when, at=args.at,
+                         note=args.note)
+        print(f"pain {args.rating}/10 ({args.where}, {args.when}) recorded (report {pid})")
+    return 0
+
+
+@_guard
+def cmd_checkin(args) -> int:
+    h = 3600.0
+    with _open(args) as j:
+        j.add_checkin(runner=args.runner, day=args.date,
+                      sleep_s=None if args.sleep_h is None else args.sleep_h * h,
+                      sleep_quality=args.sleep_quality, stress=args.stress,
+                      work_sitting_s=None if args.sitting_h is None else args.sitting_h * h,
+                      work_standing_s=None if args.standing_h is None else args.standing_h * h,
+                      lifting=args.lifting, note=args.note)
+        print(f"check-in of {args.date or 'today'} recorded")
+    return 0
+
+
+@_guard
+def cmd_exercise(args) -> int:
+    with _open(args) as j:
+        j.add_exercise(args.name, runner=args.runner, category=args.category, sets=args.sets,
+                       duration_s=None if args.minutes is None else args.minutes * 60.0, day=args.date,
+                       note=args.note)
+        print(f"{args.category} exercise {args.name!r} recorded")
+    return 0
+
+
+@_guard
+def cmd_export(args) -> int:
+    kw = {"weeks": args.weeks, "end": args.end, "load": args.load, "unlogged": args.unlogged}
+    with _open(args) as j:
+        if args.format == "json":
+            text = json.dumps(j.export_json(runner=args.runner, **kw), indent=2, ensure_ascii=False)
+        else:
+            text = j.export_csv(args.table, runner=args.runner, **kw)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"written to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+# ----------------------------------------------------------------------------
+# The timeline table
+
+
+def _f(x, digits: int = 1, unknown: str = "–") -> str:
+    if x is None:
+        return unknown
+    try:
+        if isinstance(x, float) and math.isnan(x):
+            return unknown
+    except TypeError:
+        pass
+    return f"{x:.{digits}f}"
+
+
+def _short_flag(kind: str, text: str) -> str:
+    if kind == "pain":
+        return "pain: see note below"
+    return text
+
+
+@_guard
+def cmd_timeline(args) -> int:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from journal.link import CAVEAT
+
+    with _open(args) as j:
+        tl = j.timeline(runner=args.runner, weeks=args.weeks, end=args.end, load=args.load,
+                        unlogged=args.unlogged)
+    console = Console(width=args.width or (None if sys.stdout.isatty() else 160))
+    label, unit = LOAD_LABELS[tl.load]
+    scale = {"duration": 1 / 60, "distance": 1 / 1000}.get(tl.load, 1.0)
+
+    runs_by_day: dict[date, list[str]] = {}
+    for _, r in tl.runs.iterrows():
+        km = f" {r['distance_m'] / 1000:.1f} km" if r["distance_m"] == r["distance_m"] else ""
+        rpe = f" RPE {r['rpe']:g}" if r["rpe"] == r["rpe"] else ""
+        runs_by_day.setdefault(r["local_date"], []).append(
+            f"{r['kind'] or 'run'} {r['duration_s'] / 60:.0f} min{km}{rpe}")
+
+    t = Table(title=f"{tl.runner}: {tl.start} to {tl.end} ({label}, {unit})", show_lines=False)
+    for name, just in (("date", "left"), ("run", "left"), ("load", "right"), ("A:C", "right"),
+                       ("sitting h (longest)", "right"), ("sleep h / stress", "right"), ("core", "right"),
+                       ("pain", "left"), ("flags", "left")):
+        t.add_column(name, justify=just, overflow="fold")
+    for day, row in tl.daily.iterrows():
+        d = day.date()
+        logged = bool(row["logged"])
+        run = "; ".join(runs_by_day.get(d, [])) or ("" if logged else "no data")
+        load = _f(row["load"] * scale, 0) if logged else "?"
+        sit = (f"{row['sitting_s'] / 3600:.1f} ({row['longest_sitting_s'] / 3600:.1f})"
+               if row["sitting_s"] == row["sitting_s"] else "")
+        sleep = ""
+        if row["sleep_s"] == row["sleep_s"] or row["stress"] == row["stress"]:
+            sleep = f"{_f(row['sleep_s'] / 3600 if row['sleep_s'] == row['sleep_s'] else None)} / {_f(row['stress'], 0)}"
+        core = "" if not row["exercise_n"] == row["exercise_n"] or row["exercise_n"] == 0 else \
+            f"{int(row['core_n'])}+{int(row['mobility_n'])}"
+        pain = ""
+        if row["pain_max"] == row["pain_max"]:
+            pain = f"{row['pain_max']:.0f} {row['pain_where']}"
+        pain_text = Text(pain, style="bold red" if row["pain_max"] >= 5 else "red" if row["pain_max"] >= 3 else "")
+        flags = "; ".join(dict.fromkeys(_short_flag(k, txt) for k, txt in row["flag_items"]))
+        style = "yellow" if any(k != "pain" for k, _ in row["flag_items"]) else ("dim" if not logged else "")
+        t.add_row(f"{d:%a %d %b}", run, load, _f(row["acwr"], 2), sit, sleep, core, pain_text, flags, style=style)
+    console.print(t)
+
+    w = Table(title="weeks (Monday to Sunday)")
+    for name in ("week", "runs", "time h", "km", f"{label}", "known days", "monotony", "strain", "vs week before",
+                 "core", "notes"):
+        w.add_column(name, justify="left" if name in ("week", "notes", "vs week before") else "right",
+                     overflow="fold")
+    for ws, row in tl.weekly.iterrows():
+        prefix = "≥ " if row["coverage"] < 1 else ""
+        change = "" if row["increase"] != row["increase"] else f"{row['increase']:+.0%}"
+        if row["flag"] is True:
+            change = f"[bold yellow]{change} (> 10 %)[/]"
+        elif row["flag"] is None and row["reason"]:
+            change = f"{change} ? {row['reason']}".strip()
+        notes = row["core_note"]
+        w.add_row(f"{ws:%d %b}", str(int(row["runs_n"])), _f(row["duration_s"] / 3600 if row["duration_s"] ==
+                                                              row["duration_s"] else None),
+                  _f(row["distance_m"] / 1000 if row["distance_m"] == row["distance_m"] else None),
+                  prefix + _f(row["load_known"] * scale, 0), f"{int(row['known_days'])}/7",
+                  _f(row["monotony"], 2), _f(row["strain"] * scale, 0), change,
+                  _f(row["core_n"], 0), notes)
+    console.print(w)
+
+    seen = set()
+    for pf in reversed(tl.pain_flags):
+        if pf.kind not in seen:
+            seen.add(pf.kind)
+            console.print(f"[bold red]{pf.date}: {pf.message}[/]")
+    console.print(tl.sitting_trend.text)
+    episodes = tl.pain_episodes()
+    if episodes:
+        console.print("[bold]Pain rose after flagged days:[/]")
+        for e in episodes:
+            console.print(f"  {e.text}")
+    if args.associations:
+        a = tl.associations().dropna(subset=["rho"])
+        a = a.reindex(a["rho"].abs().sort_values(ascending=False).index).head(12)
+        at = Table(title="pain and the days before it (Spearman, strongest first)")
+        for name in ("factor", "lag (days)", "rho", "n", "caution"):
+            at.add_column(name, overflow="fold")
+        for _, r in a.iterrows():
+            at.add_row(r["description"], str(r["lag_days"]), f"{r['rho']:+.2f}", str(r["n"]), r["caution"])
+        console.print(at)
+        console.print(f"[italic]{CAVEAT}[/]")
+    unknown = int((~tl.daily["logged"]).sum())
+    if unknown:
+        console.print(f"{unknown} day(s) without any entry are shown as unknown, not as rest "
+                      f"(--unlogged rest if your watch records every run).")
+    console.print("[dim]Flags are patterns worth a look, not a diagnosis.[/]")
+    return 0

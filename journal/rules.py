@@ -1,0 +1,389 @@
+"""The rules from the articles, as flags (patterns worth a look, never a diagnosis).
+
+Every check is three-valued where data can be missing: ``True`` (flag),
+``False`` (checked, fine) or ``None`` (cannot be decided; the ``reason`` says
+why, e.g. days without data).
+
+10 % per session (:func:`check_runs`)
+    A run is flagged when it is more than 10 % longer (``duration_s``), or
+    more than 10 % heavier by the chosen load, than the longest / heaviest of
+    the comparable recent runs: the last ``n_recent`` (3) runs of the same
+    kind within ``lookback_days`` (28) before it (all kinds when the run's
+    kind is not known).  Fewer than ``min_comparable`` (2) comparable runs
+    with the value: ``None`` (one earlier run is not yet a habit).
+10 % per week (:func:`check_weeks`)
+    Calendar weeks (Monday to Sunday) against the week before, by the chosen
+    load.  Loads are never negative, so a week with unknown days has a known
+    lower bound: the flag is certain when this week's known load already
+    exceeds 1.1 × a fully known previous week, and certainly absent when this
+    week is fully known and stays within 1.1 × the previous week's known load;
+    otherwise ``None``.  The flag is placed on the day the week crossed the
+    limit.
+Volume before intensity (:func:`check_intensity_order`)
+    The build-up order of the articles: number of runs back to the usual, then
+    their duration, only then intensity (tempo, then intervals).  A tempo,
+    interval or race run is flagged when it raises intensity (more such runs in
+    the 7 days ending with it than in the 7 days before) while the runs of those
+    7 days are fewer than usual, or shorter in total than usual, by more than
+    ``tolerance`` (10 %).  *Usual* is the median weekly number of runs and
+    weekly running time over the ``baseline_weeks`` (8) calendar weeks before,
+    counting weeks with at least one run.
+Sitting (:func:`check_sitting`, :func:`sitting_trend`)
+    A day with a sitting bout of 2 h or more, or 6 h or more of sitting in
+    total, is flagged; the trend of breaks per sitting hour is the least-squares
+    slope over the days that have it.
+Pain (:func:`check_pain`)
+    Pain that has not eased after three weeks (reports at or above
+    ``threshold`` (3/10) with no gap over 7 days, the first at least 21 days
+    ago, one in the last 7 days) or keeps rising (the mean rating of each of
+    the last three 7-day windows higher than the one before) is flagged as
+    worth discussing with a physiotherapist who works with runners.  Only pain
+    reports count here (not check-ins without one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from journal.db import INTENSITY_KINDS
+
+PHYSIO = "worth discussing with a physiotherapist who works with runners"
+SITTING_BOUT_LIMIT_S = 2 * 3600.0
+SITTING_TOTAL_LIMIT_S = 6 * 3600.0
+
+
+def _ts(d) -> pd.Timestamp:
+    return pd.Timestamp(d).normalize()
+
+
+# ----------------------------------------------------------------------------
+# 10 % per session
+
+
+def check_runs(runs: pd.DataFrame, *, load_col: str, limit: float = 0.10, lookback_days: int = 28,
+               n_recent: int = 3, min_comparable: int = 2) -> pd.DataFrame:
+    """The per-session 10 % check for every run.
+
+    Parameters
+    ----------
+    runs
+        Columns ``id``, ``start_utc``, ``local_date``, ``kind``,
+        ``duration_s`` and ``load_col``.
+
+    Returns
+    -------
+    DataFrame indexed by run id: ``baseline_duration_s``,
+    ``duration_increase`` (fraction), ``duration_flag``, ``baseline_load``,
+    ``load_increase``, ``load_flag``, ``flag`` (either), ``comparable_n``,
+    ``message``.
+    """
+    cols = ["baseline_duration_s", "duration_increase", "duration_flag", "baseline_load", "load_increase",
+            "load_flag", "flag", "comparable_n", "message"]
+    if runs.empty:
+        return pd.DataFrame(columns=cols, index=pd.Index([], name="id"))
+    r = runs.sort_values("start_utc").reset_index(drop=True)
+    dates = [_ts(x) for x in r["local_date"]]
+    kinds = [k if isinstance(k, str) else None for k in r["kind"]]
+    values = {"duration": r["duration_s"].astype(float).tolist(), "load": r[load_col].astype(float).tolist()}
+    rows = []
+    for i in range(len(r)):
+        lo = dates[i] - pd.Timedelta(days=lookback_days)
+        prev = [k for k in range(i) if dates[k] >= lo and (kinds[i] is None or kinds[k] == kinds[i])][-n_recent:]
+        row = {"id": r.at[i, "id"], "comparable_n": len(prev)}
+        msgs = []
+        for name, label in (("duration", "longer"), ("load", "heavier")):
+            known = [values[name][k] for k in prev if not np.isnan(values[name][k])]
+            base = max(known) if len(known) >= min_comparable else np.nan
+            val = values[name][i]
+            if np.isnan(val) or np.isnan(base) or base <= 0:
+                inc, flag = np.nan, None
+            else:
+                inc = val / base - 1.0
+                flag = bool(inc > limit)
+            row["baseline_duration_s" if name == "duration" else "baseline_load"] = base
+            row[f"{name}_increase"] = inc
+            row[f"{name}_flag"] = flag
+            if flag and not (name == "load" and load_col == "duration_s"):
+                msgs.append(f"{inc:+.0%} {label} than {'recent ' + kinds[i] if kinds[i] else 'recent'} runs")
+        flags = [row["duration_flag"], row["load_flag"]]
+        row["flag"] = True if any(f is True for f in flags) else (False if all(f is False for f in flags) else None)
+        row["message"] = "; ".join(msgs)
+        rows.append(row)
+    return _tristate(pd.DataFrame(rows).set_index("id")[cols], "duration_flag", "load_flag", "flag")
+
+
+def _tristate(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
+    """Keep True / False / None as Python objects (pandas would turn an all-bool column into numpy bools)."""
+    for c in cols:
+        df[c] = pd.Series([None if v is None or (isinstance(v, float) and np.isnan(v)) else bool(v)
+                           for v in df[c]], index=df.index, dtype=object)
+    return df
+
+
+# ----------------------------------------------------------------------------
+# 10 % per week
+
+
+def check_weeks(daily: pd.DataFrame, *, limit: float = 0.10, label: str = "load") -> pd.DataFrame:
+    """The weekly 10 % check on a daily frame with ``load`` (NaN = unknown).
+
+    Returns one row per calendar week (index ``week_start``): ``load_known``,
+    ``unknown_days``, ``prev_load_known``, ``prev_unknown_days``,
+    ``increase`` (fraction, known loads), ``flag`` (True/False/None),
+    ``flag_date`` (the day the limit was crossed) and ``reason``.
+    """
+    d = daily[["load"]].copy()
+    d["_week"] = d.index.to_period("W-SUN").start_time
+    rows = []
+    weeks = sorted(d["_week"].unique())
+    for w in weeks:
+        days = pd.date_range(w, w + pd.Timedelta(days=6), freq="D")
+        cur = d["load"].reindex(days)
+        prev_days = days - pd.Timedelta(days=7)
+        prev = d["load"].reindex(prev_days)
+        cur_known, cur_unknown = float(cur.sum(skipna=True)), int(cur.isna().sum())
+        prev_known, prev_unknown = float(prev.sum(skipna=True)), int(prev.isna().sum())
+        threshold = (1.0 + limit) * prev_known
+        inc = cur_known / prev_known - 1.0 if prev_known > 0 else np.nan
+        flag, reason, flag_date = None, "", pd.NaT
+        if prev_unknown == 7:
+            reason = "no data for the week before"
+        elif prev_unknown == 0 and prev_known > 0 and cur_known > threshold:
+            flag = True
+            crossed = cur.fillna(0).cumsum() > threshold
+            flag_date = crossed.idxmax()
+            reason = f"{label} {inc:+.0%} on the week before"
+        elif cur_unknown == 0 and cur_known <= threshold:
+            flag = False
+        elif prev_unknown == 0 and prev_known == 0 and cur_known > 0:
+            reason = "the week before had no load: compare with the usual weeks instead"
+        else:
+            parts = []
+            if cur_unknown:
+                parts.append(f"{cur_unknown} day(s) without data this week")
+            if prev_unknown:
+                parts.append(f"{prev_unknown} day(s) without data the week before")
+            reason = "; ".join(parts)
+        rows.append({"week_start": w, "load_known": cur_known, "unknown_days": cur_unknown,
+                     "prev_load_known": prev_known, "prev_unknown_days": prev_unknown,
+                     "increase": inc, "flag": flag, "flag_date": flag_date, "reason": reason})
+    return _tristate(pd.DataFrame(rows).set_index("week_start"), "flag") if rows else pd.DataFrame(
+        columns=["load_known", "unknown_days", "prev_load_known", "prev_unknown_days", "increase", "flag",
+                 "flag_date", "reason"])
+
+
+# ----------------------------------------------------------------------------
+# Volume before intensity
+
+
+def usual_week(runs: pd.DataFrame, week_start: pd.Timestamp, *, baseline_weeks: int = 8
+               ) -> tuple[float, float, int]:
+    """Median runs per week and running time per week (s) before ``week_start``.
+
+    Only calendar weeks with at least one run count; returns
+    ``(runs_per_week, duration_s_per_week, weeks_used)``.
+    """
+    if runs.empty:
+        return np.nan, np.nan, 0
+    d = pd.to_datetime(runs["local_date"])
+    lo = week_start - pd.Timedelta(weeks=baseline_weeks)
+    sel = runs[(d >= lo) & (d < week_start)]
+    if sel.empty:
+        return np.nan, np.nan, 0
+    wk = pd.to_datetime(sel["local_date"]).dt.to_period("W-SUN").dt.start_time
+    g = sel.groupby(wk)
+    return float(g.size().median()), float(g["duration_s"].sum().median()), int(g.ngroups)
+
+
+def check_intensity_order(runs: pd.DataFrame, daily: pd.DataFrame | None = None, *, baseline_weeks: int = 8,
+                          tolerance: float = 0.10, min_baseline_weeks: int = 2) -> pd.DataFrame:
+    """Flag intensity added before volume is back to usual (see the module docstring).
+
+    Parameters
+    ----------
+    runs
+        Columns ``id``, ``local_date``, ``kind``, ``duration_s``.
+    daily
+        Optional daily frame with ``load`` (NaN = unknown day): when the 7-day
+        window has unknown days and looks short of the usual, the result is
+        ``None`` (the missing days may hold runs).
+
+    Returns
+    -------
+    One row per tempo/interval/race run (index run id): ``date``,
+    ``intensity_7d``, ``intensity_prev_7d``, ``runs_7d``, ``duration_7d_s``,
+    ``usual_runs``, ``usual_duration_s``, ``flag``, ``reason``.
+    """
+    cols = ["date", "intensity_7d", "intensity_prev_7d", "runs_7d", "duration_7d_s", "usual_runs",
+            "usual_duration_s", "flag", "reason"]
+    if runs.empty:
+        return pd.DataFrame(columns=cols, index=pd.Index([], name="id"))
+    r = runs.copy()
+    r["_d"] = pd.to_datetime(r["local_date"])
+    r["_int"] = r["kind"].isin(INTENSITY_KINDS)
+    rows = []
+    for _, run in r[r["_int"]].iterrows():
+        d = run["_d"]
+        win = r[(r["_d"] > d - pd.Timedelta(days=7)) & (r["_d"] <= d)]
+        prev = r[(r["_d"] > d - pd.Timedelta(days=14)) & (r["_d"] <= d - pd.Timedelta(days=7))]
+        n_int, n_int_prev = int(win["_int"].sum()), int(prev["_int"].sum())
+        week_start = d - pd.Timedelta(days=d.weekday())
+        usual_n, usual_dur, used = usual_week(r, week_start, baseline_weeks=baseline_weeks)
+        runs_7d, dur_7d = len(win), float(win["duration_s"].sum())
+        row = {"id": run["id"], "date": d.date(), "intensity_7d": n_int, "intensity_prev_7d": n_int_prev,
+               "runs_7d": runs_7d, "duration_7d_s": dur_7d, "usual_runs": usual_n, "usual_duration_s": usual_dur}
+        if n_int <= n_int_prev:
+            row["flag"], row["reason"] = False, "intensity not raised"
+        elif used < min_baseline_weeks:
+            row["flag"], row["reason"] = None, f"only {used} week(s) with runs before: the usual is not known yet"
+        else:
+            short = []
+            if runs_7d < (1 - tolerance) * usual_n:
+                short.append(f"{runs_7d} runs in 7 days, usual {usual_n:g}")
+            if dur_7d < (1 - tolerance) * usual_dur:
+                short.append(f"{dur_7d / 60:.0f} min in 7 days, usual {usual_dur / 60:.0f} min")
+            unknown = 0
+            if daily is not None:
+                days = pd.date_range(d - pd.Timedelta(days=6), d, freq="D")
+                unknown = int(daily["load"].reindex(days).isna().sum())
+            if not short:
+                row["flag"], row["reason"] = False, "volume back to usual"
+            elif unknown:
+                row["flag"] = None
+                row["reason"] = f"{unknown} day(s) without data in the 7 days: volume may be short ({'; '.join(short)})"
+            else:
+                row["flag"] = True
+                row["reason"] = f"{run['kind']} before volume is back to usual ({'; '.join(short)})"
+        rows.append(row)
+    if not rows:
+        return pd.DataFrame(columns=cols, index=pd.Index([], name="id"))
+    return _tristate(pd.DataFrame(rows).set_index("id")[cols], "flag")
+
+
+# ----------------------------------------------------------------------------
+# Sitting
+
+
+def check_sitting(days: pd.DataFrame, *, bout_limit_s: float = SITTING_BOUT_LIMIT_S,
+                  total_limit_s: float = SITTING_TOTAL_LIMIT_S) -> pd.Series:
+    """Flag texts per sitting day (index = date): a bout ≥ 2 h, ≥ 6 h in total."""
+    out = {}
+    for _, day in days.iterrows():
+        flags = []
+        if day["longest_sitting_s"] >= bout_limit_s or day["bouts_ge_2h"] > 0:
+            flags.append(f"sitting bout ≥ {bout_limit_s / 3600:g} h (longest {day['longest_sitting_s'] / 3600:.1f} h)")
+        if day["sitting_s"] >= total_limit_s:
+            flags.append(f"{day['sitting_s'] / 3600:.1f} h sitting (≥ {total_limit_s / 3600:g} h)")
+        out[_ts(day["date"])] = flags
+    return pd.Series(out, dtype=object)
+
+
+@dataclass(frozen=True)
+class SittingTrend:
+    """Least-squares trend of breaks per sitting hour."""
+
+    slope_per_week: float
+    n_days: int
+    first_date: date | None
+    last_date: date | None
+    mean: float
+
+    @property
+    def text(self) -> str:
+        if self.n_days < 7:
+            return f"breaks per sitting hour: too few days ({self.n_days}) for a trend"
+        if abs(self.slope_per_week) < 0.1:
+            word = "about level"
+        elif self.slope_per_week > 0:
+            word = "more breaks (good)"
+        else:
+            word = "fewer breaks"
+        return (f"breaks per sitting hour: {self.mean:.1f} on average, {self.slope_per_week:+.2f} per week "
+                f"over {self.n_days} days ({word})")
+
+
+def sitting_trend(days: pd.DataFrame) -> SittingTrend:
+    d = days.dropna(subset=["breaks_per_sitting_h"]) if len(days) else days
+    if len(d) < 2:
+        return SittingTrend(np.nan, len(d), None, None, float(d["breaks_per_sitting_h"].mean()) if len(d) else np.nan)
+    x = np.array([(_ts(t) - _ts(d["date"].min())).days for t in d["date"]], dtype=float)
+    y = d["breaks_per_sitting_h"].to_numpy(dtype=float)
+    if np.ptp(x) == 0:
+        slope = np.nan
+    else:
+        slope = float(np.polyfit(x, y, 1)[0]) * 7.0
+    return SittingTrend(slope, len(d), _ts(d["date"].min()).date(), _ts(d["date"].max()).date(), float(y.mean()))
+
+
+# ----------------------------------------------------------------------------
+# Pain
+
+
+@dataclass(frozen=True)
+class PainFlag:
+    date: date
+    #: "persisting" or "rising".
+    kind: str
+    message: str
+    since: date | None = None
+
+
+def check_pain(pains: pd.DataFrame, as_of: date, *, threshold: int = 3, persist_days: int = 21,
+               max_gap_days: int = 7) -> list[PainFlag]:
+    """Pain flags on ``as_of`` from the reports up to that day.
+
+    Parameters
+    ----------
+    pains
+        Columns ``local_date`` and ``rating``.
+    """
+    if pains.empty:
+        return []
+    return check_pain_daily(daily_max_pain(pains), as_of, threshold=threshold, persist_days=persist_days,
+                            max_gap_days=max_gap_days)
+
+
+def daily_max_pain(pains: pd.DataFrame) -> pd.Series:
+    """Highest rating per day (index: day), from reports with ``local_date`` and ``rating``."""
+    return pains.groupby(pd.to_datetime(pains["local_date"]))["rating"].max().sort_index().astype(float)
+
+
+def check_pain_daily(daily_all: pd.Series, as_of: date, *, threshold: int = 3, persist_days: int = 21,
+                     max_gap_days: int = 7) -> list[PainFlag]:
+    """:func:`check_pain` on the output of :func:`daily_max_pain`."""
+    as_of_ts = _ts(as_of)
+    daily = daily_all[daily_all.index <= as_of_ts]
+    if daily.empty:
+        return []
+    flags: list[PainFlag] = []
+
+    # Not eased: walk back from the latest report while at/above threshold and no long gap.
+    if daily.iloc[-1] >= threshold and daily.index[-1] >= as_of_ts - pd.Timedelta(days=max_gap_days - 1):
+        start = daily.index[-1]
+        for t, rating in zip(daily.index[::-1][1:], daily.values[::-1][1:]):
+            if rating < threshold or (start - t).days > max_gap_days:
+                break
+            start = t
+        if (as_of_ts - start).days >= persist_days:
+            recent = daily[daily.index > as_of_ts - pd.Timedelta(days=7)]
+            flags.append(PainFlag(as_of_ts.date(), "persisting",
+                                  f"pain has not eased after {(as_of_ts - start).days // 7} weeks "
+                                  f"(since {start.date()}, {recent.mean():.1f}/10 on average in the last 7 days): "
+                                  f"{PHYSIO}", start.date()))
+
+    # Keeps rising: three 7-day windows, each mean above the one before.
+    means = []
+    for k in (2, 1, 0):
+        hi = as_of_ts - pd.Timedelta(days=7 * k)
+        w = daily[(daily.index > hi - pd.Timedelta(days=7)) & (daily.index <= hi)]
+        means.append(w.mean() if len(w) else np.nan)
+    if not np.isnan(means).any() and means[0] < means[1] < means[2]:
+        flags.append(PainFlag(as_of_ts.date(), "rising",
+                              f"pain keeps rising (weekly average {means[0]:.1f} → {means[1]:.1f} → "
+                              f"{means[2]:.1f}/10): {PHYSIO}",
+                              (as_of_ts - pd.Timedelta(days=20)).date()))
+    return flags

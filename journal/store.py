@@ -1,0 +1,852 @@
+"""The :class:`Journal`: one database, several runners, everything a runner logs.
+
+Every public write is one transaction, checked before it starts: it either
+completes and is on disk when the method returns (SQLite: WAL,
+``synchronous=FULL``), or raises and changes nothing.  Importing the same
+content twice does nothing the second time (SHA-256 of the file, or of the
+document's canonical JSON).  A FIT file and an analysis document of the same
+run (their times overlap by half the shorter one or more) become one run.
+
+Units follow :mod:`analysis.constants`: SI, the unit in every name
+(``duration_s``, ``distance_m``, ``sleep_s``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import Any, Iterable
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from journal import documents as docs
+from journal import load as L
+from journal import validate as v
+from journal.db import (
+    EXERCISE_CATEGORIES,
+    LIFTING_LEVELS,
+    PAIN_LOCATIONS,
+    PAIN_TIMINGS,
+    RUN_KINDS,
+    SEXES,
+    Checkin,
+    ExerciseSession,
+    FileImport,
+    PainReport,
+    Run,
+    Runner,
+    SittingDay,
+    default_url,
+    make_engine,
+    normalise_url,
+)
+from journal.errors import FileImportError, InvalidValueError, JournalError, UnknownRunnerError
+from journal.link import JournalData, PainEpisode, Timeline, build_timeline
+
+EXPORT_SCHEMA = "backstride.journal-export/1"
+#: Fastest plausible average running speed (the 100 m world record is 10.4 m/s).
+MAX_SPEED_M_S = 11.0
+MAX_RUN_S = 48 * 3600.0
+PAIN_ALIASES = {"lower-back": "lower-back-centre", "lower-back-center": "lower-back-centre",
+                "lower-back-middle": "lower-back-centre", "back": "lower-back-centre"}
+TIMING_ALIASES = {"during": "during-run", "after": "after-run", "morning": "next-morning", "work": "at-work"}
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True)
+class RunnerInfo:
+    id: int
+    name: str
+    timezone: str
+    hr_rest_bpm: float | None
+    hr_max_bpm: float | None
+    sex: str | None
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What one import did.
+
+    ``status`` is ``"imported"`` (new entries), ``"merged"`` (added to a run
+    already in the journal), ``"updated"`` (replaced an entry of the same day or
+    run) or ``"duplicate"`` (nothing changed).
+    """
+
+    path: str
+    kind: str
+    status: str
+    run_ids: tuple[int, ...] = ()
+    dates: tuple[date, ...] = ()
+    message: str = ""
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _runner_info(r: Runner) -> RunnerInfo:
+    return RunnerInfo(r.id, r.name, r.timezone, r.hr_rest_bpm, r.hr_max_bpm, r.sex)
+
+
+class Journal:
+    """A training journal database.
+
+    Open with :meth:`Journal.open` (which creates or migrates the schema) and
+    close with :meth:`close`, or use it as a context manager::
+
+        with Journal.open("sqlite:////tmp/j.sqlite3") as j:
+            j.add_runner("ana", timezone="Europe/Amsterdam")
+            j.add_pain(4, runner="ana", where="lower-back-left", when="after-run")
+
+    ``runner`` arguments take the runner's name; ``None`` means the only
+    runner of the journal (an error when there are several).
+    """
+
+    def __init__(self, engine: sa.engine.Engine, url: str):
+        self._engine = engine
+        self._writer = engine.execution_options(sqlite_immediate=True)
+        self.url = url
+
+    # -- opening ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, url: str | Path | None = None) -> "Journal":
+        """Open (and create or migrate) the journal at ``url``.
+
+        ``url`` is a SQLAlchemy URL (``sqlite:///path``, ``postgresql+psycopg://…``)
+        or a file path; None: :func:`journal.db.default_url`.
+        """
+        from journal.migrate import upgrade
+
+        u = normalise_url(url) if url is not None else default_url()
+        engine = make_engine(u)
+        try:
+            upgrade(engine)
+        except Exception:
+            engine.dispose()
+            raise
+        return cls(engine, u)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> "Journal":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _read(self) -> Session:
+        return Session(self._engine, expire_on_commit=False)
+
+    def _write(self) -> Session:
+        return Session(self._writer, expire_on_commit=False)
+
+    # -- runners ---------------------------------------------------------------------------
+
+    def add_runner(self, name: str, *, timezone: str = "UTC", hr_rest_bpm: float | None = None,
+                   hr_max_bpm: float | None = None, sex: str | None = None) -> RunnerInfo:
+        """Add a runner; ``timezone`` (IANA) decides which calendar day entries belong to."""
+        fields = self._runner_fields(name=name, timezone=timezone, hr_rest_bpm=hr_rest_bpm,
+                                     hr_max_bpm=hr_max_bpm, sex=sex)
+        with self._write() as s, s.begin():
+            if s.scalar(sa.select(Runner).where(Runner.name == fields["name"])) is not None:
+                raise InvalidValueError("name", name, "a name not yet in the journal",
+                                        "choose another name or use the existing runner")
+            r = Runner(created_utc=_now(), **fields)
+            s.add(r)
+            s.flush()
+            return _runner_info(r)
+
+    def update_runner(self, name: str, **changes) -> RunnerInfo:
+        """Change ``timezone``, ``hr_rest_bpm``, ``hr_max_bpm``, ``sex`` or ``name``."""
+        allowed = {"name", "timezone", "hr_rest_bpm", "hr_max_bpm", "sex"}
+        bad = set(changes) - allowed
+        if bad:
+            raise InvalidValueError("field", sorted(bad)[0], "one of " + ", ".join(sorted(allowed)))
+        with self._write() as s, s.begin():
+            r = self._runner(s, name)
+            current = {k: getattr(r, k) for k in allowed}
+            current.update(changes)
+            fields = self._runner_fields(**current)
+            for k, val in fields.items():
+                setattr(r, k, val)
+            return _runner_info(r)
+
+    @staticmethod
+    def _runner_fields(*, name, timezone, hr_rest_bpm, hr_max_bpm, sex) -> dict:
+        f = {
+            "name": v.text("name", name, max_len=100, optional=False),
+            "timezone": v.tz("timezone", timezone).key,
+            "hr_rest_bpm": v.number("hr_rest_bpm", hr_rest_bpm, lo=25, hi=120, unit="bpm", optional=True),
+            "hr_max_bpm": v.number("hr_max_bpm", hr_max_bpm, lo=100, hi=240, unit="bpm", optional=True),
+            "sex": v.choice("sex", sex, SEXES, optional=True),
+        }
+        if f["hr_rest_bpm"] is not None and f["hr_max_bpm"] is not None and f["hr_rest_bpm"] >= f["hr_max_bpm"]:
+            raise InvalidValueError("hr_rest_bpm", hr_rest_bpm, f"below hr_max_bpm ({hr_max_bpm})")
+        return f
+
+    def runners(self) -> list[RunnerInfo]:
+        with self._read() as s:
+            return [_runner_info(r) for r in s.scalars(sa.select(Runner).order_by(Runner.name))]
+
+    def runner(self, name: str | None = None) -> RunnerInfo:
+        with self._read() as s:
+            return _runner_info(self._runner(s, name))
+
+    def _runner(self, s: Session, name: str | None) -> Runner:
+        if name is None:
+            rs = list(s.scalars(sa.select(Runner).limit(2)))
+            if len(rs) == 1:
+                return rs[0]
+            if not rs:
+                raise UnknownRunnerError("the journal has no runner yet: add one with 'backstride runner add NAME'")
+            raise UnknownRunnerError("the journal has several runners: say which one (--runner NAME)")
+        r = s.scalar(sa.select(Runner).where(Runner.name == name))
+        if r is None:
+            names = ", ".join(s.scalars(sa.select(Runner.name).order_by(Runner.name))) or "none"
+            raise UnknownRunnerError(f"no runner named {name!r} in the journal (runners: {names})")
+        return r
+
+    # -- runs ------------------------------------------------------------------------------
+
+    def add_run(self, *, start: datetime | date | str, duration_s: float, distance_m: float | None = None,
+                rpe: float | None = None, kind: str | None = None, avg_hr_bpm: float | None = None,
+                max_hr_bpm: float | None = None, note: str | None = None, runner: str | None = None) -> int:
+        """Add a run typed by hand; returns its id.
+
+        ``start`` is a datetime (naive: the runner's local time), an ISO text,
+        or a date alone (the run is then placed at noon and never merged with a
+        file by time).  TRIMP is computed from ``avg_hr_bpm`` when the runner's
+        resting and maximum heart rate are known.
+        """
+        with self._write() as s, s.begin():
+            r = self._runner(s, runner)
+            zone = ZoneInfo(r.timezone)
+            time_known = True
+            if isinstance(start, date) and not isinstance(start, datetime):
+                start_utc = datetime.combine(start, time(12), zone).astimezone(timezone.utc)
+                time_known = False
+            elif isinstance(start, str) and len(start.strip()) == 10:
+                d = v.day("start", start)
+                start_utc = datetime.combine(d, time(12), zone).astimezone(timezone.utc)
+                time_known = False
+            else:
+                start_utc = v.moment("start", start, zone)
+            f = self._run_values(duration_s=duration_s, distance_m=distance_m, rpe=rpe, kind=kind,
+                                 avg_hr_bpm=avg_hr_bpm, max_hr_bpm=max_hr_bpm)
+            trimp = None
+            if f["avg_hr_bpm"] is not None and r.hr_rest_bpm and r.hr_max_bpm:
+                trimp = L.trimp_from_mean(f["duration_s"], f["avg_hr_bpm"], hr_rest_bpm=r.hr_rest_bpm,
+                                          hr_max_bpm=r.hr_max_bpm, sex=r.sex)
+            run = Run(runner_id=r.id, source="manual", start_utc=start_utc,
+                      local_date=start_utc.astimezone(zone).date(), trimp_au=trimp,
+                      trimp_hr_rest_bpm=r.hr_rest_bpm if trimp is not None else None,
+                      trimp_hr_max_bpm=r.hr_max_bpm if trimp is not None else None,
+                      note=v.text("note", note, max_len=2000), extra={"time_known": time_known},
+                      created_utc=_now(), **f)
+            s.add(run)
+            s.flush()
+            return run.id
+
+    @staticmethod
+    def _run_values(*, duration_s, distance_m=None, rpe=None, kind=None, avg_hr_bpm=None, max_hr_bpm=None
+                    ) -> dict:
+        f = {
+            "duration_s": v.number("duration_s", duration_s, lo=0, lo_open=True, hi=MAX_RUN_S, unit="s"),
+            "distance_m": v.number("distance_m", distance_m, lo=0, hi=500_000, unit="m", optional=True,
+                                   hint="a distance cannot be negative"),
+            "rpe": v.number("rpe", rpe, lo=0, hi=10, optional=True, hint="session RPE on the 0-10 scale"),
+            "kind": v.choice("kind", kind, RUN_KINDS, optional=True),
+            "avg_hr_bpm": v.number("avg_hr_bpm", avg_hr_bpm, lo=25, hi=250, unit="bpm", optional=True),
+            "max_hr_bpm": v.number("max_hr_bpm", max_hr_bpm, lo=25, hi=250, unit="bpm", optional=True),
+        }
+        if f["distance_m"] is not None and f["distance_m"] / f["duration_s"] > MAX_SPEED_M_S:
+            raise InvalidValueError("distance_m", distance_m,
+                                    f"at most {MAX_SPEED_M_S:g} m/s × duration ({MAX_SPEED_M_S * f['duration_s']:.0f} m)",
+                                    "check the units: metres and seconds")
+        return f
+
+    def set_run(self, run_id: int, *, rpe: float | None = _UNSET, kind: str | None = _UNSET,
+                note: str | None = _UNSET, runner: str | None = None) -> None:
+        """Set (or clear with None) a run's session RPE, kind or note."""
+        changes = {}
+        if rpe is not _UNSET:
+            changes["rpe"] = v.number("rpe", rpe, lo=0, hi=10, optional=True, hint="session RPE on the 0-10 scale")
+        if kind is not _UNSET:
+            changes["kind"] = v.choice("kind", kind, RUN_KINDS, optional=True)
+        if note is not _UNSET:
+            changes["note"] = v.text("note", note, max_len=2000)
+        with self._write() as s, s.begin():
+            run = self._get_run(s, run_id, runner)
+            for k, val in changes.items():
+                setattr(run, k, val)
+
+    def delete_run(self, run_id: int, *, runner: str | None = None) -> None:
+        """Remove a run (its import record too, so the file can be imported again)."""
+        with self._write() as s, s.begin():
+            run = self._get_run(s, run_id, runner)
+            ids = [i for i in (run.fit_import_id, run.analysis_import_id) if i is not None]
+            s.delete(run)
+            s.flush()
+            for i in ids:
+                others = s.scalar(sa.select(sa.func.count()).select_from(Run).where(
+                    (Run.fit_import_id == i) | (Run.analysis_import_id == i)))
+                if not others:
+                    s.execute(sa.delete(FileImport).where(FileImport.id == i))
+
+    def _get_run(self, s: Session, run_id: int, runner: str | None) -> Run:
+        r = self._runner(s, runner)
+        run = s.get(Run, v.integer("run_id", run_id, lo=1))
+        if run is None or run.runner_id != r.id:
+            raise InvalidValueError("run_id", run_id, f"the id of one of {r.name}'s runs",
+                                    "list them with 'backstride run list'")
+        return run
+
+    # -- imports ---------------------------------------------------------------------------
+
+    def import_file(self, path: str | Path, *, runner: str | None = None, rpe: float | None = None,
+                    kind: str | None = None, start: datetime | str | None = None) -> ImportResult:
+        """Import a FIT file, an analysis document (.json) or sitting day(s) (.json)."""
+        p = Path(path)
+        if p.suffix.lower() == ".fit":
+            return self.import_fit(p, runner=runner, rpe=rpe, kind=kind)
+        if p.suffix.lower() == ".json":
+            doc, raw = docs.load_json(p)
+            if docs.is_analysis(doc):
+                return self.import_analysis(doc, runner=runner, rpe=rpe, kind=kind, start=start,
+                                            source_path=str(p), sha256=docs.content_hash(raw))
+            if docs.is_day(doc) or (isinstance(doc, list) and doc and all(docs.is_day(x) for x in doc)):
+                return self.add_days(doc if isinstance(doc, list) else [doc], runner=runner,
+                                     source_path=str(p), sha256=docs.content_hash(raw))
+            raise FileImportError(p, "JSON that is neither an analysis document (schema "
+                                     "'backstride.analysis/1') nor a sitting-day summary")
+        raise FileImportError(p, f"unknown file type {p.suffix or '(none)'}",
+                              "the journal imports .fit and .json; analyse recordings with 'backstride import'")
+
+    def import_fit(self, path: str | Path, *, runner: str | None = None, rpe: float | None = None,
+                   kind: str | None = None) -> ImportResult:
+        """Import the running sessions of a FIT file (see :mod:`journal.fit`)."""
+        from journal.fit import read_fit
+
+        extra = self._run_values(duration_s=1.0, rpe=rpe, kind=kind)
+        activity = read_fit(path)
+        try:
+            return self._import_fit(activity, path, runner, extra)
+        except _Duplicate as exc:
+            return ImportResult(str(path), "fit", "duplicate", message=str(exc))
+        except IntegrityError:
+            return self._raced(str(path), "fit", activity.sha256, runner)
+
+    def _raced(self, path: str, kind: str, sha256: str, runner: str | None) -> ImportResult:
+        """A unique constraint fired: another process wrote the same thing at the same moment.
+
+        (SQLite serialises writers, so this happens with PostgreSQL and several
+        clients.)  The transaction was rolled back; report a duplicate if the
+        other process imported this content, else ask to try again.
+        """
+        with self._read() as s:
+            if self._seen(s, self._runner(s, runner), sha256):
+                return ImportResult(path, kind, "duplicate", message="imported at the same moment by another client")
+        raise JournalError(f"{path}: another client changed the same entries at the same moment; try again")
+
+    def _import_fit(self, activity, path, runner, extra) -> ImportResult:
+        with self._write() as s, s.begin():
+            r = self._runner(s, runner)
+            if self._seen(s, r, activity.sha256):
+                return ImportResult(str(path), "fit", "duplicate", message="already imported (same content)")
+            zone = ZoneInfo(r.timezone)
+            prepared = []
+            for fr in activity.runs:
+                vals = self._run_values(duration_s=fr.duration_s, distance_m=fr.distance_m,
+                                        avg_hr_bpm=fr.avg_hr_bpm, max_hr_bpm=fr.max_hr_bpm)
+                del vals["rpe"], vals["kind"]
+                prepared.append((fr, vals))
+            imp = self._record_import(s, r, activity.sha256, "fit", str(path))
+            ids, statuses = [], []
+            hr_rest = r.hr_rest_bpm or activity.hr_rest_bpm
+            hr_max = r.hr_max_bpm or activity.hr_max_bpm
+            for fr, vals in prepared:
+                trimp = None
+                if hr_rest and hr_max and hr_max > hr_rest:
+                    trimp = L.trimp_from_samples(fr.hr_t_s, fr.hr_bpm, hr_rest_bpm=hr_rest, hr_max_bpm=hr_max,
+                                                 sex=r.sex)
+                    if trimp is None and fr.avg_hr_bpm:
+                        trimp = L.trimp_from_mean(fr.duration_s, fr.avg_hr_bpm, hr_rest_bpm=hr_rest,
+                                                  hr_max_bpm=hr_max, sex=r.sex)
+                fields = dict(
+                    vals, trimp_au=trimp, trimp_hr_rest_bpm=hr_rest if trimp is not None else None,
+                    trimp_hr_max_bpm=hr_max if trimp is not None else None,
+                    cadence_spm=fr.cadence_spm, vertical_oscillation_m=fr.vertical_oscillation_m,
+                    stance_time_s=fr.stance_time_s, stance_time_balance_left_pct=fr.stance_time_balance_left_pct,
+                    step_length_m=fr.step_length_m, steps_n=fr.steps_n, fit_path=str(Path(path).resolve()),
+                    fit_import_id=imp.id)
+                existing = self._overlapping(s, r, fr.start_utc, fr.duration_s)
+                if existing is not None and existing.fit_import_id is not None:
+                    raise _Duplicate(f"this run is already in the journal (run {existing.id}, from "
+                                     f"{existing.fit_path})")
+                if existing is not None:
+                    for k, val in fields.items():
+                        if getattr(existing, k) is None and val is not None:
+                            setattr(existing, k, val)
+                    existing.fit_import_id = imp.id
+                    if existing.rpe is None:
+                        existing.rpe = extra["rpe"]
+                    if existing.kind is None:
+                        existing.kind = extra["kind"]
+                    ids.append(existing.id)
+                    statuses.append("merged")
+                    continue
+                run = Run(runner_id=r.id, source="fit", start_utc=fr.start_utc,
+                          local_date=fr.local_date or fr.start_utc.astimezone(zone).date(),
+                          rpe=extra["rpe"], kind=extra["kind"],
+                          extra={"time_known": True, "fit": {"manufacturer": activity.manufacturer,
+                                                             "product": activity.product,
+                                                             "sub_sport": fr.sub_sport}},
+                          created_utc=_now(), **{k: val for k, val in fields.items()})
+                s.add(run)
+                s.flush()
+                ids.append(run.id)
+                statuses.append("imported")
+            status = "imported" if "imported" in statuses else "merged"
+            msg = f"{len(ids)} run(s)"
+            if activity.skipped_sports:
+                msg += f"; skipped sessions: {', '.join(activity.skipped_sports)}"
+            return ImportResult(str(path), "fit", status, tuple(ids), message=msg)
+
+    def import_analysis(self, doc: dict | str | Path, *, runner: str | None = None, start: datetime | str | None = None,
+                        rpe: float | None = None, kind: str | None = None, recording_path: str | None = None,
+                        source_path: str | None = None, sha256: str | None = None) -> ImportResult:
+        """Import a ``backstride.analysis/1`` document (a dict or a .json path) as a run.
+
+        The summary is stored as given; the run's figures are derived as
+        described in :mod:`journal.documents`.  When a run of the same time is
+        already in the journal (from a FIT file), the analysis is attached to it.
+        """
+        if not isinstance(doc, dict):
+            source_path = str(doc)
+            doc, raw = docs.load_json(doc)
+            sha256 = docs.content_hash(raw)
+        src = source_path or "<dict>"
+        docs.check_analysis(doc, src)
+        sha256 = sha256 or docs.content_hash(doc)
+        extra = self._run_values(duration_s=1.0, rpe=rpe, kind=kind)
+        f = docs.analysis_run_fields(doc, src)
+        if f["duration_s"] is None:
+            raise FileImportError(src, "the analysis document gives no duration (summary.duration_s or bouts)")
+        vals = self._run_values(duration_s=f["duration_s"], distance_m=f["distance_m"])
+        rec = recording_path or docs.analysis_recording_path(doc)
+        try:
+            return self._import_analysis(doc, src, sha256, runner, start, extra, f, vals, rec, source_path)
+        except IntegrityError:
+            return self._raced(src, "analysis", sha256, runner)
+
+    def _import_analysis(self, doc, src, sha256, runner, start, extra, f, vals, rec, source_path) -> ImportResult:
+        with self._write() as s, s.begin():
+            r = self._runner(s, runner)
+            if self._seen(s, r, sha256):
+                return ImportResult(src, "analysis", "duplicate", message="already imported (same content)")
+            zone = ZoneInfo(r.timezone)
+            t0 = v.moment("start", start, zone) if start is not None else docs.analysis_start(doc)
+            if t0 is None:
+                raise FileImportError(src, "the analysis document has no start time (summary.start_utc)",
+                                      "pass the start: --start 2026-03-01T07:30")
+            imp = self._record_import(s, r, sha256, "analysis", source_path)
+            fields = {
+                "steps_n": f["steps_n"], "impact_index_mean": f["impact_index_mean"],
+                "mechanical_load_au": f["mechanical_load_au"], "heel_strike_share": f["heel_strike_share"],
+                "trunk_lean_fwd_deg": f["trunk_lean_fwd_deg"],
+                "trunk_lean_fwd_drift_deg": f["trunk_lean_fwd_drift_deg"],
+                "analysis_summary": doc["summary"], "recording_path": rec, "analysis_import_id": imp.id,
+            }
+            existing = self._overlapping(s, r, t0, vals["duration_s"])
+            if existing is not None:
+                status = "updated" if existing.analysis_import_id is not None else "merged"
+                for k, val in fields.items():
+                    setattr(existing, k, val)
+                for k in ("distance_m",):
+                    if getattr(existing, k) is None:
+                        setattr(existing, k, vals[k])
+                if existing.cadence_spm is None:
+                    existing.cadence_spm = f["cadence_spm"]
+                if existing.rpe is None:
+                    existing.rpe = extra["rpe"]
+                if existing.kind is None:
+                    existing.kind = extra["kind"]
+                return ImportResult(src, "analysis", status, (existing.id,))
+            run = Run(runner_id=r.id, source="analysis", start_utc=t0, local_date=t0.astimezone(zone).date(),
+                      rpe=extra["rpe"], kind=extra["kind"], cadence_spm=f["cadence_spm"],
+                      extra={"time_known": True, "placement": doc.get("placement"),
+                             "generator": doc.get("generator")}, created_utc=_now(),
+                      duration_s=vals["duration_s"], distance_m=vals["distance_m"], **fields)
+            s.add(run)
+            s.flush()
+            return ImportResult(src, "analysis", "imported", (run.id,))
+
+    def add_day(self, summary: dict, *, runner: str | None = None) -> ImportResult:
+        """Store the sitting summary of one all-day recording (see :mod:`journal.documents`)."""
+        return self.add_days([summary], runner=runner)
+
+    def add_days(self, summaries: list[dict], *, runner: str | None = None, source_path: str | None = None,
+                 sha256: str | None = None) -> ImportResult:
+        """Store several sitting days at once (all or none); a day already present is replaced."""
+        src = source_path or "<dict>"
+        cleaned = [docs.check_day(x, src) for x in summaries]
+        dates = [c["date"] for c in cleaned]
+        if len(set(dates)) != len(dates):
+            raise InvalidValueError("date", sorted(d for d in dates if dates.count(d) > 1)[0], "each date once")
+        sha256 = sha256 or docs.content_hash(summaries if len(summaries) != 1 else summaries[0])
+        try:
+            return self._add_days(cleaned, dates, src, source_path, sha256, runner)
+        except IntegrityError:
+            return self._raced(src, "day", sha256, runner)
+
+    def _add_days(self, cleaned, dates, src, source_path, sha256, runner) -> ImportResult:
+        with self._write() as s, s.begin():
+            r = self._runner(s, runner)
+            if self._seen(s, r, sha256):
+                return ImportResult(src, "day", "duplicate", dates=tuple(dates),
+                                    message="already imported (same content)")
+            imp = self._record_import(s, r, sha256, "day", source_path)
+            status = "imported"
+            for c in cleaned:
+                row = s.scalar(sa.select(SittingDay).where(SittingDay.runner_id == r.id,
+                                                           SittingDay.date == c["date"]))
+                if row is None:
+                    s.add(SittingDay(runner_id=r.id, import_id=imp.id, **c))
+                else:
+                    status = "updated"
+                    for k, val in c.items():
+                        setattr(row, k, val)
+                    row.import_id = imp.id
+            return ImportResult(src, "day", status, dates=tuple(dates))
+
+    @staticmethod
+    def _seen(s: Session, r: Runner, sha256: str) -> bool:
+        return s.scalar(sa.select(FileImport.id).where(FileImport.runner_id == r.id,
+                                                       FileImport.sha256 == sha256)) is not None
+
+    @staticmethod
+    def _record_import(s: Session, r: Runner, sha256: str, kind: str, path: str | None) -> FileImport:
+        imp = FileImport(runner_id=r.id, sha256=sha256, kind=kind,
+                         path=None if path is None else str(path), imported_utc=_now())
+        s.add(imp)
+        s.flush()
+        return imp
+
+    @staticmethod
+    def _overlapping(s: Session, r: Runner, start_utc: datetime, duration_s: float) -> Run | None:
+        """The run whose time overlaps [start, start + duration] by half the shorter one or more."""
+        end = start_utc + timedelta(seconds=duration_s)
+        cands = s.scalars(sa.select(Run).where(
+            Run.runner_id == r.id,
+            Run.start_utc >= start_utc - timedelta(hours=49),
+            Run.start_utc <= end)).all()
+        best, best_overlap = None, 0.0
+        for c in cands:
+            if not (c.extra or {}).get("time_known", True):
+                continue
+            c_end = c.start_utc + timedelta(seconds=c.duration_s)
+            overlap = (min(end, c_end) - max(start_utc, c.start_utc)).total_seconds()
+            if overlap >= 0.5 * min(duration_s, c.duration_s) and overlap > best_overlap:
+                best, best_overlap = c, overlap
+        return best
+
+    # -- pain, check-ins, exercise ------------------------------------------------------------
+
+    def add_pain(self, rating: int, *, where: str, when: str, at: datetime | str | None = None,
+                 note: str | None = None, runner: str | None = None) -> int:
+        """Record pain: ``rating`` 0-10, ``where`` (:data:`journal.db.PAIN_LOCATIONS`),
+        ``when`` (:data:`journal.db.PAIN_TIMINGS`), ``at`` (default now)."""
+        rating_v = v.integer("rating", rating, lo=0, hi=10, hint="pain is rated from 0 (none) to 10 (worst imaginable)")
+        loc = v.choice("where", where, PAIN_LOCATIONS, aliases=PAIN_ALIASES)
+        timing = v.choice("when", when, PAIN_TIMINGS, aliases=TIMING_ALIASES)
+        note_v = v.text("note", note, max_len=2000)
+        with self._write() as s, s.begin():
+            r = self._runner(s, runner)
+            zone = ZoneInfo(r.timezone)
+            t = _now() if at is None else v.moment("at", at, zone)
+            if t > _now() + timedelta(minutes=5):
+                raise InvalidValueError("at", at, "a time not in the future")
+            p = PainReport(runner_id=r.id, reported_utc=t, local_date=t.astimezone(zone).date(), rating=rating_v,
+                           location=loc, timing=timing, note=note_v)
+            s.add(p)
+            s.flush()
+            return p.id
+
+    def add_checkin(self, *, day: date | str | None = None, sleep_s: float | None = None,
+                    sleep_quality: int | None = None, stress: int | None = None, work_sitting_s: float | None = None,
+                    work_standing_s: float | None = None, lifting: str | None = None, note: str | None = None,
+                    runner: str | None = None) -> int:
+        """Record (or complete) the daily check-in of ``day`` (default today).
+
+        ``sleep_quality`` 1 (very poor) to 5 (very good); ``stress`` 1 (none)
+        to 5 (very high); ``lifting`` none, light or heavy.  Values not given
+        keep what an earlier check-in of the same day said.
+        """
+        f = {
+            "sleep_s": v.number("sleep_s", sleep_s, lo=0, hi=24 * 3600, unit="s", optional=True),
+            "sleep_quality": v.integer("sleep_quality", sleep_quality, lo=1, hi=5, optional=True),
+            "stress": v.integer("stress", stress, lo=1, hi=5, optional=True),
+            "work_sitting_s": v.number("work_sitting_s", work_sitting_s, lo=0, hi=24 * 3600, unit="s", optional=True),
+            "work_standing_s": v.number("work_standing_s", work_standing_s, lo=0, hi=24 * 3600, unit="s",
+                                        optional=True),
+            "lifting": v.choice("lifting", lifting, LIFTING_LEVELS, optional=True),
+            "note": v.text("note", note, max_len=2000),
+        }
+        if (f["work_sitting_s"] or 0) + (f["work_standing_s"] or 0) > 24 * 3600:
+            raise InvalidValueError("work_sitting_s + work_standing_s", (work_sitting_s, work_standing_s),
+                                    "at most 24 h together")
+        with self._write() as s, s.begin():
+            r = self._runner(s, runner)
+            d = self._day_or_today(day, r)
+            row = s.scalar(sa.select(Checkin).where(Checkin.runner_id == r.id, Checkin.date == d))
+            if row is None:
+                row = Checkin(runner_id=r.id, date=d, **f)
+                s.add(row)
+            else:
+                for k, val in f.items():
+                    if val is not None:
+                        setattr(row, k, val)
+            s.flush()
+            return row.id
+
+    def add_exercise(self, name: str, *, category: str = "core", sets: int | None = None,
+                     duration_s: float | None = None, day: date | str | None = None, note: str | None = None,
+                     runner: str | None = None) -> int:
+        """Record a core or mobility session (``sets`` and/or ``duration_s``)."""
+        f = {
+            "name": v.text("name", name, max_len=64, optional=False),
+            "category": v.choice("category", category, EXERCISE_CATEGORIES),
+            "sets": v.integer("sets", sets, lo=1, hi=100, optional=True),
+            "duration_s": v.number("duration_s", duration_s, lo=0, lo_open=True, hi=6 * 3600, unit="s",
+                                   optional=True),
+            "note": v.text("note", note, max_len=2000),
+        }
+        if f["sets"] is None and f["duration_s"] is None:
+            raise InvalidValueError("sets/duration_s", None, "the number of sets, the duration, or both")
+        with self._write() as s, s.begin():
+            r = self._runner(s, runner)
+            e = ExerciseSession(runner_id=r.id, date=self._day_or_today(day, r), **f)
+            s.add(e)
+            s.flush()
+            return e.id
+
+    @staticmethod
+    def _day_or_today(day, r: Runner) -> date:
+        today = _now().astimezone(ZoneInfo(r.timezone)).date()
+        if day is None:
+            return today
+        d = v.day("day", day)
+        if d > today:
+            raise InvalidValueError("day", day, f"a day not after today ({today})")
+        return d
+
+    # -- reading ---------------------------------------------------------------------------
+
+    _RUN_COLUMNS = ("id", "source", "start_utc", "local_date", "kind", "duration_s", "distance_m", "rpe",
+                    "session_load_au", "avg_hr_bpm", "max_hr_bpm", "trimp_au", "cadence_spm",
+                    "vertical_oscillation_m", "stance_time_s", "stance_time_balance_left_pct", "step_length_m",
+                    "steps_n", "impact_index_mean", "mechanical_load_au", "heel_strike_share",
+                    "trunk_lean_fwd_deg", "trunk_lean_fwd_drift_deg", "recording_path", "fit_path",
+                    "analysis_summary", "note")
+
+    def _frame(self, model, runner: str | None, date_col: str, columns: Iterable[str],
+               start: date | None, end: date | None) -> pd.DataFrame:
+        with self._read() as s:
+            r = self._runner(s, runner)
+            dc = getattr(model, date_col)
+            q = sa.select(model).where(model.runner_id == r.id)
+            if start is not None:
+                q = q.where(dc >= v.day("start", start))
+            if end is not None:
+                q = q.where(dc <= v.day("end", end))
+            order = [dc, model.reported_utc] if model is PainReport else [dc]
+            if model is Run:
+                order = [Run.start_utc]
+            rows = s.scalars(q.order_by(*order, model.id)).all()
+        columns = list(columns)
+        data = []
+        for row in rows:
+            rec = {}
+            for c in columns:
+                if c == "session_load_au":
+                    rec[c] = L.session_load_au(row.duration_s, row.rpe)
+                else:
+                    rec[c] = getattr(row, c)
+            data.append(rec)
+        df = pd.DataFrame(data, columns=columns)
+        return df.astype({c: float for c in columns if c in _FLOAT_COLS and c in df}) if len(df) else df
+
+    def runs(self, *, runner: str | None = None, start: date | None = None, end: date | None = None) -> pd.DataFrame:
+        """The runner's runs, oldest first (one row per run, SI units, ``session_load_au`` computed)."""
+        return self._frame(Run, runner, "local_date", self._RUN_COLUMNS, start, end)
+
+    def sitting_days(self, *, runner: str | None = None, start: date | None = None, end: date | None = None
+                     ) -> pd.DataFrame:
+        return self._frame(SittingDay, runner, "date", ("id", "date", "sitting_s", "bouts_ge_30min", "bouts_ge_2h",
+                                                        "longest_sitting_s", "breaks_per_sitting_h", "wear_s",
+                                                        "flags"), start, end)
+
+    def pain_reports(self, *, runner: str | None = None, start: date | None = None, end: date | None = None
+                     ) -> pd.DataFrame:
+        return self._frame(PainReport, runner, "local_date", ("id", "reported_utc", "local_date", "rating",
+                                                              "location", "timing", "note"), start, end)
+
+    def checkins(self, *, runner: str | None = None, start: date | None = None, end: date | None = None
+                 ) -> pd.DataFrame:
+        return self._frame(Checkin, runner, "date", ("id", "date", "sleep_s", "sleep_quality", "stress",
+                                                     "work_sitting_s", "work_standing_s", "lifting", "note"),
+                           start, end)
+
+    def exercises(self, *, runner: str | None = None, start: date | None = None, end: date | None = None
+                  ) -> pd.DataFrame:
+        return self._frame(ExerciseSession, runner, "date", ("id", "date", "name", "category", "sets",
+                                                             "duration_s", "note"), start, end)
+
+    def data(self, *, runner: str | None = None) -> JournalData:
+        """Everything stored for the runner, as DataFrames."""
+        info = self.runner(runner)
+        return JournalData(runner=asdict(info), runs=self.runs(runner=info.name),
+                           days=self.sitting_days(runner=info.name), pains=self.pain_reports(runner=info.name),
+                           checkins=self.checkins(runner=info.name), exercises=self.exercises(runner=info.name))
+
+    def timeline(self, *, runner: str | None = None, weeks: int | None = 8, start: date | str | None = None,
+                 end: date | str | None = None, load: str = "session", unlogged: str = "unknown",
+                 **settings) -> Timeline:
+        """The daily timeline (see :func:`journal.link.build_timeline`).
+
+        Without ``start``, the last ``weeks`` whole calendar weeks up to
+        ``end`` (default: the last day with an entry, or today);
+        ``weeks=None``: the whole history.
+        """
+        data = self.data(runner=runner)
+        end_d = v.day("end", end) if end is not None else None
+        if end_d is None:
+            logged = data.logged_dates()
+            end_d = max(logged) if logged else _now().astimezone(ZoneInfo(data.runner["timezone"])).date()
+        if start is not None:
+            start_d = v.day("start", start)
+        elif weeks is None:  # the whole history, from the Monday of the first entry
+            logged = data.logged_dates()
+            first = min(logged) if logged else end_d
+            start_d = first - timedelta(days=first.weekday())
+        else:
+            w = v.integer("weeks", weeks, lo=1, hi=5200)
+            start_d = end_d - timedelta(days=end_d.weekday()) - timedelta(weeks=w - 1)
+        return build_timeline(data, start=start_d, end=end_d, load=load, unlogged=unlogged, **settings)
+
+    def associations(self, *, runner: str | None = None, max_lag_days: int = 3, **timeline_kw) -> pd.DataFrame:
+        """Lagged Spearman associations of pain with each factor (whole history by default)."""
+        timeline_kw.setdefault("weeks", None)
+        return self.timeline(runner=runner, **timeline_kw).associations(max_lag_days=max_lag_days)
+
+    def pain_episodes(self, *, runner: str | None = None, rise_min: float = 2.0, **timeline_kw) -> list[PainEpisode]:
+        """Pain rises after flagged days (whole history by default), see :func:`journal.link.pain_rises_after_flags`."""
+        timeline_kw.setdefault("weeks", None)
+        return self.timeline(runner=runner, **timeline_kw).pain_episodes(rise_min=rise_min)
+
+    # -- export ----------------------------------------------------------------------------
+
+    EXPORT_TABLES = ("timeline", "weekly", "runs", "sitting", "pain", "checkins", "exercises")
+
+    def export_table(self, table: str = "timeline", *, runner: str | None = None, **timeline_kw) -> pd.DataFrame:
+        """One table for export: the daily ``timeline``, ``weekly``, or a stored table."""
+        table = v.choice("table", table, self.EXPORT_TABLES)
+        if table in ("timeline", "weekly"):
+            tl = self.timeline(runner=runner, **timeline_kw)
+            if table == "weekly":
+                return tl.weekly.reset_index()
+            d = tl.daily.drop(columns=["flag_items", "flag_kinds"]).copy()
+            d["flags"] = d["flags"].map(lambda fl: "; ".join(fl))
+            return d.reset_index()
+        reader = {"runs": self.runs, "sitting": self.sitting_days, "pain": self.pain_reports,
+                  "checkins": self.checkins, "exercises": self.exercises}[table]
+        df = reader(runner=runner)
+        if table == "runs":
+            df = df.copy()
+            df["analysis_summary"] = df["analysis_summary"].map(
+                lambda x: json.dumps(x, sort_keys=True) if x is not None else None)
+        if table == "sitting":
+            df = df.copy()
+            df["flags"] = df["flags"].map(lambda fl: "; ".join(fl))
+        return df
+
+    def export_csv(self, table: str = "timeline", *, runner: str | None = None, **timeline_kw) -> str:
+        df = self.export_table(table, runner=runner, **timeline_kw)
+        buf = io.StringIO()
+        df.to_csv(buf, index=False, quoting=csv.QUOTE_MINIMAL, date_format="%Y-%m-%dT%H:%M:%S%z")
+        return buf.getvalue()
+
+    def export_json(self, *, runner: str | None = None, **timeline_kw) -> dict:
+        """Everything stored for the runner plus the timeline, as one JSON-ready document."""
+        data = self.data(runner=runner)
+        doc = {
+            "schema": EXPORT_SCHEMA,
+            "exported_utc": _now().isoformat(),
+            "runner": data.runner,
+            "runs": _records(data.runs),
+            "sitting_days": _records(data.days),
+            "pain_reports": _records(data.pains),
+            "checkins": _records(data.checkins),
+            "exercise_sessions": _records(data.exercises),
+        }
+        if data.logged_dates():
+            tl = self.timeline(runner=data.runner["name"], **timeline_kw)
+            daily = tl.daily.drop(columns=["flag_items", "flag_kinds"]).reset_index()
+            doc["timeline"] = {
+                "start": tl.start.isoformat(), "end": tl.end.isoformat(), "settings": tl.settings,
+                "daily": _records(daily), "weekly": _records(tl.weekly.reset_index()),
+                "pain_flags": [{"date": p.date.isoformat(), "kind": p.kind, "message": p.message} for p in tl.pain_flags],
+                "sitting_trend": tl.sitting_trend.text,
+            }
+        return doc
+
+
+class _Duplicate(JournalError):
+    pass
+
+
+_FLOAT_COLS = {"duration_s", "distance_m", "rpe", "session_load_au", "avg_hr_bpm", "max_hr_bpm", "trimp_au",
+               "cadence_spm", "vertical_oscillation_m", "stance_time_s", "stance_time_balance_left_pct",
+               "step_length_m", "impact_index_mean", "mechanical_load_au", "heel_strike_share",
+               "trunk_lean_fwd_deg", "trunk_lean_fwd_drift_deg", "sitting_s", "longest_sitting_s",
+               "breaks_per_sitting_h", "wear_s", "sleep_s", "work_sitting_s", "work_standing_s"}
+
+
+def _json_value(x):
+    if x is None:
+        return None
+    if isinstance(x, (pd.Timestamp, datetime)):
+        if isinstance(x, pd.Timestamp) and pd.isna(x):
+            return None
+        return x.isoformat()
+    if isinstance(x, date):
+        return x.isoformat()
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        return None if not math.isfinite(float(x)) else float(x)
+    if isinstance(x, (np.bool_,)):
+        return bool(x)
+    if isinstance(x, (list, tuple)):
+        return [_json_value(i) for i in x]
+    if isinstance(x, dict):
+        return {str(k): _json_value(val) for k, val in x.items()}
+    if x is pd.NaT:
+        return None
+    return x
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    return [{k: _json_value(val) for k, val in row.items()} for row in df.to_dict(orient="records")]

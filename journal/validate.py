@@ -1,0 +1,153 @@
+"""Input checks shared by every entry point of the journal.
+
+Each check returns the cleaned value or raises :class:`InvalidValueError`
+naming the field, the value received and what was expected.  They run before
+any database write, so a refused value changes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, timezone
+from numbers import Integral, Real
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from journal.errors import InvalidValueError
+
+
+def number(field: str, value, *, lo: float | None = None, hi: float | None = None,
+           lo_open: bool = False, unit: str = "", optional: bool = False, hint: str = "") -> float | None:
+    """A finite real number within [lo, hi] (lo excluded when ``lo_open``)."""
+    if value is None:
+        if optional:
+            return None
+        raise InvalidValueError(field, value, "a number", hint)
+    if isinstance(value, bool) or not isinstance(value, Real):
+        try:
+            value = float(value) if isinstance(value, str) else value
+        except ValueError:
+            pass
+        if isinstance(value, bool) or not isinstance(value, Real):
+            raise InvalidValueError(field, value, "a number", hint)
+    v = float(value)
+    u = f" {unit}" if unit else ""
+    if not math.isfinite(v):
+        raise InvalidValueError(field, value, "a finite number", hint)
+    if lo is not None and (v < lo or (lo_open and v == lo)):
+        rng = _range_text(lo, hi, lo_open) + u
+        raise InvalidValueError(field, value, rng, hint)
+    if hi is not None and v > hi:
+        raise InvalidValueError(field, value, _range_text(lo, hi, lo_open) + u, hint)
+    return v
+
+
+def _range_text(lo, hi, lo_open) -> str:
+    def f(x):
+        return f"{x:g}"
+    if lo is not None and hi is not None:
+        return f"a number {'above' if lo_open else 'from'} {f(lo)} {'and at most' if lo_open else 'to'} {f(hi)}"
+    if lo is not None:
+        return f"a number {'above' if lo_open else 'of at least'} {f(lo)}"
+    return f"a number of at most {f(hi)}"
+
+
+def integer(field: str, value, *, lo: int | None = None, hi: int | None = None,
+            optional: bool = False, hint: str = "") -> int | None:
+    """A whole number within [lo, hi]; 4.0 is accepted as 4, 4.5 is not."""
+    if value is None:
+        if optional:
+            return None
+        raise InvalidValueError(field, value, "a whole number", hint)
+    if isinstance(value, str):
+        try:
+            value = int(value.strip())
+        except ValueError:
+            raise InvalidValueError(field, value, "a whole number", hint) from None
+    if isinstance(value, bool):
+        raise InvalidValueError(field, value, "a whole number", hint)
+    if isinstance(value, Real) and not isinstance(value, Integral):
+        if not math.isfinite(float(value)) or float(value) != int(value):
+            raise InvalidValueError(field, value, "a whole number", hint)
+        value = int(value)
+    if not isinstance(value, Integral):
+        raise InvalidValueError(field, value, "a whole number", hint)
+    v = int(value)
+    if (lo is not None and v < lo) or (hi is not None and v > hi):
+        if lo is not None and hi is not None:
+            exp = f"a whole number from {lo} to {hi}"
+        elif lo is not None:
+            exp = f"a whole number of at least {lo}"
+        else:
+            exp = f"a whole number of at most {hi}"
+        raise InvalidValueError(field, value, exp, hint)
+    return v
+
+
+def choice(field: str, value, options: tuple[str, ...], *, optional: bool = False,
+           aliases: dict[str, str] | None = None) -> str | None:
+    """One of ``options`` (case-insensitive, '_' read as '-')."""
+    if value is None:
+        if optional:
+            return None
+        raise InvalidValueError(field, value, "one of " + ", ".join(options))
+    if not isinstance(value, str):
+        raise InvalidValueError(field, value, "one of " + ", ".join(options))
+    v = value.strip().lower().replace("_", "-").replace(" ", "-")
+    if aliases:
+        v = aliases.get(v, v)
+    if v not in options:
+        raise InvalidValueError(field, value, "one of " + ", ".join(options))
+    return v
+
+
+def text(field: str, value, *, max_len: int, optional: bool = True) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip() and optional):
+        if optional:
+            return None
+        raise InvalidValueError(field, value, "a non-empty text")
+    if not isinstance(value, str):
+        raise InvalidValueError(field, value, "a text")
+    v = value.strip()
+    if not v:
+        raise InvalidValueError(field, value, "a non-empty text")
+    if len(v) > max_len:
+        raise InvalidValueError(field, f"{v[:20]}… ({len(v)} characters)", f"at most {max_len} characters")
+    return v
+
+
+def tz(field: str, value: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidValueError(field, value, "an IANA time zone name such as 'Europe/Amsterdam' or 'UTC'") from None
+
+
+def day(field: str, value) -> date:
+    """A calendar date from a ``date`` or an ISO string ``YYYY-MM-DD``."""
+    if isinstance(value, datetime):
+        raise InvalidValueError(field, value, "a date (YYYY-MM-DD), not a date and time")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise InvalidValueError(field, value, "a date as YYYY-MM-DD")
+
+
+def moment(field: str, value, zone: ZoneInfo) -> datetime:
+    """A timezone-aware datetime; a naive one (or ISO string without offset) is read in ``zone``."""
+    if isinstance(value, str):
+        s = value.strip()
+        if s.endswith("Z"):
+            s = s[:-1] + "+00:00"
+        try:
+            value = datetime.fromisoformat(s)
+        except ValueError:
+            raise InvalidValueError(field, value, "a date and time such as 2026-03-01T07:30 or 2026-03-01T07:30+01:00") from None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=zone)
+        return value.astimezone(timezone.utc)
+    raise InvalidValueError(field, value, "a date and time (datetime or ISO 8601 text)")

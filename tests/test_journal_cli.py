@@ -1,0 +1,179 @@
+"""``backstride`` journal subcommands, run through the real entry point."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from journal import Journal
+from journal import db as jdb
+from sensing.cli import build_parser, main
+
+FENIX5 = Path(__file__).parent / "data" / "garmin-fenix-5-run.fit"
+
+
+@pytest.fixture(autouse=True)
+def _no_user_journal(tmp_path, monkeypatch):
+    monkeypatch.setenv(jdb.ENV_VAR, str(tmp_path / "env-default.sqlite3"))
+
+
+@pytest.fixture
+def url(tmp_path):
+    return f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_commands_are_registered():
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name in ("runner", "import", "run", "pain", "checkin", "exercise", "timeline", "export"):
+        assert name in sub.choices
+
+
+def test_a_day_in_the_journal(capsys, url, tmp_path):
+    assert run(capsys, "runner", "add", "ana", "--timezone", "Europe/Amsterdam", "--hr-rest", "50",
+               "--hr-max", "190", "--journal", url)[0] == 0
+    code, out, _ = run(capsys, "runner", "list", "--journal", url)
+    assert code == 0 and "ana\tEurope/Amsterdam" in out
+    code, out, _ = run(capsys, "run", "add", "--start", "2026-03-03T07:00", "--duration-min", "45",
+                       "--distance-km", "8", "--rpe", "4", "--kind", "easy", "--journal", url)
+    assert code == 0 and "run 1 added" in out
+    code, out, _ = run(capsys, "pain", "4", "--where", "lower-back-left", "--when", "after-run",
+                       "--at", "2026-03-03T20:00", "--journal", url)
+    assert code == 0 and "pain 4/10" in out
+    assert run(capsys, "checkin", "--date", "2026-03-03", "--sleep-h", "7.5", "--sleep-quality", "4",
+               "--stress", "2", "--sitting-h", "6", "--standing-h", "1", "--lifting", "none",
+               "--journal", url)[0] == 0
+    assert run(capsys, "exercise", "plank", "--sets", "3", "--date", "2026-03-03", "--journal", url)[0] == 0
+    assert run(capsys, "exercise", "sun-salutation", "--minutes", "5", "--category", "mobility",
+               "--date", "2026-03-03", "--journal", url)[0] == 0
+    assert run(capsys, "run", "set", "1", "--rpe", "5", "--journal", url)[0] == 0
+    with Journal.open(url) as j:
+        r = j.runs().iloc[0]
+        assert (r["duration_s"], r["distance_m"], r["rpe"], r["session_load_au"]) == (2700, 8000, 5, 225)
+        c = j.checkins().iloc[0]
+        assert (c["sleep_s"], c["work_sitting_s"], c["work_standing_s"]) == (7.5 * 3600, 6 * 3600, 3600)
+        e = j.exercises()
+        assert list(e["duration_s"].fillna(0)) == [0, 300]
+        p = j.pain_reports().iloc[0]
+        assert (p["rating"], p["location"], p["timing"]) == (4, "lower-back-left", "after-run")
+    code, out, _ = run(capsys, "run", "list", "--journal", url)
+    assert code == 0 and "easy" in out and "225" in out
+
+
+def test_bad_input_is_refused_with_a_message(capsys, url):
+    run(capsys, "runner", "add", "ana", "--journal", url)
+    code, out, err = run(capsys, "pain", "12", "--where", "lower-back-left", "--when", "after-run", "--journal", url)
+    assert code == 1 and "rating: got 12, expected a whole number from 0 to 10" in err
+    code, _, err = run(capsys, "run", "add", "--start", "2026-03-03T07:00", "--duration-min", "30",
+                       "--distance-km", "-3", "--journal", url)
+    assert code == 1 and "distance_m: got -3000.0" in err
+    code, _, err = run(capsys, "pain", "3", "--where", "neck", "--when", "after-run", "--journal", url)
+    assert code == 1 and "expected one of lower-back-centre" in err
+    code, _, err = run(capsys, "pain", "3", "--where", "leg", "--when", "after-run", "--runner", "bob",
+                       "--journal", url)
+    assert code == 1 and "no runner named 'bob'" in err
+    with Journal.open(url) as j:
+        assert len(j.pain_reports()) == 0 and len(j.runs()) == 0
+
+
+def test_import_fit_json_and_bad_files(capsys, url, tmp_path):
+    run(capsys, "runner", "add", "ana", "--journal", url)
+    analysis = tmp_path / "analysis.json"
+    analysis.write_text(json.dumps({
+        "schema": "backstride.analysis/1", "placement": "lower-back", "sampling_rate_hz": 100.0, "steps": [],
+        "bouts": [], "warnings": [], "summary": {"duration_s": 1800.0, "n_steps": 5000, "impact_index_mean": 1.1}}))
+    notfit = tmp_path / "notes.fit"
+    notfit.write_text("hello")
+    broken = tmp_path / "session.parquet"
+    broken.write_bytes(b"PAR1")
+    code, out, err = run(capsys, "import", str(FENIX5), str(analysis), str(notfit), str(broken),
+                         "--start", "2026-03-03T07:00", "--rpe", "3", "--journal", url)
+    assert code == 1
+    assert f"imported: {FENIX5} (fit, run 1)" in out
+    assert f"imported: {analysis} (analysis, run 2)" in out
+    assert "not a FIT file" in err
+    assert "cannot analyse the recording" in err or "analysis.pipeline" in err
+    assert "2 of 4 file(s) not imported" in err
+    code, out, _ = run(capsys, "import", str(FENIX5), "--journal", url)
+    assert code == 0 and "duplicate" in out
+    with Journal.open(url) as j:
+        runs = j.runs()
+        assert len(runs) == 2
+        assert runs.iloc[1]["mechanical_load_au"] == pytest.approx(5500.0)  # 5000 steps × 1.1
+
+
+def test_import_a_recording_runs_the_analysis(capsys, url):
+    """A recording is analysed on import (analysis.pipeline), and linked to the run."""
+    pytest.importorskip("analysis.pipeline")
+    sample = Path(__file__).resolve().parents[1] / "sample_recordings" / "sim_shoe_run.parquet"
+    if not sample.exists():
+        pytest.skip("sample recording absent")
+    run(capsys, "runner", "add", "ana", "--journal", url)
+    code, out, err = run(capsys, "import", str(sample), "--rpe", "4", "--kind", "easy", "--journal", url)
+    assert code == 0, err
+    assert run(capsys, "import", str(sample), "--journal", url)[1].startswith("duplicate")
+    with Journal.open(url) as j:
+        r = j.runs().iloc[0]
+    assert r["source"] == "analysis" and r["recording_path"] == str(sample)
+    assert r["analysis_summary"]["running"]["steps"] == 169
+    # a shoe sensor: 169 running strides of one foot = 338 steps; no impact index, so no mechanical load
+    assert r["steps_n"] == 338 and r["mechanical_load_au"] != r["mechanical_load_au"]
+    assert r["duration_s"] == pytest.approx(r["analysis_summary"]["running"]["duration_s"])
+    # strike classes of the running strides: 122 rearfoot, 42 midfoot, 0 forefoot (3 indeterminate left out)
+    assert r["heel_strike_share"] == pytest.approx(122 / 164)
+
+
+def test_import_a_recording_without_the_analysis_pipeline(capsys, url, tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "analysis.pipeline", None)  # import fails
+    run(capsys, "runner", "add", "ana", "--journal", url)
+    rec = tmp_path / "session.parquet"
+    rec.write_bytes(b"PAR1")
+    code, _, err = run(capsys, "import", str(rec), "--journal", url)
+    assert code == 1 and "analysis.pipeline" in err and "backstride analyse" in err
+
+
+def test_timeline_and_export(capsys, url, tmp_path):
+    from journal.demo import load_demo
+
+    load_demo(url)
+    code, out, _ = run(capsys, "timeline", "--runner", "demo", "--weeks", "8", "--associations",
+                       "--width", "200", "--journal", url)
+    assert code == 0
+    assert "Sat 08 Feb" in out and "+32% longer than recent long runs" in out
+    assert "intervals before volume is back to usual" in out
+    assert "worth discussing with a physiotherapist who works with runners" in out
+    assert "no data" in out                     # the gap days
+    assert "Pain rose after flagged days" in out
+    assert "not causes" in out
+    code, out, _ = run(capsys, "timeline", "--runner", "demo", "--weeks", "2", "--load", "duration",
+                       "--journal", url)
+    assert code == 0 and "duration, min" in out
+    out_csv = tmp_path / "demo.csv"
+    assert run(capsys, "export", "--format", "csv", "--runner", "demo", "-o", str(out_csv), "--journal", url)[0] == 0
+    rows = list(csv.DictReader(io.StringIO(out_csv.read_text())))
+    assert len(rows) == 56 and rows[0]["date"].startswith("2025-01-06")
+    spike = next(r for r in rows if r["date"].startswith("2025-02-08"))
+    assert float(spike["load"]) == 600.0 and "+32% longer" in spike["flags"]
+    code, out, _ = run(capsys, "export", "--format", "json", "--runner", "demo", "--journal", url)
+    doc = json.loads(out)
+    assert doc["schema"] == "backstride.journal-export/1" and len(doc["runs"]) == 22
+    code, out, _ = run(capsys, "export", "--format", "csv", "--table", "weekly", "--runner", "demo",
+                       "--journal", url)
+    assert out.splitlines()[0].startswith("week_start,load_known")
+
+
+def test_journal_defaults_to_the_environment_variable(capsys, tmp_path):
+    assert run(capsys, "runner", "add", "ana")[0] == 0
+    assert (tmp_path / "env-default.sqlite3").exists()
