@@ -68,7 +68,7 @@ def register(subparsers) -> None:
     a.add_argument("--name", default="demo")
     _common(a, runner=False)
     a.set_defaults(func=cmd_runner_demo)
-    p.set_defaults(func=lambda args: _usage(p))
+    p.set_defaults(func=lambda args, p=p: _usage(p))
 
     # import
     p = subparsers.add_parser("import", help="import FIT files, analysis reports (.json) or sitting days (.json)")
@@ -109,7 +109,7 @@ def register(subparsers) -> None:
     a.add_argument("run_id", type=int)
     _common(a)
     a.set_defaults(func=cmd_run_delete)
-    p.set_defaults(func=lambda args: _usage(p))
+    p.set_defaults(func=lambda args, p=p: _usage(p))
 
     # pain
     p = subparsers.add_parser("pain", help="report pain (0-10)")
@@ -525,7 +525,11 @@ def cmd_timeline(args) -> int:
         for e in episodes:
             console.print(f"  {e.text}")
     if args.associations:
-        a = tl.associations().dropna(subset=["rho"])
+        a = tl.associations()
+        a = a.dropna(subset=["rho"]) if len(a) else a
+    if args.associations and not len(a):
+        console.print("No associations yet: too few days with both pain and the factor known.")
+    elif args.associations:
         a = a.reindex(a["rho"].abs().sort_values(ascending=False).index).head(12)
         at = Table(title="pain and the days before it (Spearman, strongest first)")
         for name in ("factor", "lag (days)", "rho", "n", "caution"):

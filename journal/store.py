@@ -277,6 +277,12 @@ class Journal:
                                     "check the units: metres and seconds")
         return f
 
+    @staticmethod
+    def _rpe_kind(rpe, kind) -> dict:
+        """Checked session RPE and kind given for imported runs."""
+        return {"rpe": v.number("rpe", rpe, lo=0, hi=10, optional=True, hint="session RPE on the 0-10 scale"),
+                "kind": v.choice("kind", kind, RUN_KINDS, optional=True)}
+
     def set_run(self, run_id: int, *, rpe: float | None = _UNSET, kind: str | None = _UNSET,
                 note: str | None = _UNSET, runner: str | None = None) -> None:
         """Set (or clear with None) a run's session RPE, kind or note."""
@@ -339,7 +345,7 @@ class Journal:
         """Import the running sessions of a FIT file (see :mod:`journal.fit`)."""
         from journal.fit import read_fit
 
-        extra = self._run_values(duration_s=1.0, rpe=rpe, kind=kind)
+        extra = self._rpe_kind(rpe, kind)
         activity = read_fit(path)
         try:
             return self._import_fit(activity, path, runner, extra)
@@ -440,10 +446,11 @@ class Journal:
         src = source_path or "<dict>"
         docs.check_analysis(doc, src)
         sha256 = sha256 or docs.content_hash(doc)
-        extra = self._run_values(duration_s=1.0, rpe=rpe, kind=kind)
+        extra = self._rpe_kind(rpe, kind)
         f = docs.analysis_run_fields(doc, src)
         if f["duration_s"] is None:
-            raise FileImportError(src, "the analysis document gives no duration (summary.duration_s or bouts)")
+            raise FileImportError(src, "the analysis document has no running in it (no running bouts, "
+                                       "no summary.running.duration_s)", "was it a walk?")
         vals = self._run_values(duration_s=f["duration_s"], distance_m=f["distance_m"])
         rec = recording_path or docs.analysis_recording_path(doc)
         try:
@@ -766,10 +773,10 @@ class Journal:
         if table in ("timeline", "weekly"):
             tl = self.timeline(runner=runner, **timeline_kw)
             if table == "weekly":
-                return tl.weekly.reset_index()
+                return _dates_only(tl.weekly.reset_index(), "week_start")
             d = tl.daily.drop(columns=["flag_items", "flag_kinds"]).copy()
             d["flags"] = d["flags"].map(lambda fl: "; ".join(fl))
-            return d.reset_index()
+            return _dates_only(d.reset_index(), "date")
         reader = {"runs": self.runs, "sitting": self.sitting_days, "pain": self.pain_reports,
                   "checkins": self.checkins, "exercises": self.exercises}[table]
         df = reader(runner=runner)
@@ -803,10 +810,10 @@ class Journal:
         }
         if data.logged_dates():
             tl = self.timeline(runner=data.runner["name"], **timeline_kw)
-            daily = tl.daily.drop(columns=["flag_items", "flag_kinds"]).reset_index()
+            daily = _dates_only(tl.daily.drop(columns=["flag_items", "flag_kinds"]).reset_index(), "date")
             doc["timeline"] = {
                 "start": tl.start.isoformat(), "end": tl.end.isoformat(), "settings": tl.settings,
-                "daily": _records(daily), "weekly": _records(tl.weekly.reset_index()),
+                "daily": _records(daily), "weekly": _records(_dates_only(tl.weekly.reset_index(), "week_start")),
                 "pain_flags": [{"date": p.date.isoformat(), "kind": p.kind, "message": p.message} for p in tl.pain_flags],
                 "sitting_trend": tl.sitting_trend.text,
             }
@@ -822,6 +829,12 @@ _FLOAT_COLS = {"duration_s", "distance_m", "rpe", "session_load_au", "avg_hr_bpm
                "step_length_m", "impact_index_mean", "mechanical_load_au", "heel_strike_share",
                "trunk_lean_fwd_deg", "trunk_lean_fwd_drift_deg", "sitting_s", "longest_sitting_s",
                "breaks_per_sitting_h", "wear_s", "sleep_s", "work_sitting_s", "work_standing_s"}
+
+
+def _dates_only(df: pd.DataFrame, col: str) -> pd.DataFrame:
+    """Calendar days as dates (2026-03-02), not midnight timestamps."""
+    df[col] = pd.to_datetime(df[col]).dt.date
+    return df
 
 
 def _json_value(x):

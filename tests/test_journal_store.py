@@ -354,3 +354,20 @@ def test_export_json_and_csv(j):
     assert len(csv_text.strip().splitlines()) == 8
     runs_csv = j.export_csv("runs")
     assert "session_load_au" in runs_csv.splitlines()[0]
+
+
+def test_a_concurrent_import_of_the_same_content_reports_a_duplicate(j, tmp_path, monkeypatch):
+    """With several clients (PostgreSQL), both may pass the 'seen?' check; the unique constraint decides."""
+    doc = _analysis()
+    assert j.import_analysis(doc).status == "imported"
+    real_seen = Journal._seen
+    calls = {"n": 0}
+
+    def seen_once_false(s, r, sha256):
+        calls["n"] += 1
+        return False if calls["n"] == 1 else real_seen(s, r, sha256)  # the other client has not committed yet
+
+    monkeypatch.setattr(Journal, "_seen", staticmethod(seen_once_false))
+    res = j.import_analysis(json.loads(json.dumps(doc)))
+    assert res.status == "duplicate" and "same moment" in res.message
+    assert _counts(tmp_path / "j.sqlite3")["runs"] == 1 and _counts(tmp_path / "j.sqlite3")["imports"] == 1
