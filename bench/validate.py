@@ -77,17 +77,11 @@ def ours_ic(t):
 
 
 def _peer(name, t):
-    from bench.peers.runner import peers_available, run_peer
+    from bench.peers.runner import peers_available, recording_inputs, run_peer
 
     if not peers_available():
         return None
-    seg = t.recording
-    inputs = {"acc_m_s2": seg.data[["acc_x", "acc_y", "acc_z"]].to_numpy(), "sampling_rate_hz": seg.sampling_rate_hz,
-              "placement": seg.placement, "sample_index": seg.data.index.to_numpy()}
-    if seg.has_gyr:
-        inputs["gyr_rad_s"] = seg.data[["gyr_x", "gyr_y", "gyr_z"]].to_numpy()
-    if name == "gaitmap":
-        inputs["frame"] = "raw"
+    inputs = recording_inputs(t.recording, **({"frame": "raw"} if name == "gaitmap" else {}))
     try:
         res = run_peer(name, inputs)
     except Exception as exc:  # a peer failing on one trial must not stop the bench

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
 from pathlib import Path
 from typing import Mapping
 
@@ -68,10 +67,9 @@ def write_parquet(rec: Recording, path: str | Path) -> Path:
 def read_parquet(path: str | Path) -> Recording:
     path = Path(path)
     try:
-        pf = pq.ParquetFile(path)
-        table = pf.read()
+        table = pq.ParquetFile(path).read()
     except FileNotFoundError:
-        raise
+        raise  # not wrapped below: a missing file is not a damaged one
     except Exception as exc:  # pyarrow raises several types for a damaged file
         raise RecordingError(path, "file", f"not a readable Parquet file ({exc})", "a backstride recording (.parquet)") from None
     raw = (table.schema.metadata or {}).get(b"backstride")
@@ -421,10 +419,3 @@ def open_recording(path: str | Path, placement: str | None = None, *, nan_as_gap
         rec = rec.with_placement(placement)
     return rec
 
-
-def shift_start(rec: Recording, seconds: float) -> Recording:
-    """Copy of ``rec`` whose start is ``seconds`` later (used when cutting)."""
-    import dataclasses
-
-    start = rec.start_utc + timedelta(seconds=seconds) if rec.start_utc else None
-    return dataclasses.replace(rec, start_utc=start)

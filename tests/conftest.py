@@ -17,6 +17,14 @@ SHARED = Path(os.environ.get("BACKSTRIDE_SHARED", ROOT.parent / "shared"))
 DATASETS = SHARED / "datasets"
 
 
+@pytest.fixture(autouse=True)
+def _no_user_journal(tmp_path, monkeypatch):
+    """No test ever opens the real journal in the user's data directory."""
+    from journal.db import ENV_VAR
+
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "env-default.sqlite3"))
+
+
 def need_dataset(name: str) -> Path:
     path = DATASETS / name
     if not path.exists():

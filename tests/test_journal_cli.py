@@ -10,15 +10,9 @@ from pathlib import Path
 import pytest
 
 from journal import Journal
-from journal import db as jdb
 from sensing.cli import build_parser, main
 
 FENIX5 = Path(__file__).parent / "data" / "garmin-fenix-5-run.fit"
-
-
-@pytest.fixture(autouse=True)
-def _no_user_journal(tmp_path, monkeypatch):
-    monkeypatch.setenv(jdb.ENV_VAR, str(tmp_path / "env-default.sqlite3"))
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ from pathlib import Path
 import pytest
 
 from journal import Journal
-from journal import db as jdb
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 
@@ -69,11 +68,6 @@ CHILD = textwrap.dedent(f"""
             print(f"pain {{pid}}", flush=True)
             i += 1
 """)
-
-
-@pytest.fixture(autouse=True)
-def _no_user_journal(tmp_path, monkeypatch):
-    monkeypatch.setenv(jdb.ENV_VAR, str(tmp_path / "default.sqlite3"))
 
 
 def _kill_inside(url: str, runner: str, table: str, kill_at: int) -> tuple[list[str], int]:

@@ -9,13 +9,7 @@ import pandas as pd
 import pytest
 
 from journal import Journal
-from journal import db as jdb
 from journal.demo import DEFAULT_START, GAP_DAYS, SPIKE_DAY, generate, load_demo
-
-
-@pytest.fixture(autouse=True)
-def _no_user_journal(tmp_path, monkeypatch):
-    monkeypatch.setenv(jdb.ENV_VAR, str(tmp_path / "default.sqlite3"))
 
 
 @pytest.fixture(scope="module")

@@ -17,15 +17,9 @@ import pytest
 
 from conftest import need_dataset
 from journal import FileImportError, Journal
-from journal import db as jdb
 from journal.fit import read_fit
 
 FENIX5 = Path(__file__).parent / "data" / "garmin-fenix-5-run.fit"
-
-
-@pytest.fixture(autouse=True)
-def _no_user_journal(tmp_path, monkeypatch):
-    monkeypatch.setenv(jdb.ENV_VAR, str(tmp_path / "default.sqlite3"))
 
 
 @pytest.fixture(scope="module")

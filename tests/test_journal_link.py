@@ -10,16 +10,10 @@ import pandas as pd
 import pytest
 
 from journal import Journal
-from journal import db as jdb
 from journal.link import CAVEAT, caution, lagged_associations, spearman
 
 D0 = date(2026, 3, 2)  # a Monday
 UNKNOWN_DAY = D0 + timedelta(days=9)
-
-
-@pytest.fixture(autouse=True)
-def _no_user_journal(tmp_path, monkeypatch):
-    monkeypatch.setenv(jdb.ENV_VAR, str(tmp_path / "default.sqlite3"))
 
 
 @pytest.fixture(scope="module")

@@ -21,12 +21,6 @@ from journal.errors import JournalError
 AMS = ZoneInfo("Europe/Amsterdam")
 
 
-@pytest.fixture(autouse=True)
-def _no_user_journal(tmp_path, monkeypatch):
-    """Never touch the real user data directory, even by accident."""
-    monkeypatch.setenv(jdb.ENV_VAR, str(tmp_path / "default.sqlite3"))
-
-
 @pytest.fixture(scope="module")
 def _template(tmp_path_factory):
     """A migrated journal with one runner, made once per module and copied for each test (fast)."""
