@@ -448,17 +448,27 @@ class Journal:
         sha256 = sha256 or docs.content_hash(doc)
         extra = self._rpe_kind(rpe, kind)
         f = docs.analysis_run_fields(doc, src)
+        # An all-day recording's analysis carries its sitting days too; they are checked
+        # before anything is written and stored in the same transaction as the run.
+        days = doc.get("days") or []
+        if not isinstance(days, list):
+            raise FileImportError(src, "'days' is not a list of day summaries")
+        days_clean = [docs.check_day(x, src) for x in days]
         if f["duration_s"] is None:
+            if days_clean:
+                return self.add_days(days, runner=runner, source_path=source_path, sha256=sha256)
             raise FileImportError(src, "the analysis document has no running in it (no running bouts, "
-                                       "no summary.running.duration_s)", "was it a walk?")
+                                       "no summary.running.duration_s) and no sitting days", "was it a walk?")
         vals = self._run_values(duration_s=f["duration_s"], distance_m=f["distance_m"])
         rec = recording_path or docs.analysis_recording_path(doc)
         try:
-            return self._import_analysis(doc, src, sha256, runner, start, extra, f, vals, rec, source_path)
+            return self._import_analysis(doc, src, sha256, runner, start, extra, f, vals, rec, source_path,
+                                         days_clean)
         except IntegrityError:
             return self._raced(src, "analysis", sha256, runner)
 
-    def _import_analysis(self, doc, src, sha256, runner, start, extra, f, vals, rec, source_path) -> ImportResult:
+    def _import_analysis(self, doc, src, sha256, runner, start, extra, f, vals, rec, source_path,
+                         days_clean=()) -> ImportResult:
         with self._write() as s, s.begin():
             r = self._runner(s, runner)
             if self._seen(s, r, sha256):
@@ -469,6 +479,7 @@ class Journal:
                 raise FileImportError(src, "the analysis document has no start time (summary.start_utc)",
                                       "pass the start: --start 2026-03-01T07:30")
             imp = self._record_import(s, r, sha256, "analysis", source_path)
+            dates = tuple(self._store_days(s, r, imp, days_clean)[1]) if days_clean else ()
             fields = {
                 "steps_n": f["steps_n"], "impact_index_mean": f["impact_index_mean"],
                 "mechanical_load_au": f["mechanical_load_au"], "heel_strike_share": f["heel_strike_share"],
@@ -490,7 +501,7 @@ class Journal:
                     existing.rpe = extra["rpe"]
                 if existing.kind is None:
                     existing.kind = extra["kind"]
-                return ImportResult(src, "analysis", status, (existing.id,))
+                return ImportResult(src, "analysis", status, (existing.id,), dates=dates)
             run = Run(runner_id=r.id, source="analysis", start_utc=t0, local_date=t0.astimezone(zone).date(),
                       rpe=extra["rpe"], kind=extra["kind"], cadence_spm=f["cadence_spm"],
                       extra={"time_known": True, "placement": doc.get("placement"),
@@ -498,7 +509,7 @@ class Journal:
                       duration_s=vals["duration_s"], distance_m=vals["distance_m"], **fields)
             s.add(run)
             s.flush()
-            return ImportResult(src, "analysis", "imported", (run.id,))
+            return ImportResult(src, "analysis", "imported", (run.id,), dates=dates)
 
     def add_day(self, summary: dict, *, runner: str | None = None) -> ImportResult:
         """Store the sitting summary of one all-day recording (see :mod:`journal.documents`)."""
@@ -525,18 +536,24 @@ class Journal:
                 return ImportResult(src, "day", "duplicate", dates=tuple(dates),
                                     message="already imported (same content)")
             imp = self._record_import(s, r, sha256, "day", source_path)
-            status = "imported"
-            for c in cleaned:
-                row = s.scalar(sa.select(SittingDay).where(SittingDay.runner_id == r.id,
-                                                           SittingDay.date == c["date"]))
-                if row is None:
-                    s.add(SittingDay(runner_id=r.id, import_id=imp.id, **c))
-                else:
-                    status = "updated"
-                    for k, val in c.items():
-                        setattr(row, k, val)
-                    row.import_id = imp.id
+            status, _ = self._store_days(s, r, imp, cleaned)
             return ImportResult(src, "day", status, dates=tuple(dates))
+
+    @staticmethod
+    def _store_days(s: Session, r: Runner, imp: FileImport | None, cleaned) -> tuple[str, list]:
+        """Insert or replace checked day summaries; returns ("imported"|"updated", dates)."""
+        status = "imported"
+        for c in cleaned:
+            row = s.scalar(sa.select(SittingDay).where(SittingDay.runner_id == r.id,
+                                                       SittingDay.date == c["date"]))
+            if row is None:
+                s.add(SittingDay(runner_id=r.id, import_id=imp.id if imp else None, **c))
+            else:
+                status = "updated"
+                for k, val in c.items():
+                    setattr(row, k, val)
+                row.import_id = imp.id if imp else None
+        return status, [c["date"] for c in cleaned]
 
     @staticmethod
     def _seen(s: Session, r: Runner, sha256: str) -> bool:

@@ -365,3 +365,25 @@ def test_a_concurrent_import_of_the_same_content_reports_a_duplicate(j, tmp_path
     res = j.import_analysis(json.loads(json.dumps(doc)))
     assert res.status == "duplicate" and "same moment" in res.message
     assert _counts(tmp_path / "j.sqlite3")["runs"] == 1 and _counts(tmp_path / "j.sqlite3")["imports"] == 1
+
+
+def test_all_day_analysis_stores_its_days_with_the_run_or_alone(j):
+    """An all-day recording's analysis (issue 3's JSON) brings its sitting days into the journal."""
+    doc = _analysis(start="2026-03-04T06:00:00+00:00")
+    doc["days"] = [_day("2026-03-04", sitting_s=30000.0, longest_sitting_s=9000.0)]
+    res = j.import_analysis(doc)
+    assert res.status == "imported" and len(res.run_ids) == 1 and res.dates == (date(2026, 3, 4),)
+    days = j.sitting_days()
+    assert len(days) == 1 and days.iloc[0]["sitting_s"] == 30000.0
+    # a working day without a run: only the days are stored
+    desk = _analysis(start="2026-03-05T06:00:00+00:00", duration_s=None)
+    desk["summary"].pop("duration_s")
+    desk["days"] = [_day("2026-03-05")]
+    res = j.import_analysis(desk)
+    assert res.kind == "day" and res.run_ids == () and len(j.sitting_days()) == 2 and len(j.runs()) == 1
+    # a bad day summary refuses the whole document: neither the run nor any day is stored
+    bad = _analysis(start="2026-03-06T06:00:00+00:00")
+    bad["days"] = [_day("2026-03-06"), _day("2026-03-07", sitting_s=90000.0)]
+    with pytest.raises(InvalidValueError, match="sitting_s"):
+        j.import_analysis(bad)
+    assert len(j.runs()) == 1 and len(j.sitting_days()) == 2
