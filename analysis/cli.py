@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -18,6 +20,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", metavar="OUT", help="write the analysis document (schema backstride.analysis/1) here; '-' for stdout")
     p.add_argument("--nan-as-gap", action="store_true", help="treat rows that are n/a in every channel as lost samples")
     p.add_argument("--quiet", action="store_true", help="print no readable report")
+    p.add_argument("--timezone", metavar="TZ", help="IANA time zone for the per-day summaries (default: the "
+                   "recording's extra.time_zone, else UTC)")
+    p.add_argument("--min-posture-s", type=float, default=None, metavar="S",
+                   help="minimum posture duration for sitting bouts (default 10 s, as activPAL)")
     p.set_defaults(func=run)
 
 
@@ -28,17 +34,126 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         rec = open_recording(args.path, placement=args.placement, nan_as_gap=args.nan_as_gap)
-        report = analyse(rec, placement=args.placement)
+        placement = args.placement or rec.placement
+        doc, text = analyse_document(rec, placement, timezone=getattr(args, "timezone", None),
+                                     min_posture_s=getattr(args, "min_posture_s", None),
+                                     progress=sys.stderr.isatty() and not args.quiet, analyse=analyse)
     except (RecordingError, ValueError) as exc:
         print(f"backstride analyse: {exc}", file=sys.stderr)
         return 2
+    out = json.dumps(doc, indent=1, allow_nan=False)
     if args.json == "-":
-        print(report.to_json())
+        print(out)
     elif args.json:
-        report.to_json(args.json)
+        Path(args.json).write_text(out)
     if not args.quiet and args.json != "-":
-        print(render_text(report))
+        print(text)
     return 0
+
+
+def analyse_document(rec, placement: str | None, *, timezone: str | None = None, min_posture_s: float | None = None,
+                     progress: bool = False, analyse=None) -> tuple[dict, str]:
+    """The JSON document and the readable text of ``backstride analyse``.
+
+    Running form (:func:`analysis.pipeline.analyse`) for lower-back, chest and
+    shoe sensors, as before; for lower-back and thigh sensors the all-day
+    activity (``activities``, ``transitions``, ``days``, ``sitting``) is added,
+    with the walking/running seconds taken from the running analysis where it ran.
+    """
+    from analysis import activity_constants as AK
+    from analysis.activity import ACTIVITY_PLACEMENTS, activity_from_recording, apply_gait_report
+    from analysis.days import day_summaries
+
+    if analyse is None:
+        from analysis.pipeline import analyse
+    if placement is None:
+        raise ValueError(f"{rec.source or 'recording'}: placement unknown; give --placement "
+                         "(lower-back, thigh-left, thigh-right, foot-left, foot-right, chest)")
+    report = None
+    if placement not in ("thigh-left", "thigh-right"):
+        report = analyse(rec, placement=placement)
+        doc = report.to_dict()
+        text = render_text(report)
+    else:
+        from analysis.constants import REPORT_SCHEMA
+        from analysis.pipeline import VERSION
+
+        meta = rec.metadata()
+        meta.pop("extra", None)
+        meta["source"] = rec.source
+        meta["duration_s"] = rec.duration_s
+        doc = {"schema": REPORT_SCHEMA, "generator": {"name": "backstride", "version": VERSION}, "placement": placement,
+               "sampling_rate_hz": rec.sampling_rate_hz, "recording": meta, "steps": [], "bouts": [], "summary": {},
+               "warnings": ["running form needs a lower-back, chest or shoe sensor; a thigh sensor gives activity and posture only"]}
+        text = f"backstride analysis — {rec.source or 'recording'}\nplacement {placement}, {rec.sampling_rate_hz:g} Hz, {rec.duration_s:.0f} s"
+    if placement in ACTIVITY_PLACEMENTS:
+        mp = AK.MIN_POSTURE_S if min_posture_s is None else float(min_posture_s)
+        res = activity_from_recording(rec, placement, min_posture_s=mp, progress=progress)
+        if report is not None and len(report.bouts):
+            res = apply_gait_report(res, report.bouts)
+        tz = timezone or (rec.extra or {}).get("time_zone")
+        days = day_summaries(res, rec.start_utc, tz)
+        doc["activities"] = res.activities_json()
+        doc["transitions"] = res.transitions_json()
+        doc["days"] = days
+        doc["sitting"] = {
+            "min_posture_s": mp,
+            "bouts": [{"start_s": round(float(b.start_s), 3), "end_s": round(float(b.end_s), 3),
+                       "duration_s": round(float(b.duration_s), 3), "ended_by": b.ended_by}
+                      for b in res.sitting_bouts.itertuples()],
+            "breaks_by_min_posture_s": res.breaks_by_min_posture_s,
+            "slump": res.slump,
+            "events": res.events,
+            "mounts": [{"start_s": m.start_s, "end_s": m.end_s, "up_sensor": m.up_sensor, "source": m.source}
+                       for m in res.mounts],
+            "cannot_separate": CANNOT_SEPARATE[placement],
+        }
+        doc["warnings"] = list(doc.get("warnings", [])) + res.warnings
+        doc = _clean(doc)
+        text += "\n" + render_activity_text(res, days)
+    return doc, text
+
+
+#: Postures a placement cannot tell apart (said in every report).
+CANNOT_SEPARATE = {
+    "lower-back": "sitting vs standing rests on the pelvis tilting back when sitting; someone who sits with an "
+                  "upright pelvis is reported standing. Lying is reliable.",
+    "thigh-left": "sitting and lying both put the thigh horizontal: lying is reported as sitting.",
+    "thigh-right": "sitting and lying both put the thigh horizontal: lying is reported as sitting.",
+}
+
+
+def _clean(obj):
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, (np.floating, float)):
+        return None if not np.isfinite(obj) else float(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
+
+
+def render_activity_text(res, days) -> str:
+    lines = ["", "day activity:"]
+    tot = {}
+    for r in res.activities.itertuples():
+        tot[r.activity] = tot.get(r.activity, 0.0) + r.end_s - r.start_s
+    lines.append("  " + ", ".join(f"{k} {v / 60:.0f} min" for k, v in sorted(tot.items(), key=lambda kv: -kv[1])))
+    lines.append(f"  {len(res.transitions)} sit/stand transitions; {len(res.sitting_bouts)} sitting bouts "
+                 f"(minimum posture {res.min_posture_s:g} s)")
+    for d in days:
+        sit = d["sitting_s"]
+        lines.append(f"  {d['date'] or 'day'}: sitting {'–' if sit is None else f'{sit / 3600:.1f} h'}, "
+                     f"longest {d['longest_sitting_s'] / 60:.0f} min, bouts ≥30 min {d['bouts_ge_30min']}, "
+                     f"≥2 h {d['bouts_ge_2h']}, wear {d['wear_s'] / 3600:.1f} h"
+                     + (f"  FLAGS: {', '.join(d['flags'])}" if d["flags"] else ""))
+    if res.slump:
+        lines.append(f"  slumped sitting {res.slump['slumped_s'] / 60:.0f} min of {res.slump['sitting_s'] / 60:.0f} min")
+    return "\n".join(lines)
 
 
 def _fmt(v, unit="", digits=1, scale=1.0):

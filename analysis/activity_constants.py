@@ -1,0 +1,103 @@
+"""Named thresholds of the all-day posture analysis (:mod:`analysis.activity`, :mod:`analysis.days`).
+
+Each constant says where it comes from: a published rule, a physical
+argument, or (marked *chosen*) a design choice that was not fitted to any
+data set.  Accelerations in g are relative to :data:`analysis.constants.GRAVITY_M_S2`.
+"""
+
+from __future__ import annotations
+
+# ----------------------------------------------------------------------------
+# Time base
+#: Feature bin: means and variances are accumulated per half second (chunk
+#: boundaries fall on bin boundaries, so chunked analysis equals one pass).
+BIN_S = 0.5
+#: Classification epoch (the issue asks for one label per second).
+EPOCH_S = 1.0
+#: An epoch with fewer received samples than this fraction of the expected
+#: number is "unknown" (a gap), never a posture.
+MIN_EPOCH_COVERAGE = 0.5
+
+# ----------------------------------------------------------------------------
+# Movement intensity: standard deviation of the acceleration magnitude over 1 s.
+#: Below this the body is still (lying, sitting, standing).  Chosen above the
+#: sensor noise and breathing (a still waist sensor reads 0.002–0.01 g).
+STILL_MAX_G = 0.05
+#: Walking produces 0.15–0.5 g at the waist (one vertical impact per step);
+#: sustained movement above this is gait.
+GAIT_MIN_G = 0.12
+#: Gait must last this long (about 4 steps at a normal cadence); shorter
+#: bursts are posture changes or fidgeting and keep the posture around them.
+GAIT_MIN_S = 4.0
+#: Running has a flight phase in which the sensor is close to free fall; a
+#: sample below this magnitude is "in flight" (same value as the lower-back
+#: gait detector, :class:`analysis.gait.LowerBackGait` ``flight_g``).
+FLIGHT_G = 0.45
+#: A gait second is running when at least this fraction of its samples is in
+#: flight (walking never leaves the ground; running spends ~30 % in flight).
+RUN_FLIGHT_FRACTION = 0.05
+#: Burst of movement that marks a posture transition (sit-to-stand etc.).
+TRANSITION_MIN_G = 0.03
+#: Longest plausible sit-to-stand or stand-to-sit (Sit2Stand literature: 1–4 s,
+#: older adults up to 6 s).
+TRANSITION_MAX_S = 6.0
+#: Half-width of the window, around a posture change, searched for the burst.
+TRANSITION_SEARCH_S = 5.0
+
+# ----------------------------------------------------------------------------
+# Postures from the inclination of the sensor's gravity direction relative to
+# the upright direction learnt while walking.
+#: Thigh: inclination above 45° is sitting (or lying); below it standing.
+#: The classic thigh-inclinometer rule (activPAL; Skotte et al. 2014, MSSE 46:1880).
+THIGH_SIT_MIN_DEG = 45.0
+#: Lower back: the trunk within 30° of horizontal is lying.
+TRUNK_LYING_MIN_DEG = 60.0
+#: Lower back: the pelvis tilts back by about 20–30° when one sits down
+#: (posterior pelvic tilt; e.g. De Carvalho et al. 2010, Spine 35:E1043 report
+#: sitting lumbar flexion of this order); a still period whose inclination from
+#: the walking upright exceeds half of that is sitting.  (On UCI HAPT the
+#: per-person medians are 2–16° standing and 8–38° sitting: they overlap.)
+TRUNK_SIT_INCL_DEG = 12.0
+
+#: activPAL's default minimum posture duration: a posture must last this long
+#: to count as a new bout (shorter ones join the bout before).
+MIN_POSTURE_S = 10.0
+
+#: Slumped sitting: the pelvis tilted back more than this beyond the runner's
+#: own upright sitting (the 10th percentile of their sitting tilt).  *Chosen*:
+#: about twice the spread of a belt clip between days; not validated.
+SLUMP_TILT_DEG = 10.0
+SLUMP_REFERENCE_PERCENTILE = 10.0
+
+# ----------------------------------------------------------------------------
+# Sensor worn or not, moved or not.
+#: Non-wear (van Hees et al. 2011, PLoS ONE 6:e22922): a 60-min window
+#: (stepped by 1 min) is "no movement" when at least 2 of the 3 axes have a
+#: standard deviation below 13 mg over the window.
+NONWEAR_AXIS_STD_G = 0.013
+NONWEAR_WINDOW_S = 60 * 60.0
+NONWEAR_STEP_S = 60.0
+#: ... and non-wear when such windows cover at least 90 min in a row (the
+#: 90-min rule of Choi et al. 2011, MSSE 43:357).
+NONWEAR_MIN_S = 90 * 60.0
+#: Two walking bouts whose upright directions differ by more than this were
+#: recorded with the sensor re-clipped or moved (e.g. belt to thigh).
+MOUNT_CHANGE_DEG = 30.0
+#: Only walking bouts at least this long are used to learn the mount (short
+#: ones, stairs and shuffles, give a noisier upright).
+MOUNT_MIN_WALK_S = 10.0
+#: A gap at least this long may hide a re-clipped sensor: the mount is learnt
+#: afresh after it.
+REMOUNT_GAP_S = 10 * 60.0
+
+# ----------------------------------------------------------------------------
+# Days (DOMAIN.md: get up about every 30 min; 2 h in one go stiffens the back;
+# 6–8 h of sitting a day)
+BOUT_LONG_S = 30 * 60.0
+BOUT_VERY_LONG_S = 2 * 3600.0
+DAY_SITTING_FLAG_S = 6 * 3600.0
+#: A valid day has at least 10 h of wear (Troiano et al. 2008, MSSE 40:181).
+MIN_WEAR_DAY_S = 10 * 3600.0
+
+ACTIVITIES = ("lying", "sitting", "standing", "walking", "running", "unknown")
+UPRIGHT = ("standing", "walking", "running")

@@ -1,0 +1,243 @@
+"""All-day activity (analysis.activity, analysis.days) against simulated days with known truth and UCI HAPT."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.spatial.transform import Rotation
+
+from analysis import activity_constants as K
+from analysis.activity import (
+    ActivityClassifier,
+    FeatureAccumulator,
+    activity_from_parquet,
+    activity_from_recording,
+    features_from_chunks,
+    iter_recording_chunks,
+    merge_short_postures,
+)
+from analysis.days import day_summaries
+from analysis.simulate_day import simulate_day
+from sensing.formats import write_parquet
+from sensing.recording import RecordingError
+from conftest import need_dataset  # noqa: E402
+
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_recordings"
+MIN = 60.0
+DAY = [("standing", 60), ("walking", 120), ("standing", 20), ("sitting", 1800), ("standing", 5), ("sitting", 600),
+       ("standing", 30), ("walking", 60), ("running", 120), ("walking", 30), ("lying", 300), ("standing", 30),
+       ("walking", 60), ("standing", 20), ("sitting", 300), ("standing", 60), ("walking", 60)]
+
+
+def _truth_labels(segs: pd.DataFrame, n: int) -> np.ndarray:
+    out = np.full(n, "", dtype=object)
+    for r in segs.itertuples():
+        a, b = int(np.ceil(r.start_s)), int(np.floor(r.end_s))
+        out[a:b] = r.activity
+    return out
+
+
+@pytest.mark.parametrize("placement", ["lower-back", "thigh-left"])
+@pytest.mark.parametrize("mount", [None, Rotation.from_euler("xyz", [180, 0, 35], degrees=True),
+                                   Rotation.from_euler("xyz", [20, 70, -120], degrees=True)])
+def test_simulated_day_exact_bouts_any_mount(placement, mount):
+    rec, segs, trans = simulate_day(DAY, sampling_rate_hz=50.0, placement=placement, mount=mount, seed=3)
+    res = activity_from_recording(rec, placement)
+    truth = _truth_labels(segs, len(res.labels))
+    if placement.startswith("thigh"):
+        truth = np.where(truth == "lying", "sitting", truth)  # the thigh cannot tell them apart
+    scored = np.isin(truth, K.ACTIVITIES)
+    agree = (res.labels[: len(truth)][scored] == truth[scored]).mean()
+    assert agree > 0.99
+    # sitting bouts: the 5-s stand is shorter than the 10-s minimum posture, so it is no break
+    bouts = res.sitting_bouts
+    long = bouts[bouts["duration_s"] > 100]
+    expect = [2400 + 2.5 + 5 + 2.5, 300 + 2.5]
+    if placement.startswith("thigh"):
+        expect.insert(1, 300.0)  # the lying, read as sitting from the thigh
+    assert len(long) == len(expect)
+    for got, want in zip(long["duration_s"], expect):
+        assert abs(got - want) <= 3.0  # within the transition and one second
+    # transitions between sitting and upright: times within 1.5 s
+    det = res.transitions
+    if placement.startswith("thigh"):  # lying read as sitting adds a pair at the lying's edges: leave those out
+        ly = segs[segs["activity"] == "lying"].iloc[0]
+        det = det[~(det["t_s"].between(ly.start_s - 6, ly.start_s + 6) | det["t_s"].between(ly.end_s - 6, ly.end_s + 6))]
+    want = trans[~trans["t_s"].between(2003, 2012)]  # the 5-s stand is no transition
+    assert len(det) == len(want)
+    assert np.all(det["kind"].to_numpy() == want["kind"].to_numpy())
+    assert np.max(np.abs(det["t_s"].to_numpy() - want["t_s"].to_numpy())) < 1.5
+
+
+def test_rotated_and_upside_down_give_the_same_labels():
+    a, _, _ = simulate_day(DAY, sampling_rate_hz=50.0, seed=5)
+    b, _, _ = simulate_day(DAY, sampling_rate_hz=50.0, seed=5, mount=Rotation.from_euler("x", 180, degrees=True))
+    la = activity_from_recording(a, "lower-back").labels
+    lb = activity_from_recording(b, "lower-back").labels
+    assert (la == lb).mean() > 0.995
+
+
+def test_chunked_equals_one_pass(tmp_path):
+    rec, _, _ = simulate_day(DAY, sampling_rate_hz=50.0, seed=4)
+    one = features_from_chunks(iter_recording_chunks(rec, 1e9), sampling_rate_hz=50.0)
+    for chunk_s in (7.3, 60.0, 333.3):
+        many = features_from_chunks(iter_recording_chunks(rec, chunk_s), sampling_rate_hz=50.0)
+        assert np.array_equal(one.bins, many.bins)
+        assert np.array_equal(one.values, many.values, equal_nan=True)  # bit for bit: bins never straddle chunks
+    r1 = ActivityClassifier("lower-back").classify(one).result_
+    r2 = activity_from_recording(rec, "lower-back", chunk_s=61.7)
+    assert np.array_equal(r1.labels, r2.labels)
+    # streaming from a file without loading it whole gives the same again
+    path = write_parquet(rec, tmp_path / "day.parquet")
+    r3, _ = activity_from_parquet(path, "lower-back", chunk_s=100.0)
+    assert np.array_equal(r1.labels, r3.labels)
+    pd.testing.assert_frame_equal(r1.transitions, r3.transitions)
+
+
+def test_gap_is_unknown_not_sitting():
+    sched = [("standing", 30), ("walking", 60), ("standing", 20), ("sitting", 600), ("gap", 1800), ("sitting", 600),
+             ("standing", 30), ("walking", 60)]
+    rec, segs, _ = simulate_day(sched, sampling_rate_hz=25.0, seed=2)
+    res = activity_from_recording(rec, "lower-back")
+    gap = segs[segs["activity"] == "gap"].iloc[0]
+    lab = res.labels[int(gap.start_s) + 1:int(gap.end_s) - 1]
+    assert (lab == "unknown").all()
+    assert any(e["kind"] == "gap" for e in res.events)
+    # the bouts on either side are two bouts, neither includes the gap
+    assert res.sitting_bouts["duration_s"].max() < 620
+
+
+def test_nonwear_is_unknown_and_reported():
+    sched = [("standing", 30), ("walking", 60), ("standing", 20), ("sitting", 1800), ("standing", 30),
+             ("nonwear", 2.5 * 3600), ("standing", 30), ("walking", 60), ("standing", 20), ("sitting", 4000)]
+    rec, segs, _ = simulate_day(sched, sampling_rate_hz=25.0, seed=6)
+    res = activity_from_recording(rec, "lower-back")
+    nw = segs[segs["activity"] == "nonwear"].iloc[0]
+    lab = res.labels[int(nw.start_s) + 60:int(nw.end_s) - 60]
+    assert (lab == "unknown").mean() > 0.99
+    assert any(e["kind"] == "non-wear" for e in res.events)
+    # sitting still for over an hour is not non-wear (posture shifts move the axes by > 13 mg)
+    last = segs.iloc[-1]
+    assert (res.labels[int(last.start_s) + 5:int(last.end_s) - 5] == "sitting").mean() > 0.99
+
+
+def test_sensor_moved_from_belt_to_thigh_is_reported_not_sitting():
+    first, s1, _ = simulate_day([("standing", 30), ("walking", 120), ("standing", 20), ("sitting", 600),
+                                 ("standing", 30), ("walking", 60)], sampling_rate_hz=25.0, seed=8)
+    second, s2, _ = simulate_day([("standing", 60), ("walking", 120), ("standing", 30)], sampling_rate_hz=25.0,
+                                 placement="thigh-left", mount=Rotation.from_euler("x", 90, degrees=True), seed=9)
+    acc = np.vstack([first.data[["acc_x", "acc_y", "acc_z"]].to_numpy(), second.data[["acc_x", "acc_y", "acc_z"]].to_numpy()])
+    from sensing.recording import from_arrays
+
+    rec = from_arrays(acc, sampling_rate_hz=25.0, placement="lower-back")
+    res = activity_from_recording(rec, "lower-back")
+    moved = [e for e in res.events if e["kind"] == "sensor moved"]
+    assert len(moved) == 1
+    a, b = int(moved[0]["start_s"]), int(moved[0]["end_s"])
+    assert (res.labels[a:b] == "unknown").all()
+    assert any("moved" in w for w in res.warnings)
+    # the standing on the thigh after the move is not read as sitting or lying
+    t_move = first.duration_s
+    assert not np.isin(res.labels[int(t_move):int(t_move) + 55], ("sitting", "lying")).any()
+
+
+def test_days_split_at_local_midnight_and_flags():
+    # 22:00 local (Europe/Amsterdam, UTC+2 in May) → sitting 3 h across midnight
+    sched = [("standing", 30), ("walking", 120), ("standing", 30), ("sitting", 3 * 3600), ("standing", 30),
+             ("walking", 120)]
+    start = datetime(2026, 5, 4, 20, 0, tzinfo=timezone.utc)  # 22:00 CEST
+    rec, segs, _ = simulate_day(sched, sampling_rate_hz=25.0, start_utc=start, seed=11)
+    res = activity_from_recording(rec, "lower-back")
+    days = day_summaries(res, rec.start_utc, "Europe/Amsterdam")
+    assert [d["date"] for d in days] == ["2026-05-04", "2026-05-05"]
+    sit_start = segs[segs["activity"] == "sitting"].iloc[0].start_s
+    before_midnight = 7200 - sit_start
+    assert abs(days[0]["measured_sitting_s"] - before_midnight) <= 2
+    assert abs(days[1]["measured_sitting_s"] - (3 * 3600 - before_midnight)) <= 3
+    # the bout belongs to the day it started: ≥ 2 h flagged there
+    assert days[0]["bouts_ge_2h"] == 1 and "sitting-bout-2h" in days[0]["flags"]
+    assert days[1]["bouts_ge_2h"] == 0
+    # too little wear: no sitting total, a flag instead
+    assert days[0]["sitting_s"] is None and "insufficient-wear" in days[0]["flags"]
+    # in UTC the same recording is one day
+    assert len(day_summaries(res, rec.start_utc, "UTC")) == 1
+    with pytest.raises(ValueError, match="time zone"):
+        day_summaries(res, rec.start_utc, "Mars/Olympus")
+
+
+def test_min_posture_duration_changes_breaks():
+    lab = np.array(["sitting"] * 100 + ["standing"] * 7 + ["sitting"] * 100 + ["standing"] * 20 + ["sitting"] * 50,
+                   dtype=object)
+    merged = merge_short_postures(lab, 10.0)
+    assert (merged[100:107] == "sitting").all() and (merged[207:227] == "standing").all()
+    assert (merge_short_postures(lab, 5.0)[100:107] == "standing").all()
+    assert (merge_short_postures(lab, 30.0)[207:227] == "sitting").all()
+
+
+def test_bad_input_errors():
+    acc = FeatureAccumulator(sampling_rate_hz=50.0)
+    acc.feed(np.arange(10), np.ones((10, 3)))
+    with pytest.raises(RecordingError, match="does not increase"):
+        acc.feed(np.arange(5, 15), np.ones((10, 3)), source="x.parquet")
+    bad = np.ones((10, 3))
+    bad[3, 1] = np.nan
+    with pytest.raises(RecordingError, match="non-finite"):
+        FeatureAccumulator(sampling_rate_hz=50.0).feed(np.arange(10), bad)
+    rec, _, _ = simulate_day([("standing", 20)], sampling_rate_hz=25.0)
+    with pytest.raises(ValueError, match="placement"):
+        activity_from_recording(rec, "foot-left")
+    with pytest.raises(ValueError, match="min_posture_s"):
+        activity_from_recording(rec, "lower-back", min_posture_s=-1)
+
+
+def test_slump_time_against_truth():
+    sched = [("standing", 30), ("walking", 120), ("standing", 20), ("sitting", 1200), ("slumped", 600),
+             ("sitting", 600), ("standing", 30), ("walking", 60)]
+    rec, _, _ = simulate_day(sched, sampling_rate_hz=25.0, seed=12)
+    res = activity_from_recording(rec, "lower-back")
+    assert abs(res.slump["slumped_s"] - 600) < 30
+
+
+def test_cli_json_on_the_workday_sample(tmp_path):
+    from sensing.cli import main
+
+    out = tmp_path / "wd.json"
+    assert main(["analyse", str(SAMPLES / "sim_workday.parquet"), "--json", str(out), "--quiet",
+                 "--timezone", "Europe/Amsterdam"]) == 0
+    doc = json.loads(out.read_text())
+    for key in ("schema", "steps", "bouts", "summary", "activities", "transitions", "days"):
+        assert key in doc
+    assert {a["activity"] for a in doc["activities"]} <= set(K.ACTIVITIES)
+    assert all(set(t) == {"t_s", "kind", "duration_s"} for t in doc["transitions"])
+    truth = pd.read_csv(SAMPLES / "sim_workday.truth.csv")
+    tt = pd.read_csv(SAMPLES / "sim_workday.transitions.csv")
+    sit_truth = truth.loc[truth["activity"] == "sitting"].eval("end_s - start_s").sum()
+    day = doc["days"][0]
+    assert day["date"] == "2026-05-04"
+    assert abs(day["sitting_s"] - sit_truth) < 60
+    assert day["bouts_ge_2h"] == 1 and "sitting-bout-2h" in day["flags"] and "sitting-6h" in day["flags"]
+    # truth: a stand-to-sit / sit-to-stand pair 5 s apart is shorter than the minimum posture: not reported
+    expect = tt[~tt["t_s"].between(19690, 19710)]
+    det = np.array([t["t_s"] for t in doc["transitions"]])
+    assert len(det) == len(expect)
+    assert np.max(np.abs(det - expect["t_s"].to_numpy())) < 1.5
+    acts = {a["activity"] for a in doc["activities"]}
+    assert {"walking", "running", "sitting", "standing", "unknown"} <= acts
+
+
+@pytest.mark.shared_data
+def test_uci_hapt_balanced_accuracy_and_transitions():
+    need_dataset("uci_hapt")
+    from bench.validate_activity import hapt
+
+    res = hapt(10.0)
+    # what we measured (bench/RESULTS.md); a drop below these is a regression
+    assert res["balanced_accuracy"] > 0.88
+    assert res["classes"]["walking"]["recall"] > 0.98
+    assert res["classes"]["lying"]["recall"] > 0.9
+    assert res["transitions"]["sit-to-stand"]["f1"] > 0.85
