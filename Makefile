@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test install bench validate speed clean
+.PHONY: demo test install bench validate speed clean browser system-packages
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,9 +15,24 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m sensing.demo
+	$(PY) -m dashboard.demo
 
-test: $(STAMP)
+# System packages the tests use, from Debian: chromium + chromium-driver (matching versions) for the
+# dashboard's browser tests, postgresql for the journal's clinic-database test.  Installed once.
+SYSTEM_BINS := /usr/bin/chromium /usr/bin/chromedriver
+system-packages:
+	@missing=""; \
+	for b in $(SYSTEM_BINS); do [ -x $$b ] || missing="yes"; done; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="yes"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing chromium, chromium-driver and postgresql (apt-get)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+			chromium chromium-driver postgresql; \
+	fi
+browser: system-packages
+
+test: $(STAMP) system-packages
 	$(PY) -m pytest -q
 
 validate: $(STAMP)

@@ -1,0 +1,98 @@
+"""Day: the activity timeline of an all-day recording, sitting bouts coloured by length,
+sit-stand transitions, and the alerts that would have fired at 30 min and 2 h.
+
+The classification is :mod:`analysis.activity` (per second: lying, sitting,
+standing, walking, running) and the per-day summary :mod:`analysis.days`, in
+the runner's time zone.  Recordings offered: the sample work day and the
+uploaded recordings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from dash import Input, Output, State, dcc, html, no_update
+
+from dashboard import figures as F
+from dashboard.data import Settings, open_journal
+from dashboard.pages.common import CARD_STYLE, error, table
+
+PATH = "/day"
+TITLE = "Day"
+
+
+def _available() -> bool:
+    try:
+        import analysis.activity  # noqa: F401
+        import analysis.days  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def day_sources(settings: Settings) -> dict[str, Path]:
+    out = {f"sample: {p.stem}": p for p in sorted(settings.samples_dir.glob("*workday*.parquet"))}
+    if settings.uploads_dir.is_dir():
+        out.update({f"upload: {p.stem[:12]}": p for p in sorted(settings.uploads_dir.glob("*.parquet"))})
+    return out
+
+
+def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
+    if not _available():
+        return html.Div([html.H2("Day"), html.P("The all-day activity analysis (analysis.activity, analysis.days) "
+                                                "is not available in this version.", id="day-unavailable")])
+    sources = day_sources(settings)
+    name = query.get("rec") if query.get("rec") in sources else next(iter(sources), None)
+    head = [html.H2("Day"),
+            dcc.Dropdown(id="day-source", options=list(sources), value=name, clearable=False, style={"width": "26em"})]
+    if name is None:
+        return html.Div(head + [html.P("No all-day recording yet: upload one on the Log page.")])
+    tz = "UTC"
+    if runner:
+        with open_journal(settings) as j:
+            tz = j.runner(runner).timezone
+    try:
+        body = _day_body(sources[name], tz)
+    except (ValueError, OSError) as exc:
+        body = [error(f"cannot analyse {name}: {exc}", id="day-error")]
+    return html.Div(head + body)
+
+
+def _day_body(path: Path, tz: str) -> list:
+    from analysis.activity import activity_from_parquet
+    from analysis.days import day_summaries
+
+    result, meta = activity_from_parquet(path)
+    start = pd.Timestamp(meta["start_utc"]) if meta.get("start_utc") else None
+    fig = F.day_figure(result.activities, result.transitions, result.sitting_bouts, start, tz)
+    alerts = F.sitting_alerts(result.sitting_bouts)
+    days = day_summaries(result, start.to_pydatetime() if start is not None else None, tz)
+    rows = [{"date": d.get("date") or d.get("day_index"),
+             "sitting": "–" if d.get("sitting_s") is None else f"{d['sitting_s'] / 3600:.1f} h",
+             "longest": "–" if d.get("longest_sitting_s") is None else f"{d['longest_sitting_s'] / 60:.0f} min",
+             "ge30": d.get("bouts_ge_30min", "–"), "ge2h": d.get("bouts_ge_2h", "–"),
+             "breaks": "–" if d.get("breaks_per_sitting_h") is None else f"{d['breaks_per_sitting_h']:.1f}",
+             "flags": ", ".join(d.get("flags") or [])} for d in days]
+    n30 = int((alerts["threshold_s"] == F.SITTING_ALERTS_S[0]).sum())
+    n2h = int((alerts["threshold_s"] == F.SITTING_ALERTS_S[1]).sum())
+    return [
+        dcc.Graph(id="day-graph", figure=fig, config={"displaylogo": False}),
+        html.P(f"Alerts that would have fired: {n30} at 30 min of sitting (time to get up and walk), {n2h} at 2 h "
+               f"(a bout long enough to stiffen the lower back). {len(result.transitions)} sit-stand transitions.",
+               id="day-alerts"),
+        html.Div(table(rows, [("date", "day"), ("sitting", "sitting"), ("longest", "longest bout"),
+                              ("ge30", "bouts ≥ 30 min"), ("ge2h", "bouts ≥ 2 h"), ("breaks", "breaks per sitting h"),
+                              ("flags", "flags")], id="day-summary"), style=CARD_STYLE),
+        *[html.P(f"note: {w}", style={"color": "#8a6d3b"}) for w in result.warnings],
+    ]
+
+
+def register(app, settings: Settings) -> None:
+    @app.callback(Output("url", "search", allow_duplicate=True), Input("day-source", "value"),
+                  State("url", "search"), prevent_initial_call=True)
+    def _pick(name, search):
+        from urllib.parse import urlencode
+
+        new = "?" + urlencode({"rec": name})
+        return no_update if search == new else new

@@ -1,0 +1,259 @@
+"""The printable session report for the clinic file (HTML, and PDF where Chromium is installed).
+
+``/report.html?runner=NAME[&run=ID][&weeks=8]`` and ``/report.pdf?…``.  The
+HTML is self-contained (no scripts, inline SVG charts) so that it prints the
+same everywhere and can be filed as it is.  The PDF is that HTML printed by
+headless Chromium (``chromium --print-to-pdf``); without Chromium the PDF
+route says so and the HTML can be printed from any browser.
+
+:func:`report_html` is pure: it takes the collected data (:func:`collect`)
+and returns the document.
+"""
+
+from __future__ import annotations
+
+import html as H
+import math
+import re
+import shutil
+import subprocess
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dashboard.data import Settings, open_journal
+
+CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def _f(x, spec: str, unit: str = "", scale: float = 1.0) -> str:
+    try:
+        v = float(x) * scale
+    except (TypeError, ValueError):
+        return "–"
+    return "–" if not math.isfinite(v) else f"{v:{spec}}{unit}"
+
+
+def collect(settings: Settings, runner: str, *, run_id: int | None = None, weeks: int = 8) -> dict:
+    """Everything the report shows, read from the journal (and the run's recording if present)."""
+    from dashboard.pages.run import run_data
+
+    with open_journal(settings) as j:
+        info = j.runner(runner)
+        tl = j.timeline(runner=runner, weeks=weeks)
+        assoc = j.associations(runner=runner)
+        pains = j.pain_reports(runner=runner, start=tl.start, end=tl.end)
+    runs = tl.runs
+    run = None
+    steps_meta = (None, None, "")
+    if len(runs):
+        ids = [int(i) for i in runs["id"]]
+        rid = run_id if run_id in ids else ids[-1]
+        run = runs.set_index("id").loc[rid].to_dict() | {"id": rid}
+        steps_meta = run_data(settings, run)
+    return {"runner": info, "timeline": tl, "associations": assoc, "pains": pains, "run": run,
+            "run_steps": steps_meta[0], "run_meta": steps_meta[1], "run_note": steps_meta[2],
+            "generated_utc": datetime.now(timezone.utc)}
+
+
+def svg_bars(values: list[float], labels: list[str], *, flags: list[bool] | None = None, width: int = 640,
+             height: int = 140, unit: str = "") -> str:
+    """A small bar chart as inline SVG (prints without scripts); NaN bars are left empty."""
+    n = max(len(values), 1)
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    top = max(finite) if finite else 1.0
+    top = top if top > 0 else 1.0
+    bw = (width - 40) / n
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 30}" '
+             f'font-family="sans-serif" font-size="10">']
+    for i, v in enumerate(values):
+        x = 30 + i * bw
+        if v is not None and math.isfinite(v):
+            h = (height - 15) * v / top
+            colour = "#E45756" if flags and flags[i] else "#4C78A8"
+            parts.append(f'<rect x="{x + 2:.1f}" y="{height - h:.1f}" width="{max(bw - 4, 1):.1f}" height="{h:.1f}" '
+                         f'fill="{colour}"><title>{H.escape(labels[i])}: {v:.0f}{unit}</title></rect>')
+            parts.append(f'<text x="{x + bw / 2:.1f}" y="{height - h - 3:.1f}" text-anchor="middle">{v:.0f}</text>')
+        parts.append(f'<text x="{x + bw / 2:.1f}" y="{height + 14}" text-anchor="middle">{H.escape(labels[i])}</text>')
+    parts.append(f'<line x1="28" y1="{height}" x2="{width - 8}" y2="{height}" stroke="#999"/></svg>')
+    return "".join(parts)
+
+
+def _table(rows: list[list[str]], head: list[str], flagged: list[bool] | None = None) -> str:
+    out = ["<table><thead><tr>", *[f"<th>{H.escape(h)}</th>" for h in head], "</tr></thead><tbody>"]
+    for i, r in enumerate(rows):
+        cls = ' class="flag"' if flagged and flagged[i] else ""
+        out.append(f"<tr{cls}>" + "".join(f"<td>{H.escape(str(c))}</td>" for c in r) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+CSS = """
+body { font-family: system-ui, sans-serif; font-size: 11pt; margin: 1.5cm; color: #222; }
+h1 { font-size: 16pt; margin-bottom: 0; } h2 { font-size: 13pt; border-bottom: 1px solid #ccc; margin-top: 1.2em; }
+table { border-collapse: collapse; font-size: 9pt; width: 100%; } th, td { text-align: left; padding: 2px 6px;
+border-bottom: 1px solid #eee; } tr.flag td { color: #b00020; } .note { color: #555; font-size: 9pt; }
+.prompt { border: 1px solid #E45756; padding: 0.4em 0.8em; border-radius: 4px; }
+@page { size: A4; margin: 1.2cm; } @media print { body { margin: 0; } }
+"""
+
+
+def report_html(d: dict) -> str:
+    """The report document from :func:`collect`'s data."""
+    from dashboard.figures import association_lines, fatigue_rows
+
+    info, tl = d["runner"], d["timeline"]
+    wk = tl.weekly
+    out = [f"<!doctype html><html><head><meta charset='utf-8'><title>backstride report: {H.escape(info.name)}"
+           f"</title><style>{CSS}</style></head><body>",
+           f"<h1>backstride session report: {H.escape(info.name)}</h1>",
+           f"<p class='note'>{tl.start:%d %b %Y} – {tl.end:%d %b %Y} · generated "
+           f"{d['generated_utc']:%Y-%m-%d %H:%M} UTC · time zone {H.escape(info.timezone)}</p>",
+           "<p class='note'>backstride measures and shows; it does not diagnose. A flag is a pattern worth a look "
+           "(the 10 % rules, sitting 2 h in one go or 6 h a day, pain that does not ease), not a finding.</p>"]
+    latest = {}
+    for pf in tl.pain_flags:
+        latest[pf.kind] = pf
+    if latest:
+        out.append("<div class='prompt'><b>Worth discussing with a physiotherapist who works with runners</b><ul>"
+                   + "".join(f"<li>{pf.date:%d %b %Y}: {H.escape(pf.message)}</li>" for pf in latest.values())
+                   + "</ul></div>")
+
+    out.append("<h2>Weekly load</h2>")
+    if len(wk):
+        labels = [f"{pd.Timestamp(w):%d %b}" for w in wk.index]
+        out.append(svg_bars([float(v) for v in wk["load_known"]], labels,
+                            flags=[f is True for f in wk["flag"]], unit=" au"))
+        rows = [[f"{pd.Timestamp(w):%d %b %Y}", _f(r["load_known"], ".0f"), f"{int(r['known_days'])}/7",
+                 _f(r["increase"], "+.0%"), int(r["runs_n"]) if pd.notna(r["runs_n"]) else "–",
+                 _f(r["duration_s"], ".0f", " min", 1 / 60), _f(r["core_n"], ".0f"),
+                 _f(r["sitting_s"], ".1f", " h", 1 / 3600), "; ".join(x for x in (r["reason"], r["core_note"]) if x)]
+                for w, r in wk.iterrows()]
+        out.append(_table(rows, ["week of", "load (au)", "days known", "vs week before", "runs", "running",
+                                 "core sessions", "sitting", "note"], [f is True for f in wk["flag"]]))
+
+    daily = tl.daily
+    flagged_days = [(day, fl) for day, fl in daily["flags"].items() if fl]
+    out.append("<h2>Flags by day</h2>")
+    out.append("<ul>" + "".join(f"<li>{pd.Timestamp(day):%a %d %b}: {H.escape('; '.join(fl))}</li>"
+                                for day, fl in flagged_days) + "</ul>" if flagged_days else "<p>None.</p>")
+
+    runs = tl.runs
+    out.append("<h2>Runs</h2>")
+    if len(runs):
+        rows, fl = [], []
+        for _, r in runs.iterrows():
+            msgs = "; ".join(str(x) for x in (r.get("message"), r.get("intensity_reason") if r.get("intensity_flag")
+                                                is True else "") if isinstance(x, str) and x)
+            rows.append([f"{pd.Timestamp(r['local_date']):%a %d %b}", r["kind"] if isinstance(r["kind"], str) else "–",
+                         _f(r["duration_s"], ".0f", " min", 1 / 60), _f(r["distance_m"], ".1f", " km", 1e-3),
+                         _f(r["rpe"], ".0f"), _f(r["session_load_au"], ".0f"), _f(r["cadence_spm"], ".0f"),
+                         _f(r["heel_strike_share"], ".0f", " %", 100), _f(r["trunk_lean_fwd_deg"], ".1f", "°"),
+                         _f(r["trunk_lean_fwd_drift_deg"], "+.1f", "°"), msgs])
+            fl.append(bool(msgs))
+        out.append(_table(rows, ["date", "kind", "time", "distance", "RPE", "load", "cadence", "heel strike",
+                                 "trunk lean", "lean drift", "flag"], fl))
+    else:
+        out.append("<p>No runs in this period.</p>")
+
+    run = d.get("run")
+    if run is not None:
+        out.append(f"<h2>Session: {pd.Timestamp(run['start_utc']):%a %d %b %Y %H:%M} UTC, "
+                   f"{H.escape(run['kind'] if isinstance(run['kind'], str) else 'run')}, "
+                   f"{_f(run['duration_s'], '.0f', ' min', 1 / 60)}</h2>")
+        meta = d.get("run_meta")
+        if meta is not None:
+            rows = fatigue_rows((meta.get("summary") or {}).get("fatigue") or [])
+            out.append(f"<p>Sensor on the {H.escape(str(meta.get('placement')))}; "
+                       f"{len(d['run_steps'])} steps analysed. Form under fatigue (first against last fifth of "
+                       "each running bout):</p>")
+            out.append(_table([[r["bout"], r["metric"], f"{r['early']:.3g}", f"{r['late']:.3g}",
+                                f"{r['change']:+.3g}", "flag" if r["flagged"] else ""] for r in rows],
+                              ["bout", "metric", "early", "late", "change", ""], [r["flagged"] for r in rows]))
+            for w in meta.get("warnings", []):
+                out.append(f"<p class='note'>note: {H.escape(w)}</p>")
+        else:
+            out.append(f"<p class='note'>{H.escape(d.get('run_note') or '')}</p>")
+
+    pains = d["pains"]
+    out.append("<h2>Pain reports</h2>")
+    if len(pains):
+        out.append(svg_bars([float(x) for x in pains["rating"]],
+                            [f"{pd.Timestamp(x):%d/%m}" for x in pains["local_date"]], height=80, unit="/10"))
+        out.append(_table([[f"{pd.Timestamp(r['reported_utc']):%Y-%m-%d %H:%M} UTC", f"{int(r['rating'])}/10",
+                            r["location"], r["timing"], r["note"] or ""] for _, r in pains.iterrows()],
+                          ["reported", "rating", "where", "when", "note"]))
+    else:
+        out.append("<p>No pain reports in this period.</p>")
+
+    from journal.link import CAVEAT
+
+    lines = association_lines(d["associations"])
+    out.append("<h2>Patterns (associations over the whole journal, not causes)</h2>")
+    out.append("<ul>" + "".join(f"<li>{H.escape(t)}</li>" for t in lines) + "</ul>" if lines else
+               "<p>No factor goes with pain clearly enough to mention.</p>")
+    out.append(f"<p class='note'>{H.escape(CAVEAT)}</p>")
+    out.append(f"<p class='note'>Sitting: {H.escape(tl.sitting_trend.text)}</p>")
+    out.append("</body></html>")
+    return "".join(out)
+
+
+def find_chromium() -> str | None:
+    for name in CHROMIUM_CANDIDATES:
+        p = shutil.which(name)
+        if p:
+            return p
+    return None
+
+
+def html_to_pdf(html_text: str, *, timeout_s: float = 60.0) -> bytes | None:
+    """Print ``html_text`` to PDF with headless Chromium; None when no Chromium is installed."""
+    exe = find_chromium()
+    if exe is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="backstride-report-") as tmp:
+        src, out = Path(tmp) / "report.html", Path(tmp) / "report.pdf"
+        src.write_text(html_text, encoding="utf-8")
+        cmd = [exe, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+               "--disable-background-networking", "--disable-component-update", "--no-first-run",
+               f"--user-data-dir={tmp}/profile", "--no-pdf-header-footer", f"--print-to-pdf={out}", src.as_uri()]
+        subprocess.run(cmd, capture_output=True, timeout=timeout_s, check=False)
+        return out.read_bytes() if out.is_file() and out.stat().st_size > 0 else None
+
+
+def register_routes(server, settings: Settings) -> None:
+    import flask
+
+    def _args():
+        from journal.errors import JournalError
+
+        runner = flask.request.args.get("runner")
+        if not runner:
+            flask.abort(flask.Response("give ?runner=NAME\n", 400, mimetype="text/plain"))
+        run = flask.request.args.get("run", "")
+        weeks = flask.request.args.get("weeks", "8")
+        try:
+            return collect(settings, runner, run_id=int(run) if run.isdigit() else None,
+                           weeks=int(weeks) if weeks.isdigit() and 0 < int(weeks) <= 520 else 8)
+        except JournalError as exc:
+            flask.abort(flask.Response(f"{exc}\n", 404, mimetype="text/plain"))
+
+    @server.route("/report.html")
+    def _report_html():
+        return flask.Response(report_html(_args()), mimetype="text/html")
+
+    @server.route("/report.pdf")
+    def _report_pdf():
+        d = _args()
+        pdf = html_to_pdf(report_html(d))
+        if pdf is None:
+            return flask.Response("PDF needs Chromium on the server (apt-get install chromium); "
+                                  "open report.html and print it from your browser instead.\n", 503,
+                                  mimetype="text/plain")
+        safe = re.sub(r"[^A-Za-z0-9_-]+", "_", d["runner"].name)
+        name = f"backstride-{safe}-{d['timeline'].end:%Y%m%d}.pdf"
+        return flask.Response(pdf, mimetype="application/pdf",
+                              headers={"Content-Disposition": f'inline; filename="{name}"'})
