@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test install bench validate speed clean browser system-packages
+.PHONY: demo test install bench validate speed clean browser system-packages vm
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,7 +32,14 @@ system-packages:
 	fi
 browser: system-packages
 
-test: $(STAMP) system-packages
+# Full-stack BLE test: a QEMU guest with kernel Bluetooth (Debian packages and a kernel .deb, cached in .cache/vm/).
+vm: $(STAMP)
+	@PKGS="$$($(PY) tests/vm/harness.py missing-packages)"; \
+	if [ -n "$$PKGS" ]; then SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$PKGS; fi
+	$(PY) tests/vm/harness.py build
+
+test: $(STAMP) system-packages vm
 	$(PY) -m pytest -q
 
 validate: $(STAMP)
