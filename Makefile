@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: demo test install bench validate speed clean browser system-packages vm
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml | system-packages
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[test]"
@@ -17,18 +17,17 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m dashboard.demo
 
-# System packages the tests use, from Debian: chromium + chromium-driver (matching versions) for the
-# dashboard's browser tests, postgresql for the journal's clinic-database test.  Installed once.
-SYSTEM_BINS := /usr/bin/chromium /usr/bin/chromedriver
+# System packages, from Debian: chromium + chromium-driver (matching versions) for the dashboard's
+# browser tests; postgresql for the journal's clinic-database test; dbus (a private bus for the
+# BlueZ D-Bus test) and the headers pip needs to build dbus-python.  Installed once, before pip.
+SYSTEM_PKGS := chromium chromium-driver postgresql dbus libdbus-1-dev libglib2.0-dev pkg-config
 system-packages:
 	@missing=""; \
-	for b in $(SYSTEM_BINS); do [ -x $$b ] || missing="yes"; done; \
-	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="yes"; \
+	for p in $(SYSTEM_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
-		echo "installing chromium, chromium-driver and postgresql (apt-get)"; \
+		echo "installing$$missing (apt-get)"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
-			chromium chromium-driver postgresql; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 browser: system-packages
 
@@ -39,7 +38,7 @@ vm: $(STAMP)
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$PKGS; fi
 	$(PY) tests/vm/harness.py build
 
-test: $(STAMP) system-packages vm
+test: system-packages $(STAMP) vm
 	$(PY) -m pytest -q
 
 validate: $(STAMP)

@@ -402,6 +402,10 @@ def open_recording(path: str | Path, placement: str | None = None, *, nan_as_gap
     if not path.exists():
         raise RecordingError(path, "file", "does not exist")
     name = path.name.lower()
+    from sensing import chunked  # live recordings (backstride record): a folder or a .arrows stream
+
+    if chunked.is_live(path):
+        return chunked.read_live(path, placement=placement)
     if path.is_dir() or name.endswith(("_motion.tsv", "_motion.json", "_channels.tsv")):
         rec = read_bids(path, placement=placement, nan_as_gap=nan_as_gap)
     elif name.endswith(".parquet"):

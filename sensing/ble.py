@@ -1,0 +1,476 @@
+"""Bluetooth LE with bleak: scan, connect, subscribe, start, stream, reconnect, stop.
+
+Every bleak object is created with an optional ``backend=`` (bleak 3.x accepts a
+:class:`bleak.backends.client.BaseBleakClient` / ``BaseBleakScanner`` subclass),
+so tests and the bench inject an emulated radio (:class:`EmulatedRadio`) while
+the code path above it, bleak's own ``BleakClient``/``BleakScanner`` included,
+is the one used with a real adapter.  Without ``backend=`` bleak picks the
+platform's (BlueZ over D-Bus on Linux).
+
+:class:`SensorLink` keeps one sensor streaming: connect → enable notifications
+(the data characteristic feeds the ingest queue; a control point's answers go
+to the decoder) → write the profile's start commands → wait for a stop or a
+link drop.  After a drop it reconnects with exponential back-off
+(``backoff_s`` doubling up to ``max_backoff_s``), re-scanning for the device
+when connecting by the old handle fails twice; the stream resumes into the same
+recording (:mod:`sensing.ingest` marks the gap).  On stop it writes the stop
+commands, disables notifications and disconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+from bleak import BleakClient, BleakScanner
+from bleak.backends.characteristic import BleakGATTCharacteristic
+from bleak.backends.client import BaseBleakClient
+from bleak.backends.device import BLEDevice
+from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
+from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
+from bleak.exc import BleakError
+
+from firmware_interface import polar_pmd, reference, registry, thingy52
+from firmware_interface.base import DeviceProfile
+
+_ADDRESS_RE = re.compile(r"^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f-]{36}$")
+
+# ---------------------------------------------------------------------------------------
+# Settings per profile
+
+
+def default_settings(profile: DeviceProfile, *, sampling_rate_hz: int | None = None) -> dict:
+    """Start/decoder settings for streaming IMU data from ``profile`` (``sampling_rate_hz`` overrides the rate)."""
+    key = profile.key
+    if key == "backstride-reference":
+        return {"sampling_rate_hz": sampling_rate_hz or 200, "acc_range_g": 16, "gyr_range_dps": 2000, "gyr": True, "mag": False}
+    if key == "witmotion-wt901ble":
+        return {"sampling_rate_hz": sampling_rate_hz or 100}
+    if key == "nordic-thingy52":
+        return {"sampling_rate_hz": sampling_rate_hz or 100}  # current_config is read on connection
+    if key == "mbientlab-metamotion":
+        return {"sampling_rate_hz": sampling_rate_hz or 100, "acc_range_g": 16}  # gyroscope comes as its own stream
+    if key == "movesense-gatt-sensordata":
+        return {"resources": {99: f"/Meas/IMU6/{sampling_rate_hz or 104}"}}
+    if key == "polar-h10":
+        rate = sampling_rate_hz or 200
+        return {"measurements": {polar_pmd.PmdMeasurement.ACC: {**polar_pmd.H10_ACC_SETTINGS, polar_pmd.PmdSetting.SAMPLE_RATE: rate}}}
+    if key == "polar-verity-sense":  # ACC only: the gyroscope is a separate PMD stream (not merged live)
+        return {"measurements": {polar_pmd.PmdMeasurement.ACC: polar_pmd.VERITY_ACC_SETTINGS}}
+    raise ValueError(f"{profile.name} carries no IMU samples; backstride records IMU sensors "
+                     "(reference profile, WitMotion, Polar, Thingy:52, MetaMotion, Movesense)")
+
+
+def nominal_rate_hz(profile: DeviceProfile, settings: dict) -> float:
+    """The sampling rate the settings ask for (the recording's nominal rate)."""
+    if "sampling_rate_hz" in settings:
+        return float(settings["sampling_rate_hz"])
+    if "measurements" in settings:
+        acc = settings["measurements"][polar_pmd.PmdMeasurement.ACC]
+        return float(acc[polar_pmd.PmdSetting.SAMPLE_RATE])
+    if "resources" in settings:
+        path = next(iter(settings["resources"].values()))
+        return float(path.rsplit("/", 1)[-1])
+    raise ValueError(f"no sampling rate in the settings of {profile.name}: {settings}")
+
+
+async def prepare_settings(profile: DeviceProfile, client: BleakClient, settings: dict) -> dict:
+    """Settings that need a read from the device (Thingy:52's motion configuration)."""
+    if profile.key == "nordic-thingy52":
+        config = await client.read_gatt_char(thingy52.MOTION_CONFIG_UUID)
+        return {**settings, "current_config": bytes(config)}
+    return settings
+
+
+# ---------------------------------------------------------------------------------------
+# Scanning
+
+
+@dataclass(frozen=True)
+class FoundSensor:
+    """A device seen while scanning, and the profile backstride recognises it as (None: unsupported)."""
+
+    name: str | None
+    address: str
+    rssi: int | None
+    profile: DeviceProfile | None
+    device: BLEDevice = field(repr=False, compare=False)
+
+
+async def scan(timeout_s: float = 5.0, *, backend: type[BaseBleakScanner] | None = None,
+               supported_only: bool = True) -> list[FoundSensor]:
+    """Devices nearby, strongest first; by default only those a profile recognises."""
+    found = await BleakScanner.discover(timeout=timeout_s, return_adv=True, backend=backend)
+    out = []
+    for device, adv in found.values():
+        name = adv.local_name or device.name
+        profile = registry.identify(name, adv.service_uuids)
+        if profile is None and supported_only:
+            continue
+        out.append(FoundSensor(name, device.address, adv.rssi, profile, device))
+    return sorted(out, key=lambda f: -(f.rssi if f.rssi is not None else -999))
+
+
+async def find(name_or_address: str, *, timeout_s: float = 10.0, backend: type[BaseBleakScanner] | None = None) -> FoundSensor:
+    """The supported sensor with this address (case-insensitive) or advertised name (exact, else prefix).
+
+    Raises
+    ------
+    LookupError
+        Nothing matching was seen; the message lists what was.
+    """
+    found = await scan(timeout_s, backend=backend, supported_only=False)
+    key = name_or_address.strip()
+    by_address = [f for f in found if f.address.lower() == key.lower()]
+    by_name = [f for f in found if f.name == key] or [f for f in found if f.name and f.name.lower().startswith(key.lower())]
+    hits = by_address or by_name
+    if not hits:
+        seen = ", ".join(f"{f.name or '?'} ({f.address})" for f in found) or "no devices"
+        raise LookupError(f"sensor {name_or_address!r} not found in {timeout_s:g} s of scanning; seen: {seen}")
+    hit = hits[0]
+    if hit.profile is None:
+        raise LookupError(f"{hit.name or '?'} ({hit.address}) is not a sensor backstride knows; "
+                          f"supported: {', '.join(p.name for p in registry.PROFILES)}")
+    return hit
+
+
+# ---------------------------------------------------------------------------------------
+# One sensor's link
+
+
+class SensorLink:
+    """Keeps one sensor streaming into an :class:`sensing.ingest.IngestPipeline`.
+
+    Parameters
+    ----------
+    pipeline, sensor_id
+        Where notifications go (the sensor must be added to the pipeline).
+    sensor
+        From :func:`find`.
+    settings
+        From :func:`default_settings`.
+    client_backend, scanner_backend
+        Injected bleak backends (None: the platform's).
+    backoff_s, max_backoff_s
+        Reconnect delays: ``backoff_s · 2**attempt``, at most ``max_backoff_s``.
+    """
+
+    def __init__(self, pipeline, sensor_id: str, sensor: FoundSensor, settings: dict, *,
+                 client_backend: type[BaseBleakClient] | None = None, scanner_backend: type[BaseBleakScanner] | None = None,
+                 backoff_s: float = 0.5, max_backoff_s: float = 10.0, connect_timeout_s: float = 10.0):
+        self.pipeline = pipeline
+        self.sensor_id = sensor_id
+        self.sensor = sensor
+        self.profile = sensor.profile
+        self.settings = settings
+        self.client_backend = client_backend
+        self.scanner_backend = scanner_backend
+        self.backoff_s = backoff_s
+        self.max_backoff_s = max_backoff_s
+        self.connect_timeout_s = connect_timeout_s
+        self.connections_ = 0
+        self.errors_: list[str] = []
+
+    def _data_and_control(self) -> list[tuple[str, str]]:
+        p = self.profile
+        return [(u, "control" if u == p.write_uuid else "data") for u in p.notify_uuids]
+
+    async def run(self, stop: asyncio.Event) -> None:
+        device = self.sensor.device
+        attempt = 0
+        failures = 0
+        first = True
+        while not stop.is_set():
+            self.pipeline.set_state(self.sensor_id, "connecting" if first else "reconnecting")
+            first = False
+            dropped = asyncio.Event()
+            try:
+                client = BleakClient(device, disconnected_callback=lambda _c: dropped.set(),
+                                     timeout=self.connect_timeout_s, backend=self.client_backend)
+                await client.connect()
+                try:
+                    self.connections_ += 1
+                    failures = 0
+                    settings = await prepare_settings(self.profile, client, self.settings)
+                    for uuid, kind in self._data_and_control():
+                        await client.start_notify(uuid, self.pipeline.callback(self.sensor_id, kind))
+                    for w in self.profile.start_commands(**settings):
+                        await client.write_gatt_char(w.char_uuid, w.data, response=w.with_response)
+                        if w.delay_after_s:
+                            await asyncio.sleep(w.delay_after_s)
+                    attempt = 0
+                    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(dropped.wait())]
+                    await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+                    for f in waiters:
+                        f.cancel()
+                    if stop.is_set() and not dropped.is_set():
+                        await self._stop_streaming(client, settings)
+                finally:
+                    if client.is_connected:
+                        await client.disconnect()
+            except (BleakError, asyncio.TimeoutError, OSError) as exc:
+                failures += 1
+                self.errors_.append(f"{type(exc).__name__}: {exc}")
+            if stop.is_set():
+                break
+            self.pipeline.set_state(self.sensor_id, "reconnecting", self.errors_[-1] if self.errors_ and failures else None)
+            delay = min(self.max_backoff_s, self.backoff_s * 2**attempt)
+            attempt += 1
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+            except asyncio.TimeoutError:
+                pass
+            if failures >= 2 and not stop.is_set():  # the old handle may be stale: look for the device again
+                try:
+                    device = (await find(self.sensor.address, timeout_s=5.0, backend=self.scanner_backend)).device
+                except LookupError as exc:
+                    self.errors_.append(str(exc))
+        self.pipeline.set_state(self.sensor_id, "finished")
+
+    async def _stop_streaming(self, client: BleakClient, settings: dict) -> None:
+        """Best effort: the file is complete whatever the sensor answers."""
+        try:
+            for w in self.profile.stop_commands(**settings):
+                await client.write_gatt_char(w.char_uuid, w.data, response=w.with_response)
+            for uuid, _ in self._data_and_control():
+                await client.stop_notify(uuid)
+        except (BleakError, asyncio.TimeoutError, OSError) as exc:
+            self.errors_.append(f"while stopping: {exc}")
+
+
+# ---------------------------------------------------------------------------------------
+# Emulated radio: a reference-profile peripheral behind injected bleak backends
+#
+# Mocks only the radio: BleakClient/BleakScanner, the profile's commands, the
+# decoder and everything after it run unchanged.  The peripheral follows the
+# reference profile's specification (firmware_interface/REFERENCE_PROFILE.md):
+# START restarts the sample counter at 0, the µs clock runs freely, samples are
+# taken in real time whether or not they can be sent.
+
+
+class EmulatedReferenceSensor:
+    """A reference-profile sensor playing (acc, gyr) arrays in a loop, in real time.
+
+    Parameters
+    ----------
+    acc_m_s2, gyr_rad_s
+        (n, 3) arrays to play (repeated).
+    sampling_rate_hz
+        The rate the data were sampled at; the sensor is configured to it.
+    clock_error_ppm
+        How fast the sensor's crystal runs (its true rate is nominal · (1 + ppm·1e-6)).
+    drop_frames
+        Frame numbers (counted since power-on) the radio loses: their samples
+        are taken and counted, never delivered.
+    """
+
+    def __init__(self, address: str, name: str, acc_m_s2: np.ndarray, gyr_rad_s: np.ndarray | None, *,
+                 sampling_rate_hz: int, rssi: int = -60, clock_error_ppm: float = 0.0, drop_frames: set[int] = frozenset(),
+                 max_payload_bytes: int = reference.DEFAULT_MAX_PAYLOAD_BYTES):
+        self.address = address
+        self.name = name
+        self.rssi = rssi
+        self.acc = np.asarray(acc_m_s2, float)
+        self.gyr = None if gyr_rad_s is None else np.asarray(gyr_rad_s, float)
+        self.sampling_rate_hz = int(sampling_rate_hz)
+        self.true_rate_hz = sampling_rate_hz * (1 + clock_error_ppm * 1e-6)
+        self.drop_frames = set(drop_frames)
+        self.per_frame = reference.samples_per_frame(gyr=self.gyr is not None, mag=False, max_payload_bytes=max_payload_bytes)
+        self.power_on = time.monotonic()
+        self.connected_client: "EmulatedClient | None" = None
+        self.streaming = False
+        self.frames_sent = 0
+        self.frame_number = 0
+        self.sent_log: list[tuple[int, int]] = []  # (sensor sample position of first sample, n) of delivered frames
+        self._task: asyncio.Task | None = None
+        self._rate = self.sampling_rate_hz
+        self._acc_code_g = 16
+        self._gyr_dps = 2000
+
+    def position(self) -> int:
+        """Samples taken since power-on (the sensor clock)."""
+        return int((time.monotonic() - self.power_on) * self.true_rate_hz)
+
+    async def _stream(self, notify: Callable[[bytes], None]) -> None:
+        counter = 0
+        pos = self.position()
+        n = self.per_frame
+        while self.streaming:
+            target = self.power_on + (pos + n) / self.true_rate_hz
+            delay = target - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if not self.streaming:
+                break
+            rows = (pos + np.arange(n)) % len(self.acc)
+            frame = reference.encode_frame(
+                self.acc[rows], gyr_rad_s=None if self.gyr is None else self.gyr[rows], first_counter=counter,
+                first_time_us=int(round(pos * 1e6 / self.sampling_rate_hz)), sampling_rate_hz=self._rate,
+                acc_range_g=self._acc_code_g, gyr_range_dps=self._gyr_dps)
+            if self.frame_number not in self.drop_frames:
+                notify(frame)
+                self.sent_log.append((pos, n))
+                self.frames_sent += 1
+            self.frame_number += 1
+            counter += n
+            pos += n
+
+    def on_command(self, data: bytes, notify_data, notify_control) -> None:
+        cmd = reference.parse_command(data)
+        if cmd.op is reference.Op.START:
+            if not self.streaming:
+                self.streaming = True
+                self._task = asyncio.get_running_loop().create_task(self._stream(notify_data))
+        elif cmd.op is reference.Op.STOP:
+            self.streaming = False
+        elif cmd.op is reference.Op.SET_RATE and cmd.sampling_rate_hz != self.sampling_rate_hz:
+            notify_control(reference.encode_response(cmd.op, reference.Status.INVALID_PARAMETER))
+            return
+        notify_control(reference.encode_response(cmd.op, reference.Status.SUCCESS))
+
+    def drop_link(self) -> None:
+        """The radio link breaks (out of range): streaming stops, the client is told."""
+        self.streaming = False
+        client = self.connected_client
+        self.connected_client = None
+        if client is not None:
+            client._link_lost()
+
+
+class EmulatedRadio:
+    """Peripherals in range, and the bleak backends that reach them (pass ``client_backend``/``scanner_backend``)."""
+
+    def __init__(self, sensors: list[EmulatedReferenceSensor] = ()):
+        self.sensors = {s.address.upper(): s for s in sensors}
+        radio = self
+
+        class Client(EmulatedClient):
+            _radio = radio
+
+        class Scanner(EmulatedScanner):
+            _radio = radio
+
+        self.client_backend = Client
+        self.scanner_backend = Scanner
+
+
+class EmulatedScanner(BaseBleakScanner):
+    _radio: EmulatedRadio
+
+    def __init__(self, detection_callback=None, service_uuids=None, scanning_mode="active", **kwargs: Any):
+        super().__init__(detection_callback, service_uuids)
+
+    async def start(self) -> None:
+        self.seen_devices = {}
+        for s in self._radio.sensors.values():
+            adv = AdvertisementData(local_name=s.name, manufacturer_data={}, service_data={},
+                                    service_uuids=[reference.SERVICE_UUID], tx_power=None, rssi=s.rssi, platform_data=())
+            device = self.create_or_update_device(s.address, s.address, s.name, None, adv)
+            self.call_detection_callbacks(device, adv)
+
+    async def stop(self) -> None:
+        pass
+
+
+class EmulatedClient(BaseBleakClient):
+    """A bleak client backend connected to an :class:`EmulatedReferenceSensor` over the emulated radio."""
+
+    _radio: EmulatedRadio
+
+    def __init__(self, address_or_ble_device, **kwargs: Any):
+        super().__init__(address_or_ble_device, disconnected_callback=kwargs.get("disconnected_callback"),
+                         timeout=kwargs.get("timeout", 10.0))
+        self._sensor: EmulatedReferenceSensor | None = None
+        self._callbacks: dict[str, Callable[[bytearray], None]] = {}
+
+    @property
+    def name(self) -> str:
+        return self._sensor.name if self._sensor else ""
+
+    @property
+    def mtu_size(self) -> int:
+        return 247
+
+    async def connect(self, pair: bool = False, **kwargs: Any) -> None:
+        sensor = self._radio.sensors.get(self.address.upper())
+        if sensor is None or sensor.connected_client is not None or getattr(sensor, "out_of_range", False):
+            raise BleakError(f"Device with address {self.address} was not found")
+        await asyncio.sleep(0.01)
+        services = BleakGATTServiceCollection()
+        svc = BleakGATTService(None, 1, reference.SERVICE_UUID)
+        services.add_service(svc)
+        for handle, (uuid, props) in enumerate(
+                [(reference.CONTROL_POINT_UUID, ["write", "notify"]), (reference.DATA_UUID, ["notify"]),
+                 (reference.INFO_UUID, ["read"])], start=2):
+            char = BleakGATTCharacteristic(None, handle, uuid, props, lambda: 244, svc)
+            services.add_characteristic(char)
+        self.services = services
+        sensor.connected_client = self
+        self._sensor = sensor
+
+    def _link_lost(self) -> None:
+        self._sensor = None
+        self._callbacks.clear()
+        if self._disconnected_callback is not None:
+            self._disconnected_callback()
+
+    async def disconnect(self) -> None:
+        if self._sensor is not None:
+            self._sensor.streaming = False
+            self._sensor.connected_client = None
+            self._sensor = None
+            self._callbacks.clear()
+            if self._disconnected_callback is not None:
+                self._disconnected_callback()
+
+    async def pair(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    async def unpair(self) -> None:
+        pass
+
+    @property
+    def is_connected(self) -> bool:
+        return self._sensor is not None
+
+    def _require(self) -> EmulatedReferenceSensor:
+        if self._sensor is None:
+            raise BleakError("Not connected")
+        return self._sensor
+
+    async def read_gatt_char(self, characteristic, **kwargs: Any) -> bytearray:
+        self._require()
+        if characteristic.uuid == reference.INFO_UUID:
+            return bytearray(reference.encode_info(reference.Info(1, (1, 0, 0), True, False, (2, 4, 8, 16),
+                                                                  (125, 250, 500, 1000, 2000), 1000)))
+        raise BleakError(f"characteristic {characteristic.uuid} is not readable")
+
+    async def read_gatt_descriptor(self, descriptor, **kwargs: Any) -> bytearray:
+        raise BleakError("no descriptors")
+
+    async def write_gatt_char(self, characteristic, data, response: bool) -> None:
+        sensor = self._require()
+        if characteristic.uuid != reference.CONTROL_POINT_UUID:
+            raise BleakError(f"characteristic {characteristic.uuid} is not writable")
+        sensor.on_command(bytes(data), self._emit(reference.DATA_UUID), self._emit(reference.CONTROL_POINT_UUID))
+
+    def _emit(self, uuid: str) -> Callable[[bytes], None]:
+        def emit(payload: bytes) -> None:
+            cb = self._callbacks.get(uuid)
+            if cb is not None:
+                cb(bytearray(payload))
+        return emit
+
+    async def write_gatt_descriptor(self, descriptor, data) -> None:
+        raise BleakError("no descriptors")
+
+    async def start_notify(self, characteristic, callback, **kwargs: Any) -> None:
+        self._require()
+        self._callbacks[characteristic.uuid] = callback
+
+    async def stop_notify(self, characteristic) -> None:
+        self._callbacks.pop(characteristic.uuid, None)

@@ -1,0 +1,498 @@
+"""The live path: notifications → queue → decode and index → record and live metrics.
+
+One long-lived asyncio event loop runs everything (pitfall 5 of STYLE.md: never
+block it, never start a second one):
+
+* the notification callback (:meth:`IngestPipeline.callback`) only does
+  ``queue.put_nowait((sensor, kind, host_time_s, bytes))``;
+* one consumer task (:meth:`IngestPipeline.consume`) takes everything that is
+  queued, decodes it with the device's decoder, gives every sample an index
+  (:class:`StreamAssembler`), hands the samples to the crash-safe writer (whose
+  disk writes run on its own worker thread, :mod:`sensing.chunked`) and to the
+  streaming analysis (:mod:`analysis.streaming`);
+* sources put notifications in: BLE sensors (:mod:`sensing.ble`) or a recording
+  replayed through the backstride reference profile's byte frames
+  (:func:`replay_source`), so replay goes through exactly the live path.
+
+Sample indices and lost data (never hidden):
+
+* a sample counter (reference profile) or sensor time stamps (Polar, Movesense)
+  give each sample its index (:mod:`firmware_interface.counters`); missing
+  indices are lost samples;
+* devices with neither (WitMotion, Thingy:52, MetaMotion) are indexed in arrival
+  order: losses within a connection cannot be seen (the recording says so in
+  ``extra["timing"]``);
+* after a link drop the sensor is reconnected and the stream resumes *in the same
+  recording*: the first index after the drop comes from the sensor clock when it
+  kept running (reference profile: a free-running µs clock) and agrees with the
+  host clock, else from the host receive time.  The missing indices are the gap,
+  and a ``link_drop`` event in the recording gives its host times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from analysis.constants import ACC_COLS, GYR_COLS, MAG_COLS
+from analysis.streaming import LiveMetrics
+from firmware_interface.base import Decoder, DecodedFrame
+from firmware_interface.counters import CounterIndexer, TimestampIndexer
+from sensing.timesync import ClockSync
+
+STATES = ("connecting", "streaming", "reconnecting", "finished", "error")
+
+
+@dataclass
+class Block:
+    """Indexed samples from one notification (SI units, sensor frame)."""
+
+    sample_index: np.ndarray
+    acc_m_s2: np.ndarray
+    gyr_rad_s: np.ndarray | None
+    mag_ut: np.ndarray | None
+    host_time_s: float
+
+
+class StreamAssembler:
+    """Decoded notifications of one sensor → :class:`Block` objects with sample indices.
+
+    Parameters
+    ----------
+    decoder
+        The device's decoder (a fresh one per connection: see :meth:`reconnected`).
+    sampling_rate_hz
+        Nominal rate of the sample index.
+
+    Attributes
+    ----------
+    samples_received_, lost_samples_, link_drops_, corrupt_frames_, duplicates_ : int
+    events_ : list of dict
+        Link drops with their host times and the index range they lost.
+    clock_ : ClockSync
+    """
+
+    def __init__(self, decoder: Decoder, *, sampling_rate_hz: float):
+        self.decoder = decoder
+        self.sampling_rate_hz = float(sampling_rate_hz)
+        self.clock_ = ClockSync(sampling_rate_hz=self.sampling_rate_hz)
+        self.samples_received_ = 0
+        self.lost_samples_ = 0
+        self.link_drops_ = 0
+        self.corrupt_frames_ = 0
+        self.duplicates_ = 0
+        self.ignored_frames_ = 0
+        self.events_: list[dict] = []
+        self.timing_: str | None = None
+        self._indexer = None
+        self._seq_next = 0
+        self._offset: int | None = None
+        self._last_index: int | None = None
+        self._last_sensor_time: float | None = None
+        self._time_modulus: float | None = None
+        self._last_host: float | None = None
+        self._drop_host: float | None = None
+
+    # -- link events ---------------------------------------------------------------
+    def link_lost(self, host_time_s: float) -> None:
+        """The link dropped: the next frame starts a new connection (new counter, new decoder state)."""
+        self.link_drops_ += 1
+        self._drop_host = host_time_s
+        self._indexer = None
+        self._offset = None
+        self.decoder.reset()
+
+    def reconnected(self, decoder: Decoder | None = None) -> None:
+        """A new connection streams; optionally with a fresh decoder (settings such as FACTOR may change)."""
+        if decoder is not None:
+            self.decoder = decoder
+
+    # -- data -------------------------------------------------------------------------
+    def feed(self, host_time_s: float, payload: bytes) -> Block | None:
+        frame = self.decoder.decode(payload)
+        return self.assemble(host_time_s, frame)
+
+    def flush(self, host_time_s: float) -> Block | None:
+        return self.assemble(host_time_s, self.decoder.flush())
+
+    def assemble(self, host_time_s: float, frame: DecodedFrame) -> Block | None:
+        self.corrupt_frames_ += frame.n_corrupt
+        if frame.n_samples == 0:
+            return None
+        if frame.acc_m_s2 is None:
+            self.ignored_frames_ += 1  # e.g. a separate gyroscope stream: not merged (see module notes)
+            return None
+        raw = self._raw_index(frame, host_time_s)
+        keep = raw >= 0
+        self.duplicates_ += int((~keep).sum())
+        if self._offset is None:
+            self._offset = self._first_index(frame, raw, host_time_s) - int(raw[keep][0] if keep.any() else raw[0])
+        idx = raw + self._offset
+        if self._last_index is not None:
+            keep &= idx > self._last_index
+        if not keep.any():
+            return None
+        idx = idx[keep]
+        prev = self._last_index
+        if prev is not None and idx[0] > prev + 1:
+            self.lost_samples_ += int(idx[0] - prev - 1)
+        self.lost_samples_ += int((np.diff(idx) - 1).sum())
+        self._last_index = int(idx[-1])
+        if frame.sensor_time_s is not None:
+            self._last_sensor_time = float(frame.sensor_time_s[-1])
+            self._time_modulus = frame.time_modulus_s
+        self._last_host = host_time_s
+        self.samples_received_ += len(idx)
+        self.clock_.update(self._last_index, host_time_s)
+        sel = lambda a: None if a is None else a[keep]  # noqa: E731
+        return Block(idx, frame.acc_m_s2[keep], sel(frame.gyr_rad_s), sel(frame.mag_ut), host_time_s)
+
+    def _raw_index(self, frame: DecodedFrame, host_time_s: float) -> np.ndarray:
+        """Index within the current connection."""
+        if frame.sample_counter is not None:
+            self.timing_ = "sample-counter"
+            if self._indexer is None:
+                self._indexer = CounterIndexer(counter_modulus=int(frame.counter_modulus or 2**32),
+                                               sampling_rate_hz=self.sampling_rate_hz)
+            return self._indexer.update(frame.sample_counter, host_time_s=host_time_s)
+        if frame.sensor_time_s is not None:
+            self.timing_ = "sensor-time"
+            if self._indexer is None:
+                self._indexer = TimestampIndexer(sampling_rate_hz=self.sampling_rate_hz, time_modulus_s=frame.time_modulus_s)
+            return self._indexer.update(frame.sensor_time_s)
+        self.timing_ = "arrival-order"
+        if self._indexer is None:
+            self._indexer = "sequential"
+            self._seq_next = 0
+        out = self._seq_next + np.arange(frame.n_samples, dtype=np.int64)
+        self._seq_next += frame.n_samples
+        return out
+
+    def _first_index(self, frame: DecodedFrame, raw: np.ndarray, host_time_s: float) -> int:
+        """Index of the first sample of a connection: 0 at the start, after a drop from the clocks."""
+        if self._last_index is None:
+            return 0
+        fs = self.sampling_rate_hz
+        n = frame.n_samples
+        host_gap = (host_time_s - (self._last_host or host_time_s)) * fs - (n - 1)
+        gap = host_gap
+        if frame.sensor_time_s is not None and self._last_sensor_time is not None:
+            dt = float(frame.sensor_time_s[0]) - self._last_sensor_time
+            if self._time_modulus:
+                dt %= self._time_modulus
+            if abs(dt * fs - host_gap) < 2.0 * fs:  # the sensor clock kept running: it is exact
+                gap = dt * fs
+        first = self._last_index + max(1, int(round(gap)))
+        self.events_.append({
+            "type": "link_drop", "lost_at_utc_s": self._drop_host if self._drop_host is not None else self._last_host,
+            "resumed_utc_s": host_time_s, "last_index_before": self._last_index, "first_index_after": first,
+            "lost_samples": first - self._last_index - 1,
+        })
+        return first
+
+
+@dataclass
+class SensorRuntime:
+    """Everything the consumer keeps for one sensor."""
+
+    sensor_id: str
+    label: str
+    placement: str | None
+    assembler: StreamAssembler
+    metrics: LiveMetrics | None
+    writer: object | None = None  # sensing.chunked.ChunkWriter
+    state: str = "connecting"
+    error: str | None = None
+    t_s: float = 0.0
+    ring_size: int = 12000
+    samples: collections.deque = field(default_factory=collections.deque)
+    n_ring_total: int = 0
+    n_ring_samples: int = 0
+    rate_window: collections.deque = field(default_factory=collections.deque)
+    up: np.ndarray | None = None
+    latencies_s: collections.deque = field(default_factory=lambda: collections.deque(maxlen=200000))
+    metric_latencies_s: collections.deque = field(default_factory=lambda: collections.deque(maxlen=200000))
+    pending_events: list = field(default_factory=list)
+    control: Callable[[bytes], None] | None = None
+    finished_event: asyncio.Event | None = None
+
+    def writer_state(self, final: bool = False) -> dict:
+        a = self.assembler
+        fit = a.clock_.fit()
+        events, self.pending_events = self.pending_events, []
+        return {"clock": fit.to_dict() if fit else None, "lost_samples": a.lost_samples_, "link_drops": a.link_drops_,
+                "corrupt_frames": a.corrupt_frames_, "samples_received": a.samples_received_, "timing": a.timing_,
+                "events": events, "final": final}
+
+    def rate_hz(self) -> float | None:
+        w = self.rate_window
+        if len(w) < 2 or w[-1][0] - w[0][0] <= 0:
+            return None
+        return sum(n for _, n in list(w)[1:]) / (w[-1][0] - w[0][0])
+
+    def snapshot(self) -> dict:
+        a = self.assembler
+        live = self.metrics.snapshot() if self.metrics is not None else {
+            "cadence_spm": None, "trunk_lean_deg": None, "heel_strike": None, "sitting_s": None}
+        return {"state": self.state, "error": self.error, "placement": self.placement, "sensor": self.label,
+                "samples_received": a.samples_received_, "lost_samples": a.lost_samples_, "link_drops": a.link_drops_,
+                "corrupt_frames": a.corrupt_frames_, "t_s": self.t_s, "rate_hz": self.rate_hz(), **live}
+
+
+class IngestPipeline:
+    """Queue, consumer and per-sensor state of one live session (one event loop).
+
+    Create it inside the running loop.  ``on_update`` (optional) is called in
+    the loop after each consumed batch of notifications.
+    """
+
+    def __init__(self, on_update: Callable[[], None] | None = None):
+        self.queue: asyncio.Queue = asyncio.Queue()
+        self.sensors: dict[str, SensorRuntime] = {}
+        self.lock = threading.Lock()
+        self.on_update = on_update
+        self.loop = asyncio.get_running_loop()
+        # the step detectors take milliseconds per window: they run on one worker thread, in order,
+        # so that the consumer (and the radio) never waits for them
+        self.metrics_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-metrics")
+        self.metrics_backlog = 0
+
+    def add_sensor(self, sensor_id: str, *, label: str, placement: str | None, decoder: Decoder, sampling_rate_hz: float,
+                   writer=None, ring_s: float = 60.0) -> SensorRuntime:
+        metrics = LiveMetrics(placement=placement, sampling_rate_hz=sampling_rate_hz) if placement else None
+        rt = SensorRuntime(sensor_id, label, placement, StreamAssembler(decoder, sampling_rate_hz=sampling_rate_hz), metrics,
+                           writer=writer, ring_size=int(ring_s * sampling_rate_hz))
+        rt.finished_event = asyncio.Event()
+        self.sensors[sensor_id] = rt
+        return rt
+
+    # -- the callback: enqueue only ----------------------------------------------------
+    def callback(self, sensor_id: str, kind: str = "data", clock: Callable[[], float] = time.time):
+        """A bleak notification callback ``(sender, data)`` that only enqueues."""
+        put = self.queue.put_nowait
+
+        def on_notify(_sender, data: bytearray) -> None:
+            put((sensor_id, kind, clock(), bytes(data)))
+
+        return on_notify
+
+    # -- link state (called by sources, in the loop) ---------------------------------------
+    def set_state(self, sensor_id: str, state: str, error: str | None = None) -> None:
+        """Queued too, so that it is applied in order with the data around it."""
+        self.queue.put_nowait((sensor_id, "state", time.time(), (state, error)))
+
+    # -- consumer ---------------------------------------------------------------------------
+    async def consume(self) -> None:
+        """Run until :meth:`stop_consumer`; everything queued before the stop is processed."""
+        while True:
+            item = await self.queue.get()
+            items = [item]
+            while True:
+                try:
+                    items.append(self.queue.get_nowait())
+                except asyncio.QueueEmpty:
+                    break
+            done = False
+            with self.lock:
+                for it in items:
+                    if it is None:
+                        done = True
+                        continue
+                    self._process(*it)
+            if self.on_update is not None:
+                self.on_update()
+            if done:
+                return
+
+    def stop_consumer(self) -> None:
+        self.queue.put_nowait(None)
+
+    def _process(self, sensor_id: str, kind: str, host_time_s: float, payload) -> None:
+        rt = self.sensors[sensor_id]
+        a = rt.assembler
+        if kind == "state":
+            state, error = payload
+            if state == "reconnecting" and rt.state == "streaming":
+                a.link_lost(host_time_s)
+                if rt.writer is not None:  # what arrived before the drop goes to disk now
+                    rt.writer.flush(rt.writer_state())
+            if state in ("finished", "error"):
+                blk = a.flush(host_time_s)
+                if blk is not None:
+                    self._use_block(rt, blk)
+            rt.state, rt.error = state, error
+            if state in ("finished", "error") and rt.finished_event is not None:
+                self.after_metrics(rt.finished_event.set)
+            return
+        if kind == "control":
+            if rt.control is not None:
+                try:
+                    rt.control(payload)
+                except ValueError as exc:  # a malformed response: counted, never fatal
+                    a.corrupt_frames_ += 1
+                    rt.error = str(exc)
+            return
+        if rt.state in ("connecting", "reconnecting"):
+            rt.state = "streaming"
+            if rt.metrics is not None:
+                rt.error = None  # a connection error is over once data flow again
+        blk = a.feed(host_time_s, payload)
+        if blk is not None:
+            self._use_block(rt, blk)
+            rt.latencies_s.append(time.time() - host_time_s)
+
+    def _use_block(self, rt: SensorRuntime, blk: Block) -> None:
+        a = rt.assembler
+        fs = a.sampling_rate_hz
+        if a.events_:
+            rt.pending_events.extend(a.events_)
+            a.events_ = []
+        if rt.writer is not None:
+            values = dict(zip(ACC_COLS, blk.acc_m_s2.T))
+            if blk.gyr_rad_s is not None:
+                values.update(zip(GYR_COLS, blk.gyr_rad_s.T))
+            if blk.mag_ut is not None:
+                values.update(zip(MAG_COLS, blk.mag_ut.T))
+            missing = [c for c in rt.writer.columns if c not in values]
+            if missing:  # a channel the recording was opened with is absent in this frame: never write garbage
+                a.corrupt_frames_ += 1
+            else:
+                rt.writer.append(blk.sample_index, values, rt.writer_state)
+        if rt.metrics is not None:
+            self.metrics_backlog += 1
+            self.metrics_pool.submit(self._metrics_job, rt, blk)
+        rt.t_s = float(blk.sample_index[-1]) / fs
+        rt.rate_window.append((blk.host_time_s, len(blk.sample_index)))
+        while len(rt.rate_window) > 2 and rt.rate_window[-1][0] - rt.rate_window[0][0] > 2.0:
+            rt.rate_window.popleft()
+        # live chart: vertical specific force along a slowly updated gravity direction (EMA, ~2 s)
+        mean = blk.acc_m_s2.mean(axis=0)
+        alpha = min(1.0, len(blk.sample_index) / (2.0 * fs))
+        rt.up = mean if rt.up is None else (1 - alpha) * rt.up + alpha * mean
+        up = rt.up / (np.linalg.norm(rt.up) or 1.0)
+        acc_v = blk.acc_m_s2 @ up
+        rt.samples.append((blk.sample_index / fs, acc_v))
+        rt.n_ring_samples += len(acc_v)
+        rt.n_ring_total += len(acc_v)
+        while rt.n_ring_samples - len(rt.samples[0][0]) >= rt.ring_size:
+            rt.n_ring_samples -= len(rt.samples.popleft()[0])
+
+    def _metrics_job(self, rt: SensorRuntime, blk: Block) -> None:
+        try:
+            rt.metrics.update(blk.sample_index, blk.acc_m_s2, blk.gyr_rad_s)
+            rt.metric_latencies_s.append(time.time() - blk.host_time_s)
+        except Exception as exc:  # never lose the stream over the analysis: show it
+            rt.error = f"live metrics: {type(exc).__name__}: {exc}"
+        finally:
+            self.loop.call_soon_threadsafe(self._metrics_done)
+
+    def _metrics_done(self) -> None:
+        self.metrics_backlog -= 1
+
+    def after_metrics(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` in the loop once every metrics job submitted so far is done."""
+        self.metrics_pool.submit(lambda: None).add_done_callback(lambda _f: self.loop.call_soon_threadsafe(callback))
+
+    def close(self) -> None:
+        self.metrics_pool.shutdown(wait=True)
+
+    def samples_since(self, sensor_id: str, cursor: int) -> tuple[int, dict]:
+        with self.lock:
+            rt = self.sensors[sensor_id]
+            total = rt.n_ring_total
+            first = total - rt.n_ring_samples
+            start = max(int(cursor), first)
+            blocks = list(rt.samples) if start < total else []
+        if not blocks:
+            return total, {"t_s": [], "acc_v_m_s2": []}
+        t = np.concatenate([b[0] for b in blocks])[start - first:]
+        v = np.concatenate([b[1] for b in blocks])[start - first:]
+        return total, {"t_s": t.tolist(), "acc_v_m_s2": v.tolist()}
+
+    def snapshots(self) -> list[dict]:
+        with self.lock:
+            return [rt.snapshot() for rt in self.sensors.values()]
+
+
+def close_writers(pipeline: IngestPipeline) -> None:
+    """Flush and close every writer with its final state (file complete)."""
+    for rt in pipeline.sensors.values():
+        if rt.writer is not None:
+            rt.writer.close(rt.writer_state(final=True))
+
+
+# ------------------------------------------------------------------------------------------
+# Replay: a recording through the reference profile's byte frames and the same queue
+
+
+def replay_frames(rec) -> list[tuple[float, bytes]]:
+    """(time of the frame's last sample in s, notification bytes) for a whole recording.
+
+    Every contiguous segment is encoded with the reference profile's encoder
+    (±16 g, ±2000 deg/s: values beyond saturate, and int16 quantisation is
+    below 0.005 m/s² and 0.0011 rad/s); the sample counter carries the
+    recording's sample index, so a gap in the recording reaches the live path
+    as lost samples.
+    """
+    from firmware_interface import reference
+
+    fs = rec.sampling_rate_hz
+    rate_code = int(min(max(round(fs), 10), 2000))
+    out = []
+    for seg in rec.segments():
+        mag = None
+        if rec.has_mag:
+            a, b = seg.start_index, seg.start_index + len(seg)
+            mag = rec.data.loc[a:b - 1, list(MAG_COLS)].to_numpy()
+        frames = reference.encode_stream(seg.acc, gyr_rad_s=seg.gyr, mag_ut=mag, first_counter=seg.start_index,
+                                         first_time_us=int(round(seg.start_index * 1e6 / fs)),
+                                         sampling_rate_hz=rate_code, acc_range_g=16, gyr_range_dps=2000)
+        per = reference.samples_per_frame(gyr=seg.gyr is not None, mag=mag is not None)
+        for k, frame in enumerate(frames):
+            last = seg.start_index + min((k + 1) * per, len(seg)) - 1
+            out.append((last / fs, frame))
+    return out
+
+
+async def replay_source(pipeline: IngestPipeline, sensor_id: str, rec, *, speed: float | None, stop: asyncio.Event,
+                        start_utc_s: float | None = None) -> None:
+    """Push a recording's frames into the pipeline's queue at ``speed`` × real time (None: as fast as possible).
+
+    Host times are virtual (the recording's start plus the sample time), so the
+    clock fit and rates look as they did live, whatever the speed.
+    """
+    frames = replay_frames(rec)
+    t0 = start_utc_s if start_utc_s is not None else (rec.start_utc.timestamp() if rec.start_utc else time.time())
+    virtual = [t0]
+    callback = pipeline.callback(sensor_id, "data", clock=lambda: virtual[0])
+    loop = asyncio.get_running_loop()
+    wall0 = loop.time()
+    for k, (t_s, payload) in enumerate(frames):
+        if stop.is_set():
+            break
+        if speed is None:
+            while pipeline.queue.qsize() > 64 or pipeline.metrics_backlog > 64:
+                await asyncio.sleep(0.001)
+            if k % 16 == 0:
+                await asyncio.sleep(0)
+        else:
+            delay = wall0 + t_s / speed - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        virtual[0] = t0 + t_s
+        callback(None, payload)
+    pipeline.set_state(sensor_id, "finished")
+
+
+def default_out_dir(root: str | Path = "recordings") -> Path:
+    from datetime import datetime, timezone
+
+    return Path(root) / ("live-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ"))

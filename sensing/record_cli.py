@@ -1,0 +1,164 @@
+"""``backstride scan``, ``backstride record`` and ``backstride replay``.
+
+    backstride scan [--timeout 5]
+    backstride record --sensor NAME_OR_ADDRESS [--sensor ...] --placement P [--placement ...] [--out DIR] [--rate HZ]
+    backstride replay REC [--speed 1|10|max] [--placement P]
+
+``record`` takes one ``--placement`` per ``--sensor``, in order; it writes a
+crash-safe live recording (:mod:`sensing.chunked`) into ``--out`` (default
+``recordings/live-<UTC time>``) and shows the live view until Ctrl-C, which
+stops the sensors and closes the files completely.  Open the result with
+``backstride analyse DIR --placement P``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from analysis.constants import PLACEMENTS
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("scan", help="list supported BLE sensors nearby")
+    p.add_argument("--timeout", type=float, default=5.0, help="seconds to scan (default 5)")
+    p.add_argument("--all", action="store_true", help="list every device, also unsupported ones")
+    p.set_defaults(func=cmd_scan)
+
+    p = subparsers.add_parser("record", help="stream and record one or more BLE sensors, with a live view")
+    p.add_argument("--sensor", action="append", required=True, metavar="NAME_OR_ADDRESS",
+                   help="advertised name (or its start) or address; repeat for several sensors")
+    p.add_argument("--placement", action="append", required=True, choices=PLACEMENTS,
+                   help="where each sensor is worn, one per --sensor, in the same order")
+    p.add_argument("--out", type=Path, default=None, help="folder for the recording (default recordings/live-<UTC>)")
+    p.add_argument("--rate", type=int, default=None, help="sampling rate to ask the sensors for, Hz (default: per profile)")
+    p.add_argument("--scan-timeout", type=float, default=10.0, help="seconds to look for each sensor")
+    p.set_defaults(func=cmd_record)
+
+    p = subparsers.add_parser("replay", help="play a recording through the live path (live view)")
+    p.add_argument("recording", type=Path)
+    p.add_argument("--speed", default="1", help="1 (real time), 10, any factor, or max")
+    p.add_argument("--placement", choices=PLACEMENTS, default=None, help="overrides the recording's placement")
+    p.set_defaults(func=cmd_replay)
+
+
+def parse_speed(text: str) -> float | None:
+    """``"max"`` → None (as fast as possible); else a positive factor."""
+    if str(text).strip().lower() == "max":
+        return None
+    try:
+        speed = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--speed must be a number such as 1 or 10, or max; got {text!r}") from None
+    if not speed > 0:
+        raise argparse.ArgumentTypeError(f"--speed must be positive, got {text!r}")
+    return speed
+
+
+def cmd_scan(args, *, scanner_backend=None, console: Console | None = None) -> int:
+    from sensing import ble
+
+    console = console or Console()
+    try:
+        found = asyncio.run(ble.scan(args.timeout, backend=scanner_backend, supported_only=not args.all))
+    except Exception as exc:  # bleak: no adapter, BlueZ not running …
+        console.print(f"[red]cannot scan: {type(exc).__name__}: {exc}[/] (is a Bluetooth adapter present and bluetoothd running?)")
+        return 1
+    table = Table(title=f"BLE sensors seen in {args.timeout:g} s")
+    for col in ("name", "address", "RSSI dBm", "profile"):
+        table.add_column(col)
+    for f in found:
+        table.add_row(f.name or "–", f.address, "–" if f.rssi is None else str(f.rssi),
+                      f.profile.name if f.profile else "(not supported)")
+    console.print(table)
+    if not found:
+        console.print("no supported sensors found: is the sensor awake and not connected to a phone?")
+    return 0
+
+
+def _summary(session, console: Console, folder: Path | None) -> int:
+    snap = session.snapshot()
+    code = 0
+    for s in snap.get("sensors") or [snap]:
+        console.print(f"{s.get('sensor') or s.get('placement')}: {s.get('samples_received')} samples, "
+                      f"{s.get('lost_samples')} lost, {s.get('link_drops')} link drops, state {s.get('state')}"
+                      + (f" ({s['error']})" if s.get("error") else ""))
+    if snap.get("state") == "error":
+        console.print(f"[red]{snap.get('error')}[/]")
+        code = 1
+    if folder is not None:
+        console.print(f"recording: {folder}  (open with: backstride analyse {folder} --placement P)")
+    return code
+
+
+def cmd_record(args, *, client_backend=None, scanner_backend=None, console: Console | None = None,
+               show_view: bool = True) -> int:
+    from sensing.ingest import default_out_dir
+    from sensing.live_view import run_live_view
+    from sensing.session import LiveSession
+
+    console = console or Console()
+    if len(args.sensor) != len(args.placement):
+        console.print(f"[red]give one --placement per --sensor, in order: {len(args.sensor)} sensors, "
+                      f"{len(args.placement)} placements[/]")
+        return 2
+    out = args.out or default_out_dir()
+    if out.exists() and any(out.iterdir()):
+        console.print(f"[red]{out} exists and is not empty; a recording is never overwritten (choose another --out)[/]")
+        return 2
+    try:
+        session = LiveSession.sensors(list(zip(args.sensor, args.placement)), out=out, client_backend=client_backend,
+                                      scanner_backend=scanner_backend, scan_timeout_s=args.scan_timeout,
+                                      sampling_rate_hz=args.rate)
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/]")
+        return 2
+    session.start()
+    try:
+        if show_view:
+            run_live_view(session, console=console, title=f"recording → {out}  (Ctrl-C stops)")
+        else:
+            session.wait()
+    except KeyboardInterrupt:
+        console.print("stopping: closing the recording …")
+    finally:
+        session.stop()
+    return _summary(session, console, out if out.exists() else None)
+
+
+def cmd_replay(args, *, console: Console | None = None, show_view: bool = True) -> int:
+    from sensing.live_view import run_live_view
+    from sensing.session import LiveSession
+
+    console = console or Console()
+    try:
+        speed = parse_speed(args.speed)
+    except argparse.ArgumentTypeError as exc:
+        console.print(f"[red]{exc}[/]")
+        return 2
+    if not Path(args.recording).exists():
+        console.print(f"[red]{args.recording}: does not exist[/]")
+        return 2
+    session = LiveSession.replay(args.recording, speed=speed, placement=args.placement)
+    session.start()
+    try:
+        if show_view:
+            run_live_view(session, console=console, title=f"replay {args.recording} at {args.speed}×")
+        else:
+            session.wait()
+    except KeyboardInterrupt:
+        console.print("stopped")
+    finally:
+        session.stop()
+    return _summary(session, console, None)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from sensing.cli import main
+
+    sys.exit(main())

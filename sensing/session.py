@@ -1,0 +1,312 @@
+"""A live session for the dashboard and the terminal: one event loop in its own daemon thread.
+
+:class:`LiveSession` runs one long-lived asyncio loop in a daemon thread (so a
+Dash or terminal UI beside it never blocks the radio, and the radio never
+blocks the UI) and feeds live metrics:
+
+* :meth:`LiveSession.replay` plays a recording through the *same* path as live
+  data: its samples are encoded as backstride reference-profile notifications
+  and pushed through the ingest queue's notification callback, then decoded,
+  indexed and analysed exactly like a sensor's;
+* :meth:`LiveSession.sensors` connects real BLE sensors with bleak (and, with
+  ``out=``, records them crash-safely).
+
+The other threads only call :meth:`snapshot` and :meth:`samples_since`, which
+copy under a lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from pathlib import Path
+
+from analysis.constants import PLACEMENTS
+
+#: Keys of :meth:`LiveSession.snapshot` for one sensor.
+SNAPSHOT_KEYS = ("state", "error", "placement", "samples_received", "lost_samples", "link_drops", "t_s", "cadence_spm",
+                 "trunk_lean_deg", "heel_strike", "sitting_s", "rate_hz")
+
+
+def _empty_snapshot(state: str = "connecting", error: str | None = None, placement: str | None = None) -> dict:
+    snap = dict.fromkeys(SNAPSHOT_KEYS)
+    snap.update(state=state, error=error, placement=placement, samples_received=0, lost_samples=0, link_drops=0, t_s=0.0)
+    return snap
+
+
+class LiveSession:
+    """One long-lived asyncio loop in its own daemon thread, feeding live metrics.
+
+    Build it with :meth:`replay` or :meth:`sensors`, then :meth:`start`; read
+    :meth:`snapshot` and :meth:`samples_since` from any thread; :meth:`stop`
+    ends it (idempotent, joins the thread).
+    """
+
+    def __init__(self, *, mode: str, path: str | Path | None = None, speed: float | None = 1.0, placement: str | None = None,
+                 specs: list[tuple[str, str]] | None = None, out: str | Path | None = None, client_backend=None,
+                 scanner_backend=None, scan_timeout_s: float = 10.0, sampling_rate_hz: int | None = None):
+        self.mode = mode
+        self.path = None if path is None else Path(path)
+        self.speed = speed
+        self.placement = placement
+        self.specs = list(specs or [])
+        self.out = None if out is None else Path(out)
+        self.client_backend = client_backend
+        self.scanner_backend = scanner_backend
+        self.scan_timeout_s = scan_timeout_s
+        self.sampling_rate_hz = sampling_rate_hz
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._stop_requested = threading.Event()
+        self._pipeline = None
+        self._fatal: str | None = None
+        self._done = False
+        self._lock = threading.Lock()
+        self.recording_dir: Path | None = None
+
+    # -- constructors -----------------------------------------------------------------
+    @classmethod
+    def replay(cls, path: str | Path, *, speed: float | None = 1.0, placement: str | None = None) -> "LiveSession":
+        """Replay a recording (any format :func:`sensing.formats.open_recording` reads) at ``speed`` × real time.
+
+        ``speed=None`` plays as fast as the pipeline takes it.  ``placement``
+        overrides the recording's (and chooses the sensor in a multi-sensor
+        live recording).
+        """
+        if speed is not None and not (isinstance(speed, (int, float)) and speed > 0):
+            raise ValueError(f"speed must be a positive number (1 = real time) or None (as fast as possible), got {speed!r}")
+        if placement is not None and placement not in PLACEMENTS:
+            raise ValueError(f"placement must be one of {', '.join(PLACEMENTS)}, got {placement!r}")
+        return cls(mode="replay", path=path, speed=speed, placement=placement)
+
+    @classmethod
+    def sensors(cls, specs: list[tuple[str, str]], *, out: str | Path | None = None, client_backend=None,
+                scanner_backend=None, scan_timeout_s: float = 10.0, sampling_rate_hz: int | None = None) -> "LiveSession":
+        """Real BLE sensors: ``[(name_or_address, placement), ...]``; ``out``: record them into this folder."""
+        if not specs:
+            raise ValueError("give at least one (name_or_address, placement) pair")
+        for name, placement in specs:
+            if placement not in PLACEMENTS:
+                raise ValueError(f"placement of {name!r} must be one of {', '.join(PLACEMENTS)}, got {placement!r}")
+        placements = [p for _, p in specs]
+        if len(set(placements)) != len(placements):
+            raise ValueError(f"each sensor needs its own placement, got {placements}")
+        return cls(mode="sensors", specs=specs, out=out, client_backend=client_backend, scanner_backend=scanner_backend,
+                   scan_timeout_s=scan_timeout_s, sampling_rate_hz=sampling_rate_hz)
+
+    # -- life cycle ----------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the loop thread (once)."""
+        if self._thread is not None:
+            raise RuntimeError("this LiveSession was already started; create a new one")
+        self._thread = threading.Thread(target=self._thread_main, name=f"backstride-live-{self.mode}", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 15.0) -> None:
+        """Stop sources, finish writing, end the loop and join the thread. Idempotent."""
+        self._stop_requested.set()
+        loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(stop.set)
+            except RuntimeError:  # loop already closed
+                pass
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout_s)
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        """Block until the session ends by itself (a replay finished) or is stopped; True if it ended."""
+        if self._thread is None:
+            return False
+        self._thread.join(timeout_s)
+        return not self._thread.is_alive()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    # -- reading (any thread) ---------------------------------------------------------------
+    def snapshot(self) -> dict:
+        """State and live metrics of the (first) sensor; ``"sensors"`` lists every sensor's."""
+        pipeline = self._pipeline
+        if pipeline is None:
+            snap = _empty_snapshot("error" if self._fatal else "connecting", self._fatal, self.placement)
+            snap["sensors"] = [dict(snap)]
+            return snap
+        sensors = pipeline.snapshots()
+        if not sensors:
+            snap = _empty_snapshot("error" if self._fatal else "connecting", self._fatal, self.placement)
+            snap["sensors"] = []
+            return snap
+        snap = {k: sensors[0].get(k) for k in SNAPSHOT_KEYS}
+        if self._fatal:
+            snap["state"], snap["error"] = "error", self._fatal
+        elif self._done and snap["state"] not in ("error",):
+            snap["state"] = "finished"
+        snap["sensors"] = sensors
+        return snap
+
+    def samples_since(self, cursor: int, sensor: int = 0) -> tuple[int, dict]:
+        """``(new_cursor, {"t_s": [...], "acc_v_m_s2": [...]})``: samples after ``cursor`` (start with 0).
+
+        ``acc_v_m_s2`` is the vertical specific force (along a 2-s running mean
+        of the acceleration, 9.81 m/s² at rest).  The last 60 s are kept; an
+        older cursor gets what is kept.
+        """
+        pipeline = self._pipeline
+        if pipeline is None or not pipeline.sensors:
+            return int(cursor), {"t_s": [], "acc_v_m_s2": []}
+        sensor_id = list(pipeline.sensors)[sensor]
+        return pipeline.samples_since(sensor_id, cursor)
+
+    def latencies_s(self, which: str = "snapshot") -> list[float]:
+        """Delays measured so far (all sensors), seconds, from the notification callback to
+
+        ``"snapshot"``: the snapshot holding its samples (counters, time, chart), or
+        ``"metrics"``: the live metrics updated with its samples.
+        """
+        pipeline = self._pipeline
+        if pipeline is None:
+            return []
+        with pipeline.lock:
+            return [x for rt in pipeline.sensors.values()
+                    for x in (rt.latencies_s if which == "snapshot" else rt.metric_latencies_s)]
+
+    # -- the loop thread ------------------------------------------------------------------------
+    def _thread_main(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except Exception as exc:  # the thread must never die silently: the UI shows the error
+            self._fatal = f"{type(exc).__name__}: {exc}"
+        finally:
+            self._done = True
+
+    async def _main(self) -> None:
+        from sensing.ingest import IngestPipeline
+
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        if self._stop_requested.is_set():
+            self._stop.set()
+        pipeline = IngestPipeline()
+        consumer = asyncio.ensure_future(pipeline.consume())
+        try:
+            if self.mode == "replay":
+                await self._run_replay(pipeline)
+            else:
+                await self._run_sensors(pipeline)
+        finally:
+            pipeline.stop_consumer()
+            await consumer
+            from sensing.ingest import close_writers
+
+            await asyncio.get_running_loop().run_in_executor(None, close_writers, pipeline)
+            await asyncio.get_running_loop().run_in_executor(None, pipeline.close)
+
+    async def _run_replay(self, pipeline) -> None:
+        from firmware_interface.reference import ReferenceDecoder
+        from sensing.formats import open_recording
+        from sensing.ingest import replay_source
+        from sensing.recording import RecordingError
+
+        try:
+            rec = await asyncio.get_running_loop().run_in_executor(None, lambda: open_recording(self.path, placement=self.placement))
+        except (RecordingError, OSError, ValueError) as exc:
+            self._fatal = str(exc)
+            return
+        placement = rec.placement
+        rt = pipeline.add_sensor("replay", label=self.path.name, placement=placement, decoder=ReferenceDecoder(),
+                                 sampling_rate_hz=rec.sampling_rate_hz)
+        self._pipeline = pipeline
+        if placement is None:
+            rt.error = "placement unknown: live metrics need one (give placement=)"
+        task = asyncio.ensure_future(replay_source(pipeline, "replay", rec, speed=self.speed, stop=self._stop))
+        await task
+        # the replay's last state change travels through the queue behind its data
+        waiter = asyncio.ensure_future(rt.finished_event.wait())
+        stopper = asyncio.ensure_future(self._stop.wait())
+        await asyncio.wait([waiter, stopper], return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        stopper.cancel()
+
+    async def _run_sensors(self, pipeline) -> None:
+        from sensing import ble, chunked
+        from sensing.ingest import default_out_dir
+
+        found = []
+        for name, placement in self.specs:
+            try:
+                sensor = await ble.find(name, timeout_s=self.scan_timeout_s, backend=self.scanner_backend)
+                settings = ble.default_settings(sensor.profile, sampling_rate_hz=self.sampling_rate_hz)
+            except (LookupError, ValueError, OSError) as exc:
+                self._fatal = str(exc)
+                return
+            except Exception as exc:  # bleak raises its own errors when no adapter is present
+                self._fatal = f"cannot scan for {name!r}: {type(exc).__name__}: {exc}"
+                return
+            found.append((sensor, placement, settings))
+        links = []
+        index = []
+        folder = None
+        if self.out is not None:
+            folder = Path(self.out) if str(self.out) else default_out_dir()
+            self.recording_dir = folder
+        for k, (sensor, placement, settings) in enumerate(found):
+            sid = f"s{k}"
+            fs = ble.nominal_rate_hz(sensor.profile, settings)
+            decoder = sensor.profile.decoder(**{k2: v for k2, v in settings.items() if k2 != "current_config"}) \
+                if sensor.profile.key != "nordic-thingy52" else _thingy_decoder(settings)
+            writer = None
+            if folder is not None:
+                from sensing.recording import SensorInfo
+
+                channels = ("acc", "gyr") if _has_gyr(sensor.profile, settings) else ("acc",)
+                writer = chunked.ChunkWriter(folder / f"{placement}{chunked.SUFFIX}", sampling_rate_hz=fs, channels=channels,
+                                             placement=placement, sensor=SensorInfo(make=sensor.profile.name, model=sensor.name,
+                                                                                    serial=sensor.address),
+                                             profile=sensor.profile.key, address=sensor.address)
+                index.append({"name": sensor.name, "address": sensor.address, "placement": placement,
+                              "profile": sensor.profile.key, "file": writer.path.name, "sampling_rate_hz": fs})
+            rt = pipeline.add_sensor(sid, label=f"{sensor.name or '?'} ({sensor.address})", placement=placement,
+                                     decoder=decoder, sampling_rate_hz=fs, writer=writer)
+            if hasattr(decoder, "handle_control_point"):
+                rt.control = decoder.handle_control_point
+            links.append(ble.SensorLink(pipeline, sid, sensor, settings, client_backend=self.client_backend,
+                                        scanner_backend=self.scanner_backend))
+        if folder is not None:
+            chunked.write_session_index(folder, index)
+        self._pipeline = pipeline
+        tasks = [asyncio.ensure_future(link.run(self._stop)) for link in links]
+        await self._stop.wait()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        # wait until the consumer has seen every link's final state
+        for rt in pipeline.sensors.values():
+            try:
+                await asyncio.wait_for(rt.finished_event.wait(), timeout=5.0)
+            except asyncio.TimeoutError:
+                pass
+
+
+def _has_gyr(profile, settings) -> bool:
+    if profile.key in ("backstride-reference",):
+        return bool(settings.get("gyr", True))
+    return profile.key in ("witmotion-wt901ble", "nordic-thingy52", "movesense-gatt-sensordata") and (
+        profile.key != "movesense-gatt-sensordata" or "IMU" in next(iter(settings["resources"].values())))
+
+
+def _thingy_decoder(settings):
+    from firmware_interface.thingy52 import Thingy52Decoder
+
+    return Thingy52Decoder()
+
+
+def wait_until(predicate, timeout_s: float, poll_s: float = 0.02) -> bool:
+    """Poll ``predicate`` until true or ``timeout_s`` passes (for callers without their own loop)."""
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(poll_s)
+    return bool(predicate())

@@ -1,0 +1,151 @@
+"""Crash-safe live recordings: round trip, damaged files, and a real recording process killed with SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from analysis.constants import GRAVITY_M_S2
+from sensing import chunked
+from sensing.formats import open_recording
+from sensing.recording import RecordingError, SensorInfo
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def write_blocks(path, blocks, *, fs=100.0, close=True, state=None):
+    w = chunked.ChunkWriter(path, sampling_rate_hz=fs, channels=("acc", "gyr"), placement="lower-back",
+                            sensor=SensorInfo(make="emulated"), profile="backstride-reference", background=False)
+    for idx, acc, gyr in blocks:
+        w.append(idx, {"acc_x": acc[:, 0], "acc_y": acc[:, 1], "acc_z": acc[:, 2],
+                       "gyr_x": gyr[:, 0], "gyr_y": gyr[:, 1], "gyr_z": gyr[:, 2]}, state or {"lost_samples": 0})
+    if close:
+        w.close({"final": True, "link_drops": 2, "lost_samples": 5, "events": [{"type": "link_drop"}]})
+    return w
+
+
+def rand_blocks(rng, sizes, start=0):
+    out, i = [], start
+    for n in sizes:
+        out.append((np.arange(i, i + n), rng.normal(0, 3, (n, 3)), rng.normal(0, 1, (n, 3))))
+        i += n
+    return out
+
+
+def test_round_trip_is_exact(tmp_path):
+    rng = np.random.default_rng(1)
+    blocks = rand_blocks(rng, [7, 13, 60, 1, 40])
+    blocks[2] = (blocks[2][0] + 5, blocks[2][1], blocks[2][2])  # a gap of 5 before the third block
+    blocks[3] = (blocks[3][0] + 5, blocks[3][1], blocks[3][2])
+    blocks[4] = (blocks[4][0] + 5, blocks[4][1], blocks[4][2])
+    write_blocks(tmp_path / "lower-back.arrows", blocks)
+    chunked.write_session_index(tmp_path, [{"placement": "lower-back", "file": "lower-back.arrows"}])
+    rec = open_recording(tmp_path)
+    idx = np.concatenate([b[0] for b in blocks])
+    np.testing.assert_array_equal(rec.data.index.to_numpy(), idx)
+    np.testing.assert_array_equal(rec.data[["acc_x", "acc_y", "acc_z"]].to_numpy(), np.concatenate([b[1] for b in blocks]))
+    np.testing.assert_array_equal(rec.data[["gyr_x", "gyr_y", "gyr_z"]].to_numpy(), np.concatenate([b[2] for b in blocks]))
+    assert rec.lost_samples == 5 and rec.link_drops == 2 and rec.placement == "lower-back"
+    assert rec.extra["complete"] and not rec.extra["truncated"]
+    assert rec.sensor.make == "emulated"
+
+
+def test_truncated_last_chunk_keeps_everything_before(tmp_path):
+    rng = np.random.default_rng(2)
+    blocks = rand_blocks(rng, [50, 50, 50])
+    path = tmp_path / "x.arrows"
+    write_blocks(path, blocks, close=False)
+    size = path.stat().st_size
+    with open(path, "r+b") as fh:  # cut the last chunk in half: what a kill mid-write leaves
+        fh.truncate(size - 700)
+    rec = open_recording(path)
+    assert rec.extra["truncated"] and not rec.extra["complete"]
+    np.testing.assert_array_equal(rec.data.index.to_numpy(), np.arange(100))
+    np.testing.assert_array_equal(rec.data["acc_x"].to_numpy(), np.concatenate([b[1][:, 0] for b in blocks[:2]]))
+
+
+def test_bad_files_give_clear_errors(tmp_path):
+    junk = tmp_path / "junk.arrows"
+    junk.write_bytes(b"not arrow at all")
+    with pytest.raises(RecordingError, match="junk.arrows: header: not an Arrow stream"):
+        open_recording(junk)
+    empty = tmp_path / "empty.arrows"
+    w = chunked.ChunkWriter(empty, sampling_rate_hz=100, channels=("acc",), placement=None, background=False)
+    del w  # killed before the first chunk
+    with pytest.raises(RecordingError, match="no samples were written"):
+        open_recording(empty)
+    two = tmp_path / "two"
+    for p in ("lower-back", "foot-left"):
+        write_blocks(two / f"{p}.arrows", rand_blocks(np.random.default_rng(3), [10]))
+    chunked.write_session_index(two, [])
+    with pytest.raises(RecordingError, match="2 sensors: foot-left, lower-back"):
+        open_recording(two)
+    assert open_recording(two, placement="lower-back").placement == "lower-back"
+    with pytest.raises(FileExistsError, match="never overwritten"):
+        chunked.ChunkWriter(two / "foot-left.arrows", sampling_rate_hz=100, channels=("acc",), placement=None)
+
+
+CHILD = textwrap.dedent("""
+    import sys, threading, time
+    import numpy as np
+    from sensing.ble import EmulatedRadio, EmulatedReferenceSensor
+    from sensing.session import LiveSession
+    fs = 200
+    pos = np.arange(4000)
+    acc = np.column_stack([(pos % 1000) / 100.0, np.sin(pos / 50.0), 9.80665 + np.cos(pos / 30.0)])
+    gyr = np.column_stack([np.sin(pos / 20.0), np.zeros(4000), (pos % 500) / 500.0])
+    sensor = EmulatedReferenceSensor("AA:BB:CC:DD:EE:09", "backstride-09", acc, gyr, sampling_rate_hz=fs)
+    radio = EmulatedRadio([sensor])
+    s = LiveSession.sensors([("backstride-09", "foot-left")], out=sys.argv[1], client_backend=radio.client_backend,
+                            scanner_backend=radio.scanner_backend, scan_timeout_s=0.05)
+    s.start()
+    while True:   # report what the sensor has delivered so far: the parent's truth
+        log = list(sensor.sent_log)
+        if log:
+            print("SENT", log[0][0], sum(n for _, n in log), flush=True)
+        time.sleep(0.05)
+""")
+
+
+@pytest.mark.slow
+def test_sigkill_loses_at_most_a_second(tmp_path):
+    out = tmp_path / "rec"
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=ROOT)
+    first_pos, sent = None, 0
+    t_end = time.monotonic() + 120
+    try:
+        while time.monotonic() < t_end:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            if line.startswith("SENT"):
+                _, first_pos, sent = line.split()
+                first_pos, sent = int(first_pos), int(sent)
+                if sent >= 4 * 200:  # four seconds recorded
+                    break
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    assert first_pos is not None, proc.stderr.read()[-2000:]
+    rec = open_recording(out)
+    assert not rec.extra["complete"]
+    n = len(rec.data)
+    # at most the last second (plus the 50 ms between the child's reports) is lost
+    assert n >= sent - 200 - 10, (n, sent)
+    # everything that was written is exact: sample index i is the sensor's position first_pos + i
+    idx = rec.data.index.to_numpy()
+    np.testing.assert_array_equal(idx, np.arange(n))
+    p = first_pos + idx
+    np.testing.assert_allclose(rec.data["acc_x"].to_numpy(), (p % 1000) / 100.0, atol=16 * GRAVITY_M_S2 / 65536 + 1e-12)
+    np.testing.assert_allclose(rec.data["gyr_z"].to_numpy(), (p % 500) / 500.0, atol=np.deg2rad(2000 / 65536) + 1e-12)
+    index = json.loads((out / "session.json").read_text())
+    assert index["sensors"][0]["placement"] == "foot-left"

@@ -1,0 +1,196 @@
+"""Ingest logic against an injected bleak backend (the emulated radio in sensing.ble).
+
+Only the radio is emulated: bleak's BleakClient/BleakScanner, the reference
+profile's commands and decoder, the ingest queue, the writer and the reader run
+unchanged.  Truth is what the emulated sensor *took* (its sample positions and
+the arrays it played), never what the code under test reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import numpy as np
+import pytest
+
+from analysis.constants import GRAVITY_M_S2
+from firmware_interface import reference
+from firmware_interface.reference import ReferenceDecoder
+from sensing.ble import EmulatedRadio, EmulatedReferenceSensor
+from sensing.formats import open_recording
+from sensing.ingest import IngestPipeline, StreamAssembler
+from sensing.session import LiveSession, wait_until
+
+FS = 200
+ACC_LSB = 16 * GRAVITY_M_S2 / 32768  # ±16 g int16
+GYR_LSB = np.deg2rad(2000 / 32768)
+
+
+def ramp_signals(n: int = 4000):
+    """Acceleration that names its own sample position (x = position mod 1000 / 100 m/s²)."""
+    pos = np.arange(n)
+    acc = np.column_stack([(pos % 1000) / 100.0, np.sin(pos / 50.0), GRAVITY_M_S2 + np.cos(pos / 30.0)])
+    gyr = np.column_stack([np.sin(pos / 20.0), np.zeros(n), (pos % 500) / 500.0])
+    return acc, gyr
+
+
+def check_exact(rec, sensor: EmulatedReferenceSensor) -> int:
+    """Every recorded row equals what the sensor took at that position (within half an LSB); returns rows checked."""
+    first_pos = sensor.sent_log[0][0]
+    idx = rec.data.index.to_numpy()
+    rows = (first_pos + idx) % len(sensor.acc)
+    acc = rec.data[["acc_x", "acc_y", "acc_z"]].to_numpy()
+    gyr = rec.data[["gyr_x", "gyr_y", "gyr_z"]].to_numpy()
+    np.testing.assert_allclose(acc, sensor.acc[rows], atol=ACC_LSB / 2 + 1e-12)
+    np.testing.assert_allclose(gyr, sensor.gyr[rows], atol=GYR_LSB / 2 + 1e-12)
+    # and exactly the delivered samples are there
+    delivered = np.concatenate([p - first_pos + np.arange(n) for p, n in sensor.sent_log])
+    np.testing.assert_array_equal(np.sort(delivered), idx)
+    return len(idx)
+
+
+def run_session(tmp_path, sensor, during, *, seconds_before: float = 1.5):
+    radio = EmulatedRadio([sensor])
+    out = tmp_path / "rec"
+    session = LiveSession.sensors([(sensor.name, "lower-back")], out=out, client_backend=radio.client_backend,
+                                  scanner_backend=radio.scanner_backend, scan_timeout_s=0.05)
+    session.start()
+    try:
+        assert wait_until(lambda: session.snapshot()["samples_received"] > 100, 60), session.snapshot()
+        time.sleep(seconds_before)
+        during(session)
+    finally:
+        session.stop()
+    return session, out
+
+
+def test_dropped_packets_become_lost_samples(tmp_path):
+    acc, gyr = ramp_signals()
+    sensor = EmulatedReferenceSensor("AA:BB:CC:DD:EE:01", "backstride-01", acc, gyr, sampling_rate_hz=FS,
+                                     drop_frames={5, 6, 15})
+    session, out = run_session(tmp_path, sensor, lambda s: time.sleep(0.5))
+    per = sensor.per_frame
+    snap = session.snapshot()
+    assert snap["state"] == "finished"
+    assert snap["lost_samples"] == 3 * per
+    assert snap["link_drops"] == 0
+    rec = open_recording(out)
+    assert rec.lost_samples == 3 * per
+    assert list(rec.gaps["lost_samples"]) == [2 * per, per]
+    assert rec.extra["complete"] and not rec.extra["truncated"]
+    assert check_exact(rec, sensor) == sensor.frames_sent * per
+
+
+def test_disconnect_reconnects_into_same_recording_with_gap_marked(tmp_path):
+    acc, gyr = ramp_signals()
+    sensor = EmulatedReferenceSensor("AA:BB:CC:DD:EE:02", "backstride-02", acc, gyr, sampling_rate_hz=FS)
+    marks = {}
+
+    def drop(session):
+        marks["before"] = len(sensor.sent_log)
+        session._loop.call_soon_threadsafe(sensor.drop_link)
+        assert wait_until(lambda: session.snapshot()["link_drops"] == 1 and session.snapshot()["state"] == "streaming", 30)
+        time.sleep(1.0)
+
+    session, out = run_session(tmp_path, sensor, drop)
+    rec = open_recording(out)
+    assert rec.link_drops == 1
+    # the gap is where the sensor's positions jumped while the link was down
+    before = sensor.sent_log[marks["before"] - 1]
+    after = sensor.sent_log[marks["before"]]
+    first = sensor.sent_log[0][0]
+    true_lost = after[0] - (before[0] + before[1])
+    assert true_lost > 0
+    gaps = rec.gaps
+    assert len(gaps) == 1
+    assert gaps["lost_samples"].iloc[0] == true_lost
+    assert gaps["start_s"].iloc[0] == pytest.approx((before[0] + before[1] - first) / FS)
+    events = rec.extra["events"]
+    assert [e["type"] for e in events] == ["link_drop"]
+    assert events[0]["lost_samples"] == true_lost
+    assert events[0]["resumed_utc_s"] > events[0]["lost_at_utc_s"]
+    check_exact(rec, sensor)
+    assert session.snapshot()["lost_samples"] == true_lost
+
+
+def test_stop_closes_the_file_completely(tmp_path):
+    acc, gyr = ramp_signals()
+    sensor = EmulatedReferenceSensor("AA:BB:CC:DD:EE:03", "backstride-03", acc, gyr, sampling_rate_hz=FS)
+    session, out = run_session(tmp_path, sensor, lambda s: None, seconds_before=0.3)
+    rec = open_recording(out)
+    assert rec.extra["complete"] is True
+    assert not sensor.streaming and sensor.connected_client is None  # stop command written, link closed
+    assert check_exact(rec, sensor) == sum(n for _, n in sensor.sent_log)
+
+
+def test_unknown_sensor_is_a_clear_error(tmp_path):
+    acc, gyr = ramp_signals()
+    radio = EmulatedRadio([EmulatedReferenceSensor("AA:BB:CC:DD:EE:04", "backstride-04", acc, gyr, sampling_rate_hz=FS)])
+    session = LiveSession.sensors([("Polar H10 123", "chest")], client_backend=radio.client_backend,
+                                  scanner_backend=radio.scanner_backend, scan_timeout_s=0.05)
+    session.start()
+    assert session.wait(60)
+    snap = session.snapshot()
+    assert snap["state"] == "error"
+    assert "'Polar H10 123' not found" in snap["error"] and "backstride-04" in snap["error"]
+    session.stop()
+    session.stop()  # idempotent
+
+
+# -- the assembler on its own (no loop) -----------------------------------------------------------
+
+
+def frames(n_samples: int, *, first_counter=0, first_time_us=0):
+    acc, gyr = ramp_signals(n_samples)
+    return reference.encode_stream(acc, gyr_rad_s=gyr, first_counter=first_counter, first_time_us=first_time_us,
+                                   sampling_rate_hz=FS, acc_range_g=16)
+
+
+def test_assembler_counts_corrupt_frames_and_keeps_streaming():
+    asm = StreamAssembler(ReferenceDecoder(), sampling_rate_hz=FS)
+    good = frames(57)
+    blocks = [asm.feed(1.0, good[0]), asm.feed(1.1, b"\xb5\x01"), asm.feed(1.2, b"garbage" * 4), asm.feed(1.3, good[1]),
+              asm.feed(1.4, good[2])]
+    assert blocks[1] is None and blocks[2] is None
+    assert asm.corrupt_frames_ == 2
+    idx = np.concatenate([b.sample_index for b in blocks if b is not None])
+    np.testing.assert_array_equal(idx, np.arange(57))
+    assert asm.lost_samples_ == 0
+
+
+def test_assembler_counter_wrap():
+    asm = StreamAssembler(ReferenceDecoder(), sampling_rate_hz=FS)
+    f = frames(57, first_counter=2**32 - 19)  # the second frame's counter wraps to 0
+    b1 = asm.feed(1.0, f[0])
+    b3 = asm.feed(1.2, f[2])  # f[1] lost over the air
+    np.testing.assert_array_equal(np.concatenate([b1.sample_index, b3.sample_index]), np.r_[0:19, 38:57])
+    assert asm.lost_samples_ == 19
+
+
+def test_reconnect_gap_from_sensor_clock():
+    """After a drop the counter restarts at 0; the free-running µs clock places the new samples."""
+    asm = StreamAssembler(ReferenceDecoder(), sampling_rate_hz=FS)
+    f = frames(19, first_counter=0, first_time_us=0)
+    asm.feed(100.0, f[0])
+    asm.link_lost(100.2)
+    # 1000 samples (5 s) later on the sensor clock, counter back at 0, host says ~5 s
+    g = frames(19, first_counter=0, first_time_us=int(round((19 + 1000) * 1e6 / FS)))
+    blk = asm.feed(105.2, g[0])
+    assert blk.sample_index[0] == 19 + 1000
+    assert asm.lost_samples_ == 1000 and asm.link_drops_ == 1
+    assert asm.events_[0]["lost_samples"] == 1000
+
+
+def test_pipeline_callback_only_enqueues():
+    async def main():
+        p = IngestPipeline()
+        p.add_sensor("a", label="a", placement="lower-back", decoder=ReferenceDecoder(), sampling_rate_hz=FS)
+        cb = p.callback("a", "data", clock=lambda: 123.0)
+        cb(None, bytearray(frames(19)[0]))
+        assert p.queue.qsize() == 1
+        assert p.sensors["a"].assembler.samples_received_ == 0  # nothing decoded in the callback
+        sid, kind, t, payload = p.queue.get_nowait()
+        assert (sid, kind, t, type(payload)) == ("a", "data", 123.0, bytes)
+
+    asyncio.run(main())
