@@ -24,9 +24,12 @@ Method (thresholds and their sources in :mod:`analysis.activity_constants`)
    moved: the mount is learnt again, and the time between is ``unknown``.
 4. **Postures** of the remaining seconds from the inclination against that
    upright.  Thigh: > 45° sitting (the activPAL inclinometer rule), else
-   standing.  Lower back: > 60° lying; otherwise sitting when the median
-   inclination of the still period (between movement bursts) exceeds
-   ``TRUNK_SIT_INCL_DEG`` (the pelvis tilts back when one sits), else standing.
+   standing.  Lower back: still periods (between movement bursts) with a
+   median inclination > 60° are lying; sitting vs standing is decided for all
+   still periods at once (Viterbi over the chain), from the bursts between
+   them (a stand-to-sit lowers the pelvis ~0.3 m and tilts it back, a
+   sit-to-stand raises it: :func:`height_change_m`) and, as a weaker capped
+   cue, each period's own tilt.
 5. **Minimum posture duration** (activPAL, default 10 s): a posture that lasts
    less joins the bout before it.  Then transitions are the changes between
    sitting and upright; each is timed by its burst of movement (start to end
@@ -39,9 +42,12 @@ What a placement cannot separate
 * **Thigh**: sitting and lying both put the thigh horizontal; they are
   reported together as ``sitting`` (as activPAL does).  Standing still and
   standing while shifting weight are both ``standing``.
-* **Lower back**: sitting and standing differ only by the pelvis tilt (10–35°
-  in most people, but a few sit as upright as they stand); a person who sits
-  with an upright pelvis is reported standing.  Lying is reliable (trunk near
+* **Lower back**: sitting and standing differ by the pelvis tilt (10–35° in
+  most people, but a few sit as upright as they stand) and by the height
+  change of the transitions between them; a person who sits with an upright
+  pelvis and was not seen sitting down (after lying, at the start of a
+  recording) is reported standing.  Transitions into and out of lying carry
+  no usable height change (the 90° turn).  Lying is reliable (trunk near
   horizontal).  No placement here tells walking on stairs from level walking.
 """
 
@@ -62,29 +68,46 @@ from sensing.recording import Recording, RecordingError
 #: Placements the all-day analysis supports.
 ACTIVITY_PLACEMENTS = ("lower-back", "thigh-left", "thigh-right")
 
-_FEATURES = ("n", "acc_x", "acc_y", "acc_z", "norm_mean", "norm_var", "var_x", "var_y", "var_z", "flight", "gyr")
 
 
 # ---------------------------------------------------------------------------
-# 1. Features, chunk by chunk
+# 1–2. Features, chunk by chunk, straight to seconds
+
+#: Activity codes (``int8``): the per-second labels are stored as these, not as strings.
+CODE = {name: i for i, name in enumerate(K.ACTIVITIES)}
+LYING, SITTING, STANDING, WALKING, RUNNING, UNKNOWN = (CODE[a] for a in K.ACTIVITIES)
+UPRIGHT_CODES = np.array([CODE[a] for a in K.UPRIGHT], dtype=np.int8)
+_NAMES = np.array(K.ACTIVITIES, dtype=object)
+#: Per-minute sums kept for the non-wear rule: count of valid seconds, Σ axis mean (3), Σ (axis var + mean²) (3).
+_MINUTE_COLS = 7
 
 
 class FeatureAccumulator:
-    """Half-second features from samples fed in chunks of any size.
+    """Per-second (and per-half-second) features from samples fed in chunks of any size.
 
-    Samples of the last, possibly incomplete, bin of a chunk are kept and
-    prepended to the next chunk, so every bin is computed from all of its
-    samples at once, in order: the result does not depend on the chunking.
-    Memory: the carried samples plus 11 float32 values per bin (~90 bytes per
-    second of recording), whatever the sampling rate.
+    Samples of the last, possibly incomplete, half-second bin of a chunk are
+    carried into the next chunk, and bins of a second not yet complete are
+    carried too, so every bin and every second is computed from all of its
+    samples at once, in order: the result is bit for bit the same whatever the
+    chunking.  Nothing of a chunk is kept but compact per-second arrays
+    (``float32``; about 50 bytes per second of recording, ~30 MB for a week,
+    whatever the sampling rate) and per-minute sums for the non-wear rule.
     """
 
     def __init__(self, *, sampling_rate_hz: float, bin_s: float = K.BIN_S):
         self.sampling_rate_hz = float(sampling_rate_hz)
         self.bin_s = bin_s
+        self.per = int(round(K.EPOCH_S / bin_s))
         self._carry: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
-        self._bins: list[np.ndarray] = []
-        self._values: list[np.ndarray] = []
+        self._pend_bins = np.zeros(0, np.int64)  # complete bins of a second not yet emitted
+        self._pend_vals = np.zeros((0, 10), np.float64)
+        self._next_bin: int | None = None  # first bin of the next second to emit (second-aligned)
+        self._t0_bin: int | None = None
+        self._sec: dict[str, list[np.ndarray]] = {k: [] for k in ("valid", "up", "intensity", "flight")}
+        self._bin: dict[str, list[np.ndarray]] = {k: [] for k in ("int", "norm", "up")}
+        self._minutes: list[np.ndarray] = []
+        self._min_carry = np.zeros((0, _MINUTE_COLS))
+        self._min_s0 = 0
         self._last_index: int | None = None
         self.has_gyr: bool | None = None
         self.samples_ = 0
@@ -105,33 +128,32 @@ class FeatureAccumulator:
         elif self.has_gyr != (gyr_rad_s is not None):
             raise RecordingError(source, f"sample {idx[0]}", "gyroscope channels appear or vanish midway",
                                  "the same channels throughout")
-        gyr = None if gyr_rad_s is None else np.asarray(gyr_rad_s, dtype=np.float64)
         prev = self._last_index
         if (prev is not None and idx[0] <= prev) or np.any(np.diff(idx) <= 0):
             where = 0 if prev is not None and idx[0] <= prev else int(np.flatnonzero(np.diff(idx) <= 0)[0]) + 1
             raise RecordingError(source, f"sample {idx[where]}",
                                  "time does not increase (a clock jump backwards?)", "strictly increasing sample times")
         bad = ~np.isfinite(acc).all(axis=1)
-        if gyr is not None:
-            bad |= ~np.isfinite(gyr).all(axis=1)
+        if gyr_rad_s is not None:
+            bad |= ~np.isfinite(np.asarray(gyr_rad_s, dtype=np.float64)).all(axis=1)
         if bad.any():
             raise RecordingError(source, f"sample {idx[np.flatnonzero(bad)[0]]}", f"{int(bad.sum())} non-finite values",
                                  "finite numbers")
         self._last_index = int(idx[-1])
         self.samples_ += len(idx)
         if self._carry is not None:
-            ci, ca, cg = self._carry
+            ci, ca = self._carry
             idx = np.concatenate([ci, idx])
             acc = np.concatenate([ca, acc])
-            gyr = None if gyr is None else np.concatenate([cg, gyr])
         b = self._bin_of(idx)
-        keep = b == b[-1]
-        cut = int(np.argmax(keep))  # first sample of the last (open) bin
-        self._carry = (idx[cut:], acc[cut:], None if gyr is None else gyr[cut:])
+        cut = int(np.argmax(b == b[-1]))  # first sample of the last (open) bin
+        self._carry = (idx[cut:], acc[cut:])
         if cut:
-            self._add(b[:cut], acc[:cut], None if gyr is None else gyr[:cut])
+            self._add(b[:cut], acc[:cut])
+        self._emit(final_before_bin=int(b[-1]))
 
-    def _add(self, b: np.ndarray, acc: np.ndarray, gyr: np.ndarray | None) -> None:
+    def _add(self, b: np.ndarray, acc: np.ndarray) -> None:
+        """Features of the complete bins in ``b`` (bin numbers) appended to the pending bins."""
         first = b[0]
         rel = b - first
         m = int(rel[-1]) + 1
@@ -139,7 +161,7 @@ class FeatureAccumulator:
         present = n > 0
         nn = np.where(present, n, 1.0)
         norm = np.sqrt(np.einsum("ij,ij->i", acc, acc))
-        out = np.empty((m, len(_FEATURES)), dtype=np.float64)
+        out = np.empty((m, 10), dtype=np.float64)
         out[:, 0] = n
         for k in range(3):
             s = np.bincount(rel, weights=acc[:, k], minlength=m) / nn
@@ -149,39 +171,135 @@ class FeatureAccumulator:
         out[:, 4] = mean_norm
         out[:, 5] = np.bincount(rel, weights=(norm - mean_norm[rel]) ** 2, minlength=m) / nn
         out[:, 9] = np.bincount(rel, weights=(norm < K.FLIGHT_G * GRAVITY_M_S2).astype(np.float64), minlength=m) / nn
-        if gyr is not None:
-            out[:, 10] = np.bincount(rel, weights=np.sqrt(np.einsum("ij,ij->i", gyr, gyr)), minlength=m) / nn
-        else:
-            out[:, 10] = np.nan
-        self._bins.append(first + np.flatnonzero(present))
-        self._values.append(out[present].astype(np.float32))
+        self._pend_bins = np.concatenate([self._pend_bins, first + np.flatnonzero(present)])
+        self._pend_vals = np.concatenate([self._pend_vals, out[present]])
+        if self._t0_bin is None:
+            self._t0_bin = int((first // self.per) * self.per)
+            self._next_bin = self._t0_bin
 
-    def finish(self) -> "BinFeatures":
+    def _emit(self, final_before_bin: int | None) -> None:
+        """Turn pending bins of complete seconds (all bins before ``final_before_bin``; all if None) into seconds."""
+        if self._next_bin is None or not len(self._pend_bins):
+            return
+        if final_before_bin is None:
+            stop = int((self._pend_bins[-1] // self.per + 1) * self.per)
+        else:
+            stop = int((final_before_bin // self.per) * self.per)
+        if stop <= self._next_bin:
+            return
+        take = self._pend_bins < stop
+        bins, vals = self._pend_bins[take], self._pend_vals[take]
+        self._pend_bins, self._pend_vals = self._pend_bins[~take], self._pend_vals[~take]
+        start = self._next_bin
+        self._next_bin = stop
+        nb = stop - start
+        full = np.full((nb, 10), np.nan)
+        full[:, 0] = 0.0
+        full[bins - start] = vals
+        self._seconds(full)
+
+    def _seconds(self, full: np.ndarray) -> None:
+        """Per-second features from a second-aligned block of bins (row by row: independent of the block)."""
+        per = self.per
+        n = full[:, 0]
+        ne = len(full) // per
+        shaped = full.reshape(ne, per, -1)
+        cnt = shaped[:, :, 0].sum(axis=1)
+        w = np.where(np.isfinite(shaped[:, :, 1]), shaped[:, :, 0], 0.0)
+        wsum = np.where(cnt > 0, cnt, 1.0)
+
+        def wmean(col):
+            return np.nansum(np.nan_to_num(shaped[:, :, col]) * w, axis=1) / wsum
+
+        mean_acc = np.column_stack([wmean(1 + k) for k in range(3)])
+        mnorm = wmean(4)
+        ex2 = np.nansum((np.nan_to_num(shaped[:, :, 5]) + np.nan_to_num(shaped[:, :, 4]) ** 2) * w, axis=1) / wsum
+        intensity = np.sqrt(np.clip(ex2 - mnorm**2, 0, None)) / GRAVITY_M_S2
+        sq = np.column_stack([
+            np.nansum((np.nan_to_num(shaped[:, :, 6 + k]) + np.nan_to_num(shaped[:, :, 1 + k]) ** 2) * w, axis=1) / wsum
+            for k in range(3)])
+        valid = cnt >= K.MIN_EPOCH_COVERAGE * self.sampling_rate_hz * K.EPOCH_S
+        nrm = np.linalg.norm(mean_acc, axis=1, keepdims=True)
+        up = np.where(valid[:, None] & (nrm > 0), mean_acc / np.where(nrm > 0, nrm, 1), np.nan)
+        self._sec["valid"].append(valid)
+        self._sec["up"].append(up.astype(np.float32))
+        self._sec["intensity"].append(np.where(valid, intensity, np.nan).astype(np.float32))
+        self._sec["flight"].append(wmean(9).astype(np.float32))
+        bvalid = n >= 0.5 * self.sampling_rate_hz * self.bin_s
+        bm = full[:, 1:4]
+        bnorm = np.linalg.norm(np.nan_to_num(bm), axis=1, keepdims=True)
+        self._bin["up"].append(np.where(bvalid[:, None] & (bnorm > 0), bm / np.where(bnorm > 0, bnorm, 1), np.nan)
+                               .astype(np.float32))
+        self._bin["int"].append(np.where(bvalid, np.sqrt(np.clip(np.nan_to_num(full[:, 5]), 0, None)) / GRAVITY_M_S2,
+                                         np.nan).astype(np.float32))
+        self._bin["norm"].append(np.where(bvalid, full[:, 4], np.nan).astype(np.float32))
+        # per-minute sums (minutes counted from the first second) for the non-wear windows; the seconds of
+        # a minute not yet complete are carried, so each minute is summed at once (same as one pass)
+        s0 = (self._next_bin - len(full) - self._t0_bin) // per  # index of this block's first second
+        v = valid.astype(np.float64)
+        rows = np.column_stack([v, np.nan_to_num(mean_acc) * v[:, None], np.nan_to_num(sq) * v[:, None]])
+        if len(self._min_carry):
+            s0 -= len(self._min_carry)
+            rows = np.concatenate([self._min_carry, rows])
+        self._min_carry = rows
+        self._min_s0 = s0
+        self._flush_minutes(final=False)
+
+    def _flush_minutes(self, final: bool) -> None:
+        rows, s0 = self._min_carry, self._min_s0
+        if not len(rows):
+            return
+        end = s0 + len(rows)
+        stop = end if final else (end // 60) * 60  # last complete minute boundary
+        k = max(0, stop - s0)
+        if k == 0:
+            return
+        minute = (s0 + np.arange(k)) // 60
+        rel = minute - minute[0]
+        sums = np.column_stack([np.bincount(rel, weights=rows[:k, j], minlength=int(rel[-1]) + 1)
+                                for j in range(_MINUTE_COLS)])
+        self._minutes.append(sums)
+        self._min_carry = rows[k:]
+        self._min_s0 = s0 + k
+
+    def finish(self) -> "Epochs":
         if self._carry is not None and len(self._carry[0]):
-            ci, ca, cg = self._carry
-            self._add(self._bin_of(ci), ca, cg)
+            ci, ca = self._carry
+            self._add(self._bin_of(ci), ca)
             self._carry = None
-        if not self._bins:
+        self._emit(final_before_bin=None)
+        self._flush_minutes(final=True)
+        if not self._sec["valid"]:
             raise RecordingError(None, "data", "no samples", "at least one sample")
-        bins = np.concatenate(self._bins)
-        vals = np.concatenate(self._values)
-        self._bins, self._values = [bins], [vals]
-        return BinFeatures(bins=bins, values=vals, sampling_rate_hz=self.sampling_rate_hz, bin_s=self.bin_s,
-                           has_gyr=bool(self.has_gyr))
+        cat = {k: np.concatenate(v) for k, v in self._sec.items()}
+        bcat = {k: np.concatenate(v) for k, v in self._bin.items()}
+        self._sec = {k: [v] for k, v in cat.items()}
+        self._bin = {k: [v] for k, v in bcat.items()}
+        return Epochs(t0_s=float(self._t0_bin * self.bin_s), valid=cat["valid"], up=cat["up"],
+                      intensity_g=cat["intensity"], flight=cat["flight"], bin_up=bcat["up"],
+                      bin_intensity_g=bcat["int"], bin_norm_m_s2=bcat["norm"],
+                      minute_sums=np.concatenate(self._minutes), sampling_rate_hz=self.sampling_rate_hz,
+                      has_gyr=bool(self.has_gyr))
 
 
 @dataclass
-class BinFeatures:
-    """Half-second features: ``bins`` (bin numbers on the recording clock) and ``values`` (k, 11)."""
+class Epochs:
+    """Per-second quantities (length n; second k covers [t0_s + k, t0_s + k + 1)) and per-half-second ones (2n)."""
 
-    bins: np.ndarray
-    values: np.ndarray
+    t0_s: float
+    valid: np.ndarray  # bool
+    up: np.ndarray  # (n, 3) float32 unit gravity direction, NaN where invalid
+    intensity_g: np.ndarray  # float32 SD of the acceleration magnitude over the second
+    flight: np.ndarray  # float32 share of samples near free fall
+    bin_up: np.ndarray  # (2n, 3) float32
+    bin_intensity_g: np.ndarray  # (2n,) float32
+    bin_norm_m_s2: np.ndarray  # (2n,) float32 mean acceleration magnitude
+    minute_sums: np.ndarray  # (minutes, 7) float64, see _MINUTE_COLS
     sampling_rate_hz: float
-    bin_s: float
     has_gyr: bool
 
-    def column(self, name: str) -> np.ndarray:
-        return self.values[:, _FEATURES.index(name)].astype(np.float64)
+    def __len__(self) -> int:
+        return len(self.valid)
 
 
 def iter_recording_chunks(recording: Recording, chunk_s: float) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
@@ -205,7 +323,7 @@ def iter_parquet_chunks(path: str | Path, chunk_s: float) -> tuple[dict, Iterato
 
     path = Path(path)
     try:
-        pf = pq.ParquetFile(path)
+        pf = pq.ParquetFile(path, pre_buffer=False)  # pre-buffering would read the whole file ahead
     except FileNotFoundError:
         raise RecordingError(path, "file", "does not exist") from None
     except Exception as exc:
@@ -233,7 +351,7 @@ def iter_parquet_chunks(path: str | Path, chunk_s: float) -> tuple[dict, Iterato
 
 
 def features_from_chunks(chunks: Iterable, *, sampling_rate_hz: float, source: str | None = None,
-                         progress: bool = False, total_samples: int | None = None) -> BinFeatures:
+                         progress: bool = False, total_samples: int | None = None) -> Epochs:
     """Feed chunks to a :class:`FeatureAccumulator`, with a progress bar on the terminal if asked."""
     acc = FeatureAccumulator(sampling_rate_hz=sampling_rate_hz)
     bar = None
@@ -251,65 +369,6 @@ def features_from_chunks(chunks: Iterable, *, sampling_rate_hz: float, source: s
 
 
 # ---------------------------------------------------------------------------
-# 2. Seconds
-
-
-@dataclass
-class Epochs:
-    """Per-second quantities (arrays of length n; second k covers [t0_s + k, t0_s + k + 1))."""
-
-    t0_s: float
-    valid: np.ndarray
-    up: np.ndarray  # (n, 3) unit gravity direction, NaN where invalid
-    intensity_g: np.ndarray
-    flight: np.ndarray
-    bin_up: np.ndarray  # (2n, 3) per half second, for transition timing
-    bin_intensity_g: np.ndarray
-    axis_var: np.ndarray  # (n, 3) per-second axis variance (m/s²)² around the second's mean
-    axis_mean: np.ndarray  # (n, 3)
-
-
-def epochs_from_features(f: BinFeatures) -> Epochs:
-    per = int(round(K.EPOCH_S / f.bin_s))
-    first = (f.bins[0] // per) * per
-    last = (f.bins[-1] // per + 1) * per
-    nb = int(last - first)
-    full = np.full((nb, f.values.shape[1]), np.nan)
-    full[:, 0] = 0.0
-    full[f.bins - first] = f.values
-    n = full[:, 0]
-    expected_bin = f.sampling_rate_hz * f.bin_s
-    ne = nb // per
-    shaped = full.reshape(ne, per, -1)
-    cnt = shaped[:, :, 0].sum(axis=1)
-    w = np.where(np.isfinite(shaped[:, :, 1]), shaped[:, :, 0], 0.0)
-    wsum = np.where(cnt > 0, cnt, 1.0)
-
-    def wmean(col):
-        return np.nansum(np.nan_to_num(shaped[:, :, col]) * w, axis=1) / wsum
-
-    mean_acc = np.column_stack([wmean(1 + k) for k in range(3)])
-    mnorm = wmean(4)
-    # combine bin mean/variance of the magnitude into the second's variance
-    ex2 = np.nansum((np.nan_to_num(shaped[:, :, 5]) + np.nan_to_num(shaped[:, :, 4]) ** 2) * w, axis=1) / wsum
-    intensity = np.sqrt(np.clip(ex2 - mnorm**2, 0, None)) / GRAVITY_M_S2
-    axis_var = np.column_stack([
-        np.nansum((np.nan_to_num(shaped[:, :, 6 + k]) + np.nan_to_num(shaped[:, :, 1 + k]) ** 2) * w, axis=1) / wsum
-        - mean_acc[:, k] ** 2 for k in range(3)])
-    flight = wmean(9)
-    valid = cnt >= K.MIN_EPOCH_COVERAGE * f.sampling_rate_hz * K.EPOCH_S
-    nrm = np.linalg.norm(mean_acc, axis=1, keepdims=True)
-    up = np.where(valid[:, None] & (nrm > 0), mean_acc / np.where(nrm > 0, nrm, 1), np.nan)
-    bnorm = np.linalg.norm(np.nan_to_num(full[:, 1:4]), axis=1, keepdims=True)
-    bvalid = n >= 0.5 * expected_bin
-    bin_up = np.where(bvalid[:, None] & (bnorm > 0), full[:, 1:4] / np.where(bnorm > 0, bnorm, 1), np.nan)
-    bin_int = np.where(bvalid, np.sqrt(np.clip(np.nan_to_num(full[:, 5]), 0, None)) / GRAVITY_M_S2, np.nan)
-    return Epochs(t0_s=float(first * f.bin_s), valid=valid, up=up, intensity_g=np.where(valid, intensity, np.nan),
-                  flight=flight, bin_up=bin_up, bin_intensity_g=bin_int, axis_var=np.clip(axis_var, 0, None),
-                  axis_mean=mean_acc)
-
-
-# ---------------------------------------------------------------------------
 # helpers
 
 
@@ -319,13 +378,15 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist()))
 
 
-def _label_runs(labels: np.ndarray) -> list[tuple[int, int, str]]:
+def _label_runs(labels: np.ndarray) -> list[tuple[int, int, int]]:
+    """(start, stop, value) of each run of equal values."""
     if len(labels) == 0:
         return []
     change = np.flatnonzero(labels[1:] != labels[:-1]) + 1
     starts = np.concatenate([[0], change])
     stops = np.concatenate([change, [len(labels)]])
-    return [(int(a), int(b), str(labels[a])) for a, b in zip(starts, stops)]
+    vals = labels[starts]
+    return [(int(a), int(b), v) for a, b, v in zip(starts.tolist(), stops.tolist(), vals.tolist())]
 
 
 def _angle_deg(u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -337,18 +398,32 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.linalg.norm(v, axis=-1, keepdims=True)
 
 
-def _segment_median(x: np.ndarray, inside: np.ndarray, breaks: np.ndarray) -> np.ndarray:
-    """Each run of ``inside & ~breaks`` gets the median of ``x`` over it; ``breaks`` seconds inside keep their own
-    value only if they are not next to a segment (they join the nearer segment otherwise)."""
-    out = np.where(inside, x, np.nan)
-    for a, b in _runs(inside & ~breaks):
-        out[a:b] = np.nanmedian(x[a:b]) if np.isfinite(x[a:b]).any() else np.nan
+def _rolling_nanmedian(x: np.ndarray, width: int, block: int = 1 << 16) -> np.ndarray:
+    """Centred running median ignoring NaN (all-NaN windows give NaN), in blocks to bound memory."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    h = width // 2
+    xp = np.concatenate([np.full(h, np.nan, np.float32), np.asarray(x, np.float32), np.full(h, np.nan, np.float32)])
+    out = np.empty(len(x), np.float32)
+    with np.errstate(all="ignore"):
+        import warnings as _w
+
+        with _w.catch_warnings():
+            _w.simplefilter("ignore", RuntimeWarning)
+            for a in range(0, len(x), block):
+                b = min(len(x), a + block)
+                out[a:b] = np.nanmedian(sliding_window_view(xp[a:b + 2 * h], width), axis=1)
     return out
 
 
-def _median_filter_nan(x: np.ndarray, width: int) -> np.ndarray:
-    s = pd.Series(x)
-    return s.rolling(width, center=True, min_periods=1).median().to_numpy()
+def _nanmedian(x: np.ndarray) -> float:
+    x = x[np.isfinite(x)]
+    return float(np.median(x)) if len(x) else float("nan")
+
+
+def codes_to_names(codes: np.ndarray) -> np.ndarray:
+    """Activity names (object array) of int8 codes."""
+    return _NAMES[np.asarray(codes, dtype=np.int64)]
 
 
 # ---------------------------------------------------------------------------
@@ -365,13 +440,17 @@ class MountEpoch:
 
 @dataclass
 class ActivityResult:
-    """Everything :class:`ActivityClassifier` finds (times in s from the recording start)."""
+    """Everything :class:`ActivityClassifier` finds (times in s from the recording start).
+
+    ``codes`` holds one ``int8`` activity code per second (see :data:`CODE`);
+    ``labels`` gives the same as names, built on demand.
+    """
 
     placement: str
-    labels: np.ndarray  # one per second from t0_s
+    codes: np.ndarray  # int8, one per second from t0_s
     t0_s: float
     activities: pd.DataFrame  # start_s, end_s, activity
-    transitions: pd.DataFrame  # t_s, kind, duration_s
+    transitions: pd.DataFrame  # t_s, kind, duration_s, [height_change_m, tilt_change_deg]
     sitting_bouts: pd.DataFrame  # start_s, end_s, duration_s, ended_by
     slump: dict | None
     mounts: list[MountEpoch]
@@ -380,6 +459,15 @@ class ActivityResult:
     min_posture_s: float
     breaks_by_min_posture_s: dict = field(default_factory=dict)
 
+    @property
+    def labels(self) -> np.ndarray:
+        return codes_to_names(self.codes)
+
+    def set_codes(self, codes: np.ndarray) -> None:
+        """Replace the per-second codes and the activity runs made from them."""
+        self.codes = np.asarray(codes, dtype=np.int8)
+        self.activities = _activities_frame(self.codes, self.t0_s)
+
     def activities_json(self) -> list[dict]:
         return [{"start_s": round(float(r.start_s), 3), "end_s": round(float(r.end_s), 3), "activity": r.activity}
                 for r in self.activities.itertuples()]
@@ -387,6 +475,50 @@ class ActivityResult:
     def transitions_json(self) -> list[dict]:
         return [{"t_s": round(float(r.t_s), 3), "kind": r.kind, "duration_s": round(float(r.duration_s), 3)}
                 for r in self.transitions.itertuples()]
+
+
+def _activities_frame(codes: np.ndarray, t0_s: float) -> pd.DataFrame:
+    acts = [{"start_s": t0_s + a, "end_s": t0_s + b, "activity": K.ACTIVITIES[c]} for a, b, c in _label_runs(codes)]
+    return pd.DataFrame(acts, columns=["start_s", "end_s", "activity"])
+
+
+def _log_normal(x: float, mu: float, sd: float) -> float:
+    return -0.5 * ((x - mu) / sd) ** 2 - math.log(sd)
+
+
+def height_change_m(bin_norm_m_s2: np.ndarray, bin_up: np.ndarray, a: int, b: int, *, bin_s: float,
+                    rest: int = 2) -> float:
+    """Vertical displacement of the sensor over bins ``[a, b)`` (still before ``a`` and from ``b`` on).
+
+    The vertical acceleration is approximated by the acceleration magnitude
+    minus its rest level (orientation-free; a linear acceleration across
+    gravity only adds a second-order term).  The rest level is measured over
+    ``rest`` bins before and after; an accelerometer's gain and offset errors
+    make it depend on the orientation, so between the two it is interpolated by
+    how far the gravity direction has turned from the first towards the second.
+    Velocity is integrated and forced to zero at both ends (still before and
+    after: any residual is drift), then integrated again (trapezoids on the
+    half-second bin means; exact for the velocity at bin edges).
+    Returns NaN when the bins are missing.
+    """
+    if a - rest < 0 or b + rest > len(bin_norm_m_s2) or b <= a:
+        return float("nan")
+    nb = bin_norm_m_s2.astype(np.float64)
+    r0 = nb[a - rest:a].mean()
+    r1 = nb[b:b + rest].mean()
+    u0 = bin_up[a - rest:a].astype(np.float64).mean(axis=0)
+    u1 = bin_up[b:b + rest].astype(np.float64).mean(axis=0)
+    seg = nb[a:b]
+    if not (np.isfinite(seg).all() and np.isfinite([r0, r1]).all() and np.isfinite(u0).all() and np.isfinite(u1).all()):
+        return float("nan")
+    u = bin_up[a:b].astype(np.float64)
+    d0 = _angle_deg(u, _unit(u0))
+    d1 = _angle_deg(u, _unit(u1))
+    w = np.where(d0 + d1 > 1e-6, d0 / np.maximum(d0 + d1, 1e-9), 0.5)
+    acc_v = seg - (r0 + w * (r1 - r0))
+    v = np.concatenate([[0.0], np.cumsum(acc_v) * bin_s])  # velocity at bin edges
+    v -= np.linspace(0.0, v[-1], len(v))  # still at both ends
+    return float(np.sum((v[1:] + v[:-1]) / 2) * bin_s)
 
 
 class ActivityClassifier:
@@ -399,27 +531,31 @@ class ActivityClassifier:
     min_posture_s
         A posture lasting less than this joins the bout before it (activPAL's
         10 s by default).
+    sit_incl_deg
+        Centre of the absolute-tilt cue for sitting (lower back); a parameter
+        only so that the benchmark can choose it on some people and test on others.
 
     Attributes (after :meth:`classify`)
     -----------------------------------
     result_ : ActivityResult
     """
 
-    def __init__(self, placement: str, min_posture_s: float = K.MIN_POSTURE_S):
+    def __init__(self, placement: str, min_posture_s: float = K.MIN_POSTURE_S, *,
+                 sit_incl_deg: float = K.TRUNK_SIT_INCL_DEG, use_transitions: bool = True):
         self.placement = placement
         self.min_posture_s = min_posture_s
+        self.sit_incl_deg = sit_incl_deg
+        self.use_transitions = use_transitions
 
-    def classify(self, features: BinFeatures, gaps: pd.DataFrame | None = None) -> "ActivityClassifier":
+    def classify(self, ep: Epochs) -> "ActivityClassifier":
         if self.placement not in ACTIVITY_PLACEMENTS:
             raise ValueError(f"all-day activity needs a placement among {', '.join(ACTIVITY_PLACEMENTS)}, "
                              f"not {self.placement!r}")
         if not (self.min_posture_s >= 0 and math.isfinite(self.min_posture_s)):
             raise ValueError(f"min_posture_s must be a finite number ≥ 0, not {self.min_posture_s!r}")
-        ep = epochs_from_features(features)
         n = len(ep.valid)
         warnings: list[str] = []
         events: list[dict] = []
-        labels = np.full(n, "", dtype=object)
 
         # gaps
         unknown = ~ep.valid
@@ -433,13 +569,15 @@ class ActivityClassifier:
 
         # gait
         inten = np.nan_to_num(ep.intensity_g, nan=0.0)
-        smooth = _median_filter_nan(np.where(unknown, np.nan, inten), 3)
+        smooth = _rolling_nanmedian(np.where(unknown, np.nan, inten), 3)
         gait = np.zeros(n, bool)
         for a, b in _runs((smooth >= K.GAIT_MIN_G) & ~unknown):
             if b - a >= K.GAIT_MIN_S:
                 gait[a:b] = True
-        run_frac = _median_filter_nan(np.where(gait, ep.flight, np.nan), 5)
+        del smooth
+        run_frac = _rolling_nanmedian(np.where(gait, ep.flight, np.nan), 5)
         running = gait & (run_frac >= K.RUN_FLIGHT_FRACTION)
+        del run_frac
 
         # mount epochs: split at long gaps/non-wear and where the walking upright changes
         mounts, moved = self._mounts(ep, gait & ~running, unknown, warnings, events)
@@ -447,50 +585,144 @@ class ActivityClassifier:
 
         # postures
         still_like = ~gait & ~unknown
-        incl = np.full(n, np.nan)
-        up_ref = np.full((n, 3), np.nan)
+        incl = np.full(n, np.nan, np.float32)
         for m, (a, b) in mounts:
             if m.up_sensor is not None:
-                up_ref[a:b] = m.up_sensor
-        incl = _angle_deg(ep.up, up_ref)
+                incl[a:b] = _angle_deg(ep.up[a:b].astype(np.float64), np.asarray(m.up_sensor))
         no_ref = still_like & ~np.isfinite(incl)
-        posture = np.full(n, "unknown", dtype=object)
+        codes = np.full(n, UNKNOWN, dtype=np.int8)
+        trans_evidence: dict[int, tuple[float, float]] = {}
         if self.placement.startswith("thigh"):
-            posture[still_like & (incl >= K.THIGH_SIT_MIN_DEG)] = "sitting"
-            posture[still_like & (incl < K.THIGH_SIT_MIN_DEG)] = "standing"
+            codes[still_like & (incl >= K.THIGH_SIT_MIN_DEG)] = SITTING
+            codes[still_like & (incl < K.THIGH_SIT_MIN_DEG)] = STANDING
         else:
-            # one decision per still segment (between movement bursts): its median inclination
-            seg_incl = _segment_median(incl, still_like, np.nan_to_num(ep.intensity_g, nan=1.0) >= K.STILL_MAX_G)
-            lying = still_like & (seg_incl >= K.TRUNK_LYING_MIN_DEG)
-            sitting = still_like & ~lying & (seg_incl >= K.TRUNK_SIT_INCL_DEG)
-            posture[lying] = "lying"
-            posture[sitting] = "sitting"
-            posture[still_like & ~lying & ~sitting & np.isfinite(seg_incl)] = "standing"
-        posture[no_ref] = "unknown"
-        labels = posture
-        labels[gait & ~running] = "walking"
-        labels[running] = "running"
-        labels[unknown] = "unknown"
-        raw_labels = labels.copy()
-        labels = merge_short_postures(labels, self.min_posture_s)
+            trans_evidence = self._lower_back_postures(ep, still_like, incl, gait, unknown, codes)
+        codes[no_ref] = UNKNOWN
+        codes[gait & ~running] = WALKING
+        codes[running] = RUNNING
+        codes[unknown] = UNKNOWN
+        del still_like, gait, running, no_ref, nonwear
+        raw = codes.copy()
+        codes = merge_short_postures(codes, self.min_posture_s)
 
-        transitions = self._transitions(labels, ep)
-        bouts = sitting_bouts(labels, ep.t0_s)
-        slump = self._slump(ep, labels, up_ref) if self.placement == "lower-back" else None
+        transitions = _transitions(codes, ep, trans_evidence)
+        bouts = sitting_bouts(codes, ep.t0_s)
+        slump = self._slump(ep, codes, incl, mounts) if self.placement == "lower-back" else None
         breaks = {}
         for mp in (0.0, 5.0, 10.0, 30.0, 60.0):
-            lb = merge_short_postures(raw_labels.copy(), mp)
+            lb = merge_short_postures(raw, mp)
             breaks[f"{mp:g}"] = int((sitting_bouts(lb, ep.t0_s)["ended_by"].isin(K.UPRIGHT)).sum())
-        if not (labels != "unknown").any():
+            del lb
+        del raw
+        if not (codes != UNKNOWN).any():
             warnings.append("no second could be classified (gaps, non-wear or no walking to learn the mount from)")
-        acts = [{"start_s": ep.t0_s + a, "end_s": ep.t0_s + b, "activity": lab} for a, b, lab in _label_runs(labels)]
         self.result_ = ActivityResult(
-            placement=self.placement, labels=labels, t0_s=ep.t0_s,
-            activities=pd.DataFrame(acts, columns=["start_s", "end_s", "activity"]),
+            placement=self.placement, codes=codes, t0_s=ep.t0_s, activities=_activities_frame(codes, ep.t0_s),
             transitions=transitions, sitting_bouts=bouts, slump=slump, mounts=[m for m, _ in mounts],
             events=sorted(events, key=lambda e: e["start_s"]), warnings=warnings,
             min_posture_s=self.min_posture_s, breaks_by_min_posture_s=breaks)
         return self
+
+    # -- lower back: lying from the tilt, sit/stand from transitions + tilt -------------
+    def _lower_back_postures(self, ep: Epochs, still_like: np.ndarray, incl: np.ndarray, gait: np.ndarray,
+                             unknown: np.ndarray, codes: np.ndarray) -> dict[int, tuple[float, float]]:
+        """Label the still seconds lying / sitting / standing; return the evidence at each change.
+
+        Still segments are the runs of still seconds between movement bursts.
+        Each segment is lying when its median inclination from the walking
+        upright is ≥ ``TRUNK_LYING_MIN_DEG`` (reliable).  Sitting vs standing is
+        decided jointly for all segments by Viterbi over the chain of segments:
+
+        * each segment's own tilt is a weak cue (log-odds capped at ± ``TILT_CAP_NATS``);
+        * each short burst between two non-lying segments is evidence on the
+          pair of postures: its pelvis height change (≈ −0.3 m for a
+          stand-to-sit, +0.3 m for a sit-to-stand, 0 for a fidget) and its
+          change of tilt (+20°, −20°, 0), Gaussian likelihoods with the spreads
+          of :mod:`analysis.activity_constants`.  So sitting cannot follow
+          sitting through a burst that raised the pelvis by 0.3 m, and a
+          person who sits as upright as they stand is still seen sitting down.
+
+        Bursts next to gait, gaps or lying carry no pair evidence.  Returns
+        ``{second where the burst ends: (height change m, tilt change deg)}``.
+        """
+        per = int(round(K.EPOCH_S / K.BIN_S))
+        # movement bursts: a little movement, or the trunk turning (a slow sit-down moves little)
+        brk = ~(np.nan_to_num(ep.intensity_g, nan=1.0) < K.TRANSITION_MIN_G)
+        turn = np.zeros(len(brk), bool)
+        turn[1:] = _angle_deg(ep.up[1:].astype(np.float64), ep.up[:-1].astype(np.float64)) >= K.TURN_BREAK_DEG
+        brk |= turn | np.roll(turn, -1)
+        del turn
+        segs = _runs(still_like & ~brk)
+        if not segs:
+            return {}
+        med = np.array([_nanmedian(incl[a:b]) for a, b in segs])
+        lying = med >= K.TRUNK_LYING_MIN_DEG
+        S = len(segs)
+        links = np.zeros((S, 3, 3))  # links[k]: from segment k-1 to k
+        evidence: dict[int, tuple[float, float]] = {}
+        H, sH = K.TRANSITION_HEIGHT_M, K.TRANSITION_HEIGHT_SD_M
+        A, sA, s0 = K.TRANSITION_TILT_DEG, K.TRANSITION_TILT_SD_DEG, K.SAME_TILT_SD_DEG
+        for k in range(1, S):
+            (pa, pb), (qa, qb) = segs[k - 1], segs[k]
+            if lying[k - 1] or lying[k] or qa - pb > K.LINK_MAX_S or not still_like[pb:qa].all():
+                continue
+            pad = int(round(K.LINK_PAD_S * per))  # reach into the still periods: slow starts and ends
+            pad_a = min(pad, (pb - pa - 1) * per)
+            pad_b = min(pad, (qb - qa - 1) * per)
+            dh = height_change_m(ep.bin_norm_m_s2, ep.bin_up, int(pb * per - max(pad_a, 0)),
+                                 int(qa * per + max(pad_b, 0)), bin_s=K.BIN_S)
+            before = _nanmedian(incl[max(pa, pb - 3):pb])
+            after = _nanmedian(incl[qa:min(qb, qa + 3)])
+            da = after - before
+            evidence[qa] = (dh, da)
+            if not self.use_transitions:
+                continue
+            m = np.zeros((3, 3))
+            if np.isfinite(dh):
+                m[1, 1] += _log_normal(dh, 0.0, sH)
+                m[2, 2] += _log_normal(dh, 0.0, sH)
+                m[2, 1] += _log_normal(dh, -H, sH)
+                m[1, 2] += _log_normal(dh, H, sH)
+            if np.isfinite(da):
+                m[1, 1] += _log_normal(da, 0.0, s0)
+                m[2, 2] += _log_normal(da, 0.0, s0)
+                # a transition usually tilts the pelvis by ±A, but some people sit as upright as they stand
+                q = K.UPRIGHT_SITTER_SHARE
+                flat = math.log(q) + _log_normal(da, 0.0, 2 * s0)
+                m[2, 1] += np.logaddexp(math.log(1 - q) + _log_normal(da, A, sA), flat)
+                m[1, 2] += np.logaddexp(math.log(1 - q) + _log_normal(da, -A, sA), flat)
+            sub = m[1:, 1:]
+            links[k, 1:, 1:] = sub - sub.max()
+        state = _viterbi(self._emissions(med, lying, self.sit_incl_deg, K.TILT_SCALE_DEG), links)
+        code_of = np.array([LYING, SITTING, STANDING], np.int8)
+        seg_code = code_of[state]
+        for (a, b), c in zip(segs, seg_code):
+            codes[a:b] = c
+        # burst seconds between segments: first half to the posture before, second half to the one after
+        still_brk = still_like & brk
+        starts = np.array([a for a, _ in segs])
+        for a, b in _runs(still_brk):
+            k_after = int(np.searchsorted(starts, b))  # first segment starting at or after b
+            before = seg_code[k_after - 1] if k_after - 1 >= 0 and segs[k_after - 1][1] == a else None
+            after = seg_code[k_after] if k_after < S and segs[k_after][0] == b else None
+            if before is not None and after is not None:
+                mid = (a + b) // 2
+                codes[a:mid], codes[mid:b] = before, after
+            elif before is not None or after is not None:
+                codes[a:b] = before if before is not None else after
+            else:
+                codes[a:b] = STANDING  # movement between gait bouts, gaps: upright
+        return evidence
+
+    @staticmethod
+    def _emissions(med: np.ndarray, lying: np.ndarray, centre_deg: float, scale_deg: float) -> np.ndarray:
+        """Per-segment log-likelihoods of (lying, sitting, standing) from the segment's own tilt."""
+        lo = np.nan_to_num(np.clip((med - centre_deg) / scale_deg, -K.TILT_CAP_NATS, K.TILT_CAP_NATS), nan=0.0)
+        emit = np.full((len(med), 3), -np.inf)
+        emit[lying, 0] = 0.0
+        emit[~lying, 1] = lo[~lying] / 2
+        emit[~lying, 2] = -lo[~lying] / 2
+        return emit
 
     # -- mount ----------------------------------------------------------------
     def _mounts(self, ep: Epochs, walking: np.ndarray, unknown: np.ndarray, warnings: list[str],
@@ -562,30 +794,22 @@ class ActivityClassifier:
         v[k] = np.sign(m[k])
         return tuple(float(x) for x in v)
 
-    # -- transitions -------------------------------------------------------------
-    def _transitions(self, labels: np.ndarray, ep: Epochs) -> pd.DataFrame:
-        rows = []
-        runs = _label_runs(labels)
-        per = int(round(K.EPOCH_S / K.BIN_S))
-        bint = np.nan_to_num(ep.bin_intensity_g, nan=0.0)
-        for (a0, b0, l0), (a1, b1, l1) in zip(runs[:-1], runs[1:]):
-            if l0 == "sitting" and l1 in K.UPRIGHT:
-                kind = "sit-to-stand"
-            elif l0 in K.UPRIGHT and l1 == "sitting":
-                kind = "stand-to-sit"
-            else:
-                continue
-            t, d = _burst(bint, b0 * per, int(K.TRANSITION_SEARCH_S * per), per)
-            rows.append({"t_s": ep.t0_s + t, "kind": kind, "duration_s": d})
-        return pd.DataFrame(rows, columns=["t_s", "kind", "duration_s"])
-
     # -- slump -----------------------------------------------------------------
-    def _slump(self, ep: Epochs, labels: np.ndarray, stand_ref: np.ndarray) -> dict | None:
-        sit = (labels == "sitting") & np.isfinite(ep.up).all(axis=1) & np.isfinite(stand_ref).all(axis=1)
+    def _slump(self, ep: Epochs, codes: np.ndarray, incl: np.ndarray, mounts) -> dict | None:
+        sit = (codes == SITTING) & np.isfinite(incl)
         if sit.sum() < 10:
             return None
-        s = stand_ref[sit]
-        g = ep.up[sit]
+        idx = np.flatnonzero(sit)
+        s = np.full((len(idx), 3), np.nan)
+        for m, (a, b) in mounts:
+            if m.up_sensor is not None:
+                sel = (idx >= a) & (idx < b)
+                s[sel] = m.up_sensor
+        ok = np.isfinite(s).all(axis=1)
+        idx, s = idx[ok], s[ok]
+        if len(idx) < 10:
+            return None
+        g = ep.up[idx].astype(np.float64)
         # backwards = the mean direction in which sitting tilts the pelvis away from standing
         diff = g - np.einsum("ij,ij->i", g, s)[:, None] * s
         back = _unit(diff.mean(axis=0))
@@ -593,9 +817,54 @@ class ActivityClassifier:
         tilt = np.degrees(np.arctan2(np.einsum("ij,ij->i", g, back_i), np.einsum("ij,ij->i", g, s)))
         ref = float(np.percentile(tilt, K.SLUMP_REFERENCE_PERCENTILE))
         slumped = tilt - ref > K.SLUMP_TILT_DEG
-        return {"sitting_s": float(sit.sum()), "slumped_s": float(slumped.sum()),
+        return {"sitting_s": float(len(idx)), "slumped_s": float(slumped.sum()),
                 "slumped_fraction": float(slumped.mean()), "upright_sitting_tilt_deg": ref,
                 "median_sitting_tilt_deg": float(np.median(tilt)), "threshold_deg": K.SLUMP_TILT_DEG}
+
+
+def _viterbi(emit: np.ndarray, links: np.ndarray) -> np.ndarray:
+    """Most likely state per segment; ``links[k]`` scores the pair (state of k-1, state of k)."""
+    S = len(emit)
+    score = emit[0].copy()
+    back = np.zeros((S, emit.shape[1]), np.int8)
+    cols = np.arange(emit.shape[1])
+    for k in range(1, S):
+        cand = score[:, None] + links[k]
+        back[k] = np.argmax(cand, axis=0)
+        score = cand[back[k], cols] + emit[k]
+    state = np.empty(S, np.int8)
+    state[-1] = int(np.argmax(score))
+    for k in range(S - 1, 0, -1):
+        state[k - 1] = back[k, state[k]]
+    return state
+
+
+def _transitions(codes: np.ndarray, ep: Epochs, evidence: dict[int, tuple[float, float]]) -> pd.DataFrame:
+    """Sit-to-stand / stand-to-sit at each change between sitting and upright, timed by its movement burst.
+
+    ``height_change_m`` and ``tilt_change_deg`` are the evidence measured over
+    the burst (NaN where the burst touched gait, so none was measured).
+    """
+    rows = []
+    runs = _label_runs(codes)
+    per = int(round(K.EPOCH_S / K.BIN_S))
+    bint = np.nan_to_num(ep.bin_intensity_g, nan=0.0)
+    ev_at = np.array(sorted(evidence), dtype=np.int64)
+    for (a0, b0, l0), (a1, b1, l1) in zip(runs[:-1], runs[1:]):
+        if l0 == SITTING and l1 in UPRIGHT_CODES:
+            kind = "sit-to-stand"
+        elif l0 in UPRIGHT_CODES and l1 == SITTING:
+            kind = "stand-to-sit"
+        else:
+            continue
+        t, d = _burst(bint, b0 * per, int(K.TRANSITION_SEARCH_S * per), per)
+        dh = da = float("nan")
+        if len(ev_at):  # evidence of the burst that ends nearest this change
+            j = int(np.argmin(np.abs(ev_at - b0)))
+            if abs(int(ev_at[j]) - b0) <= K.LINK_MAX_S:
+                dh, da = evidence[int(ev_at[j])]
+        rows.append({"t_s": ep.t0_s + t, "kind": kind, "duration_s": d, "height_change_m": dh, "tilt_change_deg": da})
+    return pd.DataFrame(rows, columns=["t_s", "kind", "duration_s", "height_change_m", "tilt_change_deg"])
 
 
 def _burst(bint: np.ndarray, centre: int, half: int, per: int) -> tuple[float, float]:
@@ -618,46 +887,53 @@ def _burst(bint: np.ndarray, centre: int, half: int, per: int) -> tuple[float, f
     return (a + (s + e) / 2) / per, dur
 
 
+_POSTURES = (LYING, SITTING, STANDING)
+
+
 def merge_short_postures(labels: np.ndarray, min_posture_s: float) -> np.ndarray:
     """Postures (lying, sitting, standing) shorter than ``min_posture_s`` join the bout before.
 
     activPAL's rule: a new posture counts only once it has lasted the minimum
     duration.  The first bout of a recording joins the one after it; runs next
-    to ``unknown`` are left alone (nothing to join).
+    to ``unknown`` are left alone (nothing to join).  Takes and returns int8
+    codes (or, for convenience, names, returned as names).
     """
-    labels = np.asarray(labels, dtype=object).copy()
-    if min_posture_s <= 0 or len(labels) == 0:
-        return labels
-    postures = ("lying", "sitting", "standing")
-    for _ in range(3):  # merging can create new short runs next to each other; a few passes settle it
-        runs = _label_runs(labels)
-        changed = False
-        for i, (a, b, lab) in enumerate(runs):
-            if lab not in postures or b - a >= min_posture_s:
-                continue
-            prev = runs[i - 1][2] if i > 0 else None
-            nxt = runs[i + 1][2] if i + 1 < len(runs) else None
-            # join the posture before (activPAL); a posture between two gait bouts stays upright
-            target = prev if prev in postures else (nxt if nxt in postures else None)
-            if target is None and lab in ("sitting", "lying") and (prev in K.UPRIGHT or nxt in K.UPRIGHT):
-                target = "standing"
-            if target is not None and target != lab:
-                labels[a:b] = target
-                changed = True
-                runs[i] = (a, b, target)
-        if not changed:
-            break
-    return labels
+    as_names = np.asarray(labels).dtype.kind in "OUS"
+    codes = (np.array([CODE[str(x)] for x in labels], dtype=np.int8) if as_names
+             else np.asarray(labels, dtype=np.int8).copy())
+    if min_posture_s > 0 and len(codes):
+        for _ in range(3):  # merging can create new short runs next to each other; a few passes settle it
+            runs = _label_runs(codes)
+            changed = False
+            for i, (a, b, lab) in enumerate(runs):
+                if lab not in _POSTURES or b - a >= min_posture_s:
+                    continue
+                prev = runs[i - 1][2] if i > 0 else None
+                nxt = runs[i + 1][2] if i + 1 < len(runs) else None
+                # join the posture before (activPAL); a posture between two gait bouts stays upright
+                target = prev if prev in _POSTURES else (nxt if nxt in _POSTURES else None)
+                if target is None and lab in (SITTING, LYING) and (prev in (WALKING, RUNNING) or nxt in (WALKING, RUNNING)):
+                    target = STANDING
+                if target is not None and target != lab:
+                    codes[a:b] = target
+                    changed = True
+                    runs[i] = (a, b, target)
+            if not changed:
+                break
+    return codes_to_names(codes) if as_names else codes
 
 
-def sitting_bouts(labels: np.ndarray, t0_s: float) -> pd.DataFrame:
+def sitting_bouts(codes: np.ndarray, t0_s: float) -> pd.DataFrame:
     """Sitting bouts: start, end, duration and what ended each (a posture, ``unknown`` or end of recording)."""
-    runs = _label_runs(np.asarray(labels, dtype=object))
+    codes = np.asarray(codes)
+    if codes.dtype.kind in "OUS":
+        codes = np.array([CODE[str(x)] for x in codes], dtype=np.int8)
+    runs = _label_runs(codes)
     rows = []
     for i, (a, b, lab) in enumerate(runs):
-        if lab != "sitting":
+        if lab != SITTING:
             continue
-        ended = runs[i + 1][2] if i + 1 < len(runs) else "end of recording"
+        ended = K.ACTIVITIES[runs[i + 1][2]] if i + 1 < len(runs) else "end of recording"
         rows.append({"start_s": t0_s + a, "end_s": t0_s + b, "duration_s": float(b - a), "ended_by": ended})
     return pd.DataFrame(rows, columns=["start_s", "end_s", "duration_s", "ended_by"])
 
@@ -674,33 +950,30 @@ def _nonwear(ep: Epochs) -> np.ndarray:
     quiet windows is non-wear where it lasts at least 90 min.  A person
     sitting still still shifts posture by a few degrees within an hour, which
     moves the axis means by more than 13 mg; a sensor on a table does not.
+    Computed from per-minute sums (kept while streaming), not per-second arrays.
     """
     n = len(ep.valid)
-    win = int(K.NONWEAR_WINDOW_S)
-    step = int(K.NONWEAR_STEP_S)
+    win_min = int(K.NONWEAR_WINDOW_S // 60)
     out = np.zeros(n, bool)
-    if n < win:
+    ms = ep.minute_sums[: n // 60]  # complete minutes only
+    if len(ms) < win_min:
         return out
-    v = ep.valid.astype(np.float64)
-    mean = np.nan_to_num(ep.axis_mean) * v[:, None]
-    sq = (np.nan_to_num(ep.axis_var) + np.nan_to_num(ep.axis_mean) ** 2) * v[:, None]
-    c_n = np.concatenate([[0.0], np.cumsum(v)])
-    c_m = np.vstack([np.zeros(3), np.cumsum(mean, axis=0)])
-    c_s = np.vstack([np.zeros(3), np.cumsum(sq, axis=0)])
-    starts = np.arange(0, n - win + 1, step)
-    cnt = c_n[starts + win] - c_n[starts]
-    ok = cnt >= win / 2
+    c = np.vstack([np.zeros(_MINUTE_COLS), np.cumsum(ms, axis=0)])
+    starts = np.arange(0, len(ms) - win_min + 1, int(K.NONWEAR_STEP_S // 60))
+    w = c[starts + win_min] - c[starts]
+    cnt = w[:, 0]
+    ok = cnt >= K.NONWEAR_WINDOW_S / 2
     cc = np.where(cnt > 0, cnt, 1.0)[:, None]
-    m = (c_m[starts + win] - c_m[starts]) / cc
-    var = (c_s[starts + win] - c_s[starts]) / cc - m**2
+    m = w[:, 1:4] / cc
+    var = w[:, 4:7] / cc - m**2
     std_g = np.sqrt(np.clip(var, 0, None)) / GRAVITY_M_S2
     quiet = ok & ((std_g < K.NONWEAR_AXIS_STD_G).sum(axis=1) >= 2)
     for s0 in starts[quiet]:
-        out[s0:s0 + win] = True
+        out[s0 * 60:(s0 + win_min) * 60] = True
     for a, b in _runs(out):
         if b - a < K.NONWEAR_MIN_S:
             out[a:b] = False
-    return out & ep.valid | (out & ~ep.valid)
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -708,24 +981,27 @@ def _nonwear(ep: Epochs) -> np.ndarray:
 
 
 def activity_from_recording(recording: Recording, placement: str | None = None, *, min_posture_s: float = K.MIN_POSTURE_S,
-                            chunk_s: float = 3600.0, progress: bool = False) -> ActivityResult:
-    """Classify a recording held in memory, processing it in chunks of ``chunk_s``."""
+                            chunk_s: float = 3600.0, progress: bool = False, **options) -> ActivityResult:
+    """Classify a recording held in memory, processing it in chunks of ``chunk_s``.
+
+    ``options`` go to :class:`ActivityClassifier` (``sit_incl_deg``, ``use_transitions``).
+    """
     placement = placement or recording.placement
     _check_placement(placement, recording.source)
-    feats = features_from_chunks(iter_recording_chunks(recording, chunk_s), sampling_rate_hz=recording.sampling_rate_hz,
-                                 source=recording.source, progress=progress, total_samples=len(recording.data))
-    return ActivityClassifier(placement, min_posture_s=min_posture_s).classify(feats).result_
+    ep = features_from_chunks(iter_recording_chunks(recording, chunk_s), sampling_rate_hz=recording.sampling_rate_hz,
+                              source=recording.source, progress=progress, total_samples=len(recording.data))
+    return ActivityClassifier(placement, min_posture_s=min_posture_s, **options).classify(ep).result_
 
 
 def activity_from_parquet(path: str | Path, placement: str | None = None, *, min_posture_s: float = K.MIN_POSTURE_S,
-                          chunk_s: float = 3600.0, progress: bool = False) -> tuple[ActivityResult, dict]:
+                          chunk_s: float = 3600.0, progress: bool = False, **options) -> tuple[ActivityResult, dict]:
     """Classify a backstride Parquet file without loading it whole (memory bounded by ``chunk_s``)."""
     meta, chunks = iter_parquet_chunks(path, chunk_s)
     placement = placement or meta.get("placement")
     _check_placement(placement, path)
-    feats = features_from_chunks(chunks, sampling_rate_hz=float(meta["sampling_rate_hz"]), source=str(path),
-                                 progress=progress)
-    return ActivityClassifier(placement, min_posture_s=min_posture_s).classify(feats).result_, meta
+    ep = features_from_chunks(chunks, sampling_rate_hz=float(meta["sampling_rate_hz"]), source=str(path),
+                              progress=progress)
+    return ActivityClassifier(placement, min_posture_s=min_posture_s, **options).classify(ep).result_, meta
 
 
 def _check_placement(placement: str | None, source) -> None:
@@ -741,16 +1017,13 @@ def apply_gait_report(result: ActivityResult, bouts: pd.DataFrame) -> ActivityRe
     inside a gait bout of the running analysis take that bout's activity; the
     step detector's flight-phase test is more exact than the per-second one.
     """
-    labels = result.labels.copy()
+    codes = result.codes.copy()
     for b in bouts.itertuples():
         a = int(math.floor(b.start_s - result.t0_s))
         e = int(math.ceil(b.end_s - result.t0_s))
-        a, e = max(a, 0), min(e, len(labels))
-        seg = labels[a:e]
-        gait = (seg == "walking") | (seg == "running")
-        seg[gait] = b.activity
-        labels[a:e] = seg
-    acts = [{"start_s": result.t0_s + a, "end_s": result.t0_s + b, "activity": lab} for a, b, lab in _label_runs(labels)]
-    result.labels = labels
-    result.activities = pd.DataFrame(acts, columns=["start_s", "end_s", "activity"])
+        a, e = max(a, 0), min(e, len(codes))
+        seg = codes[a:e]
+        gait = (seg == WALKING) | (seg == RUNNING)
+        seg[gait] = CODE[b.activity]
+    result.set_codes(codes)
     return result

@@ -54,10 +54,55 @@ THIGH_SIT_MIN_DEG = 45.0
 TRUNK_LYING_MIN_DEG = 60.0
 #: Lower back: the pelvis tilts back by about 20–30° when one sits down
 #: (posterior pelvic tilt; e.g. De Carvalho et al. 2010, Spine 35:E1043 report
-#: sitting lumbar flexion of this order); a still period whose inclination from
-#: the walking upright exceeds half of that is sitting.  (On UCI HAPT the
-#: per-person medians are 2–16° standing and 8–38° sitting: they overlap.)
+#: sitting lumbar flexion of this order); half of that is the centre of the
+#: (weak) absolute-tilt cue for sitting.  (On UCI HAPT the per-person medians
+#: are 2–16° standing and 8–38° sitting: they overlap, which is why the
+#: transitions carry most of the sit/stand decision.)
 TRUNK_SIT_INCL_DEG = 12.0
+
+# ----------------------------------------------------------------------------
+# Lower back, sit vs stand from the transitions (evidence on the posture that
+# follows; Adamowicz et al. 2020, Sensors 20:6669, the method of SKDH's
+# Sit2Stand; Pham et al. 2018, Front Neurol 9:652): a sit-to-stand raises the
+# pelvis and a stand-to-sit lowers it.  Vertical acceleration is the
+# acceleration magnitude minus its rest level (orientation-free: linear
+# acceleration across gravity adds only a second-order term), integrated twice
+# over the movement burst with the velocity forced to zero at both ends.
+#: Expected pelvis height change of a sit/stand transition.  Physical: the
+#: sensor (L5) is at about 0.55 × stature standing (≈ 0.95 m) and at seat
+#: height + ~0.15 m sitting (≈ 0.6 m): 0.3–0.4 m; the drift-removed double
+#: integral underestimates it a little, so *chosen* 0.30 m.
+TRANSITION_HEIGHT_M = 0.30
+#: Its spread (person, chair height, integration error).  *Chosen* wide.
+TRANSITION_HEIGHT_SD_M = 0.12
+#: The pelvis tilts back by about this much on sitting down (posterior pelvic
+#: tilt, De Carvalho et al. 2010) and forward again on standing up: expected
+#: change of the inclination across a transition, and its spread.
+TRANSITION_TILT_DEG = 20.0
+TRANSITION_TILT_SD_DEG = 10.0
+#: Share of people whose pelvis tilt hardly changes between sitting and
+#: standing (HAPT user 9: 8.5° vs 8.4°): the tilt change of a transition is a
+#: mixture, ± TRANSITION_TILT_DEG or about none.  *Chosen*.
+UPRIGHT_SITTER_SHARE = 0.3
+#: Posture shifts within the same posture (fidgeting, shifting weight) change
+#: the inclination by a few degrees: spread of that change.  *Chosen*.
+SAME_TILT_SD_DEG = 6.0
+#: A change of the gravity direction of at least this much from one second
+#: to the next is a movement burst even when the acceleration hardly
+#: varies (a slow sit-down).  *Chosen*: well above posture sway at rest (< 1°/s).
+TURN_BREAK_DEG = 8.0
+#: A burst between two still periods longer than this is not one transition
+#: (no evidence taken from it: the double integral drifts with time²).
+LINK_MAX_S = 8.0
+#: The double integral runs from this long before the burst to this long
+#: after it (inside the still periods), so the slow start and end of a
+#: transition, below the burst threshold, are counted.  *Chosen*.
+LINK_PAD_S = 0.5
+#: The absolute tilt from the walking upright is a weaker cue: its log-odds
+#: for sitting are (tilt − TRUNK_SIT_INCL_DEG) / TILT_SCALE_DEG, capped at
+#: ± TILT_CAP_NATS so that transition evidence outweighs it.  *Chosen*.
+TILT_SCALE_DEG = 6.0
+TILT_CAP_NATS = 1.5
 
 #: activPAL's default minimum posture duration: a posture must last this long
 #: to count as a new bout (shorter ones join the bout before).

@@ -116,8 +116,10 @@ def analyse_document(rec, placement: str | None, *, timezone: str | None = None,
 
 #: Postures a placement cannot tell apart (said in every report).
 CANNOT_SEPARATE = {
-    "lower-back": "sitting vs standing rests on the pelvis tilting back when sitting; someone who sits with an "
-                  "upright pelvis is reported standing. Lying is reliable.",
+    "lower-back": "sitting vs standing rests mostly on the sit-to-stand / stand-to-sit movements (the pelvis "
+                  "rises or drops) and partly on the pelvis tilting back when sitting; someone who sits with an "
+                  "upright pelvis and was not seen sitting down (e.g. after lying, or at the start of the "
+                  "recording) is reported standing. Lying is reliable.",
     "thigh-left": "sitting and lying both put the thigh horizontal: lying is reported as sitting.",
     "thigh-right": "sitting and lying both put the thigh horizontal: lying is reported as sitting.",
 }

@@ -13,6 +13,7 @@ the measured part is in ``measured_sitting_s``.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -30,37 +31,58 @@ def _zone(tz: str | None) -> ZoneInfo:
         raise ValueError(f"unknown time zone {tz!r}: give an IANA name such as Europe/Amsterdam or UTC") from None
 
 
+def _day_bounds(t0_s: float, n: int, start_utc: datetime | None, zone: ZoneInfo) -> tuple[list[str], np.ndarray]:
+    """Names of the days touched by seconds ``0..n-1`` and their first second indices (plus ``n``)."""
+    if start_utc is None:
+        first, last = int((t0_s) // 86400), int((t0_s + n - 1) // 86400)
+        names = [f"day {k}" for k in range(first, last + 1)]
+        starts = [0] + [int(math.ceil(k * 86400 - t0_s)) for k in range(first + 1, last + 1)]
+        return names, np.array(starts + [n])
+    t_first = pd.Timestamp(start_utc) + pd.to_timedelta(t0_s, unit="s")
+    local = t_first.tz_convert(zone)
+    day = local.normalize().tz_localize(None).to_pydatetime().date()
+    names, starts = [], []
+    while True:
+        midnight = pd.Timestamp(datetime.combine(day, datetime.min.time())).tz_localize(zone, ambiguous=False,
+                                                                                         nonexistent="shift_forward")
+        k = max(0, int(math.ceil((midnight - t_first).total_seconds())))
+        if k >= n:
+            break
+        if not starts or k > starts[-1] or not names:
+            names.append(day.isoformat())
+            starts.append(k if starts else 0)
+        day = day + timedelta(days=1)
+    return names, np.array(starts + [n])
+
+
 def day_summaries(result: ActivityResult, start_utc: datetime | None, tz: str | None = None) -> list[dict]:
     """One dict per local calendar day touched by the recording (keys as in the issue, plus a few).
 
     Without an absolute start time the days are counted from the recording's
     start (``date`` null, ``day_index`` 0, 1, ...), 24 h each.
     """
-    labels = np.asarray(result.labels, dtype=object)
-    n = len(labels)
+    from analysis.activity import CODE, UPRIGHT_CODES
+
+    codes = np.asarray(result.codes)
+    n = len(codes)
     if n == 0:
         return []
     zone = _zone(tz)
-    if start_utc is not None:
-        t = pd.Timestamp(start_utc) + pd.to_timedelta(result.t0_s + np.arange(n), unit="s")
-        local = t.tz_convert(zone)
-        day_key = np.asarray(local.strftime("%Y-%m-%d"))
-    else:
-        day_key = np.asarray([f"day {int(k)}" for k in (result.t0_s + np.arange(n)) // 86400])
+    # day boundaries (second indices) instead of a key per second: memory does not grow with the recording
+    names, bounds = _day_bounds(result.t0_s, n, start_utc, zone)
+    day_of = lambda k: int(np.searchsorted(bounds, k, side="right") - 1)  # noqa: E731
     bouts = result.sitting_bouts
     bout_start_day = {}
     for b in bouts.itertuples():
         k = int(round(b.start_s - result.t0_s))
-        bout_start_day.setdefault(day_key[min(max(k, 0), n - 1)], []).append(b)
+        bout_start_day.setdefault(names[day_of(min(max(k, 0), n - 1))], []).append(b)
     out = []
-    days, first_idx = np.unique(day_key, return_index=True)
-    for i, d in enumerate(days[np.argsort(first_idx)]):
-        sel = day_key == d
-        lab = labels[sel]
-        sitting = float((lab == "sitting").sum())
-        upright = float(np.isin(lab, K.UPRIGHT).sum())
-        lying = float((lab == "lying").sum())
-        wear = float((lab != "unknown").sum())
+    for i, d in enumerate(names):
+        lab = codes[bounds[i]:bounds[i + 1]]
+        sitting = float((lab == CODE["sitting"]).sum())
+        upright = float(np.isin(lab, UPRIGHT_CODES).sum())
+        lying = float((lab == CODE["lying"]).sum())
+        wear = float((lab != CODE["unknown"]).sum())
         mine = bout_start_day.get(d, [])
         lengths = np.array([b.duration_s for b in mine], dtype=float)
         breaks = sum(1 for b in mine if b.ended_by in K.UPRIGHT)

@@ -37,8 +37,18 @@ UPRIGHT = ("standing", "walking", "running")
 
 def simulate_day(schedule: list[tuple[str, float]], *, sampling_rate_hz: float, placement: str = "lower-back",
                  mount: Rotation | None = None, start_utc: datetime | None = None, transition_s: float = 2.5,
-                 seed: int = 0, with_gyr: bool = False, quantum_m_s2: float = 0.0) -> tuple[Recording, pd.DataFrame, pd.DataFrame]:
+                 seed: int = 0, with_gyr: bool = False, quantum_m_s2: float = 0.0,
+                 pelvis_height_change_m: float | None = None,
+                 pitch_deg: dict[str, float] | None = None) -> tuple[Recording, pd.DataFrame, pd.DataFrame]:
     """Build the recording; return it with its truth segments and transitions.
+
+    ``pelvis_height_change_m``: when given, a sit-to-stand raises the sensor
+    by exactly this height (and a stand-to-sit lowers it) along a minimum-jerk
+    path over the transition, so the vertical acceleration is the closed-form
+    second derivative of that path; by default the older profile (one sine
+    period of 0.25 g, direction right but height unrealistic) is kept.
+    ``pitch_deg`` overrides the posture pitches of the body model (e.g. a
+    person who sits as upright as they stand).
 
     Truth ``segments``: ``start_s``, ``end_s``, ``activity`` (``slumped`` is
     reported as ``sitting`` with ``slumped`` True; transitions are their own
@@ -48,7 +58,7 @@ def simulate_day(schedule: list[tuple[str, float]], *, sampling_rate_hz: float, 
     fs = float(sampling_rate_hz)
     rng = np.random.default_rng(seed)
     kind = "thigh" if placement.startswith("thigh") else "lower-back"
-    pitch_tab = PITCH_DEG[kind]
+    pitch_tab = {**PITCH_DEG[kind], **(pitch_deg or {})}
     segs, trans = [], []
     t = 0.0
     prev = None
@@ -83,7 +93,10 @@ def simulate_day(schedule: list[tuple[str, float]], *, sampling_rate_hz: float, 
             flex = 30.0 * np.sin(np.pi * u) if kind == "lower-back" else 0.0
             pitch[a:b] = p0 + (p1 - p0) * (0.5 - 0.5 * np.cos(np.pi * u)) + flex
             sign = 1.0 if to in UPRIGHT else -1.0
-            a_lin[a:b, 2] = sign * 0.25 * G * np.sin(2 * np.pi * u)
+            if pelvis_height_change_m is None:
+                a_lin[a:b, 2] = sign * 0.25 * G * np.sin(2 * np.pi * u)
+            else:  # minimum-jerk height h(u) = D (10u³ − 15u⁴ + 6u⁵): h'' = D/T² (60u − 180u² + 120u³)
+                a_lin[a:b, 2] = sign * pelvis_height_change_m / dur**2 * (60 * u - 180 * u**2 + 120 * u**3)
             a_lin[a:b, 0] = 0.1 * G * np.sin(2 * np.pi * u)
         elif act in ("walking", "running"):
             cad = 110.0 if act == "walking" else 165.0
@@ -115,11 +128,12 @@ def simulate_day(schedule: list[tuple[str, float]], *, sampling_rate_hz: float, 
             rdrift = np.cumsum(rng.normal(0, 1.0, m)) / np.sqrt(max(fs, 1) * 60.0)
             roll[a:b] = np.clip(rdrift - rdrift.mean(), -5, 5)
             a_lin[a:b, 2] = 0.004 * G * np.sin(2 * np.pi * 0.25 * tt)
-            # fidget: a small shift every ~4 min
+            # fidget: a small shift every ~4 min that returns where it started (displacement X sin²(πt/T),
+            # acceleration X 2π²/T² cos(2πt/T): the pelvis moves a few cm and back, as in a real fidget)
             for c in np.arange(rng.uniform(30, 240), dur - 3, 240.0):
                 i0 = a + int(c * fs)
                 k = np.arange(int(1.5 * fs))
-                a_lin[i0:i0 + len(k)] += 0.05 * G * np.sin(2 * np.pi * k / len(k))[:, None] * rng.normal(0, 1, 3)
+                a_lin[i0:i0 + len(k)] += 0.05 * G * np.cos(2 * np.pi * k / len(k))[:, None] * rng.normal(0, 1, 3)
         t0 += dur
     body = Rotation.from_euler("yx", np.column_stack([pitch, roll]), degrees=True)
     sensor_rot = body * (mount or Rotation.identity())

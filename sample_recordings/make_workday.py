@@ -51,7 +51,8 @@ def main() -> None:
     rec, segs, trans = simulate_day(
         SCHEDULE, sampling_rate_hz=25.0, placement="lower-back",
         mount=Rotation.from_euler("xyz", [180, 0, 35], degrees=True),
-        start_utc=datetime(2026, 5, 4, 6, 30, tzinfo=timezone.utc), seed=7, quantum_m_s2=0.02)
+        start_utc=datetime(2026, 5, 4, 6, 30, tzinfo=timezone.utc), seed=7, quantum_m_s2=0.02,
+        pelvis_height_change_m=0.38)
     rec.extra["time_zone"] = TIME_ZONE
     rec.extra["simulated"] = "analysis.simulate_day, see sample_recordings/make_workday.py"
     write_parquet(rec, HERE / "sim_workday.parquet")
