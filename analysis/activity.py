@@ -1010,12 +1010,74 @@ def _check_placement(placement: str | None, source) -> None:
                          f"{', '.join(ACTIVITY_PLACEMENTS)} (got {placement!r})")
 
 
-def apply_gait_report(result: ActivityResult, bouts: pd.DataFrame) -> ActivityResult:
-    """Let the running analysis (:func:`analysis.pipeline.analyse`) decide walking vs running.
+def step_walking_bouts(ic_s: np.ndarray, *, stride_min_s: float = K.WB_STRIDE_MIN_S,
+                       stride_max_s: float = K.WB_STRIDE_MAX_S, min_strides: int = K.WB_MIN_STRIDES,
+                       max_break_s: float = K.WB_MAX_BREAK_S) -> np.ndarray:
+    """Walking bouts assembled from initial contacts by the Mobilise-D rules; (k, 2) array of start, end in s.
+
+    Why: the per-second intensity rule (``GAIT_MIN_G`` sustained for
+    ``GAIT_MIN_S``) misses short and slow walking (a few steps to the printer,
+    shuffling in a kitchen), which is much of daily-living walking.  Steps
+    are a more direct sign of walking than intensity.  The rules are the
+    published Mobilise-D ones (Kluge et al. 2021; Micó-Amigo et al. 2023;
+    mobgap's ``"mobilised"`` defaults), not fitted here:
+
+    * a stride runs from one IC to the next IC of the same foot, which for
+      alternating steps is two ICs on; it is plausible when it lasts
+      ``stride_min_s``–``stride_max_s`` (implausible ones break the chain);
+    * plausible strides whose break (the start of a stride minus the latest
+      end of the strides before it) is at most ``max_break_s`` belong to one
+      bout, and the break counts as walking;
+    * a bout needs at least ``min_strides`` strides (over both feet).
+
+    mobgap measures the break between consecutive strides of the same foot;
+    with alternating steps this is the same gap up to one step time.
+    """
+    ic = np.unique(np.asarray(ic_s, float))
+    ic = ic[np.isfinite(ic)]
+    if len(ic) < 3:
+        return np.empty((0, 2))
+    start, end = ic[:-2], ic[2:]
+    dur = end - start
+    ok = (dur >= stride_min_s) & (dur <= stride_max_s)
+    start, end = start[ok], end[ok]
+    if len(start) == 0:
+        return np.empty((0, 2))
+    reach = np.maximum.accumulate(end)
+    new = np.concatenate([[True], start[1:] - reach[:-1] > max_break_s])
+    group = np.cumsum(new) - 1
+    count = np.bincount(group)
+    first = np.flatnonzero(new)
+    g_start = start[first]
+    g_end = np.maximum.reduceat(end, first)
+    keep = count >= min_strides
+    return np.column_stack([g_start[keep], g_end[keep]])
+
+
+def apply_gait_report(result: ActivityResult, bouts: pd.DataFrame, steps: pd.DataFrame | None = None) -> ActivityResult:
+    """Let the running analysis (:func:`analysis.pipeline.analyse`) decide walking vs running, and add missed walking.
 
     Seconds that the activity classifier calls walking or running and that lie
     inside a gait bout of the running analysis take that bout's activity; the
     step detector's flight-phase test is more exact than the per-second one.
+
+    With ``steps`` (the running analysis' per-step table, ``ic_s`` and
+    ``activity``), walking bouts are also assembled from the detected steps
+    (:func:`step_walking_bouts`, Mobilise-D rules) and their seconds that the
+    classifier called standing or sitting become walking (running when most
+    of the bout's steps are running): at least four strides of plausible
+    duration are not made sitting, and on the lower back the sit/stand
+    decision is the weak one (slow walking between two sitting periods is
+    read as sitting by the posture chain).  The step detector needs a stance
+    peak per step (≥ 0.15 g prominence), so it cannot fire in still periods.
+    Lying and unknown (gaps, non-wear) are left as they are, and a bout that
+    touches a lying second (any second it overlaps, or the one just after)
+    is no walking at all (walking is upright; the
+    trunk movements of lying down or sitting up make "strides" of plausible
+    duration, as seen on UCI HAPT's sit-to-lie and lie-to-sit).  A second
+    belongs to a bout when its centre lies inside it.  Postures made shorter
+    than ``min_posture_s`` by the new walking then join their neighbours
+    (:func:`merge_short_postures`), and the sitting bouts are recomputed.
     """
     codes = result.codes.copy()
     for b in bouts.itertuples():
@@ -1025,5 +1087,23 @@ def apply_gait_report(result: ActivityResult, bouts: pd.DataFrame) -> ActivityRe
         seg = codes[a:e]
         gait = (seg == WALKING) | (seg == RUNNING)
         seg[gait] = CODE[b.activity]
+    if steps is not None and len(steps):
+        ic = steps["ic_s"].to_numpy(float)
+        run = (steps["activity"] == "running").to_numpy()
+        for s0, s1 in step_walking_bouts(ic):
+            a = max(int(math.ceil(s0 - result.t0_s - 0.5)), 0)
+            e = min(int(math.floor(s1 - result.t0_s - 0.5)) + 1, len(codes))
+            if e <= a:
+                continue
+            seg = codes[a:e]
+            touch = codes[max(int(math.floor(s0 - result.t0_s)), 0):int(math.ceil(s1 - result.t0_s)) + 1]
+            if (touch == LYING).any():
+                continue  # walking is upright: "strides" running into lying are lying down or sitting up
+            inside = (ic >= s0) & (ic <= s1)
+            act = RUNNING if run[inside].mean() > 0.5 else WALKING
+            seg[(seg == STANDING) | (seg == SITTING)] = act
+        # postures left shorter than the minimum by the new walking join their neighbours (activPAL rule)
+        codes = merge_short_postures(codes, result.min_posture_s)
+        result.sitting_bouts = sitting_bouts(codes, result.t0_s)
     result.set_codes(codes)
     return result

@@ -45,6 +45,25 @@ TRANSITION_MAX_S = 6.0
 TRANSITION_SEARCH_S = 5.0
 
 # ----------------------------------------------------------------------------
+# Walking bouts from steps (lower back).  Short, slow bouts stay under the
+# intensity rule above (GAIT_MIN_G for GAIT_MIN_S); the step detector of the
+# running analysis (:class:`analysis.gait.LowerBackGait`, via
+# :func:`analysis.pipeline.analyse`) finds their steps, and walking bouts are
+# assembled from them with the Mobilise-D rules (Kluge et al. 2021, PLoS ONE
+# 16:e0254999; Micó-Amigo et al. 2023, J NeuroEng Rehabil 20:78; the
+# ``"mobilised"`` defaults of mobgap's StrideSelection / WbAssembly).
+#: A stride (one IC to the next IC of the same foot, i.e. two steps on) is
+#: plausible when its duration lies in this range (mobgap: 0.2–3.0 s).
+WB_STRIDE_MIN_S = 0.2
+WB_STRIDE_MAX_S = 3.0
+#: A walking bout needs at least this many plausible strides (mobgap
+#: ``NStridesCriteria(min_strides=4)``; counted over both feet, so 6 steps).
+WB_MIN_STRIDES = 4
+#: Strides separated by a break of at most this long are one bout (mobgap
+#: ``MaxBreakCriteria(max_break_s=3)``); the break counts as walking.
+WB_MAX_BREAK_S = 3.0
+
+# ----------------------------------------------------------------------------
 # Postures from the inclination of the sensor's gravity direction relative to
 # the upright direction learnt while walking.
 #: Thigh: inclination above 45° is sitting (or lying); below it standing.

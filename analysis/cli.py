@@ -58,7 +58,9 @@ def analyse_document(rec, placement: str | None, *, timezone: str | None = None,
     Running form (:func:`analysis.pipeline.analyse`) for lower-back, chest and
     shoe sensors, as before; for lower-back and thigh sensors the all-day
     activity (``activities``, ``transitions``, ``days``, ``sitting``) is added,
-    with the walking/running seconds taken from the running analysis where it ran.
+    with the walking/running seconds taken from the running analysis where it ran
+    and, for a lower-back sensor, walking bouts assembled from its steps
+    (:func:`analysis.activity.apply_gait_report`).
     """
     from analysis import activity_constants as AK
     from analysis.activity import ACTIVITY_PLACEMENTS, activity_from_recording, apply_gait_report
@@ -89,8 +91,10 @@ def analyse_document(rec, placement: str | None, *, timezone: str | None = None,
     if placement in ACTIVITY_PLACEMENTS:
         mp = AK.MIN_POSTURE_S if min_posture_s is None else float(min_posture_s)
         res = activity_from_recording(rec, placement, min_posture_s=mp, progress=progress)
-        if report is not None and len(report.bouts):
-            res = apply_gait_report(res, report.bouts)
+        if report is not None and placement == "lower-back":
+            # walking vs running from the step detector, and walking bouts the
+            # intensity rule missed (Mobilise-D rules on the detected steps)
+            res = apply_gait_report(res, report.bouts, report.steps)
         tz = timezone or (rec.extra or {}).get("time_zone")
         days = day_summaries(res, rec.start_utc, tz)
         doc["activities"] = res.activities_json()

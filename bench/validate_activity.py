@@ -1,11 +1,12 @@
 """Accuracy of the all-day activity analysis on real labelled data (../shared/datasets).
 
-    .venv/bin/python bench/validate_activity.py [--no-peers] [--min-posture-s 10]
+    .venv/bin/python bench/validate_activity.py [--no-peers] [--only hapt|mobgap|peer] [--min-posture-s 10]
 
 * UCI HAPT (waist smartphone, accelerometer only, 50 Hz, video labels; users
   1–15; Reyes-Ortiz, Oneto, Samà, Parra, Anguita): each experiment analysed as a
-  ``lower-back`` recording through :func:`analysis.activity.activity_from_recording`
-  (the same code as ``backstride analyse``).  Per-second truth: the label of
+  ``lower-back`` recording through :func:`analysis.cli.analyse_document`, i.e.
+  exactly what ``backstride analyse --placement lower-back`` reports (running
+  analysis, activity, walking bouts from steps), read back from its JSON.  Per-second truth: the label of
   most samples in that second; transition seconds (labels 7–12) and
   unlabelled seconds are not scored for postures.  Walking upstairs and
   downstairs count as walking (no placement here tells stairs apart).
@@ -39,12 +40,32 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analysis.activity import activity_from_recording  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from analysis.cli import analyse_document  # noqa: E402
 from bench import datasets as ds  # noqa: E402
 
 TRANSITION_TOLERANCE_S = 2.0
 HAPT_CLASS = {1: "walking", 2: "walking", 3: "walking", 4: "sitting", 5: "standing", 6: "lying"}
 CLASSES = ("sitting", "standing", "lying", "walking")
+
+
+def cli_result(recording, min_posture_s: float) -> tuple[np.ndarray, pd.DataFrame, list]:
+    """What ``backstride analyse --placement lower-back`` reports: per-second labels and transitions.
+
+    Runs :func:`analysis.cli.analyse_document` (running analysis, activity,
+    walking bouts from steps) and reads its JSON ``activities`` and
+    ``transitions`` back; label ``k`` is the activity at ``k + 0.5`` s from the
+    recording start (``unknown`` where no activity covers it).
+    """
+    doc, _ = analyse_document(recording, "lower-back", min_posture_s=min_posture_s)
+    n = int(np.ceil(recording.duration_s))
+    t = np.arange(n) + 0.5
+    lab = np.full(n, "unknown", dtype=object)
+    for a in doc["activities"]:
+        lab[(t >= a["start_s"]) & (t < a["end_s"])] = a["activity"]
+    tr = pd.DataFrame(doc["transitions"], columns=["t_s", "kind", "duration_s"])
+    return lab, tr, doc.get("warnings", [])
 
 
 def _second_truth(exp) -> np.ndarray:
@@ -69,13 +90,11 @@ def hapt(min_posture_s: float, verbose: bool = False) -> dict:
     durations = []
     per_exp = []
     for e in exps:
-        res = activity_from_recording(e.recording, "lower-back", min_posture_s=min_posture_s)
+        lab, transitions, warnings = cli_result(e.recording, min_posture_s)
         truth = _second_truth(e)
-        lab = res.labels
-        off = int(round(res.t0_s))
         pred = np.full(len(truth), "unknown", dtype=object)
-        m = min(len(truth), len(lab) + off)
-        pred[off:m] = lab[: m - off]
+        m = min(len(truth), len(lab))
+        pred[:m] = lab[:m]
         pred = np.where(pred == "running", "walking", pred)
         keep = np.isin(truth, CLASSES)
         truth_all.append(truth[keep])
@@ -84,14 +103,14 @@ def hapt(min_posture_s: float, verbose: bool = False) -> dict:
         for kind, lid in (("stand-to-sit", 7), ("sit-to-stand", 8)):
             ref = [(l.start_s + l.end_s) / 2 for l in e.labels if l.activity_id == lid]
             ref_d = {((l.start_s + l.end_s) / 2): l.end_s - l.start_s for l in e.labels if l.activity_id == lid}
-            det = res.transitions[res.transitions["kind"] == kind]
+            det = transitions[transitions["kind"] == kind]
             mt = ds.match_events(det["t_s"].to_numpy(), np.asarray(ref), TRANSITION_TOLERANCE_S)
             trans[kind].append(mt)
             for i, j in mt["pairs"]:
                 durations.append((ref_d[ref[j]], float(det["duration_s"].iloc[i])))
         per_exp.append({"experiment": e.experiment, "user": e.user, "accuracy": acc})
         if verbose:
-            print(f"exp {e.experiment:2d} user {e.user:2d} acc {acc:.3f} warnings {res.warnings[:1]}")
+            print(f"exp {e.experiment:2d} user {e.user:2d} acc {acc:.3f} warnings {warnings[:1]}")
     t = np.concatenate(truth_all)
     p = np.concatenate(pred_all)
     out = {"experiments": len(exps), "seconds": int(len(t)), "classes": {}}
@@ -138,16 +157,17 @@ def mobgap(min_posture_s: float) -> dict:
         return {}
     rows = []
     for tr in trials:
-        res = activity_from_recording(tr.recording, "lower-back", min_posture_s=min_posture_s)
-        n = len(res.labels)
-        t = res.t0_s + np.arange(n) + 0.5
+        labels, _, _ = cli_result(tr.recording, min_posture_s)
+        n = len(labels)
+        t = np.arange(n) + 0.5
         ref = ds.in_windows(t, tr.windows_s)
-        gait = np.isin(res.labels, ("walking", "running"))
+        gait = np.isin(labels, ("walking", "running"))
         tp = int((ref & gait).sum())
+        runs = np.diff(np.concatenate([[0], gait.astype(int), [0]]))
         rows.append({"trial": tr.name, "test": tr.extra.get("test"), "seconds": n, "ref_walking_s": int(ref.sum()),
                      "det_walking_s": int(gait.sum()), "tp_s": tp,
                      "ref_bouts": len(tr.windows_s),
-                     "det_bouts": int(sum(1 for r in res.activities.itertuples() if r.activity in ("walking", "running")))})
+                     "det_bouts": int((runs == 1).sum())})
     out = {"trials": rows}
     for name, sel in (("all", rows), ("Test11", [r for r in rows if r["test"] == "Test11"])):
         tp = sum(r["tp_s"] for r in sel)
@@ -198,13 +218,15 @@ def skdh_sit2stand() -> dict | None:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--only", choices=("hapt", "mobgap", "peer"), help="run one part only (UCI HAPT, mobgap_lab, or the SKDH peer)")
     ap.add_argument("--min-posture-s", type=float, default=10.0)
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--json", help="write all figures here")
     args = ap.parse_args()
     t0 = time.perf_counter()
-    out = {"uci_hapt": hapt(args.min_posture_s, args.verbose), "mobgap_lab": mobgap(args.min_posture_s)}
-    if not args.no_peers:
+    out = {"uci_hapt": hapt(args.min_posture_s, args.verbose) if args.only in (None, "hapt") else {},
+           "mobgap_lab": mobgap(args.min_posture_s) if args.only in (None, "mobgap") else {}}
+    if not args.no_peers and args.only in (None, "peer"):
         try:
             out["skdh_sit2stand"] = skdh_sit2stand()
         except Exception as exc:  # the peer is optional; say why it is missing

@@ -306,3 +306,71 @@ def test_uci_hapt_balanced_accuracy_and_transitions():
     assert res["classes"]["walking"]["recall"] > 0.98
     assert res["classes"]["lying"]["recall"] > 0.95
     assert res["transitions"]["both"]["f1"] > 0.8
+
+
+# ---------------------------------------------------------------------------
+# Walking bouts from steps (Mobilise-D rules)
+
+
+def test_step_walking_bouts_mobilise_d_rules_on_known_contacts():
+    from analysis.activity import step_walking_bouts
+
+    steps6 = 10.0 + 0.55 * np.arange(6)  # 6 alternating steps = 4 strides (2 per foot): the minimum
+    np.testing.assert_allclose(step_walking_bouts(steps6), [[steps6[0], steps6[-1]]])
+    assert len(step_walking_bouts(steps6[:5])) == 0  # 3 strides: too few
+    # two groups with a 2.5-s break (≤ 3 s) are one bout; with a 3.5-s break two
+    later = steps6[-1] + 0.55 * 2 + 2.5 + 0.55 * np.arange(6)  # first stride after the break starts 2.5 s after the last ends
+    b = step_walking_bouts(np.concatenate([steps6, steps6[-1] + 0.55 * np.arange(1, 3), later]))
+    np.testing.assert_allclose(b, [[steps6[0], later[-1]]])
+    far = later + 1.0
+    b = step_walking_bouts(np.concatenate([steps6, steps6[-1] + 0.55 * np.arange(1, 3), far]))
+    assert len(b) == 2
+    # strides longer than 3 s are implausible: isolated contacts 1.6 s apart never make a bout
+    assert len(step_walking_bouts(np.arange(20) * 1.6)) == 0
+    # strides shorter than 0.2 s (contacts 0.09 s apart, e.g. impacts of a dropped sensor) neither
+    assert len(step_walking_bouts(np.arange(20) * 0.09)) == 0
+
+
+def _slow_walk_recording(n_steps: int, *, step_s: float = 0.65, fs: float = 50.0, seed: int = 0):
+    """Still standing 40 s, ``n_steps`` soft steps (one vertical stance pulse each), still standing 40 s.
+
+    Lower back, z up.  Each step is a Gaussian pulse of 0.25 g (σ 0.05 s) on
+    the vertical axis, less its mean over the step (the pelvis goes up and down
+    but does not rise overall): the per-second standard deviation stays under the
+    intensity rule's 0.12 g, as for slow, short daily-living walking.
+    Returns the recording and the pulse peak times (s).
+    """
+    from sensing.recording import from_arrays
+
+    rng = np.random.default_rng(seed)
+    total_s = 80.0 + n_steps * step_s + 1.0
+    t = np.arange(int(total_s * fs)) / fs
+    peaks = 40.0 + step_s / 2 + step_s * np.arange(n_steps)
+    g = 9.80665
+    vert = np.full(len(t), g)
+    walk = (t >= peaks[0] - step_s / 2) & (t < peaks[-1] + step_s / 2)
+    vert[walk] -= 0.25 * g * 0.05 * np.sqrt(2 * np.pi) / step_s  # zero-mean over each step: no net lift
+    for p in peaks:
+        vert += 0.25 * g * np.exp(-0.5 * ((t - p) / 0.05) ** 2)
+    acc = np.column_stack([np.zeros_like(t), np.zeros_like(t), vert]) + rng.normal(0, 0.003 * g, (len(t), 3))
+    return from_arrays(acc, sampling_rate_hz=fs, placement="lower-back", source="slow-walk simulation"), peaks
+
+
+def test_short_slow_walk_found_from_steps_in_the_cli_document():
+    from analysis.cli import analyse_document
+
+    rec, peaks = _slow_walk_recording(10)
+    # premise: the intensity rule alone misses this walk
+    alone = activity_from_recording(rec, "lower-back")
+    assert not np.isin(alone.labels, ("walking", "running")).any()
+    doc, _ = analyse_document(rec, "lower-back")
+    walks = [a for a in doc["activities"] if a["activity"] == "walking"]
+    assert len(walks) == 1
+    # the bout runs from the first to the last contact; labels are whole seconds
+    assert abs(walks[0]["start_s"] - peaks[0]) <= 1.0
+    assert abs(walks[0]["end_s"] - peaks[-1]) <= 1.0
+    assert not any(a["activity"] == "sitting" for a in doc["activities"])
+    # 5 steps are only 3 strides: no walking bout (Mobilise-D minimum of 4 strides)
+    rec5, _ = _slow_walk_recording(5)
+    doc5, _ = analyse_document(rec5, "lower-back")
+    assert not any(a["activity"] == "walking" for a in doc5["activities"])
