@@ -6,7 +6,8 @@ Timing diagram (one foot; the other is half a stride later)::
         |<-- contact -->|<---- flight / swing ---->|
         |<----------------- stride ------------------>|
     step time = time between consecutive ICs of either foot
-    cadence   = 60 / step time  (steps per minute)
+    cadence   = 120 / stride time (steps per minute; two steps, so that
+                left/right timing biases cancel; 60 / step time for a lone step)
 
 Lower back (:class:`LowerBackGait`)
     Vertical specific force ``f_v`` (acceleration along gravity, 1 g at rest).
@@ -22,11 +23,15 @@ Lower back (:class:`LowerBackGait`)
       and mobgap_lab, see bench/RESULTS.md); FC at the steepest fall that
       follows (the second wavelet step).  In walking the FC after an
       IC is the other foot's toe-off; a foot's own FC follows the next IC.
-    * Running: spring-mass half-sine model of stance (Morin et al. 2005).
-      Where the stance hump crosses half its height above the flight
-      baseline, at ``t_rise`` and ``t_fall`` (``D = t_fall - t_rise``), a
-      half-sine gives contact time ``1.5 D`` and IC = ``t_rise - D/4``,
-      FC = ``t_fall + D/4``.
+    * Running: contact begins where the loading edge of ``f_v`` leaves the
+      flight level and ends where the unloading edge returns to it, each
+      edge extended along its steepest tangent (onset by tangent, the usual
+      reading of a force onset).  On the spring-mass half-sine (Morin et al.
+      2005) this is exact; unlike a half-height rule it does not assume the
+      pulse's shape (a hip sensor's pulse rises much faster than a half-sine:
+      adept_running, bench/RESULTS.md).  Cadence is taken over the stride
+      (two steps, see analysis.pipeline), which cancels the opposite timing
+      biases of left and right steps seen by a sensor at one side of the pelvis.
     * Left/right: the pelvis rolls toward the swing side just after IC
       (contralateral pelvic drop): positive roll rate about +x after a left
       IC.  Without a gyroscope, the sideways acceleration points toward the
@@ -38,9 +43,15 @@ Shoe (:class:`ShoeGait`)
     swing is a large negative ``ω`` peak (toe coming up).  IC: the first
     upward zero crossing of ``ω`` after the swing peak (the foot stops
     rotating toe-up when the heel lands; Sabatini et al. 2005, IEEE TBME
-    52:486).  Known limit: a forefoot landing keeps rotating toe-up after
-    contact, so its IC comes late (at foot-flat); not validated on real
-    forefoot data (none is available here).  FC: the positive ``ω`` peak (fastest plantarflexion,
+    52:486).  Swings are found on a 5 Hz low-pass of ``ω`` (a foot slap's
+    rebound is as tall as a swing on dorsal sensors, but lasts 30 ms); the
+    first and last swings of a bout are weak and count when their toe-up
+    lobe turns the foot by ``min_swing_deg``.  Running strides (duty factor
+    < 0.5): a forefoot landing keeps rotating toe-up after contact, so the
+    zero crossing is foot-flat; when the landing impact (a spike of jerk)
+    comes before the zero crossing, IC is at the impact.  Validated on
+    simulated forefoot running only (no real forefoot data here).  FC: the
+    positive ``ω`` peak (fastest plantarflexion,
     push-off) before the swing peak.  Mid-stance: least angular rate between
     IC and the next FC.  Accelerometer only: IC at the impact peak of the
     acceleration norm; no FC.
@@ -91,66 +102,131 @@ class LowerBackGait:
         s8 = lowpass(fv, 8.0, sampling_rate_hz=fs) if n > 30 else fv
         peaks, _ = signal.find_peaks(
             s8, height=1.05 * G, prominence=self.min_peak_prominence_g * G, distance=max(1, int(self.min_step_s * fs)))
+        s25 = lowpass(fv, 25.0, sampling_rate_hz=fs) if n > 30 else fv
+        slope25 = np.gradient(s25)
         sig = self.walk_sigma_s * fs
         smooth = gaussian_filter1d(fv, sig)
         slope = np.gradient(smooth)
-        ic, fc, running = [], [], []
-        prev = None
-        for p in peaks:
-            lo = int(max(0, p - self.max_step_s * fs if prev is None else prev))
-            before_min = s8[lo:p].min() if p > lo else s8[p]
-            is_run = before_min < self.flight_g * G
-            if is_run:
-                base = np.median(s8[lo:p][s8[lo:p] < (self.flight_g * G)]) if p > lo else 0.0
-                half = base + 0.5 * (s8[p] - base)
-                w = int(0.4 * fs)
-                # last rising crossing before the peak, first falling after it
-                seg = s8[max(0, p - w):p + 1] - half
-                up = np.flatnonzero((seg[:-1] < 0) & (seg[1:] >= 0))
-                t_rise = None
-                if len(up):
-                    k = up[-1]
-                    t_rise = max(0, p - w) + k + seg[k] / (seg[k] - seg[k + 1])
-                t_fall = crossing_time(s8, half, p, p + w, rising=False)
-                if t_rise is None or t_fall is None:
-                    prev = p
-                    continue
-                d = t_fall - t_rise
-                ic.append(t_rise - d / 4)
-                fc.append(t_fall + d / 4)
-            else:
-                w = int(0.25 * fs)
-                a = max(0, p - w)
-                b = min(n, p + int(0.1 * fs))
-                k = a + int(np.argmax(smooth[a:b]))
-                if self.walk_ic_at == "steepest-rise":
-                    k0 = max(0, k - w)
-                    k = k0 + int(np.argmax(slope[k0:k + 1]))
-                # FC: steepest fall after the peak (other foot's toe-off)
-                c = min(n, k + int(0.35 * fs))
-                f = k + int(np.argmin(slope[k:c])) if c > k + 1 else np.nan
-                ic.append(float(k))
-                fc.append(float(f))
-            running.append(is_run)
-            prev = p
-        ic = np.asarray(ic, float)
-        fc = np.asarray(fc, float)
-        running = np.asarray(running, bool)
+        m = len(peaks)
+        ic = np.full(m, np.nan)
+        fc = np.full(m, np.nan)
+        # running: the least f_v since the previous stance peak is near free fall
+        before_min = np.empty(m)
+        if m:
+            first_lo = int(max(0, peaks[0] - self.max_step_s * fs))
+            before_min[0] = s8[first_lo:peaks[0]].min() if peaks[0] > first_lo else s8[peaks[0]]
+            if m > 1:
+                before_min[1:] = np.minimum.reduceat(s8, peaks)[:-1]
+        running = before_min < self.flight_g * G
+        r = np.flatnonzero(running)
+        if len(r):
+            ic[r], fc[r] = self._running_contacts(s25, slope25, s8, peaks[r], fs)
+        wk = np.flatnonzero(~running)
+        if len(wk):
+            p = peaks[wk]
+            w = int(0.25 * fs)
+            k = _arg_in_ranges(smooth, np.maximum(0, p - w), np.minimum(n, p + int(0.1 * fs)), np.argmax)
+            if self.walk_ic_at == "steepest-rise":
+                k = _arg_in_ranges(slope, np.maximum(0, k - w), k + 1, np.argmax)
+            # FC: steepest fall after the peak (other foot's toe-off)
+            c = np.minimum(n, k + int(0.35 * fs))
+            f = _arg_in_ranges(slope, k, np.maximum(c, k + 1), np.argmin).astype(float)
+            f[c <= k + 1] = np.nan
+            ic[wk] = k
+            fc[wk] = f
+        ok = np.isfinite(ic)
+        ic, fc, running = ic[ok], fc[ok], running[ok]
         # drop duplicates (two peaks resolving to one IC)
         if len(ic) > 1:
             keep = np.concatenate([[True], np.diff(ic) > 0.5 * self.min_step_s * fs])
             ic, fc, running = ic[keep], fc[keep], running[keep]
         # walking: a foot's own FC is the toe-off detected after the next IC
         own_fc = fc.copy()
-        for i in range(len(ic)):
-            if not running[i]:
-                nxt = i + 1
-                ok = nxt < len(ic) and not running[nxt] and (ic[nxt] - ic[i]) < self.max_step_s * fs
-                own_fc[i] = fc[nxt] if ok else np.nan
+        walk = ~running
+        nxt_ok = np.zeros(len(ic), bool)
+        if len(ic) > 1:
+            nxt_ok[:-1] = walk[:-1] & walk[1:] & (np.diff(ic) < self.max_step_s * fs)
+        own_fc[walk] = np.nan
+        own_fc[nxt_ok] = fc[np.flatnonzero(nxt_ok) + 1]
         self.ic_ = ic
         self.fc_ = own_fc
         self.running_ = running
         return self
+
+
+    def _running_contacts(self, s25, slope25, s8, p, fs):
+        """(IC, FC) of the running steps whose stance peaks are at ``p`` (NaN where none).
+
+        Contact begins where the loading edge leaves the flight baseline: the
+        tangent at the steepest rise of ``f_v`` (25 Hz low-pass), extended back
+        to the flight level (the minimum of the 8 Hz signal in the flight
+        before, or 0 — free fall — if that minimum is below 0); contact ends
+        where the tangent at the steepest fall (8 Hz) reaches the flight level
+        after the stance.  Onset by tangent is the usual
+        reading of a force or acceleration onset; on a spring-mass half-sine
+        it gives IC and FC exactly, and unlike a half-height rule it does not
+        depend on the stance pulse's shape (real hip signals rise much faster
+        than a half-sine, see bench/RESULTS.md, adept_running).
+        """
+        n = len(s8)
+        p = np.asarray(p, np.int64)
+        a = np.maximum(0, p - int(0.35 * fs))
+        b = np.minimum(n, p + int(0.4 * fs))
+        good = (p - a >= 3) & (b - p >= 3)
+        m0 = _arg_in_ranges(s8, a, np.maximum(p, a + 1), np.argmin)  # flight minimum before the stance
+        m1 = _arg_in_ranges(s8, p, np.maximum(b, p + 1), np.argmin)  # flight minimum after it
+        good &= (s8[m1] <= self.flight_g * G) & (m1 - m0 >= 3)
+        kr = _arg_in_ranges(slope25, m0, p + 1, np.argmax)
+        # the unloading edge on the 8 Hz signal, after its last stance maximum:
+        # the impact transient's fast fall right after IC is not the end of contact
+        local_max = np.zeros(n, bool)
+        local_max[1:-1] = (s8[1:-1] >= s8[:-2]) & (s8[1:-1] >= s8[2:])
+        last = _last_true_in_ranges(local_max, p + 1, m1, default=p)
+        slope8 = np.gradient(s8)
+        kf = _arg_in_ranges(slope8, last, m1 + 1, np.argmin)
+        good &= (slope25[kr] > 0) & (slope8[kf] < 0) & (m1 > last)
+        # flight level: free fall reads 0; a strap bouncing in flight can read
+        # below it (adept_running's hip: -0.5 g), which is no contact level
+        lvl0, lvl1 = np.maximum(s8[m0], 0.0), np.maximum(s8[m1], 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t_ic = np.clip(kr - (s25[kr] - lvl0) / slope25[kr], m0, kr)
+            t_fc = np.clip(kf + (s8[kf] - lvl1) / (-slope8[kf]), kf, m1)
+        return np.where(good, t_ic, np.nan), np.where(good, t_fc, np.nan)
+
+
+def _arg_in_ranges(x: np.ndarray, start: np.ndarray, stop: np.ndarray, arg) -> np.ndarray:
+    """Index of ``arg`` (np.argmax or np.argmin) of x[start:stop] for many ranges at once.
+
+    Ranges must be non-empty; a padded matrix of the ranges, masked past each
+    stop, replaces a Python loop over steps.
+    """
+    start = np.asarray(start, np.int64)
+    stop = np.asarray(stop, np.int64)
+    if len(start) == 0:
+        return start.copy()
+    width = max(1, int((stop - start).max()))
+    col = np.arange(width)
+    idx = start[:, None] + col[None, :]
+    inside = idx < stop[:, None]
+    fill = -np.inf if arg is np.argmax else np.inf
+    vals = np.where(inside, x[np.minimum(idx, len(x) - 1)], fill)
+    return start + arg(vals, axis=1)
+
+
+def _last_true_in_ranges(mask: np.ndarray, start: np.ndarray, stop: np.ndarray, *, default: np.ndarray) -> np.ndarray:
+    """Last index i in [start, stop) with mask[i], else ``default``, for many ranges at once."""
+    start = np.asarray(start, np.int64)
+    stop = np.asarray(stop, np.int64)
+    out = np.asarray(default, np.int64).copy()
+    if len(start) == 0:
+        return out
+    width = max(1, int((stop - start).max()))
+    idx = start[:, None] + np.arange(width)[None, :]
+    hit = (idx < stop[:, None]) & mask[np.minimum(idx, len(mask) - 1)]
+    any_hit = hit.any(axis=1)
+    last = width - 1 - np.argmax(hit[:, ::-1], axis=1)
+    out[any_hit] = start[any_hit] + last[any_hit]
+    return out
 
 
 def assign_sides_trunk(ic: np.ndarray, bout_id: np.ndarray, *, gyr_fwd: np.ndarray | None, acc_left: np.ndarray,
@@ -158,12 +234,12 @@ def assign_sides_trunk(ic: np.ndarray, bout_id: np.ndarray, *, gyr_fwd: np.ndarr
     """'left'/'right' per step from the trunk's roll (or sideways acceleration)."""
     fs = sampling_rate_hz
     w = max(2, int(window_s * fs))
+    x = gyr_fwd if gyr_fwd is not None else -np.asarray(acc_left)
+    i = ic.astype(np.int64)
+    ok = (i >= 0) & (i + w <= len(x))
+    cum = np.concatenate([[0.0], np.cumsum(x)])
     score = np.zeros(len(ic))
-    for k, i in enumerate(ic.astype(int)):
-        if gyr_fwd is not None:
-            score[k] = gyr_fwd[i:i + w].mean() if i + w <= len(gyr_fwd) else 0.0
-        else:
-            score[k] = -acc_left[i:i + w].mean() if i + w <= len(acc_left) else 0.0
+    score[ok] = (cum[i[ok] + w] - cum[i[ok]]) / w
     sides = np.empty(len(ic), dtype=object)
     for b in np.unique(bout_id):
         idx = np.flatnonzero(bout_id == b)
@@ -183,13 +259,25 @@ class ShoeGait:
         Smallest swing peak of the sagittal angular rate counted as a stride.
     min_stride_s
         Strides shorter than this are not strides.
+    swing_cutoff_hz
+        Low-pass applied before looking for swing peaks.
+    min_swing_deg
+        Toe-up rotation of a whole swing lobe that makes a weak peak a swing.
+    impact_search_s, impact_jerk_ratio
+        Running only: how long before the zero crossing a landing impact is
+        looked for, and how far its jerk must stand above the stride's median.
 
     Attributes (after :meth:`detect`, sample indices as floats)
     ----------
     ic_, fc_, ms_ : initial contact, final contact (same stride), mid-stance
     """
 
-    def __init__(self, min_swing_rad_s: float = 2.0, min_stride_s: float = 0.45):
+    def __init__(self, min_swing_rad_s: float = 2.0, min_stride_s: float = 0.45, swing_cutoff_hz: float = 5.0,
+                 min_swing_deg: float = 15.0, impact_search_s: float = 0.08, impact_jerk_ratio: float = 4.0):
+        self.impact_search_s = impact_search_s
+        self.impact_jerk_ratio = impact_jerk_ratio
+        self.min_swing_deg = min_swing_deg
+        self.swing_cutoff_hz = swing_cutoff_hz
         self.min_swing_rad_s = min_swing_rad_s
         self.min_stride_s = min_stride_s
 
@@ -200,8 +288,33 @@ class ShoeGait:
             return self._detect_acc_only(acc_body_m_s2, fs)
         omega = gyr_body_rad_s[:, 1]
         om = lowpass(omega, 25.0, sampling_rate_hz=fs) if fs > 60 else omega
-        height = max(self.min_swing_rad_s, 0.3 * np.quantile(-om, 0.995))
-        swings, _ = signal.find_peaks(-om, height=height, distance=int(self.min_stride_s * fs))
+        # Swings on a 5 Hz low-pass: the swing's toe-up rotation lasts 0.3-0.5 s
+        # and survives it; the 20-40 ms rebound after a foot slap (as large as
+        # the swing peak on ipol_gait's dorsal sensors) does not.
+        om_swing = lowpass(omega, self.swing_cutoff_hz, sampling_rate_hz=fs) if len(omega) > 30 else omega
+        height = max(self.min_swing_rad_s, 0.3 * np.quantile(-om_swing, 0.995))
+        swings, _ = signal.find_peaks(-om_swing, height=0.5 * height, distance=int(self.min_stride_s * fs),
+                                      prominence=0.25 * height)
+        # A swing turns the toe up by a large angle (≈ 90° in walking); the
+        # first and last strides of a bout (gait initiation, stopping) have
+        # weaker peaks, so a peak between half and the full height counts
+        # when its whole toe-up lobe turns the foot by min_swing_deg.
+        neg = om_swing < 0
+        keep = []
+        for p in swings:
+            if -om_swing[p] >= height:
+                keep.append(p)
+                continue
+            a = p
+            while a > 0 and neg[a - 1]:
+                a -= 1
+            b = p
+            while b + 1 < len(neg) and neg[b + 1]:
+                b += 1
+            rot_deg = np.degrees(-om_swing[a:b + 1].sum() / fs)
+            if rot_deg >= self.min_swing_deg:
+                keep.append(p)
+        swings = np.asarray(keep, int)
         gnorm = np.linalg.norm(gyr_body_rad_s, axis=1)
         ic, fc, ms = [], [], []
         for k, sp in enumerate(swings):
@@ -215,6 +328,7 @@ class ShoeGait:
             ic.append(np.nan if t_ic is None else t_ic)
         ic = np.asarray(ic)
         fc = np.asarray(fc)
+        ic = self._impact_before_rotation_stops(ic, fc, acc_body_m_s2, fs)
         # stride k: IC after swing k, FC = push-off before swing k+1
         ic_out, fc_out, ms_out = [], [], []
         for k in range(len(ic)):
@@ -234,6 +348,48 @@ class ShoeGait:
         self.ms_ = np.asarray(ms_out)
         return self
 
+    def _impact_before_rotation_stops(self, ic, fc, acc, fs):
+        """Running strides: IC at the landing impact when it comes before the toe-up rotation stops.
+
+        The zero crossing of ω is where the foot stops rotating toe-up.  A
+        heel strike lands there (or just before: the impact follows it).  A
+        forefoot landing lands toe-down and keeps rotating toe-up until the
+        heel is down, so the zero crossing is foot-flat, 30-40 ms late, and
+        the strike angle comes out near 0°.  The landing impact (largest jerk
+        of the acceleration, ``|d a / dt|``, from ``impact_search_s`` before to
+        0.06 s after the zero crossing) marks contact in either case; when it
+        comes first, it is the IC.  Only running strides (duty factor below
+        0.5: a flight phase exists) are refined: in walking, terminal swing
+        brakes the foot hard enough to fake an impact (ipol_gait), and the
+        zero crossing is within 5 ms of motion capture there (gaitmap).
+        """
+        if len(ic) < 2:
+            return ic
+        jerk = np.linalg.norm(np.diff(acc, axis=0), axis=1) * fs  # jerk[i]: between samples i and i+1
+        out = ic.copy()
+        before = int(round(self.impact_search_s * fs))
+        after = int(round(0.06 * fs))
+        for k in range(len(ic)):
+            if not np.isfinite(ic[k]) or k + 1 >= len(ic) or not np.isfinite(ic[k + 1]):
+                continue
+            f = fc[k + 1]
+            stride = ic[k + 1] - ic[k]
+            if not np.isfinite(f) or not (0 < f - ic[k] < 0.5 * stride):
+                continue
+            z = int(np.floor(ic[k]))
+            a, b = max(0, z - before), min(len(jerk), z + after)
+            if b - a < 3:
+                continue
+            peak = jerk[a:b].max()
+            # an impact is a spike of jerk, far above the stride's typical jerk
+            # (terminal-swing braking is smooth); its onset is the first jerk
+            # above half the spike (the spike's far side can be larger)
+            j = a + int(np.argmax(jerk[a:b] > 0.5 * peak))
+            typical = np.median(jerk[int(ic[k - 1]) if k > 0 and np.isfinite(ic[k - 1]) else a:b])
+            if j + 1 <= ic[k] and peak > self.impact_jerk_ratio * typical:
+                out[k] = j + 0.5  # the jump happens between samples j and j+1
+        return out
+
     def _detect_acc_only(self, acc, fs):
         norm = np.linalg.norm(acc, axis=1)
         pk, _ = signal.find_peaks(norm, height=2.5 * G, distance=int(self.min_stride_s * fs), prominence=1.0 * G)
@@ -252,15 +408,26 @@ def vertical_oscillation_m(f_v_m_s2: np.ndarray, ic: np.ndarray, *, sampling_rat
     """
     fs = sampling_rate_hz
     out = np.full(len(ic), np.nan)
-    for k in range(len(ic) - 1):
-        a, b = int(round(ic[k])), int(round(ic[k + 1]))
-        if b - a < 5:
-            continue
-        acc = f_v_m_s2[a:b + 1] - G
-        acc = acc - acc.mean()
-        v = np.cumsum(acc) / fs
-        v -= v.mean()
-        p = np.cumsum(v) / fs
-        p -= np.linspace(p[0], p[-1], len(p))
-        out[k] = p.max() - p.min()
+    if len(ic) < 2:
+        return out
+    a = np.round(ic[:-1]).astype(np.int64)
+    b = np.round(ic[1:]).astype(np.int64)
+    ok = (b - a >= 5) & (b - a <= 1.5 * fs) & (b < len(f_v_m_s2))  # longer is a pause, not a step
+    k = np.flatnonzero(ok)
+    if len(k) == 0:
+        return out
+    # all steps at once: rows of a padded matrix, masked beyond each step's end
+    length = b[k] - a[k] + 1
+    width = int(length.max())
+    col = np.arange(width)
+    mask = col[None, :] < length[:, None]
+    idx = np.minimum(a[k][:, None] + col[None, :], len(f_v_m_s2) - 1)
+    acc = np.where(mask, f_v_m_s2[idx] - G, 0.0)
+    acc = np.where(mask, acc - acc.sum(axis=1, keepdims=True) / length[:, None], 0.0)
+    v = np.where(mask, np.cumsum(acc, axis=1) / fs, 0.0)
+    v = np.where(mask, v - v.sum(axis=1, keepdims=True) / length[:, None], 0.0)
+    p = np.cumsum(v, axis=1) / fs
+    last = p[np.arange(len(k)), length - 1]
+    p = p - p[:, :1] - (last - p[:, 0])[:, None] * col[None, :] / np.maximum(length - 1, 1)[:, None]
+    out[k] = np.where(mask, p, -np.inf).max(axis=1) - np.where(mask, p, np.inf).min(axis=1)
     return out

@@ -13,6 +13,11 @@ Two estimators:
 * :func:`gravity_direction_lowpass` — accelerometer only: gravity direction as
   the low-passed specific force.  Valid where linear acceleration averages out
   over the filter window (steady walking or running, still periods).
+* :func:`complementary_tilt_deg` — acc + gyr, offline: forward and sideways
+  trunk tilt from a zero-phase complementary filter, vectorised.  This is
+  what the running analysis uses (trunk lean over stance, sway): it is much
+  faster than the per-sample AHRS and closer to the truth on the simulated
+  runs (bench/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -119,3 +124,38 @@ def gravity_direction_lowpass(acc_m_s2: np.ndarray, *, sampling_rate_hz: float, 
     sos = signal.butter(2, cutoff_hz, fs=sampling_rate_hz, output="sos")
     low = signal.sosfiltfilt(sos, acc, axis=0)
     return low / np.linalg.norm(low, axis=1, keepdims=True)
+
+
+def complementary_tilt_deg(acc_body_m_s2: np.ndarray, gyr_body_rad_s: np.ndarray, *, sampling_rate_hz: float,
+                           crossover_hz: float = 0.3) -> np.ndarray:
+    """Forward and sideways tilt per sample (degrees) of a trunk sensor, offline and vectorised.
+
+    Columns: forward tilt (pitch, ``atan2(-up_fwd, up_up)``, positive leaning
+    forward) and sideways tilt (``atan2(-up_left, up_up)``), the same angles
+    as those read from :class:`AhrsOrientation`'s gravity vector in the body
+    frame.  A zero-phase complementary filter: the tilt of the low-passed
+    specific force below ``crossover_hz`` plus the high-passed integral of
+    the body-frame angular rate above it (d pitch/dt = ω_left, d side/dt =
+    −ω_fwd for the small tilts of a running trunk).  Both branches use the
+    same 2nd-order Butterworth run forward and backward, whose squared
+    magnitudes add up to exactly 1 at every frequency, so nothing is lost or
+    counted twice at the crossover.  Much faster than the per-sample AHRS,
+    and closer to the truth on the simulated runs of the tests (stance lean
+    8.9° vs the AHRS's 9.05°, truth 8.35°; sideways sway 2.96° vs 2.82°,
+    truth 3.0°; forward sway 3.0° vs 3.9°, truth 3.0°).
+    """
+    fs = sampling_rate_hz
+    acc = np.asarray(acc_body_m_s2, dtype=np.float64)
+    gyr = np.asarray(gyr_body_rad_s, dtype=np.float64)
+    n = len(acc)
+    if n < 3 * int(fs / crossover_hz):
+        mean = acc.mean(axis=0)
+        base = np.degrees([np.arctan2(-mean[0], mean[2]), np.arctan2(-mean[1], mean[2])])
+        return np.tile(base, (n, 1))
+    lo = signal.butter(2, crossover_hz, fs=fs, output="sos")
+    hi = signal.butter(2, crossover_hz, "high", fs=fs, output="sos")
+    a = signal.sosfiltfilt(lo, acc, axis=0)
+    acc_tilt = np.column_stack([np.arctan2(-a[:, 0], a[:, 2]), np.arctan2(-a[:, 1], a[:, 2])])
+    rate = np.column_stack([gyr[:, 1], -gyr[:, 0]])
+    gyr_tilt = np.cumsum(rate, axis=0) / fs
+    return np.degrees(acc_tilt + signal.sosfiltfilt(hi, gyr_tilt - gyr_tilt.mean(axis=0), axis=0))

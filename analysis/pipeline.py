@@ -1,7 +1,9 @@
 """From a recording to a running-form report: :func:`analyse`.
 
-Per contiguous segment of the recording (gaps split it), depending on the
-placement:
+Per contiguous segment of the recording, depending on the placement (gaps of
+at most ``MAX_BRIDGED_GAP_S`` — lost radio packets — are bridged by linear
+interpolation for the analysis and reported in the warnings; longer gaps split
+the recording):
 
 lower-back / chest
     body frame (alignment) → steps, IC/FC, walking or running, sides
@@ -39,7 +41,7 @@ from analysis.constants import (
     TRUNK_PLACEMENTS,
 )
 from analysis.gait import LowerBackGait, ShoeGait, assign_sides_trunk, vertical_oscillation_m
-from analysis.orientation import AhrsOrientation, gravity_direction_lowpass
+from analysis.orientation import complementary_tilt_deg, gravity_direction_lowpass
 from analysis.signals import lowpass, unit
 from sensing.recording import Recording, Segment
 
@@ -147,12 +149,16 @@ def analyse(recording: Recording, placement: str | None = None) -> Report:
         warnings.append("no gyroscope: " + "; ".join(
             v for k, v in GYROSCOPE_NEEDS.items() if placement in FOOT_PLACEMENTS or not k.startswith(("strike", "fc_s"))))
     gaps = recording.gaps
+    segments, n_bridged = bridged_segments(recording, max_gap_s=MAX_BRIDGED_GAP_S, min_duration_s=3.0)
     if len(gaps):
+        long_gaps = len(gaps) - n_bridged
         warnings.append(
             f"{int(gaps['lost_samples'].sum())} lost samples in {len(gaps)} gaps (first at {gaps['start_s'].iloc[0]:.2f} s); "
-            "steps are not detected across a gap")
+            f"{n_bridged} gaps of at most {MAX_BRIDGED_GAP_S * 1000:.0f} ms were bridged by linear interpolation for "
+            f"the analysis (the recording keeps them as gaps)"
+            + (f"; steps are not detected across the {long_gaps} longer gaps" if long_gaps else ""))
     frames = []
-    for seg in recording.segments(min_duration_s=3.0):
+    for seg in segments:
         if placement in TRUNK_PLACEMENTS:
             df = _trunk_segment(seg, warnings)
         else:
@@ -187,6 +193,46 @@ def analyse_path(path: str | Path, placement: str | None = None, *, nan_as_gap: 
     return analyse(open_recording(path, placement=placement, nan_as_gap=nan_as_gap), placement=placement)
 
 
+#: Gaps up to this long (lost radio packets) are bridged by linear
+#: interpolation for the analysis, so that one lost sample does not end a
+#: walking bout; 0.1 s is under half of the shortest step and shorter than the
+#: stance phase, so a bridged gap cannot hide a whole step.  Longer gaps split
+#: the recording.  The recording itself keeps every gap (never interpolated).
+MAX_BRIDGED_GAP_S = 0.1
+
+
+def bridged_segments(recording: Recording, *, max_gap_s: float, min_duration_s: float) -> tuple[list[Segment], int]:
+    """Contiguous segments, with gaps of at most ``max_gap_s`` filled by linear interpolation.
+
+    Returns the segments (at least ``min_duration_s`` long) and the number of
+    gaps bridged.
+    """
+    fs = recording.sampling_rate_hz
+    data = recording.data
+    idx = data.index.to_numpy().astype(np.int64)
+    if len(idx) == 0:
+        return [], 0
+    acc_all = data[["acc_x", "acc_y", "acc_z"]].to_numpy(np.float64)
+    gyr_all = data[["gyr_x", "gyr_y", "gyr_z"]].to_numpy(np.float64) if recording.has_gyr else None
+    step = np.diff(idx)
+    long_break = np.flatnonzero(step - 1 > max_gap_s * fs) + 1
+    bounds = np.concatenate([[0], long_break, [len(idx)]])
+    out, bridged = [], 0
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        i = idx[a:b]
+        grid = np.arange(i[0], i[-1] + 1)
+        if len(grid) / fs < min_duration_s:
+            continue
+        if len(grid) == len(i):
+            acc, gyr = acc_all[a:b], None if gyr_all is None else gyr_all[a:b]
+        else:
+            bridged += int(np.count_nonzero(np.diff(i) > 1))
+            acc = np.column_stack([np.interp(grid, i, acc_all[a:b, c]) for c in range(3)])
+            gyr = None if gyr_all is None else np.column_stack([np.interp(grid, i, gyr_all[a:b, c]) for c in range(3)])
+        out.append(Segment(start_index=int(i[0]), sampling_rate_hz=fs, acc=acc, gyr=gyr))
+    return out, bridged
+
+
 # ---------------------------------------------------------------------------
 # Trunk
 
@@ -215,44 +261,31 @@ def _trunk_segment(seg: Segment, warnings: list[str]) -> pd.DataFrame | None:
     gyr_b = frame.to_body(gyr) if gyr is not None else None
 
     bout_id = _provisional_bouts(ic, running, fs)
+    # Forward again per bout: a belt sensor can turn between bouts (a runner
+    # who stops and re-adjusts the belt: adept_running's hip after 5 min), and
+    # the sides and sideways lean follow the forward direction.
+    for b in np.unique(bout_id):
+        k = np.flatnonzero(bout_id == b)
+        if len(k) < 8:
+            continue
+        lo = max(0, int(ic[k[0]] - 0.3 * fs))
+        hi = min(len(acc), int(ic[k[-1]] + 0.5 * fs))
+        f_b, src_b = alignment.trunk_forward(acc[lo:hi], gait_up, (ic[k] - lo).astype(int), sampling_rate_hz=fs)
+        if src_b == "unknown":
+            continue
+        fr_b = alignment.trunk_frame(up, f_b, up_source=up_source, forward_source=src_b, reference_s=ref_s)
+        acc_b[lo:hi] = fr_b.to_body(acc[lo:hi])
+        if gyr_b is not None:
+            gyr_b[lo:hi] = fr_b.to_body(gyr[lo:hi])
     side = assign_sides_trunk(ic, bout_id, gyr_fwd=None if gyr_b is None else gyr_b[:, 0],
                               acc_left=acc_b[:, 1], sampling_rate_hz=fs)
-    # trunk tilt per sample: the up direction in body coordinates
-    tilt = None  # per-sample (fwd, side) trunk tilt in degrees, from the AHRS
-    if gyr is not None:
-        w = frame.to_body(AhrsOrientation(gain=0.5, acceleration_rejection_deg=0.0).estimate(
-            acc, gyr, sampling_rate_hz=fs).gravity_sensor_)
-        tilt = np.degrees(np.column_stack([np.arctan2(-w[:, 0], w[:, 2]), np.arctan2(-w[:, 1], w[:, 2])]))
-    n = len(ic)
-    lean_fwd = np.full(n, np.nan)
-    lean_side = np.full(n, np.nan)
-    sway_side = np.full(n, np.nan)
-    sway_fwd = np.full(n, np.nan)
+    # trunk tilt per sample (fwd, side), degrees: zero-phase complementary
+    # filter of the body-frame signals (orientation.complementary_tilt_deg)
+    tilt = None
+    if gyr_b is not None:
+        tilt = complementary_tilt_deg(acc_b, gyr_b, sampling_rate_hz=fs)
+    lean_fwd, lean_side, sway_fwd, sway_side = _trunk_per_step(acc_b, tilt, ic, fc, fs)
     impact = impact_index(f_v, ic, sampling_rate_hz=fs)
-    for k in range(n):
-        a = int(round(ic[k]))
-        nxt = int(round(ic[k + 1])) if k + 1 < n else None
-        if nxt is None or nxt - a > 1.5 * fs:
-            continue
-        # Mean specific force over a whole step points up (steady gait): exact
-        # without a gyroscope.  With one, the AHRS adds how the stance part of
-        # the step differs from the step mean (a relative, drift-free change).
-        # anchor on the whole stride (two steps) so the sideways push that
-        # alternates from step to step cancels
-        s0, s1 = _stride_window(ic, k, fs)
-        ww = unit(acc_b[s0:s1].mean(axis=0))
-        fwd_k = np.degrees(np.arctan2(-ww[0], ww[2]))
-        side_k = np.degrees(np.arctan2(-ww[1], ww[2]))
-        if tilt is not None:
-            e = int(round(fc[k])) if np.isfinite(fc[k]) and ic[k] < fc[k] < nxt else nxt
-            fwd_k += tilt[a:max(e, a + 1), 0].mean() - tilt[s0:s1, 0].mean()
-            side_k += tilt[a:max(e, a + 1), 1].mean() - tilt[s0:s1, 1].mean()
-            if k + 2 < n and (ic[k + 2] - ic[k]) < 2.5 * fs:
-                b2 = int(round(ic[k + 2]))
-                sway_fwd[k] = np.ptp(tilt[a:b2, 0])
-                sway_side[k] = np.ptp(tilt[a:b2, 1])
-        lean_fwd[k] = fwd_k
-        lean_side[k] = side_k
     if ref is None:
         lean_fwd[:] = np.nan
         lean_side[:] = np.nan
@@ -273,14 +306,75 @@ def _trunk_segment(seg: Segment, warnings: list[str]) -> pd.DataFrame | None:
     })
 
 
-def _stride_window(ic: np.ndarray, k: int, fs: float) -> tuple[int, int]:
-    """Sample range of the stride (two steps) containing step k."""
+def _range_means(cum: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Means of x[a:b] for many ranges at once, from ``cum`` = prefix sums of x (with a leading 0 row)."""
+    length = np.maximum(b - a, 1)
+    return (cum[b] - cum[a]) / length[:, None]
+
+
+def _trunk_per_step(acc_b: np.ndarray, tilt: np.ndarray | None, ic: np.ndarray, fc: np.ndarray,
+                    fs: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Trunk lean (stance) and sway (stride) per step, all steps at once.
+
+    Mean specific force over a whole stride points up (steady gait): exact
+    without a gyroscope; the stride (two steps) makes the sideways push that
+    alternates from step to step cancel.  With a gyroscope, the tilt series
+    adds how the stance part of the step differs from the stride mean (a
+    relative, drift-free change).  Sway: peak-to-peak tilt over the stride.
+    """
     n = len(ic)
-    if k + 2 < n and ic[k + 2] - ic[k] < 2.5 * fs:
-        return int(round(ic[k])), int(round(ic[k + 2]))
-    if k >= 1 and k + 1 < n and ic[k + 1] - ic[k - 1] < 2.5 * fs:
-        return int(round(ic[k - 1])), int(round(ic[k + 1]))
-    return int(round(ic[k])), int(round(ic[min(k + 1, n - 1)])) + 1
+    nan = np.full(n, np.nan)
+    if n < 2:
+        return nan.copy(), nan.copy(), nan.copy(), nan.copy()
+    icr = np.round(ic).astype(np.int64)
+    nxt = np.concatenate([icr[1:], [-1]])
+    valid = (np.arange(n) + 1 < n) & (nxt - icr <= 1.5 * fs)
+    # stride window: steps k and k+1, else k-1 and k, else step k alone
+    s0, s1 = icr.copy(), icr.copy()
+    k2 = np.concatenate([icr[2:], [-1, -1]])
+    km1 = np.concatenate([[-1], icr[:-1]])
+    kp1 = np.concatenate([icr[1:], [-1]])
+    fwd2 = (k2 >= 0) & (k2 - icr < 2.5 * fs)
+    back = ~fwd2 & (km1 >= 0) & (kp1 >= 0) & (kp1 - km1 < 2.5 * fs)
+    s1 = np.where(fwd2, k2, s1)
+    s0 = np.where(back, km1, s0)
+    s1 = np.where(back, kp1, s1)
+    rest = ~fwd2 & ~back
+    s1 = np.where(rest, np.where(kp1 >= 0, kp1, icr) + 1, s1)
+    s1 = np.minimum(s1, len(acc_b))
+    cum_acc = np.vstack([np.zeros((1, 3)), np.cumsum(acc_b, axis=0)])
+    ww = _range_means(cum_acc, s0, s1)
+    ww /= np.linalg.norm(ww, axis=1, keepdims=True)
+    lean_fwd = np.degrees(np.arctan2(-ww[:, 0], ww[:, 2]))
+    lean_side = np.degrees(np.arctan2(-ww[:, 1], ww[:, 2]))
+    sway_fwd, sway_side = nan.copy(), nan.copy()
+    if tilt is not None:
+        fcr = np.where(np.isfinite(fc), np.round(np.nan_to_num(fc)), -1).astype(np.int64)
+        e = np.where((fc > ic) & (fcr < nxt) & (fcr >= 0), fcr, nxt)
+        e = np.maximum(e, icr + 1)
+        cum_t = np.vstack([np.zeros((1, 2)), np.cumsum(tilt, axis=0)])
+        stance = _range_means(cum_t, icr, np.where(valid, e, icr + 1))
+        stride = _range_means(cum_t, s0, s1)
+        lean_fwd = lean_fwd + stance[:, 0] - stride[:, 0]
+        lean_side = lean_side + stance[:, 1] - stride[:, 1]
+        # sway over [ic_k, ic_k+2): max/min of the two steps' maxima/minima
+        bounds = np.concatenate([icr, [len(tilt)]])
+        mx = np.full((n, 2), np.nan)
+        mn = np.full((n, 2), np.nan)
+        nonempty = np.diff(bounds) > 0
+        idx = icr[nonempty]
+        if len(idx):
+            mx[nonempty] = np.maximum.reduceat(tilt, idx, axis=0)
+            mn[nonempty] = np.minimum.reduceat(tilt, idx, axis=0)
+        k = np.flatnonzero(fwd2 & valid)
+        if len(k):
+            hi = np.maximum(mx[k], mx[k + 1])
+            lo = np.minimum(mn[k], mn[k + 1])
+            sway_fwd[k] = hi[:, 0] - lo[:, 0]
+            sway_side[k] = hi[:, 1] - lo[:, 1]
+    lean_fwd[~valid] = np.nan
+    lean_side[~valid] = np.nan
+    return lean_fwd, lean_side, sway_fwd, sway_side
 
 
 def impact_index(f_v_m_s2: np.ndarray, ic: np.ndarray, *, sampling_rate_hz: float, window_s: float = 0.06) -> np.ndarray:
@@ -297,10 +391,12 @@ def impact_index(f_v_m_s2: np.ndarray, ic: np.ndarray, *, sampling_rate_hz: floa
     rate = np.gradient(s) * fs / G
     w = max(2, int(window_s * fs))
     out = np.full(len(ic), np.nan)
-    for k, i in enumerate(ic):
-        a = int(max(0, np.floor(i) - 1))
-        if a + w <= len(rate):
-            out[k] = rate[a:a + w].max()
+    if len(rate) < w or len(ic) == 0:
+        return out
+    a = np.maximum(0, np.floor(np.asarray(ic, float)) - 1).astype(np.int64)
+    ok = a + w <= len(rate)
+    windows = np.lib.stride_tricks.sliding_window_view(rate, w)
+    out[ok] = windows[a[ok]].max(axis=1)
     return out
 
 
@@ -413,7 +509,15 @@ def _bouts_and_derived(steps: pd.DataFrame, placement: str) -> pd.DataFrame:
         step = nxt.copy()
         step[step > 1.5] = np.nan
         steps["step_time_s"] = step
-        steps["cadence_spm"] = 60.0 / step
+        # cadence over the stride (two steps): a sensor at one side of the
+        # pelvis times left and right steps with opposite biases (adept_running's
+        # hip: steps alternate 0.33/0.43 s at 158 steps/min), which the
+        # two-step span cancels; a lone step falls back to 60 / step time
+        nxt2 = np.concatenate([ic[2:] - ic[:-2], [np.nan, np.nan]])[:len(ic)]
+        same2 = np.concatenate([same_seg_next[:-1] & same_seg_next[1:], [False]])[:len(ic)]
+        nxt2[~same2 | ~np.isfinite(step)] = np.nan
+        nxt2[nxt2 > 3.0] = np.nan
+        steps["cadence_spm"] = np.where(np.isfinite(nxt2), 120.0 / nxt2, 60.0 / step)
         steps["stride_time_s"] = np.nan
         flight = np.concatenate([ic[1:], [np.nan]]) - fc
         flight[~same_seg_next] = np.nan

@@ -3,8 +3,8 @@
     make speed     # or: .venv/bin/python bench/speed.py [--minutes 60]
 
 Input: the hip sensor of adept_running (../shared/datasets, real outdoor
-running, accelerometer only) tiled to the requested length; with --gyro a
-simulated lower-back run with a gyroscope (the AHRS path) of the same length.
+running, accelerometer only) tiled to the requested length, and a
+simulated lower-back run with a gyroscope (the trunk-tilt path) of the same length.
 Wall time and peak memory are measured in a fresh subprocess per case
 (resource.getrusage maxrss), so imports and other cases do not count.
 Peers' times on the same input are printed as ratios when their environment
@@ -85,7 +85,7 @@ def main() -> int:
         peer_txt = ", ".join(
             f"{k}: {v:.2f} s ({v / r['wall_s']:.1f}×)" if isinstance(v, (int, float)) else f"{k}: {v}"
             for k, v in r["peers"].items()) or "–"
-        name = {"sim-gyro": "simulated, acc + gyro (AHRS path)", "real-acc": "adept_running hip tiled, acc only"}[case]
+        name = {"sim-gyro": "simulated, acc + gyro (trunk tilt path)", "real-acc": "adept_running hip tiled, acc only"}[case]
         lines.append(f"| {name} | {r['samples']} | {r['steps']} | **{r['wall_s']:.2f}** | {r['peak_rss_mb']:.0f} | {peer_txt} |")
         print(lines[-1], flush=True)
     text = "\n".join(lines)

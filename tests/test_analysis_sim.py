@@ -136,3 +136,88 @@ def test_json_document(tmp_path):
     assert keys <= set(doc["steps"][0])
     assert doc["steps"][0]["strike"] is None and doc["steps"][0]["side"] in ("left", "right")
     assert doc["bouts"][0]["activity"] == "running"
+
+
+# ---------------------------------------------------------------------------
+# Added with the issue-2 accuracy work (foot frame, forefoot IC, running
+# contact edges, bridged gaps, complementary tilt).
+
+
+@pytest.mark.parametrize("standing_s", [5.0, 40.0])
+def test_foot_frame_sign_does_not_depend_on_standing_time(standing_s):
+    """Long standing once made the 'heel rise after foot-flat' rule read noise (ipol_gait feet)."""
+    from analysis import alignment
+
+    mount = Rotation.from_euler("xyz", [170, 10, 60], degrees=True)
+    rec, _ = shoe_run(sampling_rate_hz=100.0, run_s=20.0, standing_s=standing_s, strike_angle_deg=12.0,
+                      mount=mount, seed=1)
+    seg = next(iter(rec.segments()))
+    frame = alignment.foot_frame(seg.acc, seg.gyr, sampling_rate_hz=100.0)
+    true_left = mount.inv().apply([0.0, 1.0, 0.0])  # body +y (left) in sensor coordinates
+    assert frame.axes[1] @ true_left > 0.99
+
+
+@pytest.mark.parametrize("fs", [100.0, 200.0])
+def test_forefoot_landing_gives_negative_strike_angle(fs):
+    """A forefoot landing keeps rotating toe-up after contact: IC must come from the impact, not from foot-flat."""
+    rec, truth = shoe_run(sampling_rate_hz=fs, run_s=30.0, strike_angle_deg=-10.0,
+                          mount=Rotation.from_euler("xyz", [170, 10, 60], degrees=True), seed=7)
+    rep = analyse(rec)
+    tp, errs = _match(rep.steps["ic_s"], truth.steps["ic_s"])
+    assert tp >= len(truth.steps) - 1
+    assert np.median(np.abs(errs)) < 0.010  # foot-flat would be 30 ms late
+    assert rep.steps["strike_angle_deg"].median() == pytest.approx(-10.0, abs=3.5)
+    assert (rep.steps["strike"] == "forefoot").mean() > 0.8
+
+
+def test_running_contact_edges_on_a_trapezoid():
+    """Onset by tangent: on straight loading/unloading edges IC and FC are exact, whatever the pulse shape."""
+    from analysis.gait import LowerBackGait
+    from analysis.constants import GRAVITY_M_S2 as G
+
+    fs = 200.0
+    step_s, rise_s, top_s, fall_s = 0.36, 0.04, 0.14, 0.08  # contact 0.26 s, flight 0.10 s
+    n_steps = 60
+    t = np.arange(int((n_steps + 2) * step_s * fs)) / fs
+    ic_true = 0.5 + np.arange(n_steps) * step_s
+    fv = np.zeros_like(t)
+    height = G * step_s / (top_s + 0.5 * (rise_s + fall_s))  # mean over a step = g
+    for t0 in ic_true:
+        tau = t - t0
+        fv += np.interp(tau, [0, rise_s, rise_s + top_s, rise_s + top_s + fall_s], [0, height, height, 0], left=0, right=0)
+    gait = LowerBackGait().detect(fv, sampling_rate_hz=fs)
+    assert gait.running_.all() and len(gait.ic_) >= n_steps - 2
+    tp, errs = _match(gait.ic_ / fs, ic_true, tol_s=0.03)
+    assert tp >= n_steps - 2 and np.median(np.abs(errs)) < 0.006
+    contact = (gait.fc_ - gait.ic_) / fs
+    assert np.median(contact) == pytest.approx(rise_s + top_s + fall_s, abs=0.01)
+
+
+def test_short_gaps_are_bridged_not_lost():
+    """Lost single packets (ipol_gait loses ~5 %) must not end the analysis at the first gap."""
+    from sensing.recording import from_arrays
+
+    rec, truth = lower_back_run(sampling_rate_hz=100.0, run_s=60.0, seed=9)
+    keep = np.ones(len(rec.data), bool)
+    keep[np.arange(150, len(keep) - 10, 37)] = False  # one lost sample every 0.37 s
+    data = rec.data[keep]
+    gyr = data[["gyr_x", "gyr_y", "gyr_z"]].to_numpy()
+    gappy = from_arrays(data[["acc_x", "acc_y", "acc_z"]].to_numpy(), gyr_rad_s=gyr, sampling_rate_hz=100.0,
+                        sample_index=data.index.to_numpy(), placement="lower-back")
+    assert len(gappy.gaps) > 100
+    rep = analyse(gappy)
+    run = rep.steps[rep.steps["activity"] == "running"]
+    tp, _ = _match(run["ic_s"], truth.steps["ic_s"])
+    assert tp / len(truth.steps) >= 0.98
+    assert any("bridged" in w for w in rep.warnings)
+
+
+def test_cadence_over_the_stride_cancels_alternating_bias():
+    """A sensor at one hip times left and right steps with opposite biases; cadence must not inherit them."""
+    from analysis.pipeline import _bouts_and_derived
+    import pandas as pd
+
+    ic = 10.0 + np.cumsum(np.tile([0.33, 0.43], 50))  # 0.76 s strides: 157.9 steps/min
+    steps = pd.DataFrame({"ic_s": ic, "fc_s": ic + 0.25, "activity": "running", "side": None, "_segment": 0})
+    out = _bouts_and_derived(steps, "lower-back")
+    assert out["cadence_spm"].median() == pytest.approx(120 / 0.76, abs=0.1)

@@ -358,3 +358,19 @@ def test_run_peer_without_peer_venv_returns_none(tmp_path, monkeypatch):
     assert out is None
     with pytest.raises(ValueError):
         runner.run_peer("nope", {})
+
+
+def test_window_scoring_neither_rewards_nor_punishes_edge_detections():
+    """bench.validate scores hits/misses on reference events inside the windows and false alarms on
+    unmatched detections inside them: a detection matching a labelled event just outside a window counts for
+    nothing, one matching nothing near the edge is a false alarm."""
+    import numpy as np
+
+    from bench.validate import _score_in_windows
+
+    ref = np.array([1.0, 2.0, 3.0, 4.0, 5.0])  # 5.0 is outside the window (a U-turn step)
+    windows = [(1.0, 4.0)]
+    det = np.array([0.99, 2.02, 3.01, 4.9, 3.5])  # 4.9 matches 5.0; 3.5 matches nothing; 4.0 missed
+    r = _score_in_windows(det, ref, windows)
+    assert (r["tp"], r["fn"], r["fp"]) == (3, 1, 1)
+    np.testing.assert_allclose(np.sort(r["errors_s"]), [-0.01, 0.01, 0.02], atol=1e-9)
