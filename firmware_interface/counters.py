@@ -11,7 +11,12 @@ tell which samples were lost in one of two ways:
 
 Both are streaming objects: feed them each decoded frame's per-sample values in
 order, and they return int64 indices and keep the list of gaps.  A repeated
-counter or time (a duplicated sample) gets index -1: drop those rows.
+counter or time (a duplicated sample) gets index -1: drop those rows.  That
+includes a whole notification delivered twice (BlueZ does that when a stale
+notification session survives a reconnection): a batch whose first counter (time)
+lies behind the last one, among values already seen in this stream, repeats
+samples already indexed; only a counter going back *before* the stream's first
+value is a device restart (a discontinuity).
 
 Timing diagram (counter modulus 8, one notification lost)::
 
@@ -86,6 +91,16 @@ class _Indexer:
             self.last_index_ = int(idx[-1])
         return np.where(dup, -1, idx)
 
+    def _span(self) -> int:
+        """Samples this stream has covered so far (indexed or lost): how far back a repeat can reach."""
+        return 0 if self.last_index_ is None else self.last_index_ + 1
+
+    def _repeats(self, n_repeated: int, rest: np.ndarray, again) -> np.ndarray:
+        """-1 for the first ``n_repeated`` samples (counted as duplicates), then ``again(rest)``."""
+        self.duplicates_ += n_repeated
+        tail = again(rest) if len(rest) else np.zeros(0, dtype=np.int64)
+        return np.concatenate([np.full(n_repeated, -1, dtype=np.int64), tail])
+
 
 class CounterIndexer(_Indexer):
     """Sample indices from a wrapping sample counter.
@@ -148,6 +163,14 @@ class CounterIndexer(_Indexer):
             return np.zeros(0, dtype=np.int64)
         prev = counter[0] - 1 if self._last_counter is None else self._last_counter
         steps = np.diff(np.concatenate([[prev], counter])) % modulus
+        if self._last_counter is not None:
+            # Leading samples whose counter lies behind the last one, within what this stream
+            # already indexed, repeat samples already indexed (a notification delivered twice).
+            behind = (self._last_counter - counter) % modulus
+            window = min(self._span(), modulus // 2)
+            n_rep = int(np.argmin(behind < window)) if not (behind < window).all() else len(counter)
+            if n_rep and self._is_repeat(int(behind[0]), len(counter), host_time_s):
+                return self._repeats(n_rep, counter[n_rep:], lambda rest: self.update(rest, host_time_s=host_time_s))
         if self._last_counter is not None and host_time_s is not None and self._last_host_time_s is not None and self.sampling_rate_hz:
             expected_first = (host_time_s - self._last_host_time_s) * self.sampling_rate_hz - (len(counter) - 1)
             wraps = int(np.round((expected_first - steps[0]) / modulus))
@@ -160,6 +183,20 @@ class CounterIndexer(_Indexer):
         if host_time_s is not None:
             self._last_host_time_s = float(host_time_s)
         return self._assign(steps)
+
+    def _is_repeat(self, behind: int, n: int, host_time_s: float | None) -> bool:
+        """Whether a first counter ``behind`` the last one is a repeat rather than a long dropout.
+
+        With host times and a rate, the reading closest to the host's estimate
+        wins (a counter with a small modulus can also come round after a
+        dropout); without, a counter behind by less than half the modulus is a
+        repeat.
+        """
+        if host_time_s is None or self._last_host_time_s is None or not self.sampling_rate_hz:
+            return True
+        expected_first = (host_time_s - self._last_host_time_s) * self.sampling_rate_hz - (n - 1)
+        forward = self.counter_modulus - behind
+        return abs(expected_first + behind) <= abs(expected_first - forward)
 
 
 class TimestampIndexer(_Indexer):
@@ -202,6 +239,16 @@ class TimestampIndexer(_Indexer):
             raise ValueError(f"sensor_time_s must be a 1-d array of finite seconds, got shape {times.shape}")
         if len(times) == 0:
             return np.zeros(0, dtype=np.int64)
+        if self._last_time_s is not None:
+            # leading samples at or behind the last time, within what this stream indexed: repeats
+            back = self._last_time_s - times
+            if self.time_modulus_s:
+                back = np.mod(back + self.time_modulus_s / 2, self.time_modulus_s) - self.time_modulus_s / 2
+            behind = back > -0.5 / self.sampling_rate_hz
+            behind &= back < self._span() / self.sampling_rate_hz
+            n_rep = int(np.argmin(behind)) if not behind.all() else len(times)
+            if n_rep:
+                return self._repeats(n_rep, times[n_rep:], self.update)
         prev = times[0] - 1.0 / self.sampling_rate_hz if self._last_time_s is None else self._last_time_s
         dt = np.diff(np.concatenate([[prev], times]))
         if self.time_modulus_s:

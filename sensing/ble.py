@@ -210,8 +210,14 @@ class SensorLink:
                     if stop.is_set() and not dropped.is_set():
                         await self._stop_streaming(client, settings)
                 finally:
-                    if client.is_connected:
+                    # Unconditionally, also after the sensor dropped the link: only disconnect() closes
+                    # this client's own D-Bus connection (BlueZ backend).  While it stays open, BlueZ
+                    # keeps its notification sessions and re-enables them on the next connection, and
+                    # every notification then arrives twice.  Never let the clean-up end the loop.
+                    try:
                         await client.disconnect()
+                    except (BleakError, asyncio.TimeoutError, OSError, EOFError) as exc:
+                        self.errors_.append(f"while disconnecting: {type(exc).__name__}: {exc}")
             except (BleakError, asyncio.TimeoutError, OSError) as exc:
                 failures += 1
                 self.errors_.append(f"{type(exc).__name__}: {exc}")
@@ -286,6 +292,9 @@ class EmulatedReferenceSensor:
         self.frames_sent = 0
         self.frame_number = 0
         self.sent_log: list[tuple[int, int]] = []  # (sensor sample position of first sample, n) of delivered frames
+        #: Notification sessions of clients that lost the link and never called disconnect():
+        #: BlueZ keeps them and re-enables them on the next connection (each adds one copy).
+        self.stale_sessions: set[int] = set()
         self._task: asyncio.Task | None = None
         self._rate = self.sampling_rate_hz
         self._acc_code_g = 16
@@ -386,6 +395,7 @@ class EmulatedClient(BaseBleakClient):
                          timeout=kwargs.get("timeout", 10.0))
         self._sensor: EmulatedReferenceSensor | None = None
         self._callbacks: dict[str, Callable[[bytearray], None]] = {}
+        self._stale_on: EmulatedReferenceSensor | None = None  # sensor holding this client's stale sessions
 
     @property
     def name(self) -> str:
@@ -413,12 +423,21 @@ class EmulatedClient(BaseBleakClient):
         self._sensor = sensor
 
     def _link_lost(self) -> None:
+        # As BlueZ does: this client's notification sessions live on (in its D-Bus connection)
+        # until it calls disconnect(); the next connection to the sensor re-enables them.
+        if self._callbacks:
+            self._stale_on = self._sensor
+            self._sensor.stale_sessions.add(id(self))
         self._sensor = None
         self._callbacks.clear()
         if self._disconnected_callback is not None:
             self._disconnected_callback()
 
     async def disconnect(self) -> None:
+        stale_on = self._stale_on
+        if stale_on is not None:  # closes this client's D-Bus connection: its stale sessions end
+            stale_on.stale_sessions.discard(id(self))
+            self._stale_on = None
         if self._sensor is not None:
             self._sensor.streaming = False
             self._sensor.connected_client = None
@@ -462,7 +481,9 @@ class EmulatedClient(BaseBleakClient):
         def emit(payload: bytes) -> None:
             cb = self._callbacks.get(uuid)
             if cb is not None:
-                cb(bytearray(payload))
+                copies = 1 + (len(self._sensor.stale_sessions) if self._sensor is not None else 0)
+                for _ in range(copies):  # BlueZ with stale sessions: one signal per session
+                    cb(bytearray(payload))
         return emit
 
     async def write_gatt_descriptor(self, descriptor, data) -> None:

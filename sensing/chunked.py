@@ -282,6 +282,7 @@ def read_live(path: str | Path, placement: str | None = None) -> Recording:
         "events": events, "truncated": truncated, "chunks": n_chunks, "complete": bool(state.get("final")),
         "corrupt_frames": int(state.get("corrupt_frames") or 0),
         "lost_samples_reported": int(state.get("lost_samples") or 0),
+        "duplicate_samples": int(state.get("duplicate_samples") or 0),
     }
     return Recording(data=df, sampling_rate_hz=float(meta["sampling_rate_hz"]), start_utc=start,
                      placement=placement or meta.get("placement"), sensor=sensor, source=str(path),

@@ -22,11 +22,20 @@ Sample indices and lost data (never hidden):
 * devices with neither (WitMotion, Thingy:52, MetaMotion) are indexed in arrival
   order: losses within a connection cannot be seen (the recording says so in
   ``extra["timing"]``);
+* a repeated counter or time stamp (a notification delivered twice: BlueZ does
+  that with a stale notification session) is dropped and counted in
+  ``duplicate_samples``, never recorded under new indices;
 * after a link drop the sensor is reconnected and the stream resumes *in the same
   recording*: the first index after the drop comes from the sensor clock when it
-  kept running (reference profile: a free-running µs clock) and agrees with the
-  host clock, else from the host receive time.  The missing indices are the gap,
-  and a ``link_drop`` event in the recording gives its host times.
+  has one that kept running in step with its counter (reference profile: a
+  free-running µs clock), else from host receive times, taken against the clock
+  fit's minimum-delay line rather than the last (possibly late) notification;
+  see :meth:`StreamAssembler._first_index`.  The missing indices are the gap, and
+  a ``link_drop`` event in the recording gives its host times and which clock
+  measured it (``gap_from``).
+
+Link events and data travel through the one queue, in order: a link drop queued
+behind a backlog of frames is applied after them.
 """
 
 from __future__ import annotations
@@ -100,6 +109,8 @@ class StreamAssembler:
         self._time_modulus: float | None = None
         self._last_host: float | None = None
         self._drop_host: float | None = None
+        self._clock_consistent = True  # the sensor clock has run in step with the sample counter
+        self._clock_offset_s: float | None = None
 
     # -- link events ---------------------------------------------------------------
     def link_lost(self, host_time_s: float) -> None:
@@ -108,6 +119,7 @@ class StreamAssembler:
         self._drop_host = host_time_s
         self._indexer = None
         self._offset = None
+        self._clock_offset_s = None  # a new connection restarts the counter: new offset, same clock
         self.decoder.reset()
 
     def reconnected(self, decoder: Decoder | None = None) -> None:
@@ -137,7 +149,9 @@ class StreamAssembler:
             self._offset = self._first_index(frame, raw, host_time_s) - int(raw[keep][0] if keep.any() else raw[0])
         idx = raw + self._offset
         if self._last_index is not None:
-            keep &= idx > self._last_index
+            behind = keep & (idx <= self._last_index)  # already recorded: a repeat, never a new sample
+            self.duplicates_ += int(behind.sum())
+            keep &= ~behind
         if not keep.any():
             return None
         idx = idx[keep]
@@ -147,6 +161,7 @@ class StreamAssembler:
         self.lost_samples_ += int((np.diff(idx) - 1).sum())
         self._last_index = int(idx[-1])
         if frame.sensor_time_s is not None:
+            self._check_sensor_clock(frame, raw, keep)
             self._last_sensor_time = float(frame.sensor_time_s[-1])
             self._time_modulus = frame.time_modulus_s
         self._last_host = host_time_s
@@ -154,6 +169,32 @@ class StreamAssembler:
         self.clock_.update(self._last_index, host_time_s)
         sel = lambda a: None if a is None else a[keep]  # noqa: E731
         return Block(idx, frame.acc_m_s2[keep], sel(frame.gyr_rad_s), sel(frame.mag_ut), host_time_s)
+
+    def _check_sensor_clock(self, frame: DecodedFrame, raw: np.ndarray, keep: np.ndarray) -> None:
+        """Whether the sensor clock runs in step with the sample index (needed to bridge a drop with it).
+
+        With a sample counter: the clock must advance by one sample period per
+        counter step, within half a period, from frame to frame.  Without a
+        counter the index *is* the clock (always consistent).
+        """
+        if frame.sample_counter is None:
+            self._clock_consistent = True
+            return
+        ok = keep & (raw >= 0)
+        if not ok.any():
+            return
+        # sensor time minus counter time: constant while the clock is in step (it follows slow drift)
+        off = np.asarray(frame.sensor_time_s, dtype=np.float64)[ok] - raw[ok] / self.sampling_rate_hz
+        m = frame.time_modulus_s
+        if self._clock_offset_s is None:
+            self._clock_offset_s = float(off[0])
+        dev = off - self._clock_offset_s
+        if m:
+            dev = np.mod(dev + m / 2, m) - m / 2
+        if np.all(np.abs(dev) < 0.5 / self.sampling_rate_hz):
+            self._clock_offset_s = float(off[-1])
+        else:
+            self._clock_consistent = False
 
     def _raw_index(self, frame: DecodedFrame, host_time_s: float) -> np.ndarray:
         """Index within the current connection."""
@@ -177,26 +218,60 @@ class StreamAssembler:
         return out
 
     def _first_index(self, frame: DecodedFrame, raw: np.ndarray, host_time_s: float) -> int:
-        """Index of the first sample of a connection: 0 at the start, after a drop from the clocks."""
+        """Index of the first sample of a connection: 0 at the start, after a drop from the clocks.
+
+        The gap (samples the sensor took while the link was down) comes from, in
+        order of preference:
+
+        1. the sensor clock, when the sensor has one that kept running and ran
+           in step with the sample index before the drop (``_clock_consistent``):
+           exact, whatever the host was doing;
+        2. host receive times.  Not the receive time of the last frame before
+           the drop: under CPU starvation notifications reach us seconds late,
+           and that lateness would be taken off the gap.  The clock fit's
+           minimum-delay line (:mod:`sensing.timesync`) says when the last
+           sample was *taken*; the gap runs from there to the new frame.
+
+        The host estimate still vets the sensor clock: a sensor clock that says
+        more time passed than the host saw (beyond 2 s or 10 %), or that went
+        back, is not trusted (the sensor restarted); the host estimate can only
+        be too large (the new frame's own delay), never too small.  With a wrapping
+        sensor clock the host estimate also says how many times it wrapped.
+        """
         if self._last_index is None:
             return 0
         fs = self.sampling_rate_hz
         n = frame.n_samples
-        host_gap = (host_time_s - (self._last_host or host_time_s)) * fs - (n - 1)
-        gap = host_gap
-        if frame.sensor_time_s is not None and self._last_sensor_time is not None:
+        host_gap = self._host_gap(host_time_s, n)
+        gap, source = host_gap, "host time"
+        if frame.sensor_time_s is not None and self._last_sensor_time is not None and self._clock_consistent:
             dt = float(frame.sensor_time_s[0]) - self._last_sensor_time
             if self._time_modulus:
-                dt %= self._time_modulus
-            if abs(dt * fs - host_gap) < 2.0 * fs:  # the sensor clock kept running: it is exact
-                gap = dt * fs
-        first = self._last_index + max(1, int(round(gap)))
+                wraps = np.round((host_gap / fs - dt) / self._time_modulus)
+                dt += max(0.0, float(wraps)) * self._time_modulus
+                if dt < 0:
+                    dt += self._time_modulus
+            sensor_gap = dt * fs - 1  # samples strictly between the last one and this one
+            if -0.5 <= sensor_gap <= host_gap + max(2.0 * fs, 0.1 * host_gap):
+                gap, source = sensor_gap, "sensor clock"
+        first = self._last_index + 1 + max(0, int(round(gap)))
         self.events_.append({
             "type": "link_drop", "lost_at_utc_s": self._drop_host if self._drop_host is not None else self._last_host,
             "resumed_utc_s": host_time_s, "last_index_before": self._last_index, "first_index_after": first,
-            "lost_samples": first - self._last_index - 1,
+            "lost_samples": first - self._last_index - 1, "gap_from": source,
         })
         return first
+
+    def _host_gap(self, host_time_s: float, n: int) -> float:
+        """Samples missing between the last indexed sample and a frame of ``n`` received at ``host_time_s``."""
+        fs = self.sampling_rate_hz
+        fit = self.clock_.fit()
+        # arrival-order indices run behind real time wherever samples were lost unseen, and a rate
+        # that is off only shows in the fit after a minute: there the last receipt is the better anchor
+        if fit is not None and self.timing_ != "arrival-order":
+            taken_s = float(fit.utc_s(self._last_index))  # when the last sample was taken (+ the delay floor)
+            return max(0.0, (host_time_s - taken_s) * fs - n)
+        return max(0.0, (host_time_s - (self._last_host or host_time_s)) * fs - n)
 
 
 @dataclass
@@ -230,7 +305,7 @@ class SensorRuntime:
         events, self.pending_events = self.pending_events, []
         return {"clock": fit.to_dict() if fit else None, "lost_samples": a.lost_samples_, "link_drops": a.link_drops_,
                 "corrupt_frames": a.corrupt_frames_, "samples_received": a.samples_received_, "timing": a.timing_,
-                "events": events, "final": final}
+                "duplicate_samples": a.duplicates_, "events": events, "final": final}
 
     def rate_hz(self) -> float | None:
         w = self.rate_window
@@ -244,7 +319,7 @@ class SensorRuntime:
             "cadence_spm": None, "trunk_lean_deg": None, "heel_strike": None, "sitting_s": None}
         return {"state": self.state, "error": self.error, "placement": self.placement, "sensor": self.label,
                 "samples_received": a.samples_received_, "lost_samples": a.lost_samples_, "link_drops": a.link_drops_,
-                "corrupt_frames": a.corrupt_frames_, "t_s": self.t_s, "rate_hz": self.rate_hz(), **live}
+                "corrupt_frames": a.corrupt_frames_, "duplicate_samples": a.duplicates_, "t_s": self.t_s, "rate_hz": self.rate_hz(), **live}
 
 
 class IngestPipeline:
@@ -260,9 +335,10 @@ class IngestPipeline:
         self.lock = threading.Lock()
         self.on_update = on_update
         self.loop = asyncio.get_running_loop()
-        # the step detectors take milliseconds per window: they run on one worker thread, in order,
-        # so that the consumer (and the radio) never waits for them
-        self.metrics_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-metrics")
+        # the step detectors take milliseconds per window: they run on worker threads so that the
+        # consumer (and the radio) never waits for them; one thread per sensor keeps each sensor's
+        # blocks in order, and a sensor's window analysis never holds up another sensor's update
+        self.metrics_pools: dict[str, ThreadPoolExecutor] = {}
         self.metrics_backlog = 0
 
     def add_sensor(self, sensor_id: str, *, label: str, placement: str | None, decoder: Decoder, sampling_rate_hz: float,
@@ -272,6 +348,8 @@ class IngestPipeline:
                            writer=writer, ring_size=int(ring_s * sampling_rate_hz))
         rt.finished_event = asyncio.Event()
         self.sensors[sensor_id] = rt
+        if metrics is not None:
+            self.metrics_pools[sensor_id] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"live-metrics-{sensor_id}")
         return rt
 
     # -- the callback: enqueue only ----------------------------------------------------
@@ -368,7 +446,7 @@ class IngestPipeline:
                 rt.writer.append(blk.sample_index, values, rt.writer_state)
         if rt.metrics is not None:
             self.metrics_backlog += 1
-            self.metrics_pool.submit(self._metrics_job, rt, blk)
+            self.metrics_pools[rt.sensor_id].submit(self._metrics_job, rt, blk)
         rt.t_s = float(blk.sample_index[-1]) / fs
         rt.rate_window.append((blk.host_time_s, len(blk.sample_index)))
         while len(rt.rate_window) > 2 and rt.rate_window[-1][0] - rt.rate_window[0][0] > 2.0:
@@ -399,10 +477,26 @@ class IngestPipeline:
 
     def after_metrics(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` in the loop once every metrics job submitted so far is done."""
-        self.metrics_pool.submit(lambda: None).add_done_callback(lambda _f: self.loop.call_soon_threadsafe(callback))
+        pools = list(self.metrics_pools.values())
+        if not pools:
+            self.loop.call_soon_threadsafe(callback)
+            return
+        left = [len(pools)]
+        lock = threading.Lock()
+
+        def one_done(_f) -> None:
+            with lock:
+                left[0] -= 1
+                last = left[0] == 0
+            if last:
+                self.loop.call_soon_threadsafe(callback)
+
+        for pool in pools:
+            pool.submit(lambda: None).add_done_callback(one_done)
 
     def close(self) -> None:
-        self.metrics_pool.shutdown(wait=True)
+        for pool in self.metrics_pools.values():
+            pool.shutdown(wait=True)
 
     def samples_since(self, sensor_id: str, cursor: int) -> tuple[int, dict]:
         with self.lock:

@@ -25,13 +25,15 @@ from pathlib import Path
 from analysis.constants import PLACEMENTS
 
 #: Keys of :meth:`LiveSession.snapshot` for one sensor.
-SNAPSHOT_KEYS = ("state", "error", "placement", "samples_received", "lost_samples", "link_drops", "t_s", "cadence_spm",
+SNAPSHOT_KEYS = ("state", "error", "placement", "samples_received", "lost_samples", "duplicate_samples", "link_drops", "t_s",
+                 "cadence_spm",
                  "trunk_lean_deg", "heel_strike", "sitting_s", "rate_hz")
 
 
 def _empty_snapshot(state: str = "connecting", error: str | None = None, placement: str | None = None) -> dict:
     snap = dict.fromkeys(SNAPSHOT_KEYS)
-    snap.update(state=state, error=error, placement=placement, samples_received=0, lost_samples=0, link_drops=0, t_s=0.0)
+    snap.update(state=state, error=error, placement=placement, samples_received=0, lost_samples=0, duplicate_samples=0, link_drops=0,
+                t_s=0.0)
     return snap
 
 

@@ -194,3 +194,165 @@ def test_pipeline_callback_only_enqueues():
         assert (sid, kind, t, type(payload)) == ("a", "data", 123.0, bytes)
 
     asyncio.run(main())
+
+
+# -- recorder bugs found by the full-stack test (tests/test_sensing_fullstack.py) -----------------
+
+
+def test_reconnect_closes_the_old_client_so_notifications_arrive_once(tmp_path):
+    """After a sensor-side drop the old client must still be disconnected (bleak/BlueZ: only disconnect()
+
+    closes its D-Bus connection; otherwise its notification sessions come back on the next connection
+    and every notification arrives twice; the emulated radio models that)."""
+    acc, gyr = ramp_signals()
+    sensor = EmulatedReferenceSensor("AA:BB:CC:DD:EE:05", "backstride-05", acc, gyr, sampling_rate_hz=FS)
+
+    def drop(session):
+        session._loop.call_soon_threadsafe(sensor.drop_link)
+        assert wait_until(lambda: session.snapshot()["link_drops"] == 1 and session.snapshot()["state"] == "streaming", 30)
+        time.sleep(1.0)
+        assert sensor.stale_sessions == set()  # the dropped client released its sessions
+
+    session, out = run_session(tmp_path, sensor, drop)
+    rec = open_recording(out)
+    assert session.snapshot()["duplicate_samples"] == 0 and rec.extra["duplicate_samples"] == 0
+    assert check_exact(rec, sensor) == sum(n for _, n in sensor.sent_log)
+
+
+def test_every_notification_twice_is_recorded_once(tmp_path):
+    """A stale BlueZ session doubles every notification: the repeats are dropped and counted, never recorded."""
+    acc, gyr = ramp_signals()
+    sensor = EmulatedReferenceSensor("AA:BB:CC:DD:EE:06", "backstride-06", acc, gyr, sampling_rate_hz=FS)
+    sensor.stale_sessions.add(-1)  # a previous client's session that was never released
+
+    def drop(session):
+        session._loop.call_soon_threadsafe(sensor.drop_link)  # and across a reconnection (counter back at 0)
+        assert wait_until(lambda: session.snapshot()["link_drops"] == 1 and session.snapshot()["state"] == "streaming", 30)
+        time.sleep(1.0)
+
+    session, out = run_session(tmp_path, sensor, drop)
+    rec = open_recording(out)
+    sent = sum(n for _, n in sensor.sent_log)
+    assert check_exact(rec, sensor) == sent  # each sample once, at its index
+    assert rec.link_drops == 1 and len(rec.gaps) == 1
+    # every delivered sample arrived twice: one copy of each is a duplicate (the last frame's copy
+    # may be cut off by the stop)
+    assert sent - sensor.per_frame <= rec.extra["duplicate_samples"] <= sent
+
+
+def test_slow_consumer_records_frames_queued_before_the_drop(tmp_path):
+    """The consumer is seconds behind the radio: the link drop is queued behind the frames that arrived
+
+    before it, and the frames after the reconnection behind it.  Everything is applied in queue order:
+    every frame of the first connection is recorded, and the gap is the sensor's."""
+    from sensing import chunked
+    from sensing.ble import SensorLink, default_settings, find
+    from sensing.ingest import close_writers
+
+    acc, gyr = ramp_signals()
+    sensor = EmulatedReferenceSensor("AA:BB:CC:DD:EE:07", "backstride-07", acc, gyr, sampling_rate_hz=FS)
+    radio = EmulatedRadio([sensor])
+    out = tmp_path / "rec"
+
+    async def main():
+        pipeline = IngestPipeline()
+        found = await find(sensor.name, timeout_s=0.05, backend=radio.scanner_backend)
+        settings = default_settings(found.profile, sampling_rate_hz=FS)
+        writer = chunked.ChunkWriter(out / f"lower-back{chunked.SUFFIX}", sampling_rate_hz=FS, channels=("acc", "gyr"),
+                                     placement="lower-back", profile=found.profile.key)
+        chunked.write_session_index(out, [{"placement": "lower-back", "file": writer.path.name}])
+        pipeline.add_sensor("s0", label="s0", placement="lower-back", decoder=ReferenceDecoder(), sampling_rate_hz=FS,
+                            writer=writer)
+        link = SensorLink(pipeline, "s0", found, settings, client_backend=radio.client_backend,
+                          scanner_backend=radio.scanner_backend, backoff_s=0.2)
+        stop = asyncio.Event()
+        task = asyncio.ensure_future(link.run(stop))
+        await asyncio.sleep(1.5)
+        n_before = len(sensor.sent_log)
+        sensor.drop_link()
+        while link.connections_ < 2:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1.0)
+        stop.set()
+        await task
+        # only now does the consumer start: everything above waits in the queue, in order
+        assert pipeline.sensors["s0"].assembler.samples_received_ == 0
+        pipeline.stop_consumer()
+        await pipeline.consume()
+        close_writers(pipeline)
+        pipeline.close()
+        return n_before
+
+    n_before = asyncio.run(main())
+    rec = open_recording(out)
+    assert check_exact(rec, sensor) == sum(n for _, n in sensor.sent_log)
+    before, after = sensor.sent_log[n_before - 1], sensor.sent_log[n_before]
+    true_lost = after[0] - (before[0] + before[1])
+    assert rec.link_drops == 1 and list(rec.gaps["lost_samples"]) == [true_lost]
+    drop = [e for e in rec.extra["events"] if e["type"] == "link_drop"]
+    assert drop[0]["lost_samples"] == true_lost and drop[0]["gap_from"] == "sensor clock"
+
+
+def _frame(counter: int, pos: int, clock0_us: int, n: int = 19) -> bytes:
+    acc, gyr = ramp_signals(pos + n)
+    return reference.encode_frame(acc[pos:pos + n], gyr_rad_s=gyr[pos:pos + n], first_counter=counter,
+                                  first_time_us=(clock0_us + round(pos * 1e6 / FS)) % reference.TIME_MODULUS_US,
+                                  sampling_rate_hz=FS, acc_range_g=16, gyr_range_dps=2000)
+
+
+@pytest.mark.parametrize("clock0_us", [0, 2**32 - 20_000_000])  # the second wraps during the drop
+def test_big_gap_after_reconnect_under_a_late_host_clock(clock0_us):
+    """CPU starvation: notifications reached the host later and later before the drop (up to 8 s late),
+
+    the first after the reconnection arrives on time.  The host times say 5 s passed between the last
+    frame and the new one; the sensor clock (consistent with its counter all along) says 13 s: the
+    sensor is right, and the gap is what the sensor took while nothing was delivered."""
+    n = 19
+    asm = StreamAssembler(ReferenceDecoder(), sampling_rate_hz=FS)
+    t0 = 1_700_000_000.0
+    n_frames = 120  # 2280 samples, 11.4 s
+    for k in range(n_frames):
+        pos = k * n
+        lag_s = 0.01 + 8.0 * max(0, k - 60) / (n_frames - 61)  # on time, then falling behind to 8 s
+        asm.feed(t0 + (pos + n - 1) / FS + lag_s, _frame(pos, pos, clock0_us))
+    last = n_frames * n - 1
+    asm.link_lost(t0 + last / FS + 8.1)
+    resume_pos = last + 1 + 13 * FS  # 13 s of samples taken while nothing arrived
+    blk = asm.feed(t0 + (resume_pos + n - 1) / FS + 0.02, _frame(0, resume_pos, clock0_us))
+    assert blk.sample_index[0] == resume_pos
+    assert asm.lost_samples_ == 13 * FS and asm.events_[-1]["gap_from"] == "sensor clock"
+    assert asm.events_[-1]["lost_samples"] == 13 * FS
+
+
+def test_a_restarted_sensor_clock_is_not_trusted():
+    """The sensor rebooted during the drop (its µs clock starts again near 0): the host estimate is used."""
+    n = 19
+    asm = StreamAssembler(ReferenceDecoder(), sampling_rate_hz=FS)
+    t0 = 1_700_000_000.0
+    clock0_us = 600_000_000  # 10 minutes after power-on
+    for k in range(50):
+        asm.feed(t0 + (k * n + n - 1) / FS + 0.01, _frame(k * n, k * n, clock0_us))
+    last = 50 * n - 1
+    asm.link_lost(t0 + last / FS + 0.05)
+    # 3 s later, the sensor's clock reads 0.5 s (it restarted); the counter starts at 0 again
+    host = t0 + last / FS + 3.0
+    blk = asm.feed(host, reference.encode_frame(ramp_signals(n)[0], gyr_rad_s=ramp_signals(n)[1], first_counter=0,
+                                                first_time_us=500_000, sampling_rate_hz=FS, acc_range_g=16,
+                                                gyr_range_dps=2000))
+    assert asm.events_[-1]["gap_from"] == "host time"
+    # the host says: the new frame's last sample was taken ~3 s (minus the usual 10 ms delay) after the last one
+    assert abs(int(blk.sample_index[-1]) - (last + 3.0 * FS)) <= 4
+
+
+def test_duplicate_frames_in_the_assembler_are_dropped_and_counted():
+    """Each notification twice, also straddling: nothing is indexed twice, nothing is lost."""
+    asm = StreamAssembler(ReferenceDecoder(), sampling_rate_hz=FS)
+    f = frames(19 * 6)
+    got = []
+    for k, payload in enumerate(f):
+        for _copy in range(2):
+            blk = asm.feed(100.0 + k * 0.095, payload)
+            if blk is not None:
+                got.append(blk.sample_index)
+    np.testing.assert_array_equal(np.concatenate(got), np.arange(19 * 6))
+    assert asm.duplicates_ == 19 * 6 and asm.lost_samples_ == 0

@@ -162,3 +162,15 @@ def test_bad_input_is_refused():
     lm = LiveMetrics(placement="foot-left", sampling_rate_hz=100)
     with pytest.raises(ValueError, match=r"acc_m_s2 must have shape \(3, 3\)"):
         lm.update(np.arange(3), np.zeros((2, 3)))
+
+
+def test_cached_gravity_filter_equals_the_batch_one():
+    """The live path's gravity direction (filter designed once) is the batch function's, to 1e-12."""
+    from analysis.orientation import gravity_direction_lowpass
+    from analysis.streaming import gravity_up
+
+    for fs, n in ((100.0, 600), (200.0, 1200), (52.0, 300), (200.0, 40)):
+        t = np.arange(n) / fs
+        acc = np.column_stack([3 * np.sin(2 * np.pi * 2.8 * t), np.cos(2 * np.pi * 0.2 * t), 9.81 + 4 * np.sin(2 * np.pi * 2.8 * t)])
+        np.testing.assert_allclose(gravity_up(acc, sampling_rate_hz=fs), gravity_direction_lowpass(acc, sampling_rate_hz=fs),
+                                   rtol=0, atol=1e-12)
