@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from scipy import signal
+
+
+@lru_cache(maxsize=64)
+def butter_sos(order: int, cutoff_hz: float, btype: str, sampling_rate_hz: float) -> np.ndarray:
+    """The designed Butterworth filter, once per parameter set (the live detectors re-filter
+    short windows many times a second; designing the filter was about half of each call).
+    Callers share the array and must not modify it (scipy's sosfilt wants it writable)."""
+    return signal.butter(order, cutoff_hz, btype, fs=sampling_rate_hz, output="sos")
 
 
 def lowpass(x: np.ndarray, cutoff_hz: float, *, sampling_rate_hz: float, order: int = 4) -> np.ndarray:
     """Zero-phase Butterworth low-pass along axis 0 (offline use only)."""
     cutoff_hz = min(cutoff_hz, 0.45 * sampling_rate_hz)
-    sos = signal.butter(order, cutoff_hz, fs=sampling_rate_hz, output="sos")
+    sos = butter_sos(order, float(cutoff_hz), "low", float(sampling_rate_hz))
     padlen = min(3 * (2 * len(sos) + 1), len(x) - 1)
     return signal.sosfiltfilt(sos, x, axis=0, padlen=max(padlen, 0))
 
 
 def highpass(x: np.ndarray, cutoff_hz: float, *, sampling_rate_hz: float, order: int = 2) -> np.ndarray:
-    sos = signal.butter(order, cutoff_hz, "high", fs=sampling_rate_hz, output="sos")
+    sos = butter_sos(order, float(cutoff_hz), "high", float(sampling_rate_hz))
     padlen = min(3 * (2 * len(sos) + 1), len(x) - 1)
     return signal.sosfiltfilt(sos, x, axis=0, padlen=max(padlen, 0))
 

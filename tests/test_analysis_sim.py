@@ -193,6 +193,33 @@ def test_running_contact_edges_on_a_trapezoid():
     assert np.median(contact) == pytest.approx(rise_s + top_s + fall_s, abs=0.01)
 
 
+def test_walking_ic_mccamley_cwt_on_symmetric_pulses():
+    """walk_ic_at="cwt" (McCamley 2012): integrate, differentiate by a gaus1 CWT, IC at its extremum.
+
+    The gaus1 transform of the integrated signal is the Gaussian-smoothed
+    acceleration, so on a regular train of symmetric (Gaussian) loading pulses
+    its extremum is each pulse's centre, to the sample; the default
+    steepest-rise rule lands before it (by about the smoothed pulse's sigma).
+    """
+    from analysis.gait import LowerBackGait
+    from analysis.constants import GRAVITY_M_S2 as G
+
+    fs, step_s, pulse_sigma_s, n_steps = 100.0, 0.55, 0.06, 40
+    t = np.arange(int((n_steps + 2) * step_s * fs)) / fs
+    centres = 0.8 + np.arange(n_steps) * step_s
+    fv = G + 0.4 * G * np.exp(-0.5 * ((t[:, None] - centres[None, :]) / pulse_sigma_s) ** 2).sum(axis=1)
+    gait = LowerBackGait(walk_ic_at="cwt").detect(fv, sampling_rate_hz=fs)
+    assert not gait.running_.any()
+    inner = centres[2:-2]  # the transform's support reaches past the ends of the train
+    tp, errs = _match(gait.ic_ / fs, inner, tol_s=0.03)
+    assert tp == len(inner) and np.max(np.abs(errs)) <= 1 / fs + 1e-9
+    rise = LowerBackGait().detect(fv, sampling_rate_hz=fs)
+    _, errs_rise = _match(rise.ic_ / fs, inner, tol_s=0.15)
+    assert np.median(errs_rise) < -0.03
+    with pytest.raises(ValueError, match="walk_ic_at"):
+        LowerBackGait(walk_ic_at="minimum")
+
+
 def test_short_gaps_are_bridged_not_lost():
     """Lost single packets (ipol_gait loses ~5 %) must not end the analysis at the first gap."""
     from sensing.recording import from_arrays
