@@ -328,10 +328,19 @@ class ReferenceSensor:
                 self.dropped = True
                 self.log.write("drop", session=session, next_index=next_index)
                 self.stream_task = None
+                # The sensor stops measuring into this link, then lets the frames already queued in
+                # its stack go out before it drops the link.  notify_subscriber() returns when a
+                # frame is queued, not when it is sent, and Bumble discards what is still queued at
+                # disconnection: without the pause, the last frames logged here as "played" may
+                # never have been on air (seen: 4 frames within 0.33 s of the drop).
+                await asyncio.sleep(DROP_FLUSH_S)
                 await connection.disconnect()
                 return
             await asyncio.sleep(period_s / 2)
 
+
+#: Pause between the last frame queued and the link drop (see ReferenceSensor._stream).
+DROP_FLUSH_S = 1.0
 
 PROFILES = {"backstride-reference": ReferenceSensor}
 
