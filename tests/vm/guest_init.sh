@@ -7,7 +7,9 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/r
 for word in $(cat /proc/cmdline); do
   case "$word" in bs_modules=*) MODULES="${word#bs_modules=}" ;; esac
 done
-mount -t tmpfs tmpfs /tmp; mount -t tmpfs tmpfs /run; mkdir -p /run/dbus /dev/pts
+# /tmp stays the host's (through the overlay, writes stay in the guest): a checkout under /tmp
+# (CI, fresh clones) must remain visible.
+mount -t tmpfs tmpfs /run; mkdir -p /run/dbus /dev/pts
 mount -t devpts devpts /dev/pts
 # The kernel's own module tree (unpacked from Debian's package) replaces the host's.
 mkdir -p /lib/modules && mount --bind "$MODULES" /lib/modules
