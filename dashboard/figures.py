@@ -65,6 +65,69 @@ def _fmt(x, spec: str, unit: str = "", none: str = "–") -> str:
 
 
 # ----------------------------------------------------------------------------
+# Building figures quickly
+#
+# Figures are assembled from plain dicts and wrapped with ``go.Figure(..., _validate=False)``: plotly's
+# per-property validation (and ``make_subplots``) cost 0.3 s for the Timeline of a year, more than
+# everything else on the page.  tests/test_dashboard_figures.py re-validates every figure through
+# ``go.Figure(fig.to_dict())`` so that a misspelt property still fails a test.
+
+
+def _template() -> dict:
+    """The look of plotly's ``plotly_white`` in a few keys (the full template adds ~10 kB to each figure)."""
+    axis = {"gridcolor": "#EBF0F8", "linecolor": "#EBF0F8", "zerolinecolor": "#EBF0F8", "zerolinewidth": 2,
+            "ticks": "", "automargin": True, "title": {"standoff": 15}}
+    return {"layout": {"paper_bgcolor": "white", "plot_bgcolor": "white", "font": {"color": "#2a3f5f"},
+                       "hoverlabel": {"align": "left"}, "xaxis": dict(axis), "yaxis": dict(axis),
+                       "title": {"x": 0.05}}}
+
+
+def _figure(traces: list[dict], layout: dict) -> go.Figure:
+    """A Plotly figure from plain trace and layout dicts, without plotly's (slow) validation."""
+    return go.Figure(data=traces, layout={"template": _template(), **layout}, _validate=False)
+
+
+def _stack(titles: list[str], *, spacing: float, secondary: tuple[int, ...] = ()) -> tuple[dict, list, dict]:
+    """Layout of ``len(titles)`` rows sharing one x axis (what ``make_subplots(shared_xaxes=True)`` gives).
+
+    Returns ``(layout, refs, secondary_refs)``: ``refs[i]`` is the ``{"xaxis", "yaxis"}`` of row ``i + 1``;
+    ``secondary_refs[row]`` the same with a second y axis on the right for the rows in ``secondary``.
+    """
+    n = len(titles)
+    h = (1.0 - spacing * (n - 1)) / n
+    x_hi = 0.94 if secondary else 1.0
+    layout: dict = {"annotations": []}
+    refs, second = [], {}
+    for i in range(n):
+        top = 1.0 - i * (h + spacing)
+        k = "" if i == 0 else str(i + 1)
+        layout[f"xaxis{k}"] = {"anchor": f"y{k}", "domain": [0.0, x_hi]}
+        if i < n - 1:
+            layout[f"xaxis{k}"].update(matches=f"x{n}", showticklabels=False)
+        layout[f"yaxis{k}"] = {"anchor": f"x{k}", "domain": [max(top - h, 0.0), top]}
+        layout["annotations"].append({"text": titles[i], "x": x_hi / 2, "xref": "paper", "xanchor": "center",
+                                      "y": top, "yref": "paper", "yanchor": "bottom", "showarrow": False,
+                                      "font": {"size": 14}})
+        refs.append({"xaxis": f"x{k}", "yaxis": f"y{k}"})
+    for j, row in enumerate(secondary, start=n + 1):
+        layout[f"yaxis{j}"] = {"anchor": refs[row - 1]["xaxis"], "overlaying": refs[row - 1]["yaxis"],
+                               "side": "right"}
+        second[row] = {"xaxis": refs[row - 1]["xaxis"], "yaxis": f"y{j}"}
+    return layout, refs, second
+
+
+def _hline(y: float, ref: dict, **line) -> dict:
+    """A horizontal line across one row (``fig.add_hline`` without its cost)."""
+    return {"type": "line", "xref": f"{ref['xaxis']} domain", "x0": 0, "x1": 1, "yref": ref["yaxis"], "y0": y,
+            "y1": y, "line": line}
+
+
+def _axis_key(ref: str) -> str:
+    """``"x3"`` → ``"xaxis3"``, ``"y"`` → ``"yaxis"``."""
+    return f"{ref[0]}axis{ref[1:]}"
+
+
+# ----------------------------------------------------------------------------
 # Timeline
 
 
@@ -73,33 +136,37 @@ def day_details(daily: pd.DataFrame) -> list[str]:
 
     Days with nothing logged say so ("no data"), rather than showing zeros.
     """
+    n = len(daily)
+
+    def col(name, default=np.nan):
+        return daily[name].tolist() if name in daily else [default] * n
+
     out = []
-    for day, row in daily.iterrows():
+    for (day, logged, runs_n, kinds, dur, load, acwr, sit, longest, sleep, stress, ex, core, mob, pain, where,
+         flags) in zip(daily.index, col("logged", True), col("runs_n", 0), col("run_kinds", ""), col("duration_s"),
+                       col("load"), col("acwr"), col("sitting_s"), col("longest_sitting_s"), col("sleep_s"),
+                       col("stress"), col("exercise_n"), col("core_n", 0), col("mobility_n", 0), col("pain_max"),
+                       col("pain_where", ""), col("flags", [])):
         parts = [f"<b>{pd.Timestamp(day):%a %d %b %Y}</b>"]
-        if not bool(row.get("logged", True)):
+        if not bool(logged):
             parts.append("no data logged (unknown, not rest)")
             out.append("<br>".join(parts))
             continue
-        if row.get("runs_n", 0) and _num(row.get("runs_n")):
-            parts.append(f"run: {row.get('run_kinds') or 'run'}, {_fmt(row.get('duration_s', np.nan) / 60, '.0f', ' min')}, "
-                         f"load {_fmt(row.get('load'), '.0f')}")
+        if runs_n and _num(runs_n):
+            parts.append(f"run: {kinds or 'run'}, {_fmt(dur / 60, '.0f', ' min')}, load {_fmt(load, '.0f')}")
         else:
             parts.append("no run")
-        if _num(row.get("acwr")) is not None:
-            parts.append(f"acute:chronic {_fmt(row.get('acwr'), '.2f')}")
-        if _num(row.get("sitting_s")) is not None:
-            parts.append(f"sitting {_fmt(row['sitting_s'] / 3600, '.1f', ' h')}, longest bout "
-                         f"{_fmt(row.get('longest_sitting_s', np.nan) / 3600, '.1f', ' h')}")
-        if _num(row.get("sleep_s")) is not None or _num(row.get("stress")) is not None:
-            parts.append(f"sleep {_fmt(row.get('sleep_s', np.nan) / 3600, '.1f', ' h')}, stress "
-                         f"{_fmt(row.get('stress'), '.0f', '/5')}")
-        ex = _num(row.get("exercise_n"))
-        if ex:
-            parts.append(f"core {int(row.get('core_n') or 0)}, mobility {int(row.get('mobility_n') or 0)}")
-        if _num(row.get("pain_max")) is not None:
-            parts.append(f"pain {_fmt(row['pain_max'], '.0f', '/10')} ({row.get('pain_where') or ''})")
-        flags = row.get("flags") or []
-        for f in flags:
+        if _num(acwr) is not None:
+            parts.append(f"acute:chronic {_fmt(acwr, '.2f')}")
+        if _num(sit) is not None:
+            parts.append(f"sitting {_fmt(sit / 3600, '.1f', ' h')}, longest bout {_fmt(longest / 3600, '.1f', ' h')}")
+        if _num(sleep) is not None or _num(stress) is not None:
+            parts.append(f"sleep {_fmt(sleep / 3600, '.1f', ' h')}, stress {_fmt(stress, '.0f', '/5')}")
+        if _num(ex):
+            parts.append(f"core {int(core or 0)}, mobility {int(mob or 0)}")
+        if _num(pain) is not None:
+            parts.append(f"pain {_fmt(pain, '.0f', '/10')} ({where or ''})")
+        for f in flags or []:
             parts.append(f"⚑ {f}")
         out.append("<br>".join(parts))
     return out
@@ -107,6 +174,10 @@ def day_details(daily: pd.DataFrame) -> list[str]:
 
 def _flag_of(kinds, wanted=LOAD_FLAG_KINDS) -> bool:
     return any(k in wanted for k in (kinds or []))
+
+
+TIMELINE_ROWS = ["Load per day (au)", "Load per week (au)", "Acute:chronic ratio", "Sitting (h)",
+                 "Form per run", "Sleep (h) · stress · core", "Pain (0–10)"]
 
 
 def timeline_figure(daily: pd.DataFrame, weekly: pd.DataFrame, runs: pd.DataFrame) -> go.Figure:
@@ -119,27 +190,30 @@ def timeline_figure(daily: pd.DataFrame, weekly: pd.DataFrame, runs: pd.DataFram
         :meth:`journal.Journal.timeline`.
 
     The run markers (row "form per run") carry the run id in ``customdata``
-    so that a click can open the run.
+    so that a click can open the run.  Every day is drawn (a year is 365 bars
+    per row, cheap for the browser); over more than half a year, sleep, stress
+    and the longest sitting bout are drawn as lines rather than one marker per
+    day, which keeps the page quick to draw.
     """
-    rows = ["Load per day (au)", "Load per week (au)", "Acute:chronic ratio", "Sitting (h)",
-            "Form per run", "Sleep (h) · stress · core", "Pain (0–10)"]
-    fig = make_subplots(rows=len(rows), cols=1, shared_xaxes=True, vertical_spacing=0.025, subplot_titles=rows,
-                        specs=[[{"secondary_y": i == 4}] for i in range(len(rows))])
+    layout, ax, ax2 = _stack(TIMELINE_ROWS, spacing=0.025, secondary=(5,))
+    traces: list[dict] = []
+    shapes: list[dict] = []
     x = pd.to_datetime(daily.index)
+    dense = len(daily) > 183
     details = day_details(daily)
     logged = daily["logged"].astype(bool).to_numpy() if "logged" in daily else np.ones(len(daily), bool)
     load = daily["load"].to_numpy(dtype=float)
     flagged = np.array([_flag_of(k) for k in daily.get("flag_kinds", pd.Series([[]] * len(daily)))], bool)
 
     # Row 1: daily load, flagged days in red, unknown days as grey ticks.
-    fig.add_trace(go.Bar(x=x, y=np.where(np.isfinite(load), load, 0.0), name="load per day",
-                         marker_color=np.where(flagged, COLOUR["flag"], COLOUR["load"]).tolist(),
-                         hovertext=details, hoverinfo="text", showlegend=False), row=1, col=1)
+    traces.append(dict(type="bar", x=x, y=np.where(np.isfinite(load), load, 0.0), name="load per day",
+                       marker={"color": np.where(flagged, COLOUR["flag"], COLOUR["load"]).tolist()},
+                       hovertext=details, hoverinfo="text", showlegend=False, **ax[0]))
     unknown = ~logged
     if unknown.any():
-        fig.add_trace(go.Scatter(x=x[unknown], y=np.zeros(unknown.sum()), mode="markers", name="no data",
-                                 marker=dict(symbol="line-ew-open", size=14, color=COLOUR["unknown"]),
-                                 hoverinfo="skip"), row=1, col=1)
+        traces.append(dict(type="scatter", x=x[unknown], y=np.zeros(unknown.sum()), mode="markers", name="no data",
+                           marker={"symbol": "line-ew-open", "size": 14, "color": COLOUR["unknown"]},
+                           hoverinfo="skip", **ax[0]))
 
     # Row 2: weekly load (the 10 % rule), flagged weeks red with their change.
     if len(weekly):
@@ -148,33 +222,39 @@ def timeline_figure(daily: pd.DataFrame, weekly: pd.DataFrame, runs: pd.DataFram
         inc = weekly["increase"].to_numpy(dtype=float)
         text = [f"{v:+.0%}" if np.isfinite(v) else "" for v in inc]
         hover = [f"week of {pd.Timestamp(w):%d %b}: {_fmt(l, '.0f')} au ({int(k)} of 7 days known)"
-                 + (f"<br>⚑ {r}" if r else "") + (f"<br>{c}" if c else "")
-                 for w, l, k, r, c in zip(weekly.index, weekly["load_known"], weekly["known_days"],
-                                          weekly["reason"].fillna(""), weekly["core_note"].fillna(""))]
-        fig.add_trace(go.Bar(x=wx, y=weekly["load_known"].to_numpy(dtype=float), width=6 * 86400000,
-                             marker_color=np.where(wflag, COLOUR["flag"], COLOUR["load"]).tolist(),
-                             text=text, textposition="outside", hovertext=hover, hoverinfo="text",
-                             name="load per week", showlegend=False), row=2, col=1)
+                 + (f", {t} on the week before" if t else "") + (f"<br>⚑ {r}" if r else "") + (f"<br>{c}" if c else "")
+                 for w, l, k, t, r, c in zip(weekly.index, weekly["load_known"], weekly["known_days"], text,
+                                             weekly["reason"].fillna(""), weekly["core_note"].fillna(""))]
+        traces.append(dict(type="bar", x=wx, y=weekly["load_known"].to_numpy(dtype=float), width=6 * 86400000,
+                           marker={"color": np.where(wflag, COLOUR["flag"], COLOUR["load"]).tolist()},
+                           # over half a year the change is in the hover text only: 26+ labels are unreadable
+                           # and each costs the browser a text measurement
+                           **({} if dense else {"text": text, "textposition": "outside"}),
+                           hovertext=hover, hoverinfo="text",
+                           name="load per week", showlegend=False, **ax[1]))
 
     # Row 3: acute:chronic ratio with the usual band and the flag limit.
     if "acwr" in daily:
-        fig.add_trace(go.Scatter(x=x, y=daily["acwr"].to_numpy(dtype=float), mode="lines", name="acute:chronic",
-                                 line=dict(color=COLOUR["acwr"]), hoverinfo="skip", showlegend=False), row=3, col=1)
-        fig.add_hrect(y0=ACWR_BAND[0], y1=ACWR_BAND[1], fillcolor=COLOUR["acwr"], opacity=0.12, line_width=0,
-                      row=3, col=1)
-        fig.add_hline(y=1.5, line=dict(color=COLOUR["flag"], dash="dot", width=1), row=3, col=1)
+        traces.append(dict(type="scatter", x=x, y=daily["acwr"].to_numpy(dtype=float), mode="lines",
+                           name="acute:chronic", line={"color": COLOUR["acwr"]}, hoverinfo="skip", showlegend=False,
+                           **ax[2]))
+        shapes.append({"type": "rect", "xref": f"{ax[2]['xaxis']} domain", "x0": 0, "x1": 1, "yref": ax[2]["yaxis"],
+                       "y0": ACWR_BAND[0], "y1": ACWR_BAND[1], "fillcolor": COLOUR["acwr"], "opacity": 0.12,
+                       "line": {"width": 0}, "layer": "below"})
+        shapes.append(_hline(1.5, ax[2], color=COLOUR["flag"], dash="dot", width=1))
 
     # Row 4: sitting per day (6 h line) and the longest bout (2 h line).
     sit_h = daily.get("sitting_s", pd.Series(np.nan, index=daily.index)).to_numpy(dtype=float) / 3600
     bout_h = daily.get("longest_sitting_s", pd.Series(np.nan, index=daily.index)).to_numpy(dtype=float) / 3600
     sit_flag = (sit_h >= SITTING_TOTAL_LIMIT_H) | (bout_h >= SITTING_BOUT_LIMIT_H)
-    fig.add_trace(go.Bar(x=x, y=sit_h, name="sitting", showlegend=False, hoverinfo="skip",
-                         marker_color=np.where(sit_flag, COLOUR["flag"], COLOUR["sitting"]).tolist()), row=4, col=1)
-    fig.add_trace(go.Scatter(x=x, y=bout_h, mode="markers", name="longest sitting bout", showlegend=False,
-                             hoverinfo="skip", marker=dict(color=COLOUR["bout"], symbol="diamond", size=6)),
-                  row=4, col=1)
-    fig.add_hline(y=SITTING_TOTAL_LIMIT_H, line=dict(color=COLOUR["flag"], dash="dot", width=1), row=4, col=1)
-    fig.add_hline(y=SITTING_BOUT_LIMIT_H, line=dict(color=COLOUR["bout"], dash="dot", width=1), row=4, col=1)
+    traces.append(dict(type="bar", x=x, y=sit_h, name="sitting", showlegend=False, hoverinfo="skip",
+                       marker={"color": np.where(sit_flag, COLOUR["flag"], COLOUR["sitting"]).tolist()}, **ax[3]))
+    traces.append(dict(type="scatter", x=x, y=bout_h, mode="lines" if dense else "markers",
+                       name="longest sitting bout", showlegend=False, hoverinfo="skip",
+                       line={"color": COLOUR["bout"], "width": 1},
+                       marker={"color": COLOUR["bout"], "symbol": "diamond", "size": 6}, **ax[3]))
+    shapes.append(_hline(SITTING_TOTAL_LIMIT_H, ax[3], color=COLOUR["flag"], dash="dot", width=1))
+    shapes.append(_hline(SITTING_BOUT_LIMIT_H, ax[3], color=COLOUR["bout"], dash="dot", width=1))
 
     # Row 5: heel-strike share and trunk lean per run (clickable).
     if len(runs):
@@ -185,45 +265,52 @@ def timeline_figure(daily: pd.DataFrame, weekly: pd.DataFrame, runs: pd.DataFram
                  f"{_fmt(l, '.1f', '°')} (drift {_fmt(dr, '+.1f', '°')})<br>click to open"
                  for i, k, d, h, l, dr in zip(ids, runs["kind"], runs["duration_s"], runs["heel_strike_share"],
                                               runs["trunk_lean_fwd_deg"], runs["trunk_lean_fwd_drift_deg"])]
-        fig.add_trace(go.Scatter(x=rx, y=runs["heel_strike_share"].to_numpy(dtype=float) * 100, mode="markers",
-                                 name="heel strike (%)", marker=dict(color=COLOUR["heel"], size=9),
-                                 customdata=ids, hovertext=hover, hoverinfo="text"), row=5, col=1)
-        fig.add_trace(go.Scatter(x=rx, y=runs["trunk_lean_fwd_deg"].to_numpy(dtype=float), mode="markers",
-                                 name="trunk lean (°)", marker=dict(color=COLOUR["lean"], size=9, symbol="square"),
-                                 customdata=ids, hovertext=hover, hoverinfo="text"), row=5, col=1, secondary_y=True)
+        traces.append(dict(type="scatter", x=rx, y=runs["heel_strike_share"].to_numpy(dtype=float) * 100,
+                           mode="markers", name="heel strike (%)", marker={"color": COLOUR["heel"], "size": 9},
+                           customdata=ids, hovertext=hover, hoverinfo="text", **ax[4]))
+        traces.append(dict(type="scatter", x=rx, y=runs["trunk_lean_fwd_deg"].to_numpy(dtype=float),
+                           mode="markers", name="trunk lean (°)",
+                           marker={"color": COLOUR["lean"], "size": 9, "symbol": "square"},
+                           customdata=ids, hovertext=hover, hoverinfo="text", **ax2[5]))
 
     # Row 6: sleep, stress, core sessions.
     if "sleep_s" in daily:
-        fig.add_trace(go.Scatter(x=x, y=daily["sleep_s"].to_numpy(dtype=float) / 3600, mode="lines+markers",
-                                 name="sleep (h)", line=dict(color=COLOUR["sleep"]), marker=dict(size=4),
-                                 hoverinfo="skip"), row=6, col=1)
+        traces.append(dict(type="scatter", x=x, y=daily["sleep_s"].to_numpy(dtype=float) / 3600,
+                           mode="lines" if dense else "lines+markers", name="sleep (h)",
+                           line={"color": COLOUR["sleep"]}, marker={"size": 4}, hoverinfo="skip", **ax[5]))
     if "stress" in daily:
-        fig.add_trace(go.Scatter(x=x, y=daily["stress"].to_numpy(dtype=float), mode="markers", name="stress (1–5)",
-                                 marker=dict(color=COLOUR["stress"], size=6), hoverinfo="skip"), row=6, col=1)
+        traces.append(dict(type="scatter", x=x, y=daily["stress"].to_numpy(dtype=float),
+                           mode="lines" if dense else "markers", name="stress (1–5)",
+                           line={"color": COLOUR["stress"], "width": 1}, marker={"color": COLOUR["stress"], "size": 6},
+                           hoverinfo="skip", **ax[5]))
     if "core_n" in daily:
         core = daily["core_n"].to_numpy(dtype=float)
-        fig.add_trace(go.Bar(x=x, y=np.where(core > 0, core, np.nan), name="core sessions",
-                             marker_color=COLOUR["core"], opacity=0.6, hoverinfo="skip"), row=6, col=1)
+        traces.append(dict(type="bar", x=x, y=np.where(core > 0, core, np.nan), name="core sessions",
+                           marker={"color": COLOUR["core"]}, opacity=0.6, hoverinfo="skip", **ax[5]))
 
-    # Row 7: pain.
+    # Row 7: pain (markers only on days with a report when the span is long).
     if "pain_max" in daily:
-        fig.add_trace(go.Scatter(x=x, y=daily["pain_max"].to_numpy(dtype=float), mode="lines+markers",
-                                 connectgaps=False, name="pain", line=dict(color=COLOUR["pain"]), showlegend=False,
-                                 hoverinfo="skip"), row=7, col=1)
+        pain = daily["pain_max"].to_numpy(dtype=float)
+        traces.append(dict(type="scatter", x=x, y=pain, mode="lines+markers", connectgaps=False, name="pain",
+                           line={"color": COLOUR["pain"]}, marker={"size": 6 if not dense else 4},
+                           showlegend=False, hoverinfo="skip", **ax[6]))
         pflag = np.array(["pain" in (k or []) for k in daily.get("flag_kinds", [[]] * len(daily))], bool)
         if pflag.any():
-            fig.add_trace(go.Scatter(x=x[pflag], y=np.full(pflag.sum(), 10.5), mode="markers", name="pain flag",
-                                     marker=dict(symbol="triangle-down", color=COLOUR["flag"], size=8),
-                                     hovertext=[", ".join(f) for f in daily["flags"][pflag]], hoverinfo="text"),
-                          row=7, col=1)
-        fig.update_yaxes(range=[-0.5, 11], row=7, col=1)
+            traces.append(dict(type="scatter", x=x[pflag], y=np.full(pflag.sum(), 10.5), mode="markers",
+                               name="pain flag", marker={"symbol": "triangle-down", "color": COLOUR["flag"], "size": 8},
+                               hovertext=[", ".join(f) for f in daily["flags"][pflag]], hoverinfo="text", **ax[6]))
+        layout[_axis_key(ax[6]["yaxis"])]["range"] = [-0.5, 11]
 
-    fig.update_layout(height=1350, margin=dict(l=60, r=30, t=70, b=30), bargap=0.15, hovermode="closest",
-                      legend=dict(orientation="h", yanchor="bottom", y=1.03, x=0), template="plotly_white")
-    fig.update_yaxes(title_text="%", row=5, col=1, secondary_y=False)
-    fig.update_yaxes(title_text="°", row=5, col=1, secondary_y=True)
-    fig.update_xaxes(showspikes=True, spikemode="across", spikethickness=1)
-    return fig
+    layout[_axis_key(ax[4]["yaxis"])]["title"] = {"text": "%"}
+    layout[_axis_key(ax2[5]["yaxis"])]["title"] = {"text": "°"}
+    for k in layout:
+        if k.startswith("xaxis"):
+            layout[k].update(showspikes=True, spikemode="across", spikethickness=1)
+        elif k.startswith("yaxis"):
+            layout[k]["nticks"] = 4  # rows are short: a few labels read better and measure faster
+    layout.update(height=1350, margin={"l": 60, "r": 30, "t": 70, "b": 30}, bargap=0.15, hovermode="closest",
+                  legend={"orientation": "h", "yanchor": "bottom", "y": 1.03, "x": 0}, shapes=shapes)
+    return _figure(traces, layout)
 
 
 def association_lines(assoc: pd.DataFrame, *, min_abs_rho: float = 0.3, min_n: int = 10, limit: int = 5) -> list[str]:
@@ -272,6 +359,10 @@ def downsample(t_s: np.ndarray, y: np.ndarray, *, n_out: int = SIGNAL_POINTS,
     return t_s[idx], y[idx]
 
 
+#: Detected steps are marked one by one when at most this many are in view (zoom in to see them).
+STEP_MARKERS_MAX = 1500
+
+
 def signal_figure(t_s: np.ndarray, acc_norm_m_s2: np.ndarray, ic_s: np.ndarray, *,
                   x_range: tuple[float, float] | None = None, n_out: int = SIGNAL_POINTS,
                   title: str = "Acceleration magnitude with detected steps") -> go.Figure:
@@ -279,27 +370,36 @@ def signal_figure(t_s: np.ndarray, acc_norm_m_s2: np.ndarray, ic_s: np.ndarray, 
 
     Long signals are downsampled for display (:func:`downsample`); zooming
     re-draws the visible range at full detail (the page calls this again with
-    ``x_range``).
+    ``x_range``).  Every detected step in view is marked when there are at
+    most :data:`STEP_MARKERS_MAX`; with more (a long run seen whole), the
+    figure says how many there are and to zoom in, rather than showing a
+    misleading subset.  SVG traces, not WebGL: a few thousand points draw
+    faster that way, and software-rendered WebGL (no GPU) is slow to start.
     """
     tx, ty = downsample(t_s, acc_norm_m_s2, n_out=n_out, x_range=x_range)
-    fig = go.Figure()
-    fig.add_trace(go.Scattergl(x=tx, y=ty, mode="lines", name="|acc| (m/s²)", line=dict(color=COLOUR["signal"], width=1)))
+    traces = [dict(type="scatter", x=tx, y=ty, mode="lines", name="|acc| (m/s²)",
+                   line={"color": COLOUR["signal"], "width": 1}, hoverinfo="x+y")]
     ic = np.asarray(ic_s, dtype=float)
     ic = ic[np.isfinite(ic)]
     if x_range is not None:
         ic = ic[(ic >= x_range[0]) & (ic <= x_range[1])]
-    if len(ic) > n_out:  # too many to see one by one: keep every k-th for display
-        ic = ic[:: int(math.ceil(len(ic) / n_out))]
-    if len(ic):
+    annotations = []
+    if 0 < len(ic) <= STEP_MARKERS_MAX:
         yi = np.interp(ic, np.asarray(t_s, float), np.asarray(acc_norm_m_s2, float))
-        fig.add_trace(go.Scattergl(x=ic, y=yi, mode="markers", name="step (IC)",
-                                   marker=dict(color=COLOUR["step"], size=5, symbol="triangle-up")))
-    fig.update_layout(title=title, height=320, margin=dict(l=60, r=20, t=40, b=40), template="plotly_white",
-                      xaxis_title="time from start (s)", yaxis_title="m/s²", legend=dict(orientation="h", y=1.1),
-                      uirevision="signal")
+        traces.append(dict(type="scatter", x=ic, y=yi, mode="markers", name="step (IC)",
+                           marker={"color": COLOUR["step"], "size": 6, "symbol": "triangle-up"}, hoverinfo="x"))
+    elif len(ic):
+        annotations.append({"text": f"{len(ic):,} detected steps in view: zoom in (under {STEP_MARKERS_MAX:,}) to see "
+                                    "each one marked", "xref": "paper", "yref": "paper", "x": 1, "y": 1.02,
+                            "xanchor": "right", "yanchor": "bottom", "showarrow": False,
+                            "font": {"color": COLOUR["step"], "size": 12}})
+    xaxis = {"title": {"text": "time from start (s)"}}
     if x_range is not None:
-        fig.update_xaxes(range=list(x_range))
-    return fig
+        xaxis["range"] = list(x_range)
+    return _figure(traces, {"title": {"text": title}, "height": 320, "margin": {"l": 60, "r": 20, "t": 40, "b": 40},
+                            "xaxis": xaxis, "yaxis": {"title": {"text": "m/s²"}}, "annotations": annotations,
+                            "showlegend": len(traces) > 1, "legend": {"orientation": "h", "y": 1.1},
+                            "uirevision": "signal"})
 
 
 #: Per-step metrics of the Run page: column, axis title, display factor.
@@ -310,6 +410,8 @@ STEP_PANELS = {
     "impact_index": ("impact index (g/s)", 1.0),
     "trunk_lean_fwd_deg": ("trunk lean forward (°)", 1.0),
 }
+#: Time windows across the view when there are too many steps to draw one by one.
+STEP_WINDOWS = 300
 
 
 def step_panels(steps: pd.DataFrame) -> list[str]:
@@ -317,42 +419,135 @@ def step_panels(steps: pd.DataFrame) -> list[str]:
     return [c for c in STEP_PANELS if c in steps and steps[c].notna().any()]
 
 
-def per_step_figure(steps: pd.DataFrame, fatigue: list[dict] | None = None) -> go.Figure:
+def window_stats(t: np.ndarray, y: np.ndarray, lo: float, hi: float, n_windows: int) -> pd.DataFrame:
+    """Per time window of ``[lo, hi]`` (``n_windows`` equal windows): centre, min, median, max and n of ``y``.
+
+    Windows without a finite value are left out.  For display only.
+    """
+    ok = np.isfinite(y)
+    t, y = t[ok], y[ok]
+    width = max(hi - lo, 1e-9) / n_windows
+    k = np.clip(((t - lo) // width).astype(int), 0, n_windows - 1)
+    g = pd.Series(y).groupby(k)
+    out = pd.DataFrame({"min": g.min(), "median": g.median(), "max": g.max(), "n": g.size()})
+    out.insert(0, "t", lo + (out.index.to_numpy() + 0.5) * width)
+    return out.reset_index(drop=True)
+
+
+def _band(w: pd.DataFrame, width: float) -> tuple[list, list]:
+    """The min-to-max band of windows ``w`` (:func:`window_stats`) as closed polygons for ``fill="toself"``.
+
+    One polygon per run of consecutive windows (``None`` between them), each window its full width.
+    """
+    xs: list = []
+    ys: list = []
+    t = w["t"].to_numpy()
+    if not len(t):
+        return xs, ys
+    lo_all, hi_all = w["min"].to_numpy(), w["max"].to_numpy()
+    for seg in np.split(np.arange(len(t)), np.flatnonzero(np.diff(t) > 1.5 * width) + 1):
+        left, right = t[seg] - width / 2, t[seg] + width / 2
+        upper_x = np.column_stack([left, right]).ravel()
+        upper_y = np.repeat(hi_all[seg], 2)
+        lower_y = np.repeat(lo_all[seg], 2)
+        xs += upper_x.tolist() + upper_x[::-1].tolist() + [None]
+        ys += upper_y.tolist() + lower_y[::-1].tolist() + [None]
+    return xs, ys
+
+
+def _gapped(w: pd.DataFrame, width: float, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """``w[column]`` against window centre with NaN where windows are missing (a line breaks there)."""
+    t = w["t"].to_numpy()
+    y = w[column].to_numpy(dtype=float)
+    if len(t) < 2:
+        return t, y
+    gap = np.flatnonzero(np.diff(t) > 1.5 * width) + 1
+    return np.insert(t, gap, t[gap - 1] + width), np.insert(y, gap, np.nan)
+
+
+def per_step_figure(steps: pd.DataFrame, fatigue: list[dict] | None = None, *,
+                    x_range_min: tuple[float, float] | None = None, markers_max: int = STEP_MARKERS_MAX,
+                    n_windows: int = STEP_WINDOWS) -> go.Figure:
     """Per-step metrics across the run, with the early and late fifths of each running bout shaded.
 
     ``steps`` is ``Report.steps`` (times in s from the start); ``fatigue`` the
     summary's ``fatigue`` list (bouts with ``start_s``, ``end_s``,
-    ``steps_per_fifth``).
+    ``steps_per_fifth``).  ``x_range_min``: the view (minutes from the start).
+
+    Display only: with at most ``markers_max`` steps in view every step is a
+    marker (running blue, walking grey); with more (a long run seen whole) the
+    view is cut into ``n_windows`` time windows and each shows the median of
+    its steps (line) and their range, min to max (band), so that no step's
+    value is hidden (a class with few steps in view, say 20 walking steps,
+    keeps its markers).  Zooming in redraws the view step by step (the page calls
+    this again with ``x_range_min``).
     """
     panels = step_panels(steps)
     if not panels:
-        fig = go.Figure()
-        fig.update_layout(title="No per-step values in this run", height=200, template="plotly_white")
-        return fig
-    fig = make_subplots(rows=len(panels), cols=1, shared_xaxes=True, vertical_spacing=0.04,
-                        subplot_titles=[STEP_PANELS[c][0] for c in panels])
-    t_min = steps["ic_s"].to_numpy(dtype=float) / 60
-    running = (steps["activity"] == "running").to_numpy()
-    for i, c in enumerate(panels, start=1):
-        y = steps[c].to_numpy(dtype=float) * STEP_PANELS[c][1]
-        fig.add_trace(go.Scattergl(x=t_min, y=np.where(running, y, np.nan), mode="markers", name=c,
-                                   marker=dict(size=3, color=COLOUR["signal"]), showlegend=False), row=i, col=1)
-        fig.add_trace(go.Scattergl(x=t_min, y=np.where(running, np.nan, y), mode="markers", name=c + " (walking)",
-                                   marker=dict(size=3, color=COLOUR["unknown"]), showlegend=False), row=i, col=1)
-    shapes = []  # one list set once: fig.add_vrect per bout and row is very slow for long runs
+        return _figure([], {"title": {"text": "No per-step values in this run"}, "height": 200})
+    layout, ax, _ = _stack([STEP_PANELS[c][0] for c in panels], spacing=0.04)
+    t_all = steps["ic_s"].to_numpy(dtype=float) / 60
+    running_all = (steps["activity"] == "running").to_numpy(dtype=bool) if "activity" in steps else np.ones(len(t_all), bool)
+    in_view = np.isfinite(t_all)
+    if x_range_min is not None:
+        in_view &= (t_all >= x_range_min[0]) & (t_all <= x_range_min[1])
+    lo, hi = (x_range_min if x_range_min is not None else
+              (float(np.nanmin(t_all)), float(np.nanmax(t_all))) if in_view.any() else (0.0, 1.0))
+    per_step = int(in_view.sum()) <= markers_max
+    width = max(hi - lo, 1e-9) / n_windows
+    few = {r: int((in_view & (running_all == r)).sum()) <= markers_max for r in (True, False)}
+    traces: list[dict] = []
+    for i, c in enumerate(panels):
+        y_all = steps[c].to_numpy(dtype=float) * STEP_PANELS[c][1]
+        for running, colour, suffix in ((True, COLOUR["signal"], ""), (False, COLOUR["unknown"], " (walking)")):
+            sel = in_view & (running_all == running) & np.isfinite(y_all)
+            if not sel.any():
+                continue
+            t, y = t_all[sel], y_all[sel]
+            if per_step or few[running]:  # (a few walking steps among many running ones: each shown)
+                traces.append(dict(type="scatter", x=t, y=y, mode="markers", name=c + suffix, showlegend=False,
+                                   marker={"size": 4, "color": colour}, hoverinfo="x+y", **ax[i]))
+                continue
+            w = window_stats(t, y, lo, hi, n_windows)
+            bx, by = _band(w, width)
+            traces.append(dict(type="scatter", x=bx, y=by, mode="lines", fill="toself", line={"width": 0},
+                               fillcolor=colour, opacity=0.3, name=c + suffix + " (range)", showlegend=False,
+                               hoverinfo="skip", **ax[i]))
+            mx, my = _gapped(w, width, "median")
+            _, mn = _gapped(w, width, "min")
+            _, mxx = _gapped(w, width, "max")
+            _, nn = _gapped(w, width, "n")
+            traces.append(dict(type="scatter", x=mx, y=my, mode="lines", connectgaps=False,
+                               name=c + suffix, showlegend=False, line={"color": colour, "width": 1.5},
+                               customdata=np.column_stack([mn, mxx, nn]),
+                               hovertemplate="%{x:.1f} min: median %{y:.3g} of %{customdata[2]} steps"
+                                             "<br>range %{customdata[0]:.3g} – %{customdata[1]:.3g}<extra></extra>",
+                               **ax[i]))
+    shapes = []
     for b in fatigue or []:
-        g = steps[(steps["bout"] == b.get("bout")) & running]
+        g = steps[(steps["bout"] == b.get("bout")) & running_all]
         k = int(b.get("steps_per_fifth", 0))
         if len(g) < 2 or k < 1:
             continue
         for part, colour in ((g.iloc[:k], COLOUR["early"]), (g.iloc[-k:], COLOUR["late"])):
-            shapes.append(dict(type="rect", xref="x", yref="paper", x0=part["ic_s"].iloc[0] / 60,
-                               x1=part["ic_s"].iloc[-1] / 60, y0=0, y1=1, fillcolor=colour, opacity=0.12,
-                               line_width=0, layer="below"))
-    fig.update_layout(shapes=shapes)
-    fig.update_layout(height=170 * len(panels) + 60, margin=dict(l=60, r=20, t=40, b=40), template="plotly_white")
-    fig.update_xaxes(title_text="minutes from start", row=len(panels), col=1)
-    return fig
+            shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": part["ic_s"].iloc[0] / 60,
+                           "x1": part["ic_s"].iloc[-1] / 60, "y0": 0, "y1": 1, "fillcolor": colour, "opacity": 0.12,
+                           "line": {"width": 0}, "layer": "below"})
+    for r in ax:
+        layout[_axis_key(r["yaxis"])]["nticks"] = 5
+    bottom = _axis_key(ax[-1]["xaxis"])
+    layout[bottom]["title"] = {"text": "minutes from start"}
+    if x_range_min is not None:
+        layout[bottom]["range"] = list(x_range_min)
+    note = ("each step" if per_step else
+            f"{int(in_view.sum()):,} steps in view: median (line) and range (band) per {width * 60:.0f} s window; "
+            f"zoom in (under {markers_max:,} steps) for each step")
+    layout["annotations"].append({"text": note, "xref": "paper", "yref": "paper", "x": 1, "y": 1.0, "yanchor": "bottom",
+                                  "xanchor": "right", "showarrow": False, "font": {"size": 11, "color": "#555"},
+                                  "yshift": 18})
+    layout.update(height=170 * len(panels) + 60, margin={"l": 60, "r": 20, "t": 50, "b": 40}, shapes=shapes,
+                  uirevision="steps")
+    return _figure(traces, layout)
 
 
 def fatigue_rows(fatigue: list[dict]) -> list[dict]:
@@ -375,47 +570,69 @@ def fatigue_rows(fatigue: list[dict]) -> list[dict]:
 
 
 def strike_figure(steps: pd.DataFrame, placement: str) -> go.Figure:
-    """Foot-strike distribution (shoe: classes; lower back: impact-index histogram)."""
-    fig = go.Figure()
+    """Foot-strike distribution (shoe: classes; lower back: impact-index histogram).
+
+    The histogram is counted here (30 equal bins over the running steps'
+    range, every step counted) and sent as bars, not as 20 000 values for the
+    browser to bin.
+    """
     run = steps[steps["activity"] == "running"] if "activity" in steps else steps
+    layout = {"height": 300, "margin": {"l": 60, "r": 20, "t": 50, "b": 40}}
     if placement.startswith("foot"):
         order = ["rearfoot", "midfoot", "forefoot", "indeterminate"]
         counts = run["strike"].value_counts().reindex(order, fill_value=0) if len(run) else pd.Series(0, index=order)
         total = max(int(counts.sum()), 1)
-        fig.add_trace(go.Bar(x=order, y=counts.to_numpy(), text=[f"{c / total:.0%}" for c in counts],
-                             textposition="outside", marker_color=[COLOUR["heel"], COLOUR["lean"], COLOUR["acwr"],
-                                                                   COLOUR["unknown"]]))
-        fig.update_layout(title="Foot strike (running steps)", yaxis_title="steps")
+        traces = [dict(type="bar", x=order, y=counts.to_numpy(), text=[f"{c / total:.0%}" for c in counts],
+                       textposition="outside", marker={"color": [COLOUR["heel"], COLOUR["lean"], COLOUR["acwr"],
+                                                                 COLOUR["unknown"]]})]
+        layout.update(title={"text": "Foot strike (running steps)"}, yaxis={"title": {"text": "steps"}})
     else:
-        vals = run["impact_index"].dropna().to_numpy(dtype=float) if "impact_index" in run else np.array([])
-        fig.add_trace(go.Histogram(x=vals, nbinsx=30, marker_color=COLOUR["heel"]))
-        fig.update_layout(title="Impact index per step (an indicator, not a foot-strike class)",
-                          xaxis_title="impact index (g/s)", yaxis_title="steps")
-    fig.update_layout(height=300, margin=dict(l=60, r=20, t=50, b=40), template="plotly_white")
-    return fig
+        vals = run["impact_index"].to_numpy(dtype=float) if "impact_index" in run else np.array([])
+        vals = vals[np.isfinite(vals)]
+        if len(vals):
+            counts, edges = np.histogram(vals, bins=30)
+            centres, widths = (edges[:-1] + edges[1:]) / 2, np.diff(edges)
+        else:
+            counts, centres, widths = np.array([]), np.array([]), np.array([])
+        traces = [dict(type="bar", x=centres, y=counts, width=widths, name="impact index",
+                       marker={"color": COLOUR["heel"], "line": {"color": "white", "width": 0.5}},
+                       hovertemplate="%{x:.3g} g/s: %{y} steps<extra></extra>")]
+        layout.update(title={"text": "Impact index per step (an indicator, not a foot-strike class)"},
+                      xaxis={"title": {"text": "impact index (g/s)"}}, yaxis={"title": {"text": "steps"}},
+                      bargap=0)
+    return _figure(traces, layout)
+
+
+#: Points per line of the run comparison (display only).
+COMPARE_POINTS = 1000
 
 
 def compare_figure(steps_a: pd.DataFrame, steps_b: pd.DataFrame, labels: tuple[str, str]) -> go.Figure:
-    """Two runs side by side: each per-step metric against the share of the run (0–100 %), rolling median of 15 steps."""
+    """Two runs side by side: each per-step metric against the share of the run (0–100 %), rolling median of 15 steps.
+
+    Lines longer than :data:`COMPARE_POINTS` are downsampled for display (MinMaxLTTB).
+    """
     panels = [c for c in STEP_PANELS if c in step_panels(steps_a) or c in step_panels(steps_b)]
-    fig = make_subplots(rows=max(len(panels), 1), cols=1, shared_xaxes=True, vertical_spacing=0.05,
-                        subplot_titles=[STEP_PANELS[c][0] for c in panels] or ["no per-step values"])
+    layout, ax, _ = _stack([STEP_PANELS[c][0] for c in panels] or ["no per-step values"], spacing=0.05)
+    traces: list[dict] = []
     for steps, label, colour in ((steps_a, labels[0], COLOUR["signal"]), (steps_b, labels[1], COLOUR["heel"])):
         run = steps[steps["activity"] == "running"]
         if len(run) < 2:
             continue
         t = run["ic_s"].to_numpy(dtype=float)
         share = 100 * (t - t[0]) / max(t[-1] - t[0], 1e-9)
-        for i, c in enumerate(panels, start=1):
+        for i, c in enumerate(panels):
             if c not in run:
                 continue
             y = run[c].astype(float).rolling(15, center=True, min_periods=3).median().to_numpy() * STEP_PANELS[c][1]
-            fig.add_trace(go.Scattergl(x=share, y=y, mode="lines", name=label, legendgroup=label,
-                                       showlegend=i == 1, line=dict(color=colour)), row=i, col=1)
-    fig.update_layout(height=160 * max(len(panels), 1) + 80, margin=dict(l=60, r=20, t=50, b=40),
-                      template="plotly_white", legend=dict(orientation="h", y=1.06))
-    fig.update_xaxes(title_text="share of the run (%)", row=max(len(panels), 1), col=1)
-    return fig
+            ok = np.isfinite(y)
+            x_d, y_d = downsample(share[ok], y[ok], n_out=COMPARE_POINTS)
+            traces.append(dict(type="scatter", x=x_d, y=y_d, mode="lines", name=label, legendgroup=label,
+                               showlegend=i == 0, line={"color": colour}, **ax[i]))
+    layout[_axis_key(ax[-1]["xaxis"])]["title"] = {"text": "share of the run (%)"}
+    layout.update(height=160 * max(len(panels), 1) + 80, margin={"l": 60, "r": 20, "t": 50, "b": 40},
+                  legend={"orientation": "h", "y": 1.06})
+    return _figure(traces, layout)
 
 
 # ----------------------------------------------------------------------------
@@ -452,7 +669,7 @@ def pain_trend(pains: pd.DataFrame, as_of: date, *, window_days: int = 7) -> dic
 
 def live_figure(window_s: float = 10.0) -> go.Figure:
     """The empty live trace that the Live page extends (``extendData``) with new samples."""
-    fig = go.Figure(go.Scattergl(x=[], y=[], mode="lines", name="vertical acceleration",
+    fig = go.Figure(go.Scatter(x=[], y=[], mode="lines", name="vertical acceleration",
                                  line=dict(color=COLOUR["signal"], width=1)))
     fig.update_layout(height=300, margin=dict(l=60, r=20, t=30, b=40), template="plotly_white",
                       xaxis_title="time (s)", yaxis_title="vertical acceleration (m/s²)", uirevision="live",

@@ -215,11 +215,13 @@ def build_timeline(data: JournalData, *, start: date | None = None, end: date | 
     d["pain_where"] = ""
     if len(data.pains):
         p = data.pains.assign(_d=pd.to_datetime(data.pains["local_date"]))
-        for day, g in p.groupby("_d"):
-            if day in idx:
-                d.at[day, "pain_max"] = float(g["rating"].max())
-                d.at[day, "pain_n"] = len(g)
-                d.at[day, "pain_where"] = ", ".join(sorted(set(g["location"])))
+        g = p.groupby("_d")
+        days_in = g.size().index
+        days_in = days_in[days_in.isin(idx)]
+        if len(days_in):  # one assignment per column (not per day: .at is slow over a year)
+            d.loc[days_in, "pain_max"] = g["rating"].max().reindex(days_in).astype(float)
+            d.loc[days_in, "pain_n"] = g.size().reindex(days_in)
+            d.loc[days_in, "pain_where"] = g["location"].agg(lambda ls: ", ".join(sorted(set(ls)))).reindex(days_in)
     d["pain"] = d["pain_max"].where(d["pain_max"].notna(), np.where(d["checked_in"], 0.0, np.nan))
 
     # Flags.
@@ -233,18 +235,18 @@ def build_timeline(data: JournalData, *, start: date | None = None, end: date | 
     run_checks = R.check_runs(runs, load_col=col, limit=limit) if len(runs) else R.check_runs(runs, load_col=col)
     intensity = R.check_intensity_order(runs, d) if len(runs) else R.check_intensity_order(runs)
     if len(runs):
-        by_id = runs.set_index("id")
-        for rid, chk in run_checks.iterrows():
-            if chk["flag"] is True and chk["message"]:
-                add(by_id.at[rid, "local_date"], "run", chk["message"])
-        for rid, chk in intensity.iterrows():
-            if chk["flag"] is True:
-                add(chk["date"], "intensity", chk["reason"])
+        run_day = dict(zip(runs["id"], runs["local_date"]))
+        for rid, flag, message in zip(run_checks.index, run_checks["flag"], run_checks["message"]):
+            if flag is True and message:
+                add(run_day[rid], "run", message)
+        for flag, day, reason in zip(intensity["flag"], intensity["date"], intensity["reason"]):
+            if flag is True:
+                add(day, "intensity", reason)
     label = L.LOAD_LABELS[load][0]
     weeks = R.check_weeks(d, limit=limit, label=f"week {label}")
-    for _, wk in weeks.iterrows():
-        if wk["flag"] is True:
-            add(wk["flag_date"], "week", wk["reason"])
+    for flag, day, reason in zip(weeks["flag"], weeks["flag_date"], weeks["reason"]):
+        if flag is True:
+            add(day, "week", reason)
     if len(data.days):
         for day, texts in R.check_sitting(data.days).items():
             for t in texts:
@@ -351,25 +353,29 @@ def pain_rises_after_flags(daily: pd.DataFrame, *, rise_min: float = 2.0, lag_da
     consecutive days within ``lag_days`` of a listed episode are part of it.
     Only load, build-up, sitting and ratio flags count, not pain flags.
     """
-    pain = daily["pain"]
+    # NumPy arrays instead of pandas masks per day (the same selections, ~100× faster for a year).
+    idx = daily.index.to_numpy(dtype="datetime64[ns]")
+    pain = daily["pain"].to_numpy(dtype=float)
+    items_all = daily["flag_items"].to_numpy(dtype=object)
+    known = ~np.isnan(pain)
+    baseline_td, lag_td = np.timedelta64(baseline_days, "D"), np.timedelta64(lag_days, "D")
     episodes: list[PainEpisode] = []
-    for t, val in pain.items():
-        if pd.isna(val):
+    for i in np.flatnonzero(known):
+        t, val = idx[i], pain[i]
+        before = pain[(idx < t) & (idx >= t - baseline_td) & known]
+        if not len(before):
             continue
-        before = pain[(pain.index < t) & (pain.index >= t - pd.Timedelta(days=baseline_days))].dropna()
-        if before.empty:
-            continue
-        base = float(before.iloc[-1])
+        base = float(before[-1])
         if val - base < rise_min:
             continue
-        if episodes and (t.date() - episodes[-1].date).days <= lag_days:
+        day_t = pd.Timestamp(t).date()
+        if episodes and (day_t - episodes[-1].date).days <= lag_days:
             continue
-        window = daily[(daily.index >= t - pd.Timedelta(days=lag_days)) & (daily.index <= t)]
         flagged = []
-        for day, items in window["flag_items"].items():
-            texts = [txt for k, txt in items if k in LOAD_FLAG_KINDS]
+        for j in np.flatnonzero((idx >= t - lag_td) & (idx <= t)):
+            texts = [txt for k, txt in items_all[j] if k in LOAD_FLAG_KINDS]
             if texts:
-                flagged.append((day.date(), texts))
+                flagged.append((pd.Timestamp(idx[j]).date(), texts))
         if flagged:
-            episodes.append(PainEpisode(t.date(), float(val), base, flagged))
+            episodes.append(PainEpisode(day_t, float(val), base, flagged))
     return episodes

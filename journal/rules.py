@@ -89,11 +89,13 @@ def check_runs(runs: pd.DataFrame, *, load_col: str, limit: float = 0.10, lookba
     dates = [_ts(x) for x in r["local_date"]]
     kinds = [k if isinstance(k, str) else None for k in r["kind"]]
     values = {"duration": r["duration_s"].astype(float).tolist(), "load": r[load_col].astype(float).tolist()}
+    ids = r["id"].tolist()
+    lookback = pd.Timedelta(days=lookback_days)
     rows = []
     for i in range(len(r)):
-        lo = dates[i] - pd.Timedelta(days=lookback_days)
+        lo = dates[i] - lookback
         prev = [k for k in range(i) if dates[k] >= lo and (kinds[i] is None or kinds[k] == kinds[i])][-n_recent:]
-        row = {"id": r.at[i, "id"], "comparable_n": len(prev)}
+        row = {"id": ids[i], "comparable_n": len(prev)}
         msgs = []
         for name, label in (("duration", "longer"), ("load", "heavier")):
             known = [values[name][k] for k in prev if not np.isnan(values[name][k])]
@@ -136,17 +138,20 @@ def check_weeks(daily: pd.DataFrame, *, limit: float = 0.10, label: str = "load"
     ``increase`` (fraction, known loads), ``flag`` (True/False/None),
     ``flag_date`` (the day the limit was crossed) and ``reason``.
     """
-    d = daily[["load"]].copy()
-    d["_week"] = d.index.to_period("W-SUN").start_time
+    load = daily["load"]
+    weeks = sorted(load.index.to_period("W-SUN").start_time.unique())
     rows = []
-    weeks = sorted(d["_week"].unique())
+    if weeks:
+        # All days from the Monday before the first week to the last Sunday, as a (weeks, 7) array: one
+        # reindex instead of two per week (same values: days not in ``daily`` are unknown, NaN).
+        first = weeks[0] - pd.Timedelta(days=7)
+        span = pd.date_range(first, weeks[-1] + pd.Timedelta(days=6), freq="D")
+        by_week = load.reindex(span).to_numpy(dtype=float).reshape(-1, 7)
     for w in weeks:
-        days = pd.date_range(w, w + pd.Timedelta(days=6), freq="D")
-        cur = d["load"].reindex(days)
-        prev_days = days - pd.Timedelta(days=7)
-        prev = d["load"].reindex(prev_days)
-        cur_known, cur_unknown = float(cur.sum(skipna=True)), int(cur.isna().sum())
-        prev_known, prev_unknown = float(prev.sum(skipna=True)), int(prev.isna().sum())
+        k = (w - first).days // 7
+        cur, prev = by_week[k], by_week[k - 1]
+        cur_known, cur_unknown = float(np.nansum(cur)), int(np.isnan(cur).sum())
+        prev_known, prev_unknown = float(np.nansum(prev)), int(np.isnan(prev).sum())
         threshold = (1.0 + limit) * prev_known
         inc = cur_known / prev_known - 1.0 if prev_known > 0 else np.nan
         flag, reason, flag_date = None, "", pd.NaT
@@ -154,8 +159,8 @@ def check_weeks(daily: pd.DataFrame, *, limit: float = 0.10, label: str = "load"
             reason = "no data for the week before"
         elif prev_unknown == 0 and prev_known > 0 and cur_known > threshold:
             flag = True
-            crossed = cur.fillna(0).cumsum() > threshold
-            flag_date = crossed.idxmax()
+            crossed = np.cumsum(np.nan_to_num(cur, nan=0.0)) > threshold
+            flag_date = w + pd.Timedelta(days=int(np.argmax(crossed)))
             reason = f"{label} {inc:+.0%} on the week before"
         elif cur_unknown == 0 and cur_known <= threshold:
             flag = False
@@ -272,13 +277,16 @@ def check_sitting(days: pd.DataFrame, *, bout_limit_s: float = SITTING_BOUT_LIMI
                   total_limit_s: float = SITTING_TOTAL_LIMIT_S) -> pd.Series:
     """Flag texts per sitting day (index = date): a bout ≥ 2 h, ≥ 6 h in total."""
     out = {}
-    for _, day in days.iterrows():
+    if days.empty:
+        return pd.Series(out, dtype=object)
+    dates = pd.to_datetime(days["date"]).dt.normalize()
+    for t, longest, n_2h, total in zip(dates, days["longest_sitting_s"], days["bouts_ge_2h"], days["sitting_s"]):
         flags = []
-        if day["longest_sitting_s"] >= bout_limit_s or day["bouts_ge_2h"] > 0:
-            flags.append(f"sitting bout ≥ {bout_limit_s / 3600:g} h (longest {day['longest_sitting_s'] / 3600:.1f} h)")
-        if day["sitting_s"] >= total_limit_s:
-            flags.append(f"{day['sitting_s'] / 3600:.1f} h sitting (≥ {total_limit_s / 3600:g} h)")
-        out[_ts(day["date"])] = flags
+        if longest >= bout_limit_s or n_2h > 0:
+            flags.append(f"sitting bout ≥ {bout_limit_s / 3600:g} h (longest {longest / 3600:.1f} h)")
+        if total >= total_limit_s:
+            flags.append(f"{total / 3600:.1f} h sitting (≥ {total_limit_s / 3600:g} h)")
+        out[t] = flags
     return pd.Series(out, dtype=object)
 
 
@@ -310,7 +318,8 @@ def sitting_trend(days: pd.DataFrame) -> SittingTrend:
     d = days.dropna(subset=["breaks_per_sitting_h"]) if len(days) else days
     if len(d) < 2:
         return SittingTrend(np.nan, len(d), None, None, float(d["breaks_per_sitting_h"].mean()) if len(d) else np.nan)
-    x = np.array([(_ts(t) - _ts(d["date"].min())).days for t in d["date"]], dtype=float)
+    first = _ts(d["date"].min())
+    x = (pd.to_datetime(d["date"]).dt.normalize() - first).dt.days.to_numpy(dtype=float)
     y = d["breaks_per_sitting_h"].to_numpy(dtype=float)
     if np.ptp(x) == 0:
         slope = np.nan
@@ -355,32 +364,44 @@ def daily_max_pain(pains: pd.DataFrame) -> pd.Series:
 def check_pain_daily(daily_all: pd.Series, as_of: date, *, threshold: int = 3, persist_days: int = 21,
                      max_gap_days: int = 7) -> list[PainFlag]:
     """:func:`check_pain` on the output of :func:`daily_max_pain`."""
+    # NumPy arrays rather than pandas selections: the Timeline calls this once per pain day.
     as_of_ts = _ts(as_of)
-    daily = daily_all[daily_all.index <= as_of_ts]
-    if daily.empty:
+    t_all = daily_all.index.to_numpy(dtype="datetime64[ns]")
+    upto = t_all <= as_of_ts.to_datetime64()
+    days, ratings = t_all[upto], daily_all.to_numpy(dtype=float)[upto]
+    if not len(days):
         return []
+    now = as_of_ts.to_datetime64()
+    one_day = np.timedelta64(1, "D")
+
+    def mean_of(sel: np.ndarray) -> float:  # pandas' mean: NaN skipped, NaN when nothing is left
+        vals = ratings[sel]
+        vals = vals[~np.isnan(vals)]
+        return float(vals.mean()) if len(vals) else np.nan
+
     flags: list[PainFlag] = []
 
     # Not eased: walk back from the latest report while at/above threshold and no long gap.
-    if daily.iloc[-1] >= threshold and daily.index[-1] >= as_of_ts - pd.Timedelta(days=max_gap_days - 1):
-        start = daily.index[-1]
-        for t, rating in zip(daily.index[::-1][1:], daily.values[::-1][1:]):
-            if rating < threshold or (start - t).days > max_gap_days:
+    if ratings[-1] >= threshold and days[-1] >= now - (max_gap_days - 1) * one_day:
+        start = days[-1]
+        for t, rating in zip(days[::-1][1:], ratings[::-1][1:]):
+            if rating < threshold or (start - t) // one_day > max_gap_days:
                 break
             start = t
-        if (as_of_ts - start).days >= persist_days:
-            recent = daily[daily.index > as_of_ts - pd.Timedelta(days=7)]
+        held_days = int((now - start) // one_day)
+        if held_days >= persist_days:
+            recent = mean_of(days > now - 7 * one_day)
+            start_d = pd.Timestamp(start).date()
             flags.append(PainFlag(as_of_ts.date(), "persisting",
-                                  f"pain has not eased after {(as_of_ts - start).days // 7} weeks "
-                                  f"(since {start.date()}, {recent.mean():.1f}/10 on average in the last 7 days): "
-                                  f"{PHYSIO}", start.date()))
+                                  f"pain has not eased after {held_days // 7} weeks "
+                                  f"(since {start_d}, {recent:.1f}/10 on average in the last 7 days): "
+                                  f"{PHYSIO}", start_d))
 
     # Keeps rising: three 7-day windows, each mean above the one before.
     means = []
     for k in (2, 1, 0):
-        hi = as_of_ts - pd.Timedelta(days=7 * k)
-        w = daily[(daily.index > hi - pd.Timedelta(days=7)) & (daily.index <= hi)]
-        means.append(w.mean() if len(w) else np.nan)
+        hi = now - 7 * k * one_day
+        means.append(mean_of((days > hi - 7 * one_day) & (days <= hi)))
     if not np.isnan(means).any() and means[0] < means[1] < means[2]:
         flags.append(PainFlag(as_of_ts.date(), "rising",
                               f"pain keeps rising (weekly average {means[0]:.1f} → {means[1]:.1f} → "

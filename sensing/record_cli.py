@@ -99,7 +99,6 @@ def _summary(session, console: Console, folder: Path | None) -> int:
 def cmd_record(args, *, client_backend=None, scanner_backend=None, console: Console | None = None,
                show_view: bool = True) -> int:
     from sensing.ingest import default_out_dir
-    from sensing.live_view import run_live_view
     from sensing.session import LiveSession
 
     console = console or Console()
@@ -118,21 +117,28 @@ def cmd_record(args, *, client_backend=None, scanner_backend=None, console: Cons
     except ValueError as exc:
         console.print(f"[red]{exc}[/]")
         return 2
-    session.start()
-    try:
-        if show_view:
-            run_live_view(session, console=console, title=f"recording → {out}  (Ctrl-C stops)")
-        else:
-            session.wait()
-    except KeyboardInterrupt:
-        console.print("stopping: closing the recording …")
-    finally:
-        session.stop()
+    _run_session(session, console, show_view, title=f"recording → {out}  (Ctrl-C stops)",
+                 on_interrupt="stopping: closing the recording …")
     return _summary(session, console, out if out.exists() else None)
 
 
-def cmd_replay(args, *, console: Console | None = None, show_view: bool = True) -> int:
+def _run_session(session, console: Console, show_view: bool, *, title: str, on_interrupt: str) -> None:
+    """Run a LiveSession to its end (or Ctrl-C), with the live view or silently; always stopped."""
     from sensing.live_view import run_live_view
+
+    session.start()
+    try:
+        if show_view:
+            run_live_view(session, console=console, title=title)
+        else:
+            session.wait()
+    except KeyboardInterrupt:
+        console.print(on_interrupt)
+    finally:
+        session.stop()
+
+
+def cmd_replay(args, *, console: Console | None = None, show_view: bool = True) -> int:
     from sensing.session import LiveSession
 
     console = console or Console()
@@ -145,16 +151,7 @@ def cmd_replay(args, *, console: Console | None = None, show_view: bool = True) 
         console.print(f"[red]{args.recording}: does not exist[/]")
         return 2
     session = LiveSession.replay(args.recording, speed=speed, placement=args.placement)
-    session.start()
-    try:
-        if show_view:
-            run_live_view(session, console=console, title=f"replay {args.recording} at {args.speed}×")
-        else:
-            session.wait()
-    except KeyboardInterrupt:
-        console.print("stopped")
-    finally:
-        session.stop()
+    _run_session(session, console, show_view, title=f"replay {args.recording} at {args.speed}×", on_interrupt="stopped")
     return _summary(session, console, None)
 
 

@@ -8,12 +8,15 @@ what the functions returned before.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from dashboard import figures as F
+
+ROOT_SAMPLES = Path(__file__).resolve().parents[1] / "sample_recordings"
 
 
 @pytest.fixture
@@ -149,3 +152,183 @@ def test_uploads_stay_in_the_data_dir_and_respect_the_limit(tmp_path):
     with pytest.raises(UploadError, match="type"):
         store_upload(s, "run.exe", payload)
     assert [p.name for p in (tmp_path / "data" / "uploads").iterdir()] == [path.name]
+
+
+# ----------------------------------------------------------------------------
+# Display-only reduction of long runs, caches, the plotly.js bundle
+
+
+def _long_run_steps(n: int = 20_000, cadence_spm: float = 174.0, outlier_at: int = 12_345) -> pd.DataFrame:
+    """``n`` running steps at a constant cadence (one step every 60/cadence s), one outlier step."""
+    t = np.arange(n) * 60.0 / cadence_spm
+    cadence = np.full(n, cadence_spm)
+    if outlier_at < n:
+        cadence[outlier_at] = 250.0
+    lean = 8.0 + 4.0 * t / t[-1]  # grows by 4° over the run
+    return pd.DataFrame({"ic_s": t, "activity": "running", "bout": 0.0, "cadence_spm": cadence,
+                         "trunk_lean_fwd_deg": lean, "impact_index": np.where(np.arange(n) % 2, 1.0, 2.0)})
+
+
+def _valid(fig):
+    """``fig``, once re-built with plotly's validation on (the figures skip it for speed): a misspelt property
+    or a wrong value fails here."""
+    import plotly.graph_objects as go
+
+    go.Figure(fig.to_dict())
+    return fig
+
+
+def test_long_run_per_step_overview_hides_no_step_and_zoom_shows_each():
+    steps = _long_run_steps()
+    fig = _valid(F.per_step_figure(steps, []))
+    cadence = next(t for t in fig.data if t.name == "cadence_spm")
+    band = next(t for t in fig.data if t.name == "cadence_spm (range)")
+    assert len(cadence.x) <= F.STEP_WINDOWS + 1 and np.nanmedian(cadence.y) == 174.0
+    assert np.nanmax([y for y in band.y if y is not None]) == 250.0  # the outlier stays visible in the band
+    n = np.array(cadence.customdata)[:, 2]
+    assert np.nansum(n) == len(steps)  # every step is in exactly one window
+    # Zoomed in to 2 minutes: each step there is drawn, at its own time and value.
+    t_min = steps["ic_s"].to_numpy() / 60
+    lo, hi = 70.0, 72.0
+    zoom = _valid(F.per_step_figure(steps, [], x_range_min=(lo, hi)))
+    cz = next(t for t in zoom.data if t.name == "cadence_spm")
+    truth = (t_min >= lo) & (t_min <= hi)
+    assert cz.mode == "markers" and len(cz.x) == truth.sum()
+    assert np.allclose(cz.x, t_min[truth]) and list(zoom.layout.xaxis3.range) == [lo, hi]  # 3 panels
+
+
+def test_window_stats_match_a_direct_count():
+    t = np.arange(100, dtype=float)  # minutes
+    y = t.copy()
+    y[[5, 55]] = np.nan  # no value: not counted
+    w = F.window_stats(t, y, 0.0, 100.0, 10)
+    assert list(w["n"]) == [9, 10, 10, 10, 10, 9, 10, 10, 10, 10]
+    assert list(w["min"]) == [0, 10, 20, 30, 40, 50, 60, 70, 80, 90] and list(w["max"][:2]) == [9, 19]
+    assert list(w["t"][:2]) == [5.0, 15.0]
+
+
+def test_signal_figure_marks_each_step_only_when_they_can_be_seen():
+    t = np.arange(720_000) / 100.0
+    acc = 9.81 + np.sin(2 * np.pi * 2.9 * t)
+    ic = np.arange(0.1, 7200.0, 1 / 2.9)
+    whole = _valid(F.signal_figure(t, acc, ic))
+    assert [d.name for d in whole.data] == ["|acc| (m/s²)"] and len(whole.data[0].x) <= F.SIGNAL_POINTS
+    assert f"{len(ic):,} detected steps" in whole.layout.annotations[0].text
+    zoom = _valid(F.signal_figure(t, acc, ic, x_range=(100.0, 130.0)))
+    steps = next(d for d in zoom.data if d.name == "step (IC)")
+    truth = ic[(ic >= 100.0) & (ic <= 130.0)]
+    # marked on the signal: linear interpolation between samples, error at most (2π·2.9 Hz·0.01 s)²/8 ≈ 0.004
+    assert np.allclose(steps.x, truth) and np.allclose(steps.y, 9.81 + np.sin(2 * np.pi * 2.9 * truth), atol=5e-3)
+
+
+def test_strike_histogram_counts_every_running_step():
+    steps = _long_run_steps(n=1000)
+    steps.loc[:9, "activity"] = "walking"  # not counted
+    fig = _valid(F.strike_figure(steps, "lower-back"))
+    bars = fig.data[0]
+    assert sum(bars.y) == 990 and bars.y[0] == 495 and bars.y[-1] == 495  # impact 1.0 and 2.0, half each
+    shoe = pd.DataFrame({"activity": ["running"] * 4, "strike": ["rearfoot", "rearfoot", "midfoot", None]})
+    assert list(_valid(F.strike_figure(shoe, "foot-left")).data[0].y) == [2, 1, 0, 0]
+
+
+def test_timeline_and_compare_figures_are_valid_plotly(journal):
+    tl = journal.timeline(runner="ana", start="2025-03-03", end="2025-03-16")
+    _valid(F.timeline_figure(tl.daily, tl.weekly, tl.runs))
+    year = journal.timeline(runner="ana", start="2024-03-17", end="2025-03-16")  # dense: lines, no bar texts
+    fig = _valid(F.timeline_figure(year.daily, year.weekly, year.runs))
+    assert _trace(fig, "load per week").text is None and _trace(fig, "sleep (h)").mode == "lines"
+    a, b = _long_run_steps(n=3000), _long_run_steps(n=5000, cadence_spm=180.0)
+    cmp = _valid(F.compare_figure(a, b, ("#1", "#2")))
+    assert all(len(t.x) <= F.COMPARE_POINTS for t in cmp.data)
+    assert np.nanmedian(next(t for t in cmp.data if t.name == "#2").y) == 180.0
+
+
+def test_zoom_ranges_from_relayout_data():
+    from dashboard.pages.run import _x_range
+
+    assert _x_range({"xaxis3.range[0]": 1.5, "xaxis3.range[1]": 2.5}) == (1.5, 2.5)
+    assert _x_range({"xaxis.range": [3, 4]}) == (3.0, 4.0)
+    assert _x_range({"xaxis2.autorange": True}) is None
+    assert _x_range({"autosize": True}) is False and _x_range(None) is False
+    assert _x_range({"yaxis.range[0]": 0, "yaxis.range[1]": 1}) is False
+
+
+def test_page_cache_is_bounded_and_recomputes_only_missing_keys():
+    from dashboard.data import PageCache
+
+    cache, calls = PageCache(max_entries=2), []
+
+    def compute(k):
+        calls.append(k)
+        return k * 10
+
+    assert [cache.get_or_compute(k, lambda k=k: compute(k)) for k in (1, 2, 1, 3, 2)] == [10, 20, 10, 30, 20]
+    assert calls == [1, 2, 3, 2] and len(cache) == 2  # 2 was evicted by 3 (1 was used more recently)
+    with pytest.raises(ValueError, match="max_entries"):
+        PageCache(max_entries=0)
+
+
+def test_journal_version_changes_with_every_write(tmp_path):
+    from dashboard.data import Settings, journal_version
+    from journal import Journal
+
+    url = f"sqlite:///{tmp_path / 'j.sqlite3'}"
+    s = Settings(journal_url=url, data_dir=tmp_path / "d")
+    with Journal.open(url) as j:
+        j.add_runner("ana")
+        v1 = journal_version(s)
+        assert journal_version(s) == v1  # reading changes nothing
+        j.add_pain(3, where="lower-back-centre", when="after-run", runner="ana")
+        v2 = journal_version(s)
+        j.add_pain(3, where="lower-back-centre", when="after-run", runner="ana")
+        assert len({v1, v2, journal_version(s)}) == 3
+    assert journal_version(Settings(journal_url="postgresql+psycopg://x/y", data_dir=tmp_path)) is None
+
+
+def test_timeline_page_is_cached_until_the_journal_changes(tmp_path, journal):
+    from dashboard.app import create_app
+    from dashboard.pages import timeline
+
+    app = create_app(journal.url, data_dir=tmp_path / "d")
+    settings, cache = app.server.config["BACKSTRIDE"], app.server.extensions["backstride_cache"]
+
+    def pain_lines():
+        with app.server.test_request_context("/"):
+            page = timeline.layout(settings, "ana", {"weeks": "8"})
+        return str(page).count("pain 0 → 7/10")
+
+    assert pain_lines() == 0 and pain_lines() == 0 and cache.hits == 1
+    # A flagged day (a 10 % jump) followed by a pain rise: the page shows it at once, not a cached view.
+    journal.add_run(start="2025-03-13T07:00", duration_s=120 * 60, rpe=8, kind="easy", runner="ana")
+    journal.add_pain(7, where="lower-back-left", when="next-morning", at="2025-03-14T07:30", runner="ana")
+    assert cache.misses == 1
+    pain_lines()
+    assert cache.misses == 2
+
+
+def test_display_signal_is_cached_and_equals_the_recording(tmp_path):
+    from dashboard.data import Settings, display_signal, signal_arrays
+
+    rec = ROOT_SAMPLES / "sim_lower_back_run.parquet"
+    s = Settings(journal_url="sqlite://", data_dir=tmp_path / "d")
+    t, acc = display_signal(s, rec)
+    t0, acc0 = signal_arrays(rec)
+    assert np.array_equal(t, t0) and np.allclose(acc, acc0, rtol=1e-6)
+    assert len(list((tmp_path / "d" / "cache").glob("*.signal.parquet"))) == 1
+    t2, _ = display_signal(s, rec)  # from the cache
+    assert np.array_equal(t2, t0)
+
+
+def test_pages_load_the_basic_plotly_bundle_of_the_installed_version(tmp_path):
+    from plotly.offline import get_plotlyjs_version
+
+    from dashboard.app import PLOTLY_BASIC, create_app, plotly_bundle
+
+    assert PLOTLY_BASIC.read_text()[:200].count(f"v{get_plotlyjs_version()}") == 1 or plotly_bundle() != PLOTLY_BASIC
+    app = create_app(f"sqlite:///{tmp_path / 'j.sqlite3'}", data_dir=tmp_path / "d")
+    c = app.server.test_client()
+    index = c.get("/").get_data(as_text=True)
+    url = index.split("window._backstridePlotlyURL = ")[1].split(";")[0].strip('"')
+    r = c.get(url)
+    assert r.status_code == 200 and r.cache_control.max_age == 365 * 86400
+    assert r.get_data() == plotly_bundle().read_bytes()

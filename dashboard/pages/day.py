@@ -20,6 +20,8 @@ from dashboard.pages.common import CARD_STYLE, error, table
 
 PATH = "/day"
 TITLE = "Day"
+#: The page draws Plotly graphs (the app starts loading plotly.js while the server builds it).
+HAS_GRAPHS = True
 
 
 def _available() -> bool:

@@ -29,6 +29,8 @@ from dashboard.pages.common import CARD_STYLE, error
 
 PATH = "/live"
 TITLE = "Live"
+#: The page draws Plotly graphs (the app starts loading plotly.js while the server builds it).
+HAS_GRAPHS = True
 #: Poll period of the page (ms): at least twice a second, as the issue asks, with room to spare.
 POLL_MS = 200
 #: Seconds of signal kept in the live chart.

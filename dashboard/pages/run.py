@@ -2,25 +2,31 @@
 foot-strike distribution, and a second run side by side.
 
 The per-step values come from the run's recording (analysed once, then cached
-in the data directory, see :mod:`dashboard.data`).  Long signals are
-downsampled for display only (MinMaxLTTB from plotly-resampler, a few
-thousand points); zooming redraws the visible range at full detail.  Runs
-without a recording (typed in, FIT only) show their summary.
+in the data directory with the signal to draw, see :mod:`dashboard.data`).
+Long signals are downsampled for display only (MinMaxLTTB from
+plotly-resampler, a few thousand points) and a long run's per-step values are
+drawn as median and range per time window; zooming either chart redraws the
+visible range at full detail, step by step.  Runs without a recording (typed
+in, FIT only) show their summary.
 """
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import figures as F
-from dashboard.data import Settings, analysed_steps, open_journal, resolve_recording, signal_arrays
+from dashboard.data import (Settings, analysed_steps, cached, display_signal, journal_version, open_journal,
+                            recording_key, resolve_recording)
 from dashboard.pages.common import CARD_STYLE, error, no_runner, table
 
 PATH = "/run"
 TITLE = "Run"
+#: The page draws Plotly graphs (the app starts loading plotly.js while the server builds it).
+HAS_GRAPHS = True
 
 
 def _label(r) -> str:
@@ -72,16 +78,25 @@ def run_data(settings: Settings, run: dict) -> tuple[pd.DataFrame | None, dict |
                f"the recording {run['recording_path']} is not in the data directory")
         return None, None, why + ": only the run's summary is shown."
     try:
-        steps, meta = analysed_steps(settings, path)
+        steps, meta = cached(("steps", recording_key(path)), lambda: analysed_steps(settings, path))
     except (ValueError, OSError) as exc:
         return None, None, f"cannot analyse {path.name}: {exc}"
     return steps, meta, ""
 
 
+def run_view(settings: Settings, path: Path, steps: pd.DataFrame, meta: dict) -> dict:
+    """The figures of an analysed recording (pure: the page caches them by the recording's cache key)."""
+    t_s, acc = display_signal(settings, path)
+    fatigue = (meta.get("summary") or {}).get("fatigue") or []
+    return {"fatigue": fatigue, "n_samples": len(t_s),
+            "signal": F.signal_figure(t_s, acc, steps["ic_s"].to_numpy(dtype=float)),
+            "per_step": F.per_step_figure(steps, fatigue), "strike": F.strike_figure(steps, meta["placement"])}
+
+
 def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
     if not runner:
         return no_runner()
-    runs = _runs(settings, runner)
+    runs = cached(("runs", journal_version(settings), runner), lambda: _runs(settings, runner))
     if runs.empty:
         return html.Div([html.H2("Run"), html.P("No runs yet: add one on the Log page.")])
     ids = [int(i) for i in runs["id"]]
@@ -92,7 +107,7 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
     if rid not in ids:
         return html.Div([html.H2("Run"), error(f"run {rid} is not one of {runner}'s runs"),
                          dcc.Link("latest run", href="/run")])
-    options = [{"label": _label(r), "value": int(r["id"])} for _, r in runs.iloc[::-1].iterrows()]
+    options = [{"label": _label(r), "value": int(r["id"])} for r in runs.iloc[::-1].to_dict("records")]
     run = runs.set_index("id").loc[rid].to_dict() | {"id": rid}
     cmp_id = query.get("compare")
     cmp_id = int(cmp_id) if cmp_id and cmp_id.isdigit() and int(cmp_id) in ids and int(cmp_id) != rid else None
@@ -121,28 +136,18 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
                 f"{m} {v.get('change'):+.2f}" for m, v in fat.items() if isinstance(v, dict) and "change" in v)))
     else:
         path = resolve_recording(settings, run.get("recording_path"))
-        t_s, acc = signal_arrays(path)
-        fatigue = (meta.get("summary") or {}).get("fatigue") or []
-        rows = F.fatigue_rows(fatigue)
+        view = cached(("run-view", recording_key(path)), lambda: run_view(settings, path, steps, meta))
+        fatigue = view["fatigue"]
         body += [
-            dcc.Graph(id="run-signal", figure=F.signal_figure(t_s, acc, steps["ic_s"].to_numpy(dtype=float)),
-                      config={"displaylogo": False}),
-            html.P(f"{len(t_s):,} samples at {meta['sampling_rate_hz']:g} Hz, {len(steps):,} steps, sensor on the "
+            dcc.Graph(id="run-signal", figure=view["signal"], config={"displaylogo": False}),
+            html.P(f"{view['n_samples']:,} samples at {meta['sampling_rate_hz']:g} Hz, {len(steps):,} steps, sensor on the "
                    f"{meta['placement']}; the chart shows at most {F.SIGNAL_POINTS:,} points per view (zoom in for "
                    "full detail).", style={"color": "#555"}),
             *[html.P(f"note: {w}", style={"color": "#8a6d3b"}) for w in meta.get("warnings", [])],
-            dcc.Graph(id="run-steps", figure=F.per_step_figure(steps, fatigue), config={"displaylogo": False}),
+            dcc.Graph(id="run-steps", figure=view["per_step"], config={"displaylogo": False}),
             html.Div([html.B("Form under fatigue: first against last fifth of each running bout"),
-                      table([{**r, "early": f"{r['early']:.3g}", "late": f"{r['late']:.3g}",
-                              "change": f"{r['change']:+.3g}", "flagged": "⚑ flagged" if r["flagged"] else ""}
-                             for r in rows],
-                            [("bout", "bout"), ("metric", "metric"), ("early", "early"), ("late", "late"),
-                             ("change", "change"), ("flagged", "")], id="run-fatigue",
-                            row_style=lambda r: {"color": "#b00020"} if r["flagged"] else None)
-                      if rows else html.P("No running bout long enough (20 steps) to compare early and late.")],
-                     style=CARD_STYLE),
-            dcc.Graph(id="run-strike", figure=F.strike_figure(steps, meta["placement"]),
-                      config={"displaylogo": False}),
+                      fatigue_table(fatigue)], style=CARD_STYLE),
+            dcc.Graph(id="run-strike", figure=view["strike"], config={"displaylogo": False}),
         ]
     if cmp_id is not None:
         other = runs.set_index("id").loc[cmp_id].to_dict() | {"id": cmp_id}
@@ -161,6 +166,62 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
     return html.Div(head + body)
 
 
+def fatigue_table(fatigue: list[dict]) -> html.Table | html.P:
+    """Early → late (change) per running bout (rows) and metric (columns); flagged changes in red with ⚑.
+
+    One row per bout keeps a 2-hour run's table short (20 rows rather than 160) and quick to build.
+    """
+    rows = F.fatigue_rows(fatigue)
+    if not rows:
+        return html.P("No running bout long enough (20 steps) to compare early and late.")
+    metrics = list(dict.fromkeys(r["metric"] for r in rows))
+    by_bout: dict[int, dict] = {}
+    for r in rows:
+        by_bout.setdefault(r["bout"], {})[r["metric"]] = r
+    head = html.Thead(html.Tr([html.Th("bout")] + [html.Th(m) for m in metrics]))
+    body = []
+    for bout, cells in by_bout.items():
+        tds = [html.Td(str(bout))]
+        for m in metrics:
+            r = cells.get(m)
+            if r is None:
+                tds.append(html.Td("–"))
+                continue
+            text = f"{r['early']:.3g} → {r['late']:.3g} ({r['change']:+.3g})"
+            tds.append(html.Td(text + " ⚑ flagged", className="flagged", style=FLAGGED_STYLE) if r["flagged"]
+                       else html.Td(text))
+        body.append(html.Tr(tds))
+    return html.Table([head, html.Tbody(body)], id="run-fatigue", className="fatigue",
+                      style={"borderCollapse": "collapse", "fontSize": "0.85em"})
+
+
+FLAGGED_STYLE = {"color": "#b00020", "fontWeight": "bold"}
+
+
+def _x_range(relayout: dict | None) -> tuple[float, float] | None | bool:
+    """The x range a zoom asked for: ``(lo, hi)``, None for "all" (autorange), False for no x change.
+
+    The per-step panels share one x axis, so the zoom of any of them (``xaxis3.range[0]``…) counts.
+    """
+    for key, val in (relayout or {}).items():
+        axis, _, prop = key.partition(".")
+        if not axis.startswith("xaxis"):
+            continue
+        if prop == "range[0]" and f"{axis}.range[1]" in relayout:
+            return float(val), float(relayout[f"{axis}.range[1]"])
+        if prop == "range" and isinstance(val, list) and len(val) == 2:
+            return float(val[0]), float(val[1])
+        if prop == "autorange" and val:
+            return None
+    return False
+
+
+def _recording_of(settings: Settings, runner: str | None, rid) -> Path | None:
+    runs = cached(("runs", journal_version(settings), runner), lambda: _runs(settings, runner))
+    row = runs[runs["id"] == rid]
+    return None if row.empty else resolve_recording(settings, row.iloc[0]["recording_path"])
+
+
 def register(app, settings: Settings) -> None:
     @app.callback(Output("url", "search", allow_duplicate=True), Input("run-select", "value"),
                   Input("run-compare", "value"), State("url", "search"), prevent_initial_call=True)
@@ -174,24 +235,29 @@ def register(app, settings: Settings) -> None:
         """Redraw the visible range at full detail (the run is looked up again: the browser sends only its id)."""
         from dashboard.data import current_settings
 
-        relayout = relayout or {}
-        if "xaxis.range[0]" in relayout:
-            x_range = (float(relayout["xaxis.range[0]"]), float(relayout["xaxis.range[1]"]))
-        elif "xaxis.range" in relayout:
-            x_range = tuple(map(float, relayout["xaxis.range"]))
-        elif relayout.get("xaxis.autorange"):
-            x_range = None
-        else:
+        x_range = _x_range(relayout)
+        if x_range is False:
             return no_update
         s = current_settings()
-        with open_journal(s) as j:
-            runs = j.runs(runner=runner)
-        row = runs[runs["id"] == rid]
-        if row.empty:
-            return no_update
-        path = resolve_recording(s, row.iloc[0]["recording_path"])
+        path = _recording_of(s, runner, rid)
         if path is None:
             return no_update
-        steps, _ = analysed_steps(s, path)
-        t_s, acc = signal_arrays(path)
+        steps, _ = cached(("steps", recording_key(path)), lambda: analysed_steps(s, path))
+        t_s, acc = display_signal(s, path)
         return F.signal_figure(t_s, acc, steps["ic_s"].to_numpy(dtype=float), x_range=x_range)
+
+    @app.callback(Output("run-steps", "figure"), Input("run-steps", "relayoutData"), State("run-id", "data"),
+                  State("runner", "value"), prevent_initial_call=True)
+    def _zoom_steps(relayout, rid, runner):
+        """Per-step values of the visible range: each step once few enough are in view."""
+        from dashboard.data import current_settings
+
+        x_range = _x_range(relayout)
+        if x_range is False:
+            return no_update
+        s = current_settings()
+        path = _recording_of(s, runner, rid)
+        if path is None:
+            return no_update
+        steps, meta = cached(("steps", recording_key(path)), lambda: analysed_steps(s, path))
+        return F.per_step_figure(steps, (meta.get("summary") or {}).get("fatigue") or [], x_range_min=x_range)

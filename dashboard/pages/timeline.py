@@ -10,11 +10,13 @@ from __future__ import annotations
 from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import figures as F
-from dashboard.data import Settings, open_journal
+from dashboard.data import Settings, cached, journal_version, open_journal
 from dashboard.pages.common import CARD_STYLE, no_runner
 
 PATH = "/"
 TITLE = "Timeline"
+#: The page draws Plotly graphs (the app starts loading plotly.js while the server builds it).
+HAS_GRAPHS = True
 WEEK_CHOICES = [("4", "4 weeks"), ("8", "8 weeks"), ("26", "6 months"), ("52", "1 year"), ("all", "all")]
 LOAD_CHOICES = [("session", "session RPE × min"), ("duration", "running time"), ("trimp", "TRIMP (heart rate)"),
                 ("mechanical", "steps × impact")]
@@ -27,18 +29,15 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
     weeks = weeks if weeks in {v for v, _ in WEEK_CHOICES} else "8"
     load = query.get("load", "session")
     load = load if load in {v for v, _ in LOAD_CHOICES} else "session"
-    with open_journal(settings) as j:
-        tl = j.timeline(runner=runner, weeks=None if weeks == "all" else int(weeks), load=load)
-        episodes = tl.pain_episodes()
-    assoc = tl.associations()  # over the period shown (the whole history with "all")
-    fig = F.timeline_figure(tl.daily, tl.weekly, tl.runs)
+    v = cached(("timeline", journal_version(settings), runner, weeks, load),
+               lambda: timeline_view(settings, runner, weeks, load))
+    tl, episodes, fig, assoc_lines = v["timeline"], v["episodes"], v["figure"], v["associations"]
     prompts = []
     latest = {}
     for pf in tl.pain_flags:  # one line per kind: the latest
         latest[pf.kind] = pf
     for pf in latest.values():
         prompts.append(html.Li(f"{pf.date:%d %b %Y}: {pf.message}"))
-    assoc_lines = F.association_lines(assoc)
     return html.Div([
         html.H2(f"Timeline · {runner}"),
         html.Div([
@@ -64,6 +63,18 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
                  style=CARD_STYLE),
         html.Div([html.B("Sitting"), html.P(tl.sitting_trend.text)], style=CARD_STYLE),
     ])
+
+
+def timeline_view(settings: Settings, runner: str, weeks: str, load: str) -> dict:
+    """What the page shows, computed from the journal: the timeline, pain episodes, figure and association lines.
+
+    A pure function of the journal's content (the page caches it by :func:`dashboard.data.journal_version`).
+    """
+    with open_journal(settings) as j:
+        tl = j.timeline(runner=runner, weeks=None if weeks == "all" else int(weeks), load=load)
+    assoc = tl.associations()  # over the period shown (the whole history with "all")
+    return {"timeline": tl, "episodes": tl.pain_episodes(), "figure": F.timeline_figure(tl.daily, tl.weekly, tl.runs),
+            "associations": F.association_lines(assoc)}
 
 
 def _caveat() -> str:
