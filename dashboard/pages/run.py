@@ -229,20 +229,30 @@ def register(app, settings: Settings) -> None:
         new = f"?id={rid}" + (f"&compare={cmp_id}" if cmp_id and cmp_id != rid else "")
         return no_update if search == new else new
 
-    @app.callback(Output("run-signal", "figure"), Input("run-signal", "relayoutData"), State("run-id", "data"),
-                  State("runner", "value"), prevent_initial_call=True)
-    def _zoom(relayout, rid, runner):
-        """Redraw the visible range at full detail (the run is looked up again: the browser sends only its id)."""
+    def _zoomed(relayout, rid, runner):
+        """(settings, recording path, steps, meta, x range) for a zoom, or None when nothing is to redraw.
+
+        The run is looked up again: the browser sends only its id."""
         from dashboard.data import current_settings
 
         x_range = _x_range(relayout)
         if x_range is False:
-            return no_update
+            return None
         s = current_settings()
         path = _recording_of(s, runner, rid)
         if path is None:
+            return None
+        steps, meta = cached(("steps", recording_key(path)), lambda: analysed_steps(s, path))
+        return s, path, steps, meta, x_range
+
+    @app.callback(Output("run-signal", "figure"), Input("run-signal", "relayoutData"), State("run-id", "data"),
+                  State("runner", "value"), prevent_initial_call=True)
+    def _zoom(relayout, rid, runner):
+        """Redraw the visible range at full detail."""
+        z = _zoomed(relayout, rid, runner)
+        if z is None:
             return no_update
-        steps, _ = cached(("steps", recording_key(path)), lambda: analysed_steps(s, path))
+        s, path, steps, _, x_range = z
         t_s, acc = display_signal(s, path)
         return F.signal_figure(t_s, acc, steps["ic_s"].to_numpy(dtype=float), x_range=x_range)
 
@@ -250,14 +260,8 @@ def register(app, settings: Settings) -> None:
                   State("runner", "value"), prevent_initial_call=True)
     def _zoom_steps(relayout, rid, runner):
         """Per-step values of the visible range: each step once few enough are in view."""
-        from dashboard.data import current_settings
-
-        x_range = _x_range(relayout)
-        if x_range is False:
+        z = _zoomed(relayout, rid, runner)
+        if z is None:
             return no_update
-        s = current_settings()
-        path = _recording_of(s, runner, rid)
-        if path is None:
-            return no_update
-        steps, meta = cached(("steps", recording_key(path)), lambda: analysed_steps(s, path))
+        _, _, steps, meta, x_range = z
         return F.per_step_figure(steps, (meta.get("summary") or {}).get("fatigue") or [], x_range_min=x_range)
