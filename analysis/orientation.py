@@ -28,6 +28,7 @@ from scipy import signal
 from scipy.spatial.transform import Rotation
 
 from analysis.constants import GRAVITY_M_S2
+from analysis.signals import butter_sos
 
 
 class AhrsOrientation:
@@ -121,7 +122,7 @@ def gravity_direction_lowpass(acc_m_s2: np.ndarray, *, sampling_rate_hz: float, 
     if len(acc) < 3 * int(sampling_rate_hz / cutoff_hz):
         mean = acc.mean(axis=0)
         return np.tile(mean / np.linalg.norm(mean), (len(acc), 1))
-    sos = signal.butter(2, cutoff_hz, fs=sampling_rate_hz, output="sos")
+    sos = butter_sos(2, float(cutoff_hz), "low", float(sampling_rate_hz))  # designed once (live path)
     low = signal.sosfiltfilt(sos, acc, axis=0)
     return low / np.linalg.norm(low, axis=1, keepdims=True)
 
@@ -152,8 +153,8 @@ def complementary_tilt_deg(acc_body_m_s2: np.ndarray, gyr_body_rad_s: np.ndarray
         mean = acc.mean(axis=0)
         base = np.degrees([np.arctan2(-mean[0], mean[2]), np.arctan2(-mean[1], mean[2])])
         return np.tile(base, (n, 1))
-    lo = signal.butter(2, crossover_hz, fs=fs, output="sos")
-    hi = signal.butter(2, crossover_hz, "high", fs=fs, output="sos")
+    lo = butter_sos(2, float(crossover_hz), "low", float(fs))
+    hi = butter_sos(2, float(crossover_hz), "high", float(fs))
     a = signal.sosfiltfilt(lo, acc, axis=0)
     acc_tilt = np.column_stack([np.arctan2(-a[:, 0], a[:, 2]), np.arctan2(-a[:, 1], a[:, 2])])
     rate = np.column_stack([gyr[:, 1], -gyr[:, 0]])

@@ -50,63 +50,19 @@ contiguous blocks of samples in SI units.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from analysis import alignment
 from analysis.constants import FOOT_PLACEMENTS, GRAVITY_M_S2, PLACEMENTS, TRUNK_PLACEMENTS
 from analysis.gait import LowerBackGait, ShoeGait
-from scipy import signal
-
+from analysis.orientation import gravity_direction_lowpass
 from analysis.pipeline import classify_strike, strike_angle_deg
 from analysis.signals import unit
 
 THIGH_PLACEMENTS = ("thigh-left", "thigh-right")
 
 
-@lru_cache(maxsize=32)
-def _butter_lowpass(order: int, cutoff_hz: float, sampling_rate_hz: float) -> tuple[np.ndarray, np.ndarray, int]:
-    """Butterworth low-pass (sos), its steady-state initial conditions and ``sosfiltfilt``'s default pad length.
-
-    Designed once per (order, cutoff, rate): SciPy's design takes longer than
-    filtering a 6-s window, and the live path filters the same way every hop.
-    """
-    sos = signal.butter(order, cutoff_hz, fs=sampling_rate_hz, output="sos")
-    zi = signal.sosfilt_zi(sos)
-    edge = 3 * (2 * len(sos) + 1 - min(int((sos[:, 2] == 0).sum()), int((sos[:, 5] == 0).sum())))
-    return sos, zi, edge
-
-
-def _sosfiltfilt_cached(order: int, cutoff_hz: float, sampling_rate_hz: float, x: np.ndarray) -> np.ndarray:
-    """``scipy.signal.sosfiltfilt(butter(...), x, axis=0)`` with default padding, the design cached.
-
-    The same steps as SciPy (odd extension by the default pad length, forward
-    and backward ``sosfilt`` started in steady state), so the same numbers
-    (tested against SciPy to 1e-12).
-    """
-    sos, zi, edge = _butter_lowpass(order, cutoff_hz, sampling_rate_hz)
-    if len(x) <= edge:
-        raise ValueError(f"need more than {edge} samples to filter, got {len(x)}")
-    ext = np.concatenate([2 * x[:1] - x[edge:0:-1], x, 2 * x[-1:] - x[-2:-edge - 2:-1]])
-    zi_axis = zi[:, :, None]  # (sections, 2, 1): broadcast over the columns
-    y = signal.sosfilt(sos, ext, axis=0, zi=zi_axis * ext[:1])[0]
-    y = signal.sosfilt(sos, y[::-1], axis=0, zi=zi_axis * y[-1:])[0][::-1]
-    return y[edge:-edge]
-
-
-def gravity_up(acc_m_s2: np.ndarray, *, sampling_rate_hz: float, cutoff_hz: float = 0.5) -> np.ndarray:
-    """:func:`analysis.orientation.gravity_direction_lowpass` (the batch form) with the filter design cached.
-
-    Same result to 1e-12 (``tests/test_streaming.py`` checks it): a zero-phase
-    2nd-order Butterworth low-pass, normalised per sample.
-    """
-    acc = np.asarray(acc_m_s2, dtype=np.float64)
-    if len(acc) < 3 * int(sampling_rate_hz / cutoff_hz):
-        mean = acc.mean(axis=0)
-        return np.tile(mean / np.linalg.norm(mean), (len(acc), 1))
-    low = _sosfiltfilt_cached(2, float(cutoff_hz), float(sampling_rate_hz), acc)
-    return low / np.linalg.norm(low, axis=1, keepdims=True)
 #: Tilt from upright standing (degrees) that counts as sitting, per body part.
 SITTING_TILT_DEG = {"trunk": (15.0, 75.0), "thigh": (45.0, 120.0)}
 
@@ -322,7 +278,7 @@ class LiveMetrics:
     def _hop_trunk(self) -> None:
         fs = self.sampling_rate_hz
         acc = self._acc
-        up_t = gravity_up(acc, sampling_rate_hz=fs, cutoff_hz=0.5)
+        up_t = gravity_direction_lowpass(acc, sampling_rate_hz=fs, cutoff_hz=0.5)
         f_v = np.einsum("ij,ij->i", acc, up_t)
         gait = LowerBackGait().detect(f_v, sampling_rate_hz=fs)
         base = int(self._idx[0])
