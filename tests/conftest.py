@@ -30,3 +30,23 @@ def need_dataset(name: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} not present (../shared/datasets is optional)")
     return path
+
+
+def template_journal(tmp_path_factory, runner: str, **runner_fields) -> Path:
+    """A migrated journal holding one runner, made once and copied per test (migrations are slow)."""
+    from journal import Journal
+
+    path = tmp_path_factory.mktemp("template") / "j.sqlite3"
+    with Journal.open(path) as journal:
+        journal.add_runner(runner, **runner_fields)
+    return path
+
+
+def open_copy(template: Path, tmp_path: Path):
+    """Open a fresh copy of ``template`` in ``tmp_path`` (a context manager yielding the Journal)."""
+    import shutil
+
+    from journal import Journal
+
+    shutil.copy(template, tmp_path / "j.sqlite3")
+    return Journal.open(tmp_path / "j.sqlite3")

@@ -8,14 +8,13 @@
 from __future__ import annotations
 
 import math
-import shutil
 import sqlite3
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
 
-from conftest import need_dataset
+from conftest import need_dataset, open_copy, template_journal
 from journal import FileImportError, Journal
 from journal.fit import read_fit
 
@@ -24,17 +23,12 @@ FENIX5 = Path(__file__).parent / "data" / "garmin-fenix-5-run.fit"
 
 @pytest.fixture(scope="module")
 def _template(tmp_path_factory):
-    """A migrated journal with one runner, made once per module and copied for each test (fast)."""
-    path = tmp_path_factory.mktemp("template") / "j.sqlite3"
-    with Journal.open(path) as journal:
-        journal.add_runner("ana", timezone="America/Los_Angeles")
-    return path
+    return template_journal(tmp_path_factory, "ana", timezone="America/Los_Angeles")
 
 
 @pytest.fixture
 def j(tmp_path, _template):
-    shutil.copy(_template, tmp_path / "j.sqlite3")
-    with Journal.open(tmp_path / "j.sqlite3") as journal:
+    with open_copy(_template, tmp_path) as journal:
         yield journal
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -13,6 +12,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from conftest import open_copy, template_journal
 from journal import FileImportError, InvalidValueError, Journal, UnknownRunnerError
 from journal import db as jdb
 from journal import migrate
@@ -23,17 +23,13 @@ AMS = ZoneInfo("Europe/Amsterdam")
 
 @pytest.fixture(scope="module")
 def _template(tmp_path_factory):
-    """A migrated journal with one runner, made once per module and copied for each test (fast)."""
-    path = tmp_path_factory.mktemp("template") / "j.sqlite3"
-    with Journal.open(path) as journal:
-        journal.add_runner("ana", timezone="Europe/Amsterdam", hr_rest_bpm=50, hr_max_bpm=190, sex="female")
-    return path
+    return template_journal(tmp_path_factory, "ana", timezone="Europe/Amsterdam", hr_rest_bpm=50, hr_max_bpm=190,
+                            sex="female")
 
 
 @pytest.fixture
 def j(tmp_path, _template):
-    shutil.copy(_template, tmp_path / "j.sqlite3")
-    with Journal.open(tmp_path / "j.sqlite3") as journal:
+    with open_copy(_template, tmp_path) as journal:
         yield journal
 
 
