@@ -4,8 +4,10 @@ Layout of a live recording (``backstride record --out DIR``)::
 
     DIR/
       session.json            index of the sensors (written once, atomically, at start)
-      lower-back.arrows       one Arrow IPC *stream* per sensor, named by placement
+      lower-back.arrows       one Arrow IPC *stream* per IMU sensor, named by placement
       foot-left.arrows
+      heart_rate.arrows       event streams (irregular, about 1 Hz): the standard Heart Rate
+      rsc.arrows              service and Running Speed and Cadence, one row per notification
 
 Each ``.arrows`` file is an Arrow IPC stream (pyarrow): its schema, written
 first, carries the fixed metadata (rate, placement, sensor, profile) under the
@@ -23,6 +25,15 @@ written: under ``flush_every_s`` (0.5 s by default) plus the one being written.
 
 :func:`read_live` returns a :class:`sensing.recording.Recording`;
 :func:`sensing.formats.open_recording` opens a live directory or ``.arrows`` file.
+
+Event streams (heart rate, running speed and cadence) are not sampled at a
+rate, so they are not :class:`Recording` objects: :class:`EventWriter` writes
+one fsync-ed chunk per notification (one a second, so a kill loses at most the
+one being written), and :func:`read_heart_rate`, :func:`read_rr_intervals` and
+:func:`read_rsc` return pandas DataFrames with ``t_s`` (seconds from the
+session start, or from ``start_utc=`` such as an IMU recording's start) and
+``utc`` (host receive time, UTC).  Their link drops, corrupt notifications and
+whether the file was closed are in ``DataFrame.attrs``.
 """
 
 from __future__ import annotations
@@ -67,12 +78,17 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_session_index(folder: str | Path, sensors: list[dict]) -> Path:
-    """``session.json``: which sensors (name, address, placement, file) this recording holds."""
+def write_session_index(folder: str | Path, sensors: list[dict], *, started_utc: datetime | None = None) -> Path:
+    """``session.json``: which sensors (name, address, placement, file, kind) this recording holds.
+
+    ``started_utc`` (default: now) is the session start that event streams'
+    ``t_s`` count from; it is stored as ``created_utc``.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / SESSION_FILE
-    _atomic_write_text(path, json.dumps({"schema": LIVE_SCHEMA, "created_utc": datetime.now(timezone.utc).isoformat(),
+    start = (started_utc or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    _atomic_write_text(path, json.dumps({"schema": LIVE_SCHEMA, "created_utc": start.isoformat(),
                                          "sensors": sensors}, indent=1))
     return path
 
@@ -201,8 +217,17 @@ def is_live(path: str | Path) -> bool:
     return path.suffix == SUFFIX or (path.is_dir() and (path / SESSION_FILE).exists())
 
 
+def _event_kind_of(path: Path) -> str | None:
+    """The event-stream kind a file name says (``heart_rate.arrows``, ``rsc-foot-left.arrows``), or None (IMU)."""
+    for kind in EVENT_KINDS:
+        if path.stem == kind or path.stem.startswith(kind + "-"):
+            return kind
+    return None
+
+
 def live_files(folder: str | Path) -> list[Path]:
-    return sorted(Path(folder).glob(f"*{SUFFIX}"))
+    """The IMU sensors' ``.arrows`` files of a live folder (event streams are not among them)."""
+    return sorted(f for f in Path(folder).glob(f"*{SUFFIX}") if _event_kind_of(f) is None)
 
 
 def read_live(path: str | Path, placement: str | None = None) -> Recording:
@@ -216,6 +241,11 @@ def read_live(path: str | Path, placement: str | None = None) -> Recording:
     if path.is_dir():
         files = live_files(path)
         if not files:
+            events = sorted(f.name for f in Path(path).glob(f"*{SUFFIX}") if _event_kind_of(f))
+            if events:
+                raise RecordingError(path, "folder", f"no IMU sensor was recorded, only {', '.join(events)}",
+                                     "an IMU recording; read heart rate and speed with sensing.chunked.read_heart_rate "
+                                     "/ read_rsc")
             raise RecordingError(path, "folder", f"no *{SUFFIX} files", "a folder written by backstride record")
         if len(files) > 1:
             if placement is None:
@@ -287,3 +317,306 @@ def read_live(path: str | Path, placement: str | None = None) -> Recording:
     return Recording(data=df, sampling_rate_hz=float(meta["sampling_rate_hz"]), start_utc=start,
                      placement=placement or meta.get("placement"), sensor=sensor, source=str(path),
                      link_drops=int(state.get("link_drops") or 0), extra=extra)
+
+
+# ------------------------------------------------------------------------------------------
+# Event streams: heart rate and running speed/cadence, one row per notification
+
+EVENT_SCHEMA = "backstride.events/1"
+#: Columns of each event stream after ``host_utc_s`` (host receive time, s since 1970 UTC), with
+#: their Arrow types.  Optional fields a notification did not carry are null.
+EVENT_KINDS: dict[str, tuple[tuple[str, pa.DataType], ...]] = {
+    # Heart Rate Measurement (0x2A37): RR intervals as sent in this notification (0..n)
+    "heart_rate": (("hr_bpm", pa.float64()), ("rr_s", pa.list_(pa.float64())), ("energy_kj", pa.float64()),
+                   ("contact", pa.bool_())),
+    # RSC Measurement (0x2A53): cadence in 1/min as the device sends it (steps or strides: device-dependent)
+    "rsc": (("speed_m_s", pa.float64()), ("cadence_per_min", pa.float64()), ("stride_length_m", pa.float64()),
+            ("total_distance_m", pa.float64()), ("running", pa.bool_())),
+}
+
+
+def event_file_name(kind: str, placement: str | None = None, taken: set[str] | frozenset = frozenset()) -> str:
+    """``heart_rate.arrows`` (``rsc.arrows``); ``heart_rate-<placement>.arrows`` when the plain name is ``taken``."""
+    if kind not in EVENT_KINDS:
+        raise ValueError(f"event stream kind must be one of {', '.join(EVENT_KINDS)}, got {kind!r}")
+    name = f"{kind}{SUFFIX}"
+    if name in taken:
+        name = f"{kind}-{placement or len(taken)}{SUFFIX}"
+    return name
+
+
+class EventWriter:
+    """Appends the notifications of one event stream (heart rate or RSC) to an ``.arrows`` file.
+
+    Every :meth:`append` is its own chunk, written and ``fsync``-ed at once (on
+    the worker thread with ``background=True``): these streams bring about one
+    notification a second, so a killed process loses at most the notification
+    being written.  The chunk's metadata carries the stream's state (link
+    drops, corrupt notifications, events since the last chunk), as
+    :class:`ChunkWriter` does.
+
+    Parameters
+    ----------
+    path
+        The ``.arrows`` file to create (never overwritten).
+    kind
+        ``"heart_rate"`` or ``"rsc"`` (:data:`EVENT_KINDS`).
+    session_start_utc
+        The session start ``t_s`` counts from (stored in the file, so that a
+        lone file knows it too).
+    """
+
+    def __init__(self, path: str | Path, *, kind: str, placement: str | None = None, sensor: SensorInfo | None = None,
+                 profile: str | None = None, address: str | None = None, session_start_utc: datetime | None = None,
+                 background: bool = True):
+        if kind not in EVENT_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(EVENT_KINDS)}, got {kind!r}")
+        self.path = Path(path)
+        if self.path.exists():
+            raise FileExistsError(f"{self.path}: exists; a live recording is never overwritten (choose another --out)")
+        self.kind = kind
+        self.columns = [name for name, _ in EVENT_KINDS[kind]]
+        start = (session_start_utc or datetime.now(timezone.utc)).astimezone(timezone.utc)
+        meta = {"schema": EVENT_SCHEMA, "kind": kind, "placement": placement, "sensor": asdict(sensor or SensorInfo()),
+                "profile": profile, "address": address, "session_start_utc": start.isoformat(),
+                "opened_utc": datetime.now(timezone.utc).isoformat()}
+        fields = [pa.field("host_utc_s", pa.float64())] + [pa.field(n, t) for n, t in EVENT_KINDS[kind]]
+        self.schema = pa.schema(fields, metadata={SCHEMA_KEY: json.dumps(meta).encode()})
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = open(self.path, "xb")
+        self._writer = pa.ipc.new_stream(self._fh, self.schema)
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"event-writer-{kind}") if background else None
+        self._pending = []
+        self.n_written_ = 0
+        self.closed = False
+        self._write([], json.dumps({"events": []}))  # schema and metadata on disk at once
+        _fsync_dir(self.path.parent)
+
+    def append(self, rows: list[dict], state: dict | Callable[[], dict]) -> None:
+        """Write ``rows`` (each: ``host_utc_s`` and the kind's columns; absent ones are null) as one chunk."""
+        self.flush(state, rows)
+
+    def flush(self, state: dict | Callable[[], dict], rows: list[dict] | None = None) -> None:
+        """Write a chunk (``rows``, possibly none) with ``state``."""
+        if self.closed:
+            raise RuntimeError(f"{self.path}: writer is closed")
+        state = state() if callable(state) else state
+        job = (list(rows or []), json.dumps(state, default=_json_default))
+        if self._pool is not None:
+            self._pending = [f for f in self._pending if not f.done()]
+            self._pending.append(self._pool.submit(self._write, *job))
+        else:
+            self._write(*job)
+
+    def _write(self, rows: list[dict], state_json: str) -> None:
+        arrays = [pa.array([float(r["host_utc_s"]) for r in rows], pa.float64())]
+        for name, typ in EVENT_KINDS[self.kind]:
+            arrays.append(pa.array([_event_value(r.get(name)) for r in rows], typ))
+        batch = pa.record_batch(arrays, schema=self.schema)
+        with self._lock:
+            self._writer.write_batch(batch, custom_metadata={STATE_KEY: state_json.encode()})
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self.n_written_ += len(rows)
+
+    def close(self, state: dict) -> None:
+        """Write the final ``state``, end the stream and close the file."""
+        if self.closed:
+            return
+        self.flush(state)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            for f in self._pending:
+                f.result()
+        with self._lock:
+            self._writer.close()
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self._fh.close()
+        self.closed = True
+
+
+def _event_value(value):
+    """A decoded value as Arrow takes it: NumPy scalars and arrays to Python, None stays null."""
+    if value is None:
+        return None
+    if isinstance(value, np.ndarray):
+        return [float(x) for x in value] if value.ndim else value.item()
+    if isinstance(value, (list, tuple)):
+        return [float(x) for x in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _event_files(folder: Path, kind: str) -> list[Path]:
+    return sorted(f for f in folder.glob(f"*{SUFFIX}") if _event_kind_of(f) == kind)
+
+
+def _session_start(folder: Path) -> datetime | None:
+    try:
+        index = json.loads((folder / SESSION_FILE).read_text())
+        return utc(index["created_utc"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def read_events(path: str | Path, kind: str, *, placement: str | None = None,
+                start_utc: datetime | str | None = None) -> "pd.DataFrame":
+    """One event stream of a live recording (folder or ``.arrows`` file) as a DataFrame, one row per notification.
+
+    Parameters
+    ----------
+    path
+        The session folder or the stream's ``.arrows`` file.
+    kind
+        ``"heart_rate"`` or ``"rsc"``.
+    placement
+        Chooses the stream when the folder holds several of this kind.
+    start_utc
+        What ``t_s`` counts from: default the session start (``session.json``;
+        for a lone file the start stored in it).  Pass an IMU recording's
+        ``start_utc`` to put both on one time axis.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``t_s`` (float, s), ``utc`` (host receive time, tz-aware UTC) and the
+        kind's columns (:data:`EVENT_KINDS`).  ``attrs``: ``start_utc``,
+        ``kind``, ``placement``, ``sensor``, ``profile``, ``address``,
+        ``link_drops``, ``corrupt_frames``, ``events`` (link drops with host
+        times), ``gaps`` (``start_s``/``end_s`` of each link drop on the same
+        axis as ``t_s``; ``end_s`` None if the link never came back),
+        ``truncated`` (the writer died mid-chunk), ``complete`` (closed cleanly).
+    """
+    import pandas as pd
+
+    if kind not in EVENT_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(EVENT_KINDS)}, got {kind!r}")
+    path = Path(path)
+    session_start = None
+    if path.is_dir():
+        files = _event_files(path, kind)
+        if not files:
+            raise RecordingError(path, "folder", f"no {kind}{SUFFIX}: this session recorded no {kind.replace('_', ' ')} sensor",
+                                 f"a folder written by backstride record with a {kind.replace('_', ' ')} sensor")
+        session_start = _session_start(path)
+        chosen = files
+        if placement is not None:
+            chosen = [f for f in files if _event_meta(f).get("placement") == placement]
+            if not chosen:
+                raise RecordingError(path, "folder", f"no {kind} stream at placement {placement!r}",
+                                     "one of " + ", ".join(str(_event_meta(f).get("placement")) for f in files))
+        if len(chosen) > 1:
+            raise RecordingError(path, "folder", f"{len(chosen)} {kind} streams: {', '.join(f.name for f in chosen)}",
+                                 "placement= to choose one")
+        path = chosen[0]
+    try:
+        fh = open(path, "rb")
+    except FileNotFoundError:
+        raise RecordingError(path, "file", "does not exist") from None
+    with fh:
+        try:
+            reader = pa.ipc.open_stream(fh)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise RecordingError(path, "header", f"not an Arrow stream written by backstride ({exc})",
+                                 f"a {kind}{SUFFIX} file from backstride record") from None
+        raw = (reader.schema.metadata or {}).get(SCHEMA_KEY)
+        meta = json.loads(raw) if raw is not None else {}
+        if meta.get("schema") != EVENT_SCHEMA or meta.get("kind") != kind:
+            raise RecordingError(path, "metadata", f"schema {meta.get('schema')!r}, kind {meta.get('kind')!r}",
+                                 f"{EVENT_SCHEMA}, kind {kind!r}")
+        batches, state, events, truncated = [], {}, [], False
+        while True:
+            try:
+                batch, custom = reader.read_next_batch_with_custom_metadata()
+            except StopIteration:
+                break
+            except (pa.ArrowInvalid, OSError, EOFError):
+                truncated = True
+                break
+            batches.append(batch)
+            if custom is not None and STATE_KEY in custom:
+                state = json.loads(custom[STATE_KEY])
+                events.extend(state.get("events", []))
+    table = pa.Table.from_batches(batches, schema=reader.schema) if batches else reader.schema.empty_table()
+    host = table.column("host_utc_s").to_numpy(zero_copy_only=False).astype(np.float64)
+    if start_utc is not None:
+        start = utc(start_utc) if isinstance(start_utc, str) else start_utc.astimezone(timezone.utc)
+    else:
+        start = session_start or utc(meta["session_start_utc"])
+    t0 = start.timestamp()
+    df = pd.DataFrame({"t_s": host - t0, "utc": pd.to_datetime(host, unit="s", utc=True)})
+    for name, typ in EVENT_KINDS[kind]:
+        col = table.column(name)
+        if pa.types.is_list(typ):
+            df[name] = [np.asarray(v if v is not None else [], dtype=np.float64) for v in col.to_pylist()]
+        elif pa.types.is_boolean(typ):
+            df[name] = pd.array(col.to_pylist(), dtype="boolean")
+        else:
+            df[name] = col.to_numpy(zero_copy_only=False).astype(np.float64)  # nulls → NaN
+    gaps = [{"start_s": e["lost_at_utc_s"] - t0,
+             "end_s": None if e.get("resumed_utc_s") is None else e["resumed_utc_s"] - t0}
+            for e in events if e.get("type") == "link_drop"]
+    df.attrs.update({
+        "format": EVENT_SCHEMA, "kind": kind, "source": str(path), "start_utc": start, "placement": meta.get("placement"),
+        "sensor": meta.get("sensor"), "profile": meta.get("profile"), "address": meta.get("address"),
+        "link_drops": int(state.get("link_drops") or 0), "corrupt_frames": int(state.get("corrupt_frames") or 0),
+        "events": events, "gaps": gaps, "truncated": truncated, "complete": bool(state.get("final")),
+    })
+    return df
+
+
+def _event_meta(path: Path) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            raw = (pa.ipc.open_stream(fh).schema.metadata or {}).get(SCHEMA_KEY)
+        return json.loads(raw) if raw else {}
+    except (OSError, pa.ArrowInvalid, ValueError):
+        return {}
+
+
+def read_heart_rate(path: str | Path, *, placement: str | None = None,
+                    start_utc: datetime | str | None = None) -> "pd.DataFrame":
+    """Heart rate of a live recording, one row per notification (about 1 Hz).
+
+    Columns ``t_s``, ``utc``, ``hr_bpm``, ``rr_s`` (array of the RR intervals
+    this notification carried, s; often empty or two), ``energy_kj`` (NaN
+    unless sent), ``contact`` (nullable bool: NA when the strap does not detect
+    contact).  See :func:`read_events` for the time axis and ``attrs``.
+    """
+    return read_events(path, "heart_rate", placement=placement, start_utc=start_utc)
+
+
+def read_rr_intervals(path: str | Path, *, placement: str | None = None,
+                      start_utc: datetime | str | None = None) -> "pd.DataFrame":
+    """Every RR interval of a live recording, one row each, in the order the strap sent them.
+
+    Columns ``t_s`` and ``utc`` of the notification that carried it (the beat
+    that ended the interval came at or before that time), ``rr_s``, and
+    ``notification`` (row of :func:`read_heart_rate`).  ``attrs`` as there.
+    """
+    import pandas as pd
+
+    hr = read_heart_rate(path, placement=placement, start_utc=start_utc)
+    counts = np.array([len(v) for v in hr["rr_s"]], dtype=np.int64)
+    rows = np.repeat(np.arange(len(hr)), counts)
+    rr = np.concatenate(list(hr["rr_s"])) if len(hr) else np.zeros(0)
+    out = pd.DataFrame({"t_s": hr["t_s"].to_numpy()[rows], "utc": hr["utc"].iloc[rows].to_numpy(),
+                        "rr_s": rr, "notification": rows})
+    out["utc"] = pd.to_datetime(out["utc"], utc=True)
+    out.attrs.update(hr.attrs)
+    return out
+
+
+def read_rsc(path: str | Path, *, placement: str | None = None,
+             start_utc: datetime | str | None = None) -> "pd.DataFrame":
+    """Running speed and cadence of a live recording, one row per notification (about 1 Hz).
+
+    Columns ``t_s``, ``utc``, ``speed_m_s``, ``cadence_per_min`` (as the
+    footpod sends it: steps or strides per minute depending on the device),
+    ``stride_length_m`` and ``total_distance_m`` (NaN unless sent), ``running``
+    (the device's walking/running flag).  See :func:`read_events`.
+    """
+    return read_events(path, "rsc", placement=placement, start_utc=start_utc)

@@ -36,6 +36,15 @@ Sample indices and lost data (never hidden):
 
 Link events and data travel through the one queue, in order: a link drop queued
 behind a backlog of frames is applied after them.
+
+Event streams (the standard Heart Rate and Running Speed and Cadence services,
+about one notification a second, :class:`EventStream`) share the queue and the
+consumer but not the sample model: each notification is one row stamped with
+its host receive time (UTC), written at once (:class:`sensing.chunked.EventWriter`).
+A notification that does not decode, or carries a heart rate no heart beats
+at (above :data:`MAX_HR_BPM`), is counted in ``corrupt_frames`` and never
+written; a link drop is an event with its host times, and the stream goes on
+after the reconnection, as does any IMU sensor beside it.
 """
 
 from __future__ import annotations
@@ -58,6 +67,14 @@ from firmware_interface.counters import CounterIndexer, TimestampIndexer
 from sensing.timesync import ClockSync
 
 STATES = ("connecting", "streaming", "reconnecting", "finished", "error")
+
+#: Event-stream kind (:data:`sensing.chunked.EVENT_KINDS`) of each standard profile.
+EVENT_PROFILES = {"heart-rate": "heart_rate", "running-speed-cadence": "rsc"}
+#: Above any human heart rate (the highest recorded are near 300 bpm in infants' tachycardias; adults
+#: stay below about 220): a larger value is a garbled notification, counted as corrupt.
+MAX_HR_BPM = 300.0
+#: Far above human running speed (sprint record about 12.4 m/s): a larger value is counted as corrupt.
+MAX_SPEED_M_S = 20.0
 
 
 @dataclass
@@ -322,6 +339,141 @@ class SensorRuntime:
                 "corrupt_frames": a.corrupt_frames_, "duplicate_samples": a.duplicates_, "t_s": self.t_s, "rate_hz": self.rate_hz(), **live}
 
 
+class EventStream:
+    """One event stream (heart rate or RSC) in the consumer: decode, check, write, keep the latest values.
+
+    Attributes
+    ----------
+    notifications_, measurements_, corrupt_frames_, link_drops_, rr_intervals_ : int
+    events_ : list of dict
+        Link drops (``lost_at_utc_s``, ``resumed_utc_s``, ``last_before_utc_s``).
+    latest_ : dict
+        The last measurement's values (column → value) and its ``host_utc_s``.
+    """
+
+    def __init__(self, stream_id: str, *, kind: str, label: str, placement: str | None, decoder: Decoder, writer=None):
+        if kind not in EVENT_PROFILES.values():
+            raise ValueError(f"kind must be one of {', '.join(EVENT_PROFILES.values())}, got {kind!r}")
+        self.stream_id = stream_id
+        self.kind = kind
+        self.label = label
+        self.placement = placement
+        self.decoder = decoder
+        self.writer = writer
+        self.state = "connecting"
+        self.error: str | None = None
+        self.link_error = False
+        self.notifications_ = 0
+        self.measurements_ = 0
+        self.corrupt_frames_ = 0
+        self.link_drops_ = 0
+        self.rr_intervals_ = 0
+        self.events_: list[dict] = []
+        self.latest_: dict = {}
+        self.finished_event: asyncio.Event | None = None
+        self._pending_events: list[dict] = []
+        self._drop: dict | None = None
+        self._first_host: float | None = None
+        self._last_host: float | None = None
+        self._hr_sum = 0.0
+        self._hr_n = 0
+        self._times: collections.deque = collections.deque(maxlen=16)
+
+    # -- link events ---------------------------------------------------------------------------
+    def link_lost(self, host_time_s: float) -> None:
+        self.link_drops_ += 1
+        self._drop = {"type": "link_drop", "lost_at_utc_s": host_time_s, "last_before_utc_s": self._last_host,
+                      "resumed_utc_s": None}
+
+    def _end_drop(self, host_time_s: float | None) -> None:
+        if self._drop is not None:
+            self._drop["resumed_utc_s"] = host_time_s
+            self.events_.append(self._drop)
+            self._pending_events.append(self._drop)
+            self._drop = None
+
+    # -- data -----------------------------------------------------------------------------------
+    def row(self, frame: DecodedFrame, host_time_s: float) -> dict | None:
+        """The measurement of a decoded notification as a row, or None (counted as corrupt) if impossible."""
+        x = frame.extra
+
+        def one(name):
+            return float(x[name][0]) if name in x and np.size(x[name]) else None
+
+        if self.kind == "heart_rate":
+            hr = one("hr_bpm")
+            rr = np.asarray(x.get("rr_s", []), dtype=np.float64)
+            if hr is None or not np.isfinite(hr) or hr > MAX_HR_BPM or not np.all(np.isfinite(rr)) or np.any(rr <= 0):
+                self.error = f"{self.decoder.device}: heart rate {hr} bpm or RR intervals {rr.tolist()} s impossible"
+                return None
+            contact = bool(x["contact"][0]) if "contact" in x else None
+            return {"host_utc_s": host_time_s, "hr_bpm": hr, "rr_s": rr.tolist(), "energy_kj": one("energy_kj"),
+                    "contact": contact}
+        speed = one("speed_m_s")
+        if speed is None or not np.isfinite(speed) or speed > MAX_SPEED_M_S:
+            self.error = f"{self.decoder.device}: speed {speed} m/s impossible"
+            return None
+        return {"host_utc_s": host_time_s, "speed_m_s": speed, "cadence_per_min": one("cadence_per_min"),
+                "stride_length_m": one("stride_length_m"), "total_distance_m": one("total_distance_m"),
+                "running": bool(x["running"][0]) if "running" in x else None}
+
+    def feed(self, host_time_s: float, payload: bytes) -> dict | None:
+        """Decode one notification; write it; returns its row (None: nothing usable)."""
+        self.notifications_ += 1
+        self._end_drop(host_time_s)
+        frame = self.decoder.decode(payload)
+        self.corrupt_frames_ += frame.n_corrupt
+        if frame.errors:
+            self.error = str(frame.errors[-1])
+        if frame.n_samples == 0:
+            return None
+        row = self.row(frame, host_time_s)
+        if row is None:
+            self.corrupt_frames_ += 1
+            return None
+        self.measurements_ += 1
+        if self._first_host is None:
+            self._first_host = host_time_s
+        self._last_host = host_time_s
+        self._times.append(host_time_s)
+        if self.kind == "heart_rate":
+            self.rr_intervals_ += len(row["rr_s"])
+            if row["hr_bpm"] > 0:
+                self._hr_sum += row["hr_bpm"]
+                self._hr_n += 1
+        self.latest_ = row
+        if self.writer is not None:
+            self.writer.append([row], self.writer_state)
+        return row
+
+    def writer_state(self, final: bool = False) -> dict:
+        if final:
+            self._end_drop(None)  # the link never came back: the gap runs to the end
+        events, self._pending_events = self._pending_events, []
+        return {"link_drops": self.link_drops_, "corrupt_frames": self.corrupt_frames_, "notifications": self.notifications_,
+                "measurements": self.measurements_, "rr_intervals": self.rr_intervals_, "events": events, "final": final}
+
+    def rate_hz(self) -> float | None:
+        t = self._times
+        if len(t) < 2 or t[-1] <= t[0]:
+            return None
+        return (len(t) - 1) / (t[-1] - t[0])
+
+    def snapshot(self) -> dict:
+        last = self.latest_
+        hr_mean = self._hr_sum / self._hr_n if self._hr_n else None
+        return {"kind": self.kind, "state": self.state, "error": self.error, "placement": self.placement,
+                "sensor": self.label, "measurements": self.measurements_, "notifications": self.notifications_,
+                "corrupt_frames": self.corrupt_frames_, "link_drops": self.link_drops_, "rr_intervals": self.rr_intervals_,
+                "rate_hz": self.rate_hz(),
+                "t_s": None if self._first_host is None else self._last_host - self._first_host,
+                "hr_bpm": last.get("hr_bpm"), "hr_mean_bpm": hr_mean, "rr_s": list(last.get("rr_s") or []),
+                "contact": last.get("contact"), "energy_kj": last.get("energy_kj"),
+                "speed_m_s": last.get("speed_m_s"), "cadence_per_min": last.get("cadence_per_min"),
+                "stride_length_m": last.get("stride_length_m"), "total_distance_m": last.get("total_distance_m"),
+                "running": last.get("running")}
+
+
 class IngestPipeline:
     """Queue, consumer and per-sensor state of one live session (one event loop).
 
@@ -332,6 +484,7 @@ class IngestPipeline:
     def __init__(self, on_update: Callable[[], None] | None = None):
         self.queue: asyncio.Queue = asyncio.Queue()
         self.sensors: dict[str, SensorRuntime] = {}
+        self.streams: dict[str, EventStream] = {}
         self.lock = threading.Lock()
         self.on_update = on_update
         self.loop = asyncio.get_running_loop()
@@ -351,6 +504,16 @@ class IngestPipeline:
         if metrics is not None:
             self.metrics_pools[sensor_id] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"live-metrics-{sensor_id}")
         return rt
+
+    def add_stream(self, stream_id: str, *, kind: str, label: str, placement: str | None, decoder: Decoder,
+                   writer=None) -> EventStream:
+        """An event stream (``kind`` ``"heart_rate"`` or ``"rsc"``); its notifications come with ``stream_id``."""
+        if stream_id in self.sensors or stream_id in self.streams:
+            raise ValueError(f"id {stream_id!r} is already in use in this pipeline")
+        es = EventStream(stream_id, kind=kind, label=label, placement=placement, decoder=decoder, writer=writer)
+        es.finished_event = asyncio.Event()
+        self.streams[stream_id] = es
+        return es
 
     # -- the callback: enqueue only ----------------------------------------------------
     def callback(self, sensor_id: str, kind: str = "data", clock: Callable[[], float] = time.time):
@@ -394,6 +557,9 @@ class IngestPipeline:
         self.queue.put_nowait(None)
 
     def _process(self, sensor_id: str, kind: str, host_time_s: float, payload) -> None:
+        if sensor_id in self.streams:
+            self._process_stream(self.streams[sensor_id], kind, host_time_s, payload)
+            return
         rt = self.sensors[sensor_id]
         a = rt.assembler
         if kind == "state":
@@ -426,6 +592,29 @@ class IngestPipeline:
         if blk is not None:
             self._use_block(rt, blk)
             rt.latencies_s.append(time.time() - host_time_s)
+
+    def _process_stream(self, es: EventStream, kind: str, host_time_s: float, payload) -> None:
+        if kind == "state":
+            state, error = payload
+            if state == "reconnecting" and es.state == "streaming":
+                es.link_lost(host_time_s)
+            if error is not None:
+                es.error, es.link_error = error, True
+            es.state = state
+            if state in ("finished", "error") and es.finished_event is not None:
+                es.finished_event.set()
+            return
+        if kind != "data":
+            return
+        if es.state in ("connecting", "reconnecting"):
+            es.state = "streaming"
+            if es.link_error:  # a connection error is over once data flow again
+                es.error, es.link_error = None, False
+        try:
+            es.feed(host_time_s, payload)
+        except (ValueError, TypeError) as exc:  # never lose the other streams over one bad notification
+            es.corrupt_frames_ += 1
+            es.error = f"{type(exc).__name__}: {exc}"
 
     def _use_block(self, rt: SensorRuntime, blk: Block) -> None:
         a = rt.assembler
@@ -515,12 +704,20 @@ class IngestPipeline:
         with self.lock:
             return [rt.snapshot() for rt in self.sensors.values()]
 
+    def stream_snapshots(self) -> list[dict]:
+        """Latest values and counts of every event stream (heart rate, RSC)."""
+        with self.lock:
+            return [es.snapshot() for es in self.streams.values()]
+
 
 def close_writers(pipeline: IngestPipeline) -> None:
     """Flush and close every writer with its final state (file complete)."""
     for rt in pipeline.sensors.values():
         if rt.writer is not None:
             rt.writer.close(rt.writer_state(final=True))
+    for es in pipeline.streams.values():
+        if es.writer is not None:
+            es.writer.close(es.writer_state(final=True))
 
 
 # ------------------------------------------------------------------------------------------

@@ -3,7 +3,10 @@
 Columns: sensor, placement, connection state, rate, samples, lost samples, link
 drops, time, and the live metric that fits the placement: cadence and trunk
 lean (lower back, chest), cadence and heel-strike indicator (shoe), the sitting
-timer (lower back, chest, thigh).  Built by a pure function from
+timer (lower back, chest, thigh).  Heart-rate straps and footpods get a row
+each (kind ``heart rate`` / ``speed``): heart rate and the last RR intervals,
+or speed, pace and cadence; ``samples`` counts their notifications.  Built by
+pure functions from
 :meth:`sensing.session.LiveSession.snapshot`, so it is testable without a
 terminal.
 """
@@ -44,6 +47,33 @@ def metrics_text(sensor: dict) -> str:
     return ", ".join(parts) or "–"
 
 
+def stream_text(stream: dict) -> str:
+    """The latest values of a heart-rate or RSC stream, as one line."""
+    parts = []
+    if stream.get("kind") == "heart_rate":
+        if stream.get("hr_bpm") is not None:
+            parts.append(f"heart rate {stream['hr_bpm']:.0f} bpm")
+        rr = stream.get("rr_s") or []
+        if rr:
+            parts.append("RR " + " ".join(f"{x * 1000:.0f}" for x in rr) + " ms")
+        if stream.get("contact") is False:
+            parts.append("no skin contact")
+        if stream.get("hr_mean_bpm") is not None:
+            parts.append(f"mean {stream['hr_mean_bpm']:.0f} bpm")
+    else:
+        v = stream.get("speed_m_s")
+        if v is not None:
+            pace = f" ({int(1000 / v // 60)}:{int(1000 / v % 60):02d} /km)" if v > 0.5 else ""
+            parts.append(f"speed {v:.2f} m/s{pace}")
+        if stream.get("cadence_per_min") is not None:
+            parts.append(f"cadence {stream['cadence_per_min']:.0f}/min")
+        if stream.get("total_distance_m") is not None and stream["total_distance_m"] == stream["total_distance_m"]:
+            parts.append(f"{stream['total_distance_m'] / 1000:.2f} km")
+        if stream.get("running") is not None:
+            parts.append("running" if stream["running"] else "walking")
+    return ", ".join(parts) or "–"
+
+
 def build_table(snapshot: dict, title: str = "backstride live") -> Table:
     table = Table(title=title, expand=False)
     for col, justify in (("sensor", "left"), ("placement", "left"), ("state", "left"), ("rate Hz", "right"),
@@ -59,7 +89,17 @@ def build_table(snapshot: dict, title: str = "backstride live") -> Table:
             str(s.get("samples_received") or 0), f"[red]{lost}[/]" if lost else "0", str(s.get("link_drops") or 0),
             _fmt(s.get("t_s"), ".1f", " s"), metrics_text(s),
         )
-    if snapshot.get("error") and not snapshot.get("sensors"):
+    for s in snapshot.get("streams") or []:
+        state = s.get("state") or "?"
+        err = f" ({s['error']})" if s.get("error") else ""
+        bad = s.get("corrupt_frames") or 0
+        table.add_row(
+            f"{s.get('sensor') or '–'} · {'heart rate' if s.get('kind') == 'heart_rate' else 'speed'}",
+            str(s.get("placement") or "–"), f"[{_STATE_STYLE.get(state, '')}]{state}[/]{err}", _fmt(s.get("rate_hz"), ".1f"),
+            str(s.get("measurements") or 0), f"[red]{bad} corrupt[/]" if bad else "0", str(s.get("link_drops") or 0),
+            _fmt(s.get("t_s"), ".1f", " s"), stream_text(s),
+        )
+    if snapshot.get("error") and not snapshot.get("sensors") and not snapshot.get("streams"):
         table.caption = f"[red]{snapshot['error']}[/]"
     return table
 

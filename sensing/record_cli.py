@@ -7,7 +7,10 @@
 ``record`` takes one ``--placement`` per ``--sensor``, in order; it writes a
 crash-safe live recording (:mod:`sensing.chunked`) into ``--out`` (default
 ``recordings/live-<UTC time>``) and shows the live view until Ctrl-C, which
-stops the sensors and closes the files completely.  Open the result with
+stops the sensors and closes the files completely.  A heart-rate strap or
+running speed/cadence footpod (standard Bluetooth services) is recorded
+beside the IMU sensors as ``heart_rate.arrows`` / ``rsc.arrows``; a Polar H10
+gives both its accelerometer and its heart rate.  Open the result with
 ``backstride analyse DIR --placement P``.
 """
 
@@ -84,16 +87,33 @@ def cmd_scan(args, *, scanner_backend=None, console: Console | None = None) -> i
 def _summary(session, console: Console, folder: Path | None) -> int:
     snap = session.snapshot()
     code = 0
-    for s in snap.get("sensors") or [snap]:
+    streams = snap.get("streams") or []
+    for s in snap.get("sensors") or ([] if streams else [snap]):
         console.print(f"{s.get('sensor') or s.get('placement')}: {s.get('samples_received')} samples, "
                       f"{s.get('lost_samples')} lost, {s.get('link_drops')} link drops, state {s.get('state')}"
                       + (f" ({s['error']})" if s.get("error") else ""))
+    for s in streams:
+        console.print(stream_summary(s))
     if snap.get("state") == "error":
         console.print(f"[red]{snap.get('error')}[/]")
         code = 1
     if folder is not None:
         console.print(f"recording: {folder}  (open with: backstride analyse {folder} --placement P)")
+        if streams:
+            console.print("heart rate / speed: sensing.chunked.read_heart_rate(folder), read_rsc(folder)")
     return code
+
+
+def stream_summary(s: dict) -> str:
+    """One line for a heart-rate or RSC stream at the end of a session."""
+    if s.get("kind") == "heart_rate":
+        what = (f"heart rate: {s.get('measurements')} measurements, {s.get('rr_intervals')} RR intervals"
+                + (f", mean {s['hr_mean_bpm']:.0f} bpm" if s.get("hr_mean_bpm") is not None else ""))
+    else:
+        what = f"speed and cadence: {s.get('measurements')} measurements" + (
+            f", last {s['speed_m_s']:.2f} m/s" if s.get("speed_m_s") is not None else "")
+    return (f"{s.get('sensor') or s.get('placement')} {what}, {s.get('corrupt_frames')} corrupt, "
+            f"{s.get('link_drops')} link drops, state {s.get('state')}" + (f" ({s['error']})" if s.get("error") else ""))
 
 
 def cmd_record(args, *, client_backend=None, scanner_backend=None, console: Console | None = None,

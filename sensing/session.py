@@ -9,7 +9,9 @@ blocks the UI) and feeds live metrics:
   and pushed through the ingest queue's notification callback, then decoded,
   indexed and analysed exactly like a sensor's;
 * :meth:`LiveSession.sensors` connects real BLE sensors with bleak (and, with
-  ``out=``, records them crash-safely).
+  ``out=``, records them crash-safely): IMU sensors, heart-rate straps and
+  running speed/cadence footpods (recorded as event streams beside the IMU,
+  ``heart_rate.arrows`` and ``rsc.arrows``), in any mix.
 
 The other threads only call :meth:`snapshot` and :meth:`samples_since`, which
 copy under a lock.
@@ -27,7 +29,7 @@ from analysis.constants import PLACEMENTS
 #: Keys of :meth:`LiveSession.snapshot` for one sensor.
 SNAPSHOT_KEYS = ("state", "error", "placement", "samples_received", "lost_samples", "duplicate_samples", "link_drops", "t_s",
                  "cadence_spm",
-                 "trunk_lean_deg", "heel_strike", "sitting_s", "rate_hz")
+                 "trunk_lean_deg", "heel_strike", "sitting_s", "rate_hz", "hr_bpm", "speed_m_s")
 
 
 def _empty_snapshot(state: str = "connecting", error: str | None = None, placement: str | None = None) -> dict:
@@ -131,23 +133,40 @@ class LiveSession:
 
     # -- reading (any thread) ---------------------------------------------------------------
     def snapshot(self) -> dict:
-        """State and live metrics of the (first) sensor; ``"sensors"`` lists every sensor's."""
+        """State and live metrics of the (first) sensor; ``"sensors"`` lists every IMU sensor's.
+
+        ``"streams"`` lists the heart-rate and RSC streams (latest ``hr_bpm``,
+        ``rr_s``, ``speed_m_s``, ``cadence_per_min`` …, with their counts);
+        ``hr_bpm`` and ``speed_m_s`` at the top are the first such stream's
+        latest values (None without one).
+        """
         pipeline = self._pipeline
         if pipeline is None:
             snap = _empty_snapshot("error" if self._fatal else "connecting", self._fatal, self.placement)
             snap["sensors"] = [dict(snap)]
+            snap["streams"] = []
             return snap
         sensors = pipeline.snapshots()
-        if not sensors:
+        streams = pipeline.stream_snapshots()
+        if not sensors and not streams:
             snap = _empty_snapshot("error" if self._fatal else "connecting", self._fatal, self.placement)
-            snap["sensors"] = []
+            snap["sensors"], snap["streams"] = [], []
             return snap
-        snap = {k: sensors[0].get(k) for k in SNAPSHOT_KEYS}
+        if sensors:
+            snap = {k: sensors[0].get(k) for k in SNAPSHOT_KEYS}
+        else:  # heart-rate strap or footpod only: their state is the session's
+            snap = _empty_snapshot(streams[0]["state"], streams[0]["error"], streams[0]["placement"])
+            snap["link_drops"] = streams[0]["link_drops"]
+        hr = [x for x in streams if x["kind"] == "heart_rate"]
+        speed = [x for x in streams if x["kind"] == "rsc"]
+        snap["hr_bpm"] = hr[0]["hr_bpm"] if hr else None
+        snap["speed_m_s"] = speed[0]["speed_m_s"] if speed else None
         if self._fatal:
             snap["state"], snap["error"] = "error", self._fatal
         elif self._done and snap["state"] not in ("error",):
             snap["state"] = "finished"
         snap["sensors"] = sensors
+        snap["streams"] = streams
         return snap
 
     def samples_since(self, cursor: int, sensor: int = 0) -> tuple[int, dict]:
@@ -234,8 +253,11 @@ class LiveSession:
         stopper.cancel()
 
     async def _run_sensors(self, pipeline) -> None:
+        from datetime import datetime, timezone
+
         from sensing import ble, chunked
-        from sensing.ingest import default_out_dir
+        from sensing.ingest import EVENT_PROFILES, default_out_dir
+        from sensing.recording import SensorInfo
 
         found = []
         for name, placement in self.specs:
@@ -252,39 +274,61 @@ class LiveSession:
         links = []
         index = []
         folder = None
+        started = datetime.now(timezone.utc)
         if self.out is not None:
             folder = Path(self.out) if str(self.out) else default_out_dir()
             self.recording_dir = folder
+        taken: set[str] = set()
         for k, (sensor, placement, settings) in enumerate(found):
             sid = f"s{k}"
-            fs = ble.nominal_rate_hz(sensor.profile, settings)
-            decoder = sensor.profile.decoder(**{k2: v for k2, v in settings.items() if k2 != "current_config"}) \
-                if sensor.profile.key != "nordic-thingy52" else _thingy_decoder(settings)
-            writer = None
-            if folder is not None:
-                from sensing.recording import SensorInfo
-
-                channels = ("acc", "gyr") if _has_gyr(sensor.profile, settings) else ("acc",)
-                writer = chunked.ChunkWriter(folder / f"{placement}{chunked.SUFFIX}", sampling_rate_hz=fs, channels=channels,
-                                             placement=placement, sensor=SensorInfo(make=sensor.profile.name, model=sensor.name,
-                                                                                    serial=sensor.address),
-                                             profile=sensor.profile.key, address=sensor.address)
-                index.append({"name": sensor.name, "address": sensor.address, "placement": placement,
-                              "profile": sensor.profile.key, "file": writer.path.name, "sampling_rate_hz": fs})
-            rt = pipeline.add_sensor(sid, label=f"{sensor.name or '?'} ({sensor.address})", placement=placement,
-                                     decoder=decoder, sampling_rate_hz=fs, writer=writer)
-            if hasattr(decoder, "handle_control_point"):
-                rt.control = decoder.handle_control_point
+            info = SensorInfo(make=sensor.profile.name, model=sensor.name, serial=sensor.address)
+            label = f"{sensor.name or '?'} ({sensor.address})"
+            # the device's event streams: its own standard service (a plain strap or footpod), or the
+            # standard services it advertises beside its IMU profile (a Polar H10's heart rate)
+            event_profiles = [sensor.profile] if sensor.profile.generic else list(ble.companion_profiles(sensor))
+            companions = []
+            for j, prof in enumerate(event_profiles):
+                kind = EVENT_PROFILES[prof.key]
+                stream_id = sid if sensor.profile.generic else f"{sid}-{kind}"
+                writer = None
+                if folder is not None:
+                    fname = chunked.event_file_name(kind, placement, taken)
+                    taken.add(fname)
+                    writer = chunked.EventWriter(folder / fname, kind=kind, placement=placement, sensor=info,
+                                                 profile=prof.key, address=sensor.address, session_start_utc=started)
+                    index.append({"name": sensor.name, "address": sensor.address, "placement": placement,
+                                  "profile": prof.key, "file": fname, "kind": kind})
+                pipeline.add_stream(stream_id, kind=kind, label=label, placement=placement, decoder=prof.decoder(),
+                                    writer=writer)
+                if not sensor.profile.generic:
+                    companions.append((prof, stream_id))
+            if not sensor.profile.generic:
+                fs = ble.nominal_rate_hz(sensor.profile, settings)
+                decoder = sensor.profile.decoder(**{k2: v for k2, v in settings.items() if k2 != "current_config"}) \
+                    if sensor.profile.key != "nordic-thingy52" else _thingy_decoder(settings)
+                writer = None
+                if folder is not None:
+                    channels = ("acc", "gyr") if _has_gyr(sensor.profile, settings) else ("acc",)
+                    writer = chunked.ChunkWriter(folder / f"{placement}{chunked.SUFFIX}", sampling_rate_hz=fs,
+                                                 channels=channels, placement=placement, sensor=info,
+                                                 profile=sensor.profile.key, address=sensor.address)
+                    index.append({"name": sensor.name, "address": sensor.address, "placement": placement,
+                                  "profile": sensor.profile.key, "file": writer.path.name, "sampling_rate_hz": fs,
+                                  "kind": "imu"})
+                rt = pipeline.add_sensor(sid, label=label, placement=placement, decoder=decoder, sampling_rate_hz=fs,
+                                         writer=writer)
+                if hasattr(decoder, "handle_control_point"):
+                    rt.control = decoder.handle_control_point
             links.append(ble.SensorLink(pipeline, sid, sensor, settings, client_backend=self.client_backend,
-                                        scanner_backend=self.scanner_backend))
+                                        scanner_backend=self.scanner_backend, companions=companions))
         if folder is not None:
-            chunked.write_session_index(folder, index)
+            chunked.write_session_index(folder, index, started_utc=started)
         self._pipeline = pipeline
         tasks = [asyncio.ensure_future(link.run(self._stop)) for link in links]
         await self._stop.wait()
         await asyncio.gather(*tasks, return_exceptions=True)
         # wait until the consumer has seen every link's final state
-        for rt in pipeline.sensors.values():
+        for rt in list(pipeline.sensors.values()) + list(pipeline.streams.values()):
             try:
                 await asyncio.wait_for(rt.finished_event.wait(), timeout=5.0)
             except asyncio.TimeoutError:

@@ -149,3 +149,65 @@ def test_sigkill_loses_at_most_a_second(tmp_path):
     np.testing.assert_allclose(rec.data["gyr_z"].to_numpy(), (p % 500) / 500.0, atol=np.deg2rad(2000 / 65536) + 1e-12)
     index = json.loads((out / "session.json").read_text())
     assert index["sensors"][0]["placement"] == "foot-left"
+
+
+CHILD_HR = textwrap.dedent("""
+    import sys, time
+    import numpy as np
+    from sensing.ble import EmulatedHeartRateStrap, EmulatedRadio, EmulatedReferenceSensor
+    from sensing.session import LiveSession
+    pos = np.arange(4000)
+    acc = np.column_stack([(pos % 1000) / 100.0, np.sin(pos / 50.0), 9.80665 + np.cos(pos / 30.0)])
+    imu = EmulatedReferenceSensor("AA:BB:CC:DD:EE:0A", "backstride-0a", acc, 0 * acc, sampling_rate_hz=200)
+    # measurement k (counted since power-on) names itself: 100 + k mod 50 bpm, RR (400 + k mod 100) / 1024 s
+    strap = EmulatedHeartRateStrap("AA:BB:CC:DD:EE:0B", "HRM-Pro:0b",
+                                   [{"hr_bpm": 100 + k % 50, "rr_s": [(400 + k % 100) / 1024]} for k in range(100)],
+                                   interval_s=0.5)
+    radio = EmulatedRadio([imu, strap])
+    s = LiveSession.sensors([("backstride-0a", "lower-back"), ("HRM-Pro", "chest")], out=sys.argv[1],
+                            client_backend=radio.client_backend, scanner_backend=radio.scanner_backend,
+                            scan_timeout_s=0.05)
+    s.start()
+    while True:
+        log = list(strap.sent_log)
+        n_imu = sum(n for _, n in imu.sent_log)
+        if log:
+            print("SENT", log[0][0], len(log), n_imu, flush=True)
+        time.sleep(0.05)
+""")
+
+
+@pytest.mark.slow
+def test_sigkill_heart_rate_beside_imu_loses_at_most_a_second(tmp_path):
+    """A heart-rate strap recorded beside an IMU: after SIGKILL both files open, each missing at most the last second."""
+    out = tmp_path / "rec"
+    proc = subprocess.Popen([sys.executable, "-c", CHILD_HR, str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=ROOT)
+    first_k, sent, sent_imu = None, 0, 0
+    t_end = time.monotonic() + 120
+    try:
+        while time.monotonic() < t_end:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            if line.startswith("SENT"):
+                first_k, sent, sent_imu = (int(x) for x in line.split()[1:])
+                if sent >= 8:  # four seconds of heart rate
+                    break
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    assert first_k is not None, proc.stderr.read()[-2000:]
+    hr = chunked.read_heart_rate(out)
+    assert not hr.attrs["complete"]
+    n = len(hr)
+    # at most the last second (two notifications at 2 Hz, plus one in the 50 ms between reports) is lost
+    assert n >= sent - 3, (n, sent)
+    k = first_k + np.arange(n)  # what was written is exact and in order
+    assert hr["hr_bpm"].tolist() == (100 + k % 50).astype(float).tolist()
+    np.testing.assert_array_equal(np.concatenate(list(hr["rr_s"])), (400 + k % 100) / 1024)
+    assert np.all(np.diff(hr["t_s"]) > 0)
+    rec = open_recording(out)  # the IMU file beside it opens too
+    assert len(rec.data) >= sent_imu - 200 - 10 and not rec.extra["complete"]
+    index = json.loads((out / "session.json").read_text())
+    assert {s["file"]: s["kind"] for s in index["sensors"]} == {"lower-back.arrows": "imu", "heart_rate.arrows": "heart_rate"}

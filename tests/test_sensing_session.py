@@ -154,3 +154,46 @@ def test_record_two_sensors_and_ctrl_c_ends_cleanly(tmp_path):
         x = rec.data["acc_x"].to_numpy()
         steps = np.round(np.diff(x) * 100) % 1000  # consecutive sample positions: +1 every sample
         assert np.all(steps == 1)
+
+
+RECORD_HR_CHILD = textwrap.dedent("""
+    import sys
+    from argparse import Namespace
+    from pathlib import Path
+    import numpy as np
+    from sensing.ble import EmulatedHeartRateStrap, EmulatedRadio, EmulatedReferenceSensor
+    from sensing.record_cli import cmd_record
+    pos = np.arange(2000)
+    acc = np.column_stack([(pos % 1000) / 100.0, np.zeros(2000), np.full(2000, 9.81)])
+    strap = EmulatedHeartRateStrap("AA:BB:CC:DD:EE:24", "HRM-Pro:24", [{"hr_bpm": 150, "rr_s": [0.40625]}], interval_s=0.25)
+    radio = EmulatedRadio([EmulatedReferenceSensor("AA:BB:CC:DD:EE:23", "backstride-23", acc, 0 * acc, sampling_rate_hz=100),
+                           strap])
+    args = Namespace(sensor=["backstride-23", "HRM-Pro"], placement=["lower-back", "chest"],
+                     out=Path(sys.argv[1]), rate=100, scan_timeout=0.05)
+    code = cmd_record(args, client_backend=radio.client_backend, scanner_backend=radio.scanner_backend)
+    print("STRAP SENT", len(strap.sent_log))
+    sys.exit(code)
+""")
+
+
+@pytest.mark.slow
+def test_record_imu_and_heart_rate_strap_from_the_command(tmp_path):
+    from sensing.chunked import read_heart_rate
+
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-c", RECORD_HR_CHILD, str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=ROOT, env={**os.environ, "COLUMNS": "250"})
+    try:
+        assert wait_until(lambda: (out / "lower-back.arrows").exists() and (out / "heart_rate.arrows").exists(), 120)
+        time.sleep(3.0)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr[-3000:]
+    sent = int(stdout.rsplit("STRAP SENT", 1)[1].split()[0])
+    hr = read_heart_rate(out)
+    assert len(hr) == sent > 5 and hr.attrs["complete"]
+    assert set(hr["hr_bpm"]) == {150.0} and all(list(r) == [0.40625] for r in hr["rr_s"])
+    assert f"heart rate: {sent} measurements, {sent} RR intervals, mean 150 bpm, 0 corrupt, 0 link drops" in stdout
+    assert "heart rate 150 bpm" in stdout  # the live view's row
+    assert open_recording(out).lost_samples == 0
