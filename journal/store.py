@@ -487,11 +487,15 @@ class Journal:
                 "trunk_lean_fwd_drift_deg": f["trunk_lean_fwd_drift_deg"],
                 "analysis_summary": doc["summary"], "recording_path": rec, "analysis_import_id": imp.id,
             }
+            heart = _strap_heart_rate(rec, t0, vals["duration_s"], r)
             existing = self._overlapping(s, r, t0, vals["duration_s"])
             if existing is not None:
                 status = "updated" if existing.analysis_import_id is not None else "merged"
                 for k, val in fields.items():
                     setattr(existing, k, val)
+                for k, val in heart.items():  # heart rate from a FIT file is kept
+                    if getattr(existing, k) is None:
+                        setattr(existing, k, val)
                 for k in ("distance_m",):
                     if getattr(existing, k) is None:
                         setattr(existing, k, vals[k])
@@ -506,7 +510,7 @@ class Journal:
                       rpe=extra["rpe"], kind=extra["kind"], cadence_spm=f["cadence_spm"],
                       extra={"time_known": True, "placement": doc.get("placement"),
                              "generator": doc.get("generator")}, created_utc=_now(),
-                      duration_s=vals["duration_s"], distance_m=vals["distance_m"], **fields)
+                      duration_s=vals["duration_s"], distance_m=vals["distance_m"], **fields, **heart)
             s.add(run)
             s.flush()
             return ImportResult(src, "analysis", "imported", (run.id,), dates=dates)
@@ -879,3 +883,43 @@ def _json_value(x):
 
 def _records(df: pd.DataFrame) -> list[dict]:
     return [{k: _json_value(val) for k, val in row.items()} for row in df.to_dict(orient="records")]
+
+
+def _strap_heart_rate(rec: str | None, t0: datetime, duration_s: float, r: Runner) -> dict[str, Any]:
+    """Heart rate a strap recorded beside the IMU in the same live session (``heart_rate.arrows``).
+
+    ``rec`` is the analysed recording: a live session folder, or one ``.arrows``
+    file in it.  Returns the run's ``avg_hr_bpm``/``max_hr_bpm`` over the run
+    (notifications with no skin contact left out) and, when the runner's resting
+    and maximum heart rate are known, Banister TRIMP summed over the stretches
+    between the strap's link drops (a drop is never filled with the last heart
+    rate); ``{}`` when there is no strap recording.
+    """
+    if not rec:
+        return {}
+    folder = Path(rec)
+    folder = folder if folder.is_dir() else folder.parent
+    from sensing.chunked import SUFFIX, read_heart_rate
+
+    if not any(folder.glob(f"heart_rate*{SUFFIX}")):
+        return {}
+    try:
+        hr = read_heart_rate(folder, start_utc=t0)
+    except ValueError:  # several straps (name one by placement) or an unreadable file: the run still imports
+        return {}
+    contact = hr["contact"].astype("boolean").fillna(True).to_numpy(bool)
+    ok = hr[(hr["hr_bpm"] > 0).to_numpy() & contact & (hr["t_s"] >= 0).to_numpy()
+            & (hr["t_s"] <= duration_s).to_numpy()]
+    if ok.empty:
+        return {}
+    out: dict[str, Any] = {"avg_hr_bpm": float(ok["hr_bpm"].mean()), "max_hr_bpm": float(ok["hr_bpm"].max())}
+    if r.hr_rest_bpm and r.hr_max_bpm and r.hr_max_bpm > r.hr_rest_bpm:
+        starts = np.array([g["start_s"] for g in hr.attrs.get("gaps", [])], float)
+        stretch = np.searchsorted(np.sort(starts), ok["t_s"].to_numpy(float), side="right")
+        parts = [L.trimp_from_samples(ok["t_s"].to_numpy(float)[stretch == k], ok["hr_bpm"].to_numpy(float)[stretch == k],
+                                      hr_rest_bpm=r.hr_rest_bpm, hr_max_bpm=r.hr_max_bpm, sex=r.sex)
+                 for k in np.unique(stretch)]
+        if any(p is not None for p in parts):
+            out.update(trimp_au=float(sum(p or 0.0 for p in parts)), trimp_hr_rest_bpm=r.hr_rest_bpm,
+                       trimp_hr_max_bpm=r.hr_max_bpm)
+    return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -280,6 +281,31 @@ def test_analysis_of_a_run_already_in_the_journal_is_merged(j):
     # a run on another day is a new run
     assert j.import_analysis(_analysis(start="2026-03-04T06:00:00+00:00")).status == "imported"
     assert len(j.runs()) == 2
+
+
+def test_heart_rate_strap_recorded_beside_the_imu_gives_the_run_its_heart_rate(j, tmp_path):
+    """A live session folder with heart_rate.arrows: mean/max heart rate and TRIMP, the link drop not filled."""
+    from sensing.chunked import EventWriter
+
+    t0 = datetime(2026, 3, 3, 6, 0, tzinfo=timezone.utc)
+    folder = tmp_path / "session"
+    w = EventWriter(folder / "heart_rate.arrows", kind="heart_rate", placement="chest", profile="heart-rate",
+                    session_start_utc=t0 - timedelta(seconds=5), background=False)
+    for t in list(range(0, 300)) + list(range(330, 601)):  # 1 Hz, the strap's link lost 299 s → 330 s
+        row = {"hr_bpm": 150.0, "rr_s": [0.4], "contact": True}
+        if t == 450:
+            row = {"hr_bpm": 0.0, "rr_s": [], "contact": False}  # no skin contact: not a heart rate
+        w.append([{"host_utc_s": t0.timestamp() + t, **row}], {"link_drops": 0})
+    w.close({"final": True, "link_drops": 1, "events": [
+        {"type": "link_drop", "lost_at_utc_s": t0.timestamp() + 299.5, "resumed_utc_s": t0.timestamp() + 329.5}]})
+    res = j.import_analysis(_analysis(start=t0.isoformat()), recording_path=str(folder / "lower-back.arrows"))
+    run = j.runs().iloc[0]
+    assert res.status == "imported"
+    assert run["avg_hr_bpm"] == 150.0 and run["max_hr_bpm"] == 150.0
+    # Banister (female, ana: rest 50, max 190): minutes x HRr x 0.86 e^(1.67 HRr), over 299 s + 270 s;
+    # the 31 s across the link drop are not counted
+    hrr = (150 - 50) / (190 - 50)
+    assert run["trimp_au"] == pytest.approx((299 + 270) / 60 * hrr * 0.86 * math.exp(1.67 * hrr), rel=1e-9)
 
 
 def test_sitting_days_duplicate_update_and_all_or_none(j, tmp_path):
