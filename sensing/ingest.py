@@ -760,8 +760,50 @@ async def replay_source(pipeline: IngestPipeline, sensor_id: str, rec, *, speed:
     Host times are virtual (the recording's start plus the sample time), so the
     clock fit and rates look as they did live, whatever the speed.
     """
-    frames = replay_frames(rec)
     t0 = start_utc_s if start_utc_s is not None else (rec.start_utc.timestamp() if rec.start_utc else time.time())
+    await play_frames(pipeline, sensor_id, replay_frames(rec), t0_utc_s=t0, speed=speed, stop=stop)
+
+
+def replay_event_frames(path, kind: str, *, start_utc) -> tuple[list[tuple[float, bytes]], dict]:
+    """(time in s from ``start_utc``, notification bytes) of a recorded heart-rate or RSC stream, and its attrs.
+
+    Each recorded notification is encoded again as the standard service sends
+    it (Heart Rate Measurement 0x2A37, RSC Measurement 0x2A53), so a replay goes
+    through the same decoder as a live strap or footpod; notifications before
+    ``start_utc`` are played at time 0.
+    """
+    import math
+
+    import pandas as pd
+
+    from sensing.ble import encode_heart_rate, encode_rsc
+    from sensing.chunked import read_events
+
+    df = read_events(path, kind, start_utc=start_utc)
+
+    def num(x):
+        return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
+
+    out = []
+    for row in df.itertuples(index=False):
+        t_s = max(0.0, float(row.t_s))
+        if kind == "heart_rate":
+            contact = None if pd.isna(row.contact) else bool(row.contact)
+            energy = num(row.energy_kj)
+            payload = encode_heart_rate(int(row.hr_bpm), list(row.rr_s), contact=contact,
+                                        energy_kj=None if energy is None else int(energy))
+        else:
+            payload = encode_rsc(float(row.speed_m_s), int(row.cadence_per_min),
+                                 stride_length_m=num(row.stride_length_m), total_distance_m=num(row.total_distance_m),
+                                 running=bool(row.running))
+        out.append((t_s, payload))
+    return out, dict(df.attrs)
+
+
+async def play_frames(pipeline: IngestPipeline, sensor_id: str, frames: list[tuple[float, bytes]], *, t0_utc_s: float,
+                      speed: float | None, stop: asyncio.Event) -> None:
+    """Push ``(t_s, bytes)`` frames into the pipeline's queue at ``speed`` × real time (None: as fast as possible)."""
+    t0 = t0_utc_s
     virtual = [t0]
     callback = pipeline.callback(sensor_id, "data", clock=lambda: virtual[0])
     loop = asyncio.get_running_loop()

@@ -20,11 +20,14 @@ copy under a lock.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from pathlib import Path
 
 from analysis.constants import PLACEMENTS
+
+log = logging.getLogger(__name__)
 
 #: Keys of :meth:`LiveSession.snapshot` for one sensor.
 SNAPSHOT_KEYS = ("state", "error", "placement", "samples_received", "lost_samples", "duplicate_samples", "link_drops", "t_s",
@@ -244,13 +247,44 @@ class LiveSession:
         if placement is None:
             rt.error = "placement unknown: live metrics need one (give placement=)"
         task = asyncio.ensure_future(replay_source(pipeline, "replay", rec, speed=self.speed, stop=self._stop))
-        await task
+        streams = await self._replay_event_streams(pipeline, rec)
+        await asyncio.gather(task, *streams)
         # the replay's last state change travels through the queue behind its data
         waiter = asyncio.ensure_future(rt.finished_event.wait())
         stopper = asyncio.ensure_future(self._stop.wait())
         await asyncio.wait([waiter, stopper], return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()
         stopper.cancel()
+
+    async def _replay_event_streams(self, pipeline, rec) -> list:
+        """Tasks playing the heart-rate and RSC streams recorded beside the IMU in a live session folder.
+
+        Their notifications go through the same decoders and checks as a live
+        strap's or footpod's, on the IMU recording's time axis; nothing is
+        written (a replay records nothing).
+        """
+        from firmware_interface import heart_rate, rsc
+        from sensing import chunked
+        from sensing.ingest import play_frames, replay_event_frames
+
+        if not self.path.is_dir():
+            return []
+        t0 = rec.start_utc.timestamp() if rec.start_utc else time.time()
+        tasks = []
+        for kind, profile in (("heart_rate", heart_rate.PROFILE), ("rsc", rsc.PROFILE)):
+            for k, f in enumerate(chunked._event_files(self.path, kind)):
+                try:
+                    frames, attrs = await asyncio.get_running_loop().run_in_executor(
+                        None, lambda f=f, kind=kind: replay_event_frames(f, kind, start_utc=rec.start_utc))
+                except (ValueError, OSError) as exc:  # an unreadable strap file: the IMU still replays
+                    log.warning("%s: not replayed: %s", f, exc)
+                    continue
+                sid = f"replay-{kind}-{k}"
+                pipeline.add_stream(sid, kind=kind, label=f.name, placement=attrs.get("placement"),
+                                    decoder=profile.decoder())
+                tasks.append(asyncio.ensure_future(
+                    play_frames(pipeline, sid, frames, t0_utc_s=t0, speed=self.speed, stop=self._stop)))
+        return tasks
 
     async def _run_sensors(self, pipeline) -> None:
         from datetime import datetime, timezone
