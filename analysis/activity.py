@@ -29,7 +29,13 @@ Method (thresholds and their sources in :mod:`analysis.activity_constants`)
    still periods at once (Viterbi over the chain), from the bursts between
    them (a stand-to-sit lowers the pelvis ~0.3 m and tilts it back, a
    sit-to-stand raises it: :func:`height_change_m`) and, as a weaker capped
-   cue, each period's own tilt.
+   cue, each period's own tilt.  Each burst's evidence is a robust mixture
+   (``EVIDENCE_FAILURE_SHARE``: one badly integrated burst or a lean back in
+   the chair cannot outvote everything else), and a still period that
+   follows a lying period of at least the minimum posture duration is
+   sitting rather than standing at prior odds of 3 to 1
+   (``AFTER_LYING_SIT_NATS``: getting up goes through sitting up; transitions
+   out of lying carry no usable height change).
 5. **Minimum posture duration** (activPAL, default 10 s): a posture that lasts
    less joins the bout before it.  Then transitions are the changes between
    sitting and upright; each is timed by its burst of movement (start to end
@@ -45,8 +51,10 @@ What a placement cannot separate
 * **Lower back**: sitting and standing differ by the pelvis tilt (10–35° in
   most people, but a few sit as upright as they stand) and by the height
   change of the transitions between them; a person who sits with an upright
-  pelvis and was not seen sitting down (after lying, at the start of a
-  recording) is reported standing.  Transitions into and out of lying carry
+  pelvis and was not seen sitting down is reported standing at the start of
+  a recording, and sitting after lying (prior, not measurement); standing
+  still straight after lying is reported standing only when the pelvis is
+  clearly more upright than in sitting.  Transitions into and out of lying carry
   no usable height change (the 90° turn).  Lying is reliable (trunk near
   horizontal).  No placement here tells walking on stairs from level walking.
 """
@@ -531,9 +539,17 @@ class ActivityClassifier:
     min_posture_s
         A posture lasting less than this joins the bout before it (activPAL's
         10 s by default).
-    sit_incl_deg
-        Centre of the absolute-tilt cue for sitting (lower back); a parameter
-        only so that the benchmark can choose it on some people and test on others.
+    sit_incl_deg, turn_break_deg
+        Centre of the absolute-tilt cue for sitting, and the turn of the
+        gravity direction within a second that breaks a still period (lower
+        back); parameters only so that the benchmark can choose them on some
+        people and test on others (``bench/validate_activity.py``).
+    after_lying_sit_nats
+        Prior log-odds of sitting over standing for a still period that
+        follows lying (``AFTER_LYING_SIT_NATS``); 0 switches the rule off.
+    evidence_failure_share
+        Share of transitions whose measured height or tilt change is
+        meaningless (``EVIDENCE_FAILURE_SHARE``): bounds what one burst can say.
 
     Attributes (after :meth:`classify`)
     -----------------------------------
@@ -541,11 +557,16 @@ class ActivityClassifier:
     """
 
     def __init__(self, placement: str, min_posture_s: float = K.MIN_POSTURE_S, *,
-                 sit_incl_deg: float = K.TRUNK_SIT_INCL_DEG, use_transitions: bool = True):
+                 sit_incl_deg: float = K.TRUNK_SIT_INCL_DEG, use_transitions: bool = True,
+                 turn_break_deg: float = K.TURN_BREAK_DEG, after_lying_sit_nats: float = K.AFTER_LYING_SIT_NATS,
+                 evidence_failure_share: float = K.EVIDENCE_FAILURE_SHARE):
         self.placement = placement
         self.min_posture_s = min_posture_s
         self.sit_incl_deg = sit_incl_deg
         self.use_transitions = use_transitions
+        self.turn_break_deg = turn_break_deg
+        self.after_lying_sit_nats = after_lying_sit_nats
+        self.evidence_failure_share = evidence_failure_share
 
     def classify(self, ep: Epochs) -> "ActivityClassifier":
         if self.placement not in ACTIVITY_PLACEMENTS:
@@ -553,6 +574,11 @@ class ActivityClassifier:
                              f"not {self.placement!r}")
         if not (self.min_posture_s >= 0 and math.isfinite(self.min_posture_s)):
             raise ValueError(f"min_posture_s must be a finite number ≥ 0, not {self.min_posture_s!r}")
+        if not 0.0 < self.evidence_failure_share < 1.0:
+            raise ValueError(f"evidence_failure_share must lie strictly between 0 and 1, not {self.evidence_failure_share!r}")
+        if not math.isfinite(self.after_lying_sit_nats):
+            raise ValueError(f"after_lying_sit_nats must be a finite number (0 switches the rule off), "
+                             f"not {self.after_lying_sit_nats!r}")
         n = len(ep.valid)
         warnings: list[str] = []
         events: list[dict] = []
@@ -649,7 +675,7 @@ class ActivityClassifier:
         # movement bursts: a little movement, or the trunk turning (a slow sit-down moves little)
         brk = ~(np.nan_to_num(ep.intensity_g, nan=1.0) < K.TRANSITION_MIN_G)
         turn = np.zeros(len(brk), bool)
-        turn[1:] = _angle_deg(ep.up[1:].astype(np.float64), ep.up[:-1].astype(np.float64)) >= K.TURN_BREAK_DEG
+        turn[1:] = _angle_deg(ep.up[1:].astype(np.float64), ep.up[:-1].astype(np.float64)) >= self.turn_break_deg
         brk |= turn | np.roll(turn, -1)
         del turn
         segs = _runs(still_like & ~brk)
@@ -662,9 +688,21 @@ class ActivityClassifier:
         evidence: dict[int, tuple[float, float]] = {}
         H, sH = K.TRANSITION_HEIGHT_M, K.TRANSITION_HEIGHT_SD_M
         A, sA, s0 = K.TRANSITION_TILT_DEG, K.TRANSITION_TILT_SD_DEG, K.SAME_TILT_SD_DEG
+        eps = self.evidence_failure_share
+        lying_from = np.array([a for a, _ in segs])  # start of the lying period each lying segment belongs to
         for k in range(1, S):
             (pa, pb), (qa, qb) = segs[k - 1], segs[k]
-            if lying[k - 1] or lying[k] or qa - pb > K.LINK_MAX_S or not still_like[pb:qa].all():
+            if lying[k] and lying[k - 1] and qa - pb <= K.LINK_MAX_S and still_like[pb:qa].all():
+                lying_from[k] = lying_from[k - 1]  # one lying period split by a fidget
+            if qa - pb > K.LINK_MAX_S or not still_like[pb:qa].all():
+                continue
+            if lying[k - 1] and not lying[k] and pb - lying_from[k - 1] >= max(self.min_posture_s, 1.0):
+                # getting up from lying (a lying posture that counts: at least the minimum posture
+                # duration): sitting (up on the bed's edge) is the usual next still posture
+                links[k, 0, 1] = 0.0
+                links[k, 0, 2] = -self.after_lying_sit_nats
+                continue
+            if lying[k - 1] or lying[k]:
                 continue
             pad = int(round(K.LINK_PAD_S * per))  # reach into the still periods: slow starts and ends
             pad_a = min(pad, (pb - pa - 1) * per)
@@ -679,13 +717,20 @@ class ActivityClassifier:
                 continue
             m = np.zeros((3, 3))
             if np.isfinite(dh):
-                m[1, 1] += _log_normal(dh, 0.0, sH)
-                m[2, 2] += _log_normal(dh, 0.0, sH)
-                m[2, 1] += _log_normal(dh, -H, sH)
-                m[1, 2] += _log_normal(dh, H, sH)
+                # each likelihood is a mixture with a broad "measurement failed" part (share eps), so
+                # that one badly integrated burst cannot outvote the tilt (stand-to-sit integrates poorly)
+                fail = math.log(eps) + _log_normal(dh, 0.0, K.TRANSITION_HEIGHT_FAIL_SD_M)
+                m[1, 1] += np.logaddexp(math.log(1 - eps) + _log_normal(dh, 0.0, sH), fail)
+                m[2, 2] += np.logaddexp(math.log(1 - eps) + _log_normal(dh, 0.0, sH), fail)
+                m[2, 1] += np.logaddexp(math.log(1 - eps) + _log_normal(dh, -H, sH), fail)
+                m[1, 2] += np.logaddexp(math.log(1 - eps) + _log_normal(dh, H, sH), fail)
             if np.isfinite(da):
-                m[1, 1] += _log_normal(da, 0.0, s0)
-                m[2, 2] += _log_normal(da, 0.0, s0)
+                # within one posture the pelvis mostly stays put, but leaning back in a chair or slouching
+                # turns it a lot: the same robust mixture
+                same = np.logaddexp(math.log(1 - eps) + _log_normal(da, 0.0, s0),
+                                    math.log(eps) + _log_normal(da, 0.0, K.SAME_TILT_FAIL_SD_DEG))
+                m[1, 1] += same
+                m[2, 2] += same
                 # a transition usually tilts the pelvis by ±A, but some people sit as upright as they stand
                 q = K.UPRIGHT_SITTER_SHARE
                 flat = math.log(q) + _log_normal(da, 0.0, 2 * s0)

@@ -162,6 +162,40 @@ def test_upright_sitter_is_seen_sitting_from_the_transitions():
     assert (tilt_only.labels[int(sit.start_s) + 2:int(sit.end_s) - 2] == "standing").mean() > 0.95
 
 
+def test_upright_sitting_after_lying_is_sitting_and_getting_up_to_stand_stays_standing():
+    """Lying → sitting upright → lying: no sit/stand transition and no tilt to go by, so the after-lying
+    prior decides (sitting); lying → standing upright is still read standing (its tilt outweighs the prior)."""
+    sched = [("standing", 30), ("walking", 60), ("standing", 20), ("lying", 120), ("sitting", 120), ("lying", 60),
+             ("standing", 40), ("walking", 30)]
+    rec, segs, _ = simulate_day(sched, sampling_rate_hz=50.0, seed=41, pelvis_height_change_m=0.35,
+                                pitch_deg={"sitting": -6.0})
+    sit = segs[segs["activity"] == "sitting"].iloc[0]
+    stand = segs[segs["activity"] == "standing"].iloc[-1]
+    res = activity_from_recording(rec, "lower-back")
+    assert (res.labels[int(sit.start_s) + 3:int(sit.end_s) - 3] == "sitting").mean() > 0.95
+    assert (res.labels[int(stand.start_s) + 3:int(stand.end_s) - 3] == "standing").mean() > 0.95
+    # without the prior the upright sitting is read as standing (the tilt leans that way): the rule is what decides
+    off = activity_from_recording(rec, "lower-back", after_lying_sit_nats=0.0)
+    assert (off.labels[int(sit.start_s) + 3:int(sit.end_s) - 3] == "standing").mean() > 0.95
+
+
+def test_one_badly_integrated_burst_does_not_outvote_a_clear_tilt_change():
+    """A stand-to-sit whose pelvis drop integrates to the wrong sign (simulated: the sensor "rises" 0.3 m) but
+    that tilts the pelvis back 30°: read as stand-to-sit, because each burst's height evidence is a robust
+    mixture (``EVIDENCE_FAILURE_SHARE``); with a near-zero failure share the wrong height wins."""
+    sched = [("standing", 30), ("walking", 60), ("standing", 40), ("sitting", 120), ("lying", 60), ("standing", 30),
+             ("walking", 30)]
+    rec, segs, _ = simulate_day(sched, sampling_rate_hz=50.0, seed=43, pelvis_height_change_m=-0.3,
+                                pitch_deg={"sitting": -30.0})
+    sit = segs[segs["activity"] == "sitting"].iloc[0]
+    inner = slice(int(sit.start_s) + 3, int(sit.end_s) - 3)
+    res = activity_from_recording(rec, "lower-back")
+    assert (res.labels[inner] == "sitting").mean() > 0.95
+    assert "stand-to-sit" in res.transitions["kind"].tolist()
+    brittle = activity_from_recording(rec, "lower-back", evidence_failure_share=1e-6)
+    assert (brittle.labels[inner] == "sitting").mean() < 0.5
+
+
 def test_gap_is_unknown_not_sitting():
     sched = [("standing", 30), ("walking", 60), ("standing", 20), ("sitting", 600), ("gap", 1800), ("sitting", 600),
              ("standing", 30), ("walking", 60)]
@@ -256,6 +290,10 @@ def test_bad_input_errors():
         activity_from_recording(rec, "foot-left")
     with pytest.raises(ValueError, match="min_posture_s"):
         activity_from_recording(rec, "lower-back", min_posture_s=-1)
+    with pytest.raises(ValueError, match="evidence_failure_share"):
+        activity_from_recording(rec, "lower-back", evidence_failure_share=0.0)
+    with pytest.raises(ValueError, match="after_lying_sit_nats"):
+        activity_from_recording(rec, "lower-back", after_lying_sit_nats=float("nan"))
 
 
 def test_slump_time_against_truth():
@@ -301,11 +339,13 @@ def test_uci_hapt_balanced_accuracy_and_transitions():
     from bench.validate_activity import hapt
 
     res = hapt(10.0)
-    # against the video labels; floors a little under what we measured (bench/RESULTS.md)
-    assert res["balanced_accuracy"] > 0.91
+    # against the video labels; floors a little under what we measured with the defaults (bench/RESULTS.md:
+    # 0.983 and F1 0.931; held out by subject 0.974 / 0.912, split halves 0.963 / 0.893)
+    assert res["balanced_accuracy"] > 0.96
     assert res["classes"]["walking"]["recall"] > 0.98
     assert res["classes"]["lying"]["recall"] > 0.95
-    assert res["transitions"]["both"]["f1"] > 0.8
+    assert res["classes"]["sitting"]["recall"] > 0.95 and res["classes"]["standing"]["recall"] > 0.92
+    assert res["transitions"]["both"]["f1"] > 0.9
 
 
 # ---------------------------------------------------------------------------
