@@ -1,28 +1,58 @@
 """Live (streaming) versions of cadence, trunk lean, the heel-strike indicator and a sitting timer.
 
 Design (pitfall 6 of STYLE.md: batch code run naively on chunks gives other
-answers): the streaming estimators run the *same* detectors as
-:func:`analysis.pipeline.analyse` (:class:`~analysis.gait.LowerBackGait`,
-:class:`~analysis.gait.ShoeGait`, :func:`~analysis.pipeline.strike_angle_deg`)
-on a sliding window of the most recent samples, every ``hop_s`` seconds, and
-only *accept* events that lie far enough from the window's newest sample
-(``margin_s``) that the zero-phase filters and the look-ahead of the detectors
-no longer change them.  Each event is accepted once.  The price is a stated
-delay: a step appears ``margin_s`` to ``margin_s + hop_s`` after it happened.
+answers): the live detectors use the *definitions* of the batch analysis
+(:class:`~analysis.gait.LowerBackGait`, :class:`~analysis.gait.ShoeGait`,
+:func:`~analysis.pipeline.strike_angle_deg`: the same zero-phase Butterworth
+filters, peak rules and contact rules, with the same parameters), but they are
+evaluated incrementally, so that one :meth:`LiveMetrics.update` costs a small,
+nearly constant time (issue 4: notification → live metric p99 < 20 ms with
+four sensors at 200 Hz; bench/speed_ingest.py):
 
-Timing diagram (window ``window_s``, newest sample at the right)::
+* every zero-phase filter is split into its two passes.  The forward (causal)
+  pass of the gravity low-pass runs once per sample, at each hop over the
+  samples since the last, with its state carried (``scipy.signal.sosfilt``
+  with ``zi``);
+  the backward pass, which needs the future, is run at each hop only over the
+  newest samples.  The step filters (8 and 25 Hz for the trunk, 5 and 25 Hz
+  for the shoe) settle within 0.3 s, so both of their passes are run on the
+  short detection span only, started from their steady state (designs and
+  ``sosfilt_zi`` computed once per sensor);
+* samples live in a small ring buffer (``window_s``; the shoe's also holds its
+  ``calibration_s``);
+* every ``hop_s`` the detection looks only at the newest samples: from
+  ``0.8 s`` before the last accepted event (the look-back the rules need: the
+  flight minimum before a stance peak, the swing before a stride) to the
+  newest sample, at most ``window_s``.  Events are *accepted* once they lie at
+  least ``margin_s`` before the span's newest sample, where the backward
+  passes and the detectors' look-ahead no longer change them.  Each event is
+  accepted once.  The price is a stated delay: a step appears ``margin_s`` to
+  ``margin_s + hop_s`` after it happened.
 
-    |<------------------------ window_s ------------------------>|
-    |  already accepted  |  accepted at this hop  |<- margin_s ->|
-                                                  (not yet: may change)
+Timing diagram (span newest sample at the right)::
+
+    |<--------------------- detection span (≈ 2–3 s) --------------------->|
+    | 0.8 s look-back | last accepted IC | accepted now |<--- margin_s --->|
+                                                        (not yet: may change)
+
+Lost samples: a gap of at most ``analysis.pipeline.MAX_BRIDGED_GAP_S`` (0.1 s) is
+bridged by linear interpolation, as the batch analysis bridges it; a longer gap
+ends the detection, which starts again after it (the calibrated frame is kept).
+
+So the only differences from the batch are at the span's edges, which the
+look-back and ``margin_s`` keep away from accepted events; the tests state how
+far apart live and batch are on the sample recordings (tests/test_streaming.py).
 
 What is calibrated once from the first seconds of gait (and then kept, also
 across gaps): the body frame.  Trunk: up from the latest still standing period
 of at least 3 s before the gait (as :func:`analysis.alignment.standing_reference`),
-forward from :func:`analysis.alignment.trunk_forward` on the first
-``calibration_steps`` steps.  Shoe: :func:`analysis.alignment.foot_frame` on the
-first ``calibration_s`` of movement.  The batch analysis uses the whole segment
-for both; the tests state how far apart the two are.
+forward from :func:`analysis.alignment.trunk_forward` on the steps in the ring
+(``calibration_steps``, ≈ 6 s).  Shoe: :func:`analysis.alignment.foot_frame` on
+the first ``calibration_s`` of movement and up to 3 s of stillness before it
+(with the former live rule, the 10 s ending at the first movement, mostly
+standing, none of the live strides of 2 of the 52 ipol_gait left feet matched
+a batch stride; now they do); the strides inside those seconds are detected afterwards, one span per
+hop.  The batch analysis uses the whole segment for both.
 
 Live values (what a runner sees):
 
@@ -35,13 +65,21 @@ Live values (what a runner sees):
   median strike angle of the last ``n_recent`` strides, without the
   indeterminate band, so one of ``rearfoot``/``midfoot``/``forefoot``.
 * ``sitting_s``: length of the current sitting bout, seconds (0.0 when not
-  sitting; None until a standing reference is known, and for shoes).
+  sitting; None until an upright reference is known, and for shoes).
 
 Sitting (trunk and thigh sensors; :func:`sitting_mask` is the batch form):
-no step for ``sitting_no_step_s`` and the low-passed 'up' direction tilted from
-upright standing by 15–75° (trunk: the pelvis rolls back 20–40° on a chair) or
-45–120° (thigh: horizontal).  These are stated assumptions, tested on simulated
-postures only; no labelled sitting data are available here.
+no step for ``sitting_no_step_s`` and, for the mean specific force of the last
+second, the posture that the all-day analysis (:mod:`analysis.activity`) gives
+a still second from its tilt against upright (:func:`posture_from_tilt_deg`):
+lower back / chest: lying from ``TRUNK_LYING_MIN_DEG`` (60°), else sitting when
+the tilt cue of :meth:`analysis.activity.ActivityClassifier._emissions` favours
+sitting (tilt above ``TRUNK_SIT_INCL_DEG``, 12°); thigh: sitting from
+``THIGH_SIT_MIN_DEG`` (45°, activPAL).  Live there is no transition evidence
+(the all-day analysis also weighs the pelvis height change of each sit-down and
+stand-up, decided afterwards over the whole day), so a person who sits with an
+upright pelvis is timed as standing.  Upright is the still standing reference
+(the README asks for 5 s of still standing first), where the all-day analysis
+learns it from walking.
 
 Nothing here knows about BLE or Dash: feed :meth:`LiveMetrics.update` with
 contiguous blocks of samples in SI units.
@@ -52,19 +90,55 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import signal
+from scipy.ndimage import gaussian_filter1d
 
+from analysis import activity_constants as activity_k
 from analysis import alignment
+from analysis.activity import ActivityClassifier
 from analysis.constants import FOOT_PLACEMENTS, GRAVITY_M_S2, PLACEMENTS, TRUNK_PLACEMENTS
-from analysis.gait import LowerBackGait, ShoeGait
-from analysis.orientation import gravity_direction_lowpass
-from analysis.pipeline import classify_strike, strike_angle_deg
-from analysis.signals import unit
+from analysis.gait import LowerBackGait, ShoeGait, _arg_in_ranges
+from analysis.pipeline import MAX_BRIDGED_GAP_S, classify_strike, strike_angle_deg
+from analysis.signals import butter_sos, crossing_time, unit
 
 THIGH_PLACEMENTS = ("thigh-left", "thigh-right")
 
+#: Look-back kept before the last accepted event in each detection span (s):
+#: the running-contact search (0.35 s before a stance peak), the swing before a
+#: shoe IC (≤ 0.25 s), and the settling of the 5–25 Hz step filters (≤ 0.3 s).
+LOOK_BACK_S = 0.8
+#: Shoe: seconds before the first movement that join the calibration data (see _hop_foot).
+STILL_BEFORE_S = 3.0
 
-#: Tilt from upright standing (degrees) that counts as sitting, per body part.
-SITTING_TILT_DEG = {"trunk": (15.0, 75.0), "thigh": (45.0, 120.0)}
+
+def posture_from_tilt_deg(tilt_deg: np.ndarray, *, body_part: str) -> np.ndarray:
+    """Posture of still seconds from their tilt against upright, by the all-day analysis' rule.
+
+    Parameters
+    ----------
+    tilt_deg
+        Angle(s) between the mean specific force and upright, degrees.
+    body_part
+        ``"trunk"`` (lower back, chest) or ``"thigh"``.
+
+    Returns
+    -------
+    Array of ``"lying"``, ``"sitting"``, ``"standing"`` (object dtype).
+
+    Trunk: :meth:`analysis.activity.ActivityClassifier._emissions` with
+    :mod:`analysis.activity_constants` (lying from ``TRUNK_LYING_MIN_DEG``;
+    sitting vs standing from the tilt cue centred on ``TRUNK_SIT_INCL_DEG``).
+    Thigh: sitting from ``THIGH_SIT_MIN_DEG`` (sitting and lying are one class
+    for a thigh, as in the all-day analysis).
+    """
+    tilt = np.atleast_1d(np.asarray(tilt_deg, dtype=np.float64))
+    if body_part == "thigh":
+        return np.where(tilt >= activity_k.THIGH_SIT_MIN_DEG, "sitting", "standing").astype(object)
+    if body_part != "trunk":
+        raise ValueError(f"body_part must be 'trunk' or 'thigh', got {body_part!r}")
+    lying = tilt >= activity_k.TRUNK_LYING_MIN_DEG
+    emit = ActivityClassifier._emissions(tilt, lying, activity_k.TRUNK_SIT_INCL_DEG, activity_k.TILT_SCALE_DEG)
+    return np.array(["lying", "sitting", "standing"], dtype=object)[np.argmax(emit, axis=1)]
 
 
 @dataclass(frozen=True)
@@ -88,7 +162,7 @@ def sitting_mask(acc_m_s2: np.ndarray, *, sampling_rate_hz: float, up_standing: 
     up_standing
         'Up' (unit vector, sensor frame) while standing upright.
     body_part
-        ``"trunk"`` or ``"thigh"``: which tilt band counts as sitting.
+        ``"trunk"`` or ``"thigh"``: which posture rule (:func:`posture_from_tilt_deg`).
     step_index
         Sample indices of steps (ICs); samples within ``no_step_s`` after a step
         are never sitting.
@@ -103,14 +177,112 @@ def sitting_mask(acc_m_s2: np.ndarray, *, sampling_rate_hz: float, up_standing: 
     lo = np.clip(np.arange(1, len(acc) + 1) - w, 0, None)
     mean = (csum[1:] - csum[lo]) / (np.arange(1, len(acc) + 1) - lo)[:, None]
     tilt = np.degrees(np.arccos(np.clip(unit(mean) @ unit(up_standing), -1.0, 1.0)))
-    a, b = SITTING_TILT_DEG[body_part]
-    sit = (tilt >= a) & (tilt <= b)
+    sit = posture_from_tilt_deg(tilt, body_part=body_part) == "sitting"
     sit[: w - 1] = False
     if step_index is not None:
         block = int(round(no_step_s * fs))
         for i in np.asarray(step_index, dtype=np.int64):
             sit[max(0, i): i + block] = False
     return sit
+
+
+class _ZeroPhase:
+    """Zero-phase Butterworth of a short span, from steady state, with everything designed once.
+
+    Equal to :func:`analysis.signals.lowpass` (the same design from
+    :func:`analysis.signals.butter_sos`, the same cutoff cap) away from the
+    span's two ends; the live detector only accepts events away from them.
+    The forward pass can also run causally with carried state (:meth:`forward`),
+    so that only the backward pass is left for each hop (:meth:`backward`).
+
+    Why ``lfilter`` on the transfer function of the designed sections rather
+    than ``sosfilt``: the same filter in one C call without ``sosfilt``'s
+    per-call argument handling (≈ 50 µs instead of ≈ 300 µs per pass on this
+    machine; the live path runs a dozen passes per hop).  For these low orders
+    (2 and 4) the two agree to 1e-10 of the signal's range up to 1000 Hz
+    (tests/test_streaming.py checks it against ``sosfiltfilt``).
+    """
+
+    def __init__(self, order: int, cutoff_hz: float, btype: str, sampling_rate_hz: float):
+        if btype == "low":
+            cutoff_hz = min(cutoff_hz, 0.45 * sampling_rate_hz)  # as analysis.signals.lowpass
+        self.sos = butter_sos(order, float(cutoff_hz), btype, float(sampling_rate_hz))
+        self.b, self.a = signal.sos2tf(self.sos)
+        self.zi = signal.lfilter_zi(self.b, self.a)  # steady state for a unit step
+        self.state: np.ndarray | None = None
+
+    def _zi_for(self, x0) -> np.ndarray:
+        x0 = np.asarray(x0, dtype=np.float64)
+        return self.zi.reshape(self.zi.shape + (1,) * x0.ndim) * x0
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """Causal pass along axis 0, state carried between calls (reset with ``state = None``)."""
+        if self.state is None:
+            self.state = self._zi_for(x[0])
+        y, self.state = signal.lfilter(self.b, self.a, x, axis=0, zi=self.state)
+        return y
+
+    def backward(self, y: np.ndarray) -> np.ndarray:
+        """Anti-causal pass of forward-filtered ``y``, started from steady state at its last sample."""
+        z, _ = signal.lfilter(self.b, self.a, y[::-1], axis=0, zi=self._zi_for(y[-1]))
+        return z[::-1]
+
+    def filtfilt(self, x: np.ndarray) -> np.ndarray:
+        y, _ = signal.lfilter(self.b, self.a, x, axis=0, zi=self._zi_for(x[0]))
+        return self.backward(y)
+
+
+def _gaussian_kernel(sigma_samples: float, truncate: float = 4.0) -> np.ndarray:
+    """The kernel of ``scipy.ndimage.gaussian_filter1d`` (same radius and normalisation): convolving
+    with it equals that filter away from the ends, in one ``np.convolve`` call."""
+    radius = int(truncate * float(sigma_samples) + 0.5)
+    x = np.arange(-radius, radius + 1, dtype=np.float64)
+    k = np.exp(-0.5 * (x / sigma_samples) ** 2)
+    return k / k.sum()
+
+
+class _Ring:
+    """The newest ``capacity`` rows of a contiguous stream; ``start``/``end`` are absolute sample indices.
+
+    Stored in a buffer of twice the capacity, so that appending is a copy of
+    the new rows (and, once per ``capacity`` rows, of the kept ones).
+    """
+
+    def __init__(self, capacity: int, width: int):
+        self.capacity = int(capacity)
+        self._buf = np.zeros((2 * self.capacity, width))
+        self._n = 0
+        self.end = 0
+
+    def reset(self, start: int) -> None:
+        self._n = 0
+        self.end = int(start)
+
+    @property
+    def start(self) -> int:
+        return self.end - len(self)
+
+    def __len__(self) -> int:
+        return min(self._n, self.capacity)
+
+    def append(self, rows: np.ndarray) -> None:
+        m = len(rows)
+        if m >= self.capacity:
+            self._buf[: self.capacity] = rows[-self.capacity:]
+            self._n = self.capacity
+        else:
+            if self._n + m > len(self._buf):
+                keep = self.capacity - m
+                self._buf[:keep] = self._buf[self._n - keep: self._n]
+                self._n = keep
+            self._buf[self._n: self._n + m] = rows
+            self._n = min(self._n + m, len(self._buf))
+        self.end += m
+
+    def span(self, a: int, b: int) -> np.ndarray:
+        """Rows of absolute indices [a, b) (a view; a ≥ start, b ≤ end)."""
+        off = self.end - self._n
+        return self._buf[a - off: b - off]
 
 
 class LiveMetrics:
@@ -122,8 +294,12 @@ class LiveMetrics:
         One of :data:`analysis.constants.PLACEMENTS`; decides which metrics exist.
     sampling_rate_hz
         Rate of the sample index (from the recording or the sensor settings).
-    window_s, hop_s, margin_s
-        Sliding window, how often it is analysed, and the look-ahead kept back.
+    window_s
+        Ring buffer of raw samples (trunk) and the longest detection span.
+    hop_s
+        How often the newest samples are searched for events.
+    margin_s
+        Look-ahead kept back: events are accepted this long before the newest sample.
     n_recent
         Steps (strides) behind each live value.
 
@@ -145,6 +321,9 @@ class LiveMetrics:
             raise ValueError(f"placement must be one of {', '.join(PLACEMENTS)}, got {placement!r}")
         if not (isinstance(sampling_rate_hz, (int, float)) and sampling_rate_hz > 0):
             raise ValueError(f"sampling_rate_hz must be a positive number, got {sampling_rate_hz!r}")
+        if not (window_s >= 2.0 * LOOK_BACK_S + margin_s + hop_s):
+            raise ValueError(f"window_s must be at least 2 × {LOOK_BACK_S} s + margin_s + hop_s "
+                             f"({2 * LOOK_BACK_S + margin_s + hop_s:g} s), got {window_s!r}")
         self.placement = placement
         self.sampling_rate_hz = float(sampling_rate_hz)
         self.window_s = window_s
@@ -159,11 +338,23 @@ class LiveMetrics:
         self._n_window = int(round(window_s * fs))
         self._n_hop = max(1, int(round(hop_s * fs)))
         self._n_margin = int(round(margin_s * fs))
-        # sample buffer (absolute indices), contiguous
-        self._idx = np.zeros(0, np.int64)
-        self._acc = np.zeros((0, 3))
-        self._gyr: np.ndarray | None = None
+        self._n_back = int(round(LOOK_BACK_S * fs))
+        self._n_bridge = int(np.floor(MAX_BRIDGED_GAP_S * fs + 1e-9))
+        # ring columns: acc (0:3), gyr (3:6, zeros without), forward-filtered gravity low-pass (6:9, trunk)
+        ring_s = window_s + (calibration_s + STILL_BEFORE_S if self.kind == "foot" else 0.0)
+        self._ring = _Ring(int(round(ring_s * fs)), 9)
+        self._has_gyr: bool | None = None
+        # filters (designs as in analysis.orientation.gravity_direction_lowpass and analysis.gait)
+        self._gravity = _ZeroPhase(2, 0.5, "low", fs)
+        self._lbg = LowerBackGait()
+        self._sg = ShoeGait()
+        self._f8 = _ZeroPhase(4, 8.0, "low", fs)
+        self._f25 = _ZeroPhase(4, 25.0, "low", fs)
+        self._f_swing = _ZeroPhase(4, self._sg.swing_cutoff_hz, "low", fs)
+        self._walk_kernel = _gaussian_kernel(self._lbg.walk_sigma_s * fs)
         self._since_hop = 0
+        self._gravity_done = 0  # absolute: the gravity forward pass has run up to here
+        self._scan_from = 0  # absolute: events before it (minus the look-back) are settled
         self._last_ic: float | None = None  # absolute sample index (float)
         self._ic_abs: list[float] = []
         self._pending_lean: list[float] = []  # ICs waiting for their stride to end
@@ -175,8 +366,7 @@ class LiveMetrics:
         self._still_n = 0
         self._still_candidate: np.ndarray | None = None
         self._first_still: np.ndarray | None = None
-        self._foot_cal: list[np.ndarray] = []
-        self._foot_cal_gyr: list[np.ndarray] = []
+        self._moving_from: int | None = None  # shoe: absolute index where calibration data begin
         self._last_step_index: int | None = None
         self._sit_start_index: int | None = None
         self._newest: int | None = None
@@ -197,10 +387,15 @@ class LiveMetrics:
             raise ValueError(f"gyr_rad_s must have the shape of acc_m_s2 {acc.shape}, got {gyr.shape}")
         if len(idx) == 0:
             return self
-        # split at gaps inside the block
+        if np.any(np.diff(idx) <= 0):
+            raise ValueError("sample_index must be strictly increasing within a block")
+        # split at gaps inside the block (bridged or not: see _add), and into pieces of at most one hop
+        # (a long block is many hops)
         breaks = np.flatnonzero(np.diff(idx) != 1) + 1
         for a, b in zip(np.concatenate([[0], breaks]), np.concatenate([breaks, [len(idx)]])):
-            self._add(idx[a:b], acc[a:b], None if gyr is None else gyr[a:b])
+            for c in range(a, b, self._n_hop):
+                d = min(b, c + self._n_hop)
+                self._add(idx[c:d], acc[c:d], None if gyr is None else gyr[c:d])
         return self
 
     def snapshot(self) -> dict:
@@ -210,40 +405,57 @@ class LiveMetrics:
 
     # ----------------------------------------------------------------- internal
     def _add(self, idx, acc, gyr) -> None:
-        if len(self._idx) and idx[0] != self._idx[-1] + 1:
-            self._gap()
-        if self._gyr is None and len(self._idx) == 0:
-            self._gyr = None if gyr is None else np.zeros((0, 3))
-        if (gyr is None) != (self._gyr is None):  # channel set changed: start over
-            self._gap()
-            self._gyr = None if gyr is None else np.zeros((0, 3))
-        self._idx = np.concatenate([self._idx, idx])[-self._n_window:]
-        self._acc = np.concatenate([self._acc, acc])[-self._n_window:]
+        ring = self._ring
+        if self._has_gyr is None:
+            self._has_gyr = gyr is not None
+        if len(ring) and idx[0] != ring.end:
+            missing = int(idx[0]) - ring.end
+            if 0 < missing <= self._n_bridge and (gyr is not None) == self._has_gyr:
+                # a few lost samples: bridged by linear interpolation, as the batch analysis does
+                # (analysis.pipeline.MAX_BRIDGED_GAP_S); longer gaps end the detection
+                last = ring.span(ring.end - 1, ring.end)[0]
+                w = (np.arange(1, missing + 1) / (missing + 1))[:, None]
+                fill_acc = last[0:3] + w * (acc[0] - last[0:3])
+                fill_gyr = None if gyr is None else last[3:6] + w * (gyr[0] - last[3:6])
+                self._add(np.arange(ring.end, int(idx[0])), fill_acc, fill_gyr)
+            else:
+                self._gap(int(idx[0]))
+        if (gyr is not None) != self._has_gyr:  # channel set changed: start over
+            self._gap(int(idx[0]))
+            self._has_gyr = gyr is not None
+        if len(ring) == 0:
+            ring.reset(int(idx[0]))
+            self._scan_from = self._gravity_done = int(idx[0])
+        rows = np.zeros((len(idx), 9))
+        rows[:, 0:3] = acc
         if gyr is not None:
-            self._gyr = np.concatenate([self._gyr, gyr])[-self._n_window:]
+            rows[:, 3:6] = gyr
+        ring.append(rows)  # the gravity low-pass (columns 6:9) is brought up to date at the next hop
         self._newest = int(idx[-1])
         self._since_hop += len(idx)
         self._track_still(acc, gyr)
-        if self.kind == "foot" and self.frame_ is None:
-            self._foot_cal.append(acc)
-            if gyr is not None:
-                self._foot_cal_gyr.append(gyr)
+        if self.kind == "foot" and self.frame_ is None and self._moving_from is None:
+            moving = np.flatnonzero(np.linalg.norm(gyr, axis=1) >= self._sg.min_swing_rad_s) if gyr is not None else []
+            if len(moving):  # the first calibration_s of movement
+                self._moving_from = int(idx[moving[0]])
         if self._since_hop >= self._n_hop:
             self._since_hop = 0
             self._hop()
 
-    def _gap(self) -> None:
-        """Steps are not detected across a gap (as in the batch analysis)."""
-        self._idx = np.zeros(0, np.int64)
-        self._acc = np.zeros((0, 3))
-        self._gyr = None if self._gyr is None else np.zeros((0, 3))
+    def _gap(self, start: int) -> None:
+        """Steps are not detected across a gap longer than the batch analysis bridges (as in it)."""
+        self._ring.reset(start)
+        self._gravity.state = None
+        self._gravity_done = start
+        self._scan_from = start
         self._since_hop = 0
         self._pending_lean = []
         self._ic_abs = []
         self._still_sum[:] = 0
         self._still_n = 0
         self._sit_start_index = None
-        self._foot_cal, self._foot_cal_gyr = [], []
+        if self.frame_ is None:
+            self._moving_from = None
 
     def _track_still(self, acc, gyr) -> None:
         """Latest still period ≥ 3 s (candidate standing reference), like alignment.still_mask."""
@@ -263,11 +475,23 @@ class LiveMetrics:
             self._still_sum[:] = 0
             self._still_n = 0
 
-    def _hop(self) -> None:
+    def _span(self) -> tuple[int, int] | None:
+        """Absolute [a, e) to search now: from the look-back before the last accepted event (or the
+        first unsettled sample) to the newest sample, at most ``window_s``."""
+        ring = self._ring
         fs = self.sampling_rate_hz
-        if len(self._idx) < int(2.0 * fs):
-            self._update_sitting()
-            return
+        lo = self._scan_from - self._n_back
+        # the previous event anchors the rules (least f_v since the last stance peak; the swing before a stride)
+        max_gap_s = self._lbg.max_step_s if self.kind == "trunk" else 2.0
+        if self._last_ic is not None and self._last_ic >= self._scan_from - max_gap_s * fs:
+            lo = min(lo, int(self._last_ic) - self._n_back)
+        a = max(ring.start, lo)
+        e = min(ring.end, a + self._n_window)
+        if e - a < int(2.0 * self.sampling_rate_hz):
+            return None
+        return a, e
+
+    def _hop(self) -> None:
         if self.kind == "foot":
             self._hop_foot()
         elif self.kind == "trunk":
@@ -277,59 +501,130 @@ class LiveMetrics:
     # -- trunk ------------------------------------------------------------------
     def _hop_trunk(self) -> None:
         fs = self.sampling_rate_hz
-        acc = self._acc
-        up_t = gravity_direction_lowpass(acc, sampling_rate_hz=fs, cutoff_hz=0.5)
+        ring = self._ring
+        # forward (causal) pass of the gravity low-pass over the samples since the last hop, state carried
+        a = max(ring.start, self._gravity_done)
+        if ring.end > a:
+            rows = ring.span(a, ring.end)
+            rows[:, 6:9] = self._gravity.forward(rows[:, 0:3])
+            self._gravity_done = ring.end
+        span = self._span()
+        if span is None:
+            return
+        a, e = span
+        rows = self._ring.span(a, e)
+        acc = rows[:, 0:3]
+        low = self._gravity.backward(rows[:, 6:9])  # zero-phase gravity low-pass (forward pass carried)
+        up_t = low / np.linalg.norm(low, axis=1, keepdims=True)
         f_v = np.einsum("ij,ij->i", acc, up_t)
-        gait = LowerBackGait().detect(f_v, sampling_rate_hz=fs)
-        base = int(self._idx[0])
-        limit = len(acc) - self._n_margin
-        new = [float(ic) for ic in gait.ic_ if ic < limit and (self._last_ic is None or base + ic > self._last_ic + 0.11 * fs)]
-        for ic in new:
-            abs_ic = base + ic
-            if self._ic_abs and abs_ic - self._ic_abs[-1] <= 1.5 * fs:
+        ic_rel = self._lower_back_ic(f_v)
+        limit = (e - a) - self._n_margin
+        dup = 0.5 * self._lbg.min_step_s * fs
+        new = [a + float(ic) for ic in ic_rel if ic < limit and (self._last_ic is None or a + ic > self._last_ic + dup)]
+        self._scan_from = max(self._scan_from, e - self._n_margin)
+        for abs_ic in new:
+            if self._ic_abs and abs_ic - self._ic_abs[-1] <= self._lbg.max_step_s * fs:
                 prev = self._ic_abs[-1]
                 self.steps_.append(StepEvent(ic_s=prev / fs, step_time_s=(abs_ic - prev) / fs))
             self._ic_abs.append(abs_ic)
             self._last_ic = abs_ic
             self._last_step_index = int(abs_ic)
             self._pending_lean.append(abs_ic)
+        if len(self._ic_abs) > 4 * self.calibration_steps:
+            self._ic_abs = self._ic_abs[-2 * self.calibration_steps:]
         if new:
             if self._gait_up is None:
-                a = max(0, int(new[0]))
-                self._gait_up = unit(acc[a:].mean(axis=0))
+                self._gait_up = unit(acc[max(0, int(new[0]) - a):].mean(axis=0))
                 cand = self._still_candidate
                 if cand is not None and np.degrees(np.arccos(np.clip(cand @ self._gait_up, -1, 1))) <= 30.0:
                     self.up_standing_ = cand
             if self.frame_ is None and len(self._ic_abs) >= self.calibration_steps:
-                ic_buf = np.array([i - base for i in self._ic_abs if i - base >= 0], dtype=int)
-                if len(ic_buf) >= 4:
-                    gait_up = unit(acc[ic_buf[0]:ic_buf[-1] + 1].mean(axis=0))
-                    fwd, src = alignment.trunk_forward(acc, gait_up, ic_buf, sampling_rate_hz=fs)
-                    up = self.up_standing_ if self.up_standing_ is not None else gait_up
-                    self.frame_ = alignment.trunk_frame(up, fwd, up_source="still standing" if self.up_standing_ is not None
-                                                        else "mean during gait", forward_source=src, reference_s=None)
+                self._calibrate_trunk()
         self._lean_for_strides()
         self._refresh_trunk()
+
+    def _lower_back_ic(self, fv: np.ndarray) -> np.ndarray:
+        """ICs (span-relative, float) by :meth:`analysis.gait.LowerBackGait.detect`'s rules, on the span.
+
+        The filters are this object's (designed once, zero-phase on the span);
+        the rules are LowerBackGait's with its parameters and its own
+        ``_running_contacts``: stance peaks of the 8 Hz signal, running where
+        the least 8 Hz value since the previous peak is below ``flight_g``,
+        walking IC at the steepest rise of the Gaussian-smoothed signal before
+        the peak (the default ``walk_ic_at``), duplicates within half
+        ``min_step_s`` dropped.
+        """
+        g, fs = self._lbg, self.sampling_rate_hz
+        G = GRAVITY_M_S2
+        n = len(fv)
+        s8 = self._f8.filtfilt(fv)
+        peaks, _ = signal.find_peaks(s8, height=1.05 * G, prominence=g.min_peak_prominence_g * G,
+                                     distance=max(1, int(g.min_step_s * fs)))
+        m = len(peaks)
+        if m == 0:
+            return np.zeros(0)
+        ic = np.full(m, np.nan)
+        before_min = np.empty(m)
+        first_lo = int(max(0, peaks[0] - g.max_step_s * fs))
+        before_min[0] = s8[first_lo:peaks[0]].min() if peaks[0] > first_lo else s8[peaks[0]]
+        if m > 1:
+            before_min[1:] = np.minimum.reduceat(s8, peaks)[:-1]
+        running = before_min < g.flight_g * G
+        r = np.flatnonzero(running)
+        if len(r):
+            s25 = self._f25.filtfilt(fv)
+            ic[r], _ = g._running_contacts(s25, np.gradient(s25), s8, peaks[r], fs)
+        wk = np.flatnonzero(~running)
+        if len(wk):
+            smooth = np.convolve(fv, self._walk_kernel, mode="same") if len(fv) >= len(self._walk_kernel) else \
+                gaussian_filter1d(fv, g.walk_sigma_s * fs)
+            slope = np.gradient(smooth)
+            p = peaks[wk]
+            w = int(0.25 * fs)
+            k = _arg_in_ranges(smooth, np.maximum(0, p - w), np.minimum(n, p + int(0.1 * fs)), np.argmax)
+            ic[wk] = _arg_in_ranges(slope, np.maximum(0, k - w), k + 1, np.argmax)
+        ic = ic[np.isfinite(ic)]
+        if len(ic) > 1:
+            ic = ic[np.concatenate([[True], np.diff(ic) > 0.5 * g.min_step_s * fs])]
+        return ic
+
+    def _calibrate_trunk(self) -> None:
+        """Body frame once, from the steps in the ring (as the batch: alignment.trunk_forward)."""
+        fs = self.sampling_rate_hz
+        ring = self._ring
+        acc = ring.span(ring.start, ring.end)[:, 0:3]
+        ic_buf = np.array([i - ring.start for i in self._ic_abs if i >= ring.start], dtype=int)
+        if len(ic_buf) < 4:
+            return
+        gait_up = unit(acc[ic_buf[0]:ic_buf[-1] + 1].mean(axis=0))
+        fwd, src = alignment.trunk_forward(acc, gait_up, ic_buf, sampling_rate_hz=fs)
+        up = self.up_standing_ if self.up_standing_ is not None else gait_up
+        self.frame_ = alignment.trunk_frame(up, fwd, up_source="still standing" if self.up_standing_ is not None
+                                            else "mean during gait", forward_source=src, reference_s=None)
 
     def _lean_for_strides(self) -> None:
         """Lean of step k from the mean specific force over its stride (IC k to IC k+2), as the batch does."""
         if self.frame_ is None or self.up_standing_ is None:
+            self._pending_lean = self._pending_lean[-2 * self.calibration_steps:]
             return
         fs = self.sampling_rate_hz
-        base = int(self._idx[0])
+        ring = self._ring
         ics = self._ic_abs
         done = []
         for ic in self._pending_lean:
             k = ics.index(ic) if ic in ics else -1
-            if k < 0 or k + 2 >= len(ics):
+            if k < 0:
+                done.append(ic)  # its stride is no longer held
+                continue
+            if k + 2 >= len(ics):
                 continue
             done.append(ic)
             if ics[k + 2] - ic >= 2.5 * fs:
                 continue
-            a, b = int(round(ic)) - base, int(round(ics[k + 2])) - base
-            if a < 0:
+            a, b = int(round(ic)), int(round(ics[k + 2]))
+            if a < ring.start:
                 continue
-            ww = unit(self.frame_.to_body(self._acc[a:b].mean(axis=0)))
+            ww = unit(self.frame_.to_body(ring.span(a, b)[:, 0:3].mean(axis=0)))
             lean = float(np.degrees(np.arctan2(-ww[0], ww[2])))
             for j in range(len(self.steps_) - 1, -1, -1):
                 if abs(self.steps_[j].ic_s - ic / fs) < 0.5 / fs:
@@ -349,43 +644,103 @@ class LiveMetrics:
     # -- shoe -------------------------------------------------------------------
     def _hop_foot(self) -> None:
         fs = self.sampling_rate_hz
-        if self._gyr is None:
+        if not self._has_gyr:
             return  # strike angle and shoe events need the gyroscope
+        ring = self._ring
         if self.frame_ is None:
-            n_cal = sum(len(a) for a in self._foot_cal)
-            if n_cal < self.calibration_s * fs:
+            if self._moving_from is None or ring.end - self._moving_from < self.calibration_s * fs:
                 return
-            cal_acc = np.concatenate(self._foot_cal)
-            cal_gyr = np.concatenate(self._foot_cal_gyr)
-            if np.linalg.norm(cal_gyr, axis=1).max() < 2.0:  # not moving yet: keep the latest seconds only
-                keep = int(self.calibration_s * fs)
-                self._foot_cal, self._foot_cal_gyr = [cal_acc[-keep:]], [cal_gyr[-keep:]]
-                return
-            self.frame_ = alignment.foot_frame(cal_acc, cal_gyr, sampling_rate_hz=fs)
-            self._foot_cal, self._foot_cal_gyr = [], []
-            # the strides inside the calibration data are not lost: detect them once on all of it
-            self._detect_foot(self._newest - len(cal_acc) + 1, cal_acc, cal_gyr)
-        self._detect_foot(int(self._idx[0]), self._acc, self._gyr)
+            # calibration data: the first calibration_s of movement and up to STILL_BEFORE_S before it
+            # (standing still gives 'up' its best estimate, as it does in the batch's whole segment)
+            a = max(ring.start, self._moving_from - int(STILL_BEFORE_S * fs))
+            cal = ring.span(a, ring.end)
+            self.frame_ = alignment.foot_frame(cal[:, 0:3], cal[:, 3:6], sampling_rate_hz=fs)
+            # the strides inside the calibration data are not lost: the next spans start at their beginning
+            self._scan_from = a + self._n_back
+            return
+        span = self._span()
+        if span is None:
+            return
+        a, e = span
+        rows = self._ring.span(a, e)
+        self._detect_foot(a, e, rows[:, 0:3], rows[:, 3:6])
+        # a stride waits for the push-off that ends its stance (at most 1.2 s after its IC, ShoeGait)
+        self._scan_from = max(self._scan_from, e - self._n_margin - int(1.2 * self.sampling_rate_hz))
 
-    def _detect_foot(self, base: int, acc: np.ndarray, gyr: np.ndarray) -> None:
+    def _shoe_events(self, acc: np.ndarray, gyr: np.ndarray, omega: np.ndarray):
+        """(IC, FC, MS) per stride (span-relative) by :meth:`analysis.gait.ShoeGait.detect`'s rules, on the span.
+
+        The filters are this object's (designed once, zero-phase on the span);
+        the rules and parameters are ShoeGait's, and the running-impact rule is
+        its own ``_impact_before_rotation_stops`` (a jerk norm: the same in the
+        sensor frame as in the body frame).  The swing height threshold comes
+        from the span's 99.5th percentile (the batch: the whole segment's).
+        """
+        sg, fs = self._sg, self.sampling_rate_hz
+        om = self._f25.filtfilt(omega) if fs > 60 else omega
+        om_swing = self._f_swing.filtfilt(omega) if len(omega) > 30 else omega
+        height = max(sg.min_swing_rad_s, 0.3 * np.quantile(-om_swing, 0.995))
+        swings, _ = signal.find_peaks(-om_swing, height=0.5 * height, distance=int(sg.min_stride_s * fs),
+                                      prominence=0.25 * height)
+        neg = om_swing < 0
+        keep = []
+        for p in swings:
+            if -om_swing[p] >= height:
+                keep.append(p)
+                continue
+            lo = p
+            while lo > 0 and neg[lo - 1]:
+                lo -= 1
+            hi = p
+            while hi + 1 < len(neg) and neg[hi + 1]:
+                hi += 1
+            if np.degrees(-om_swing[lo:hi + 1].sum() / fs) >= sg.min_swing_deg:
+                keep.append(p)
+        swings = np.asarray(keep, int)
+        ic, fc = [], []
+        for k, sp in enumerate(swings):
+            nxt = swings[k + 1] if k + 1 < len(swings) else len(om)
+            prv = swings[k - 1] if k > 0 else max(0, sp - int(1.5 * fs))
+            t_ic = crossing_time(om, 0.0, sp, nxt, rising=True)
+            lo = int(prv + 0.5 * (sp - prv))
+            f = lo + int(np.argmax(om[lo:sp])) if sp > lo + 1 else np.nan
+            fc.append(float(f) if k > 0 else np.nan)
+            ic.append(np.nan if t_ic is None else t_ic)
+        ic = sg._impact_before_rotation_stops(np.asarray(ic), np.asarray(fc), acc, fs)
+        fc = np.asarray(fc)
+        gnorm = np.linalg.norm(gyr, axis=1)
+        out = []
+        for k in range(len(ic)):
+            if not np.isfinite(ic[k]):
+                continue
+            f = fc[k + 1] if k + 1 < len(fc) else np.nan
+            if np.isfinite(f) and (f - ic[k]) > 1.2 * fs:
+                f = np.nan
+            i0 = int(ic[k])
+            i1 = int(f) if np.isfinite(f) else min(len(gnorm), i0 + int(0.3 * fs))
+            ms = i0 + int(np.argmin(gnorm[i0:i1])) if i1 > i0 + 1 else np.nan
+            out.append((ic[k], f, float(ms)))
+        return out
+
+    def _detect_foot(self, base: int, end: int, acc: np.ndarray, gyr: np.ndarray) -> None:
         fs = self.sampling_rate_hz
-        acc_b = self.frame_.to_body(acc)
-        gyr_b = self.frame_.to_body(gyr)
-        gait = ShoeGait().detect(acc_b, gyr_b, sampling_rate_hz=fs)
-        limit = len(acc) - self._n_margin
-        omega = gyr_b[:, 1]
-        for ic, fc, ms in zip(gait.ic_, gait.fc_, gait.ms_):
-            if not (np.isfinite(ic) and np.isfinite(fc)) or fc >= limit:
-                continue  # wait until the push-off that ends this stance is well inside the window
+        omega = gyr @ self.frame_.axes[1]  # body-frame 'left' component (toe down positive)
+        limit = (end - base) - self._n_margin
+        no_push_off = int(1.2 * fs)  # ShoeGait: no push-off within 1.2 s of the IC is none (the last stride of a bout)
+        for ic, fc, ms in self._shoe_events(acc, gyr, omega):
+            if not np.isfinite(ic):
+                continue
+            if (np.isfinite(fc) and fc >= limit) or (not np.isfinite(fc) and ic >= limit - no_push_off):
+                continue  # wait until the push-off that ends this stance (or its absence) is well inside the span
             abs_ic = base + ic
-            if self._last_ic is not None and abs_ic <= self._last_ic + 0.45 * fs * 0.5:
+            if self._last_ic is not None and abs_ic <= self._last_ic + 0.5 * self._sg.min_stride_s * fs:
                 continue
             angle = strike_angle_deg(omega, ic, ms, sampling_rate_hz=fs) if np.isfinite(ms) and ms > ic else float("nan")
             if self._ic_abs and abs_ic - self._ic_abs[-1] <= 2.0 * fs:
                 prev = self.steps_[-1]
                 self.steps_[-1] = StepEvent(prev.ic_s, (abs_ic - self._ic_abs[-1]) / fs, None, prev.strike_angle_deg)
             self.steps_.append(StepEvent(ic_s=abs_ic / fs, strike_angle_deg=None if not np.isfinite(angle) else float(angle)))
-            self._ic_abs.append(abs_ic)
+            self._ic_abs = self._ic_abs[-8:] + [abs_ic]
             self._last_ic = abs_ic
         recent = self.steps_[-self.n_recent:]
         strides = [s.step_time_s for s in recent if s.step_time_s]
@@ -407,13 +762,15 @@ class LiveMetrics:
             return
         fs = self.sampling_rate_hz
         w = int(round(1.0 * fs))
-        if len(self._acc) < w:
+        ring = self._ring
+        if len(ring) < w:
             return
-        tilt = np.degrees(np.arccos(np.clip(unit(self._acc[-w:].mean(axis=0)) @ ref, -1, 1)))
-        lo, hi = SITTING_TILT_DEG["thigh" if self.kind == "thigh" else "trunk"]
+        mean = ring.span(ring.end - w, ring.end)[:, 0:3].mean(axis=0)
+        tilt = np.degrees(np.arccos(np.clip(unit(mean) @ ref, -1, 1)))
+        posture = posture_from_tilt_deg(tilt, body_part="thigh" if self.kind == "thigh" else "trunk")[0]
         recent_step = self._last_step_index is not None and self._newest - self._last_step_index < (
             self.sitting_no_step_s + self.margin_s) * fs
-        if lo <= tilt <= hi and not recent_step:
+        if posture == "sitting" and not recent_step:
             if self._sit_start_index is None:
                 self._sit_start_index = self._newest
             self.sitting_s_ = (self._newest - self._sit_start_index) / fs
