@@ -738,7 +738,7 @@ class ActivityClassifier:
                 m[1, 2] += np.logaddexp(math.log(1 - q) + _log_normal(da, -A, sA), flat)
             sub = m[1:, 1:]
             links[k, 1:, 1:] = sub - sub.max()
-        state = _viterbi(self._emissions(med, lying, self.sit_incl_deg, K.TILT_SCALE_DEG), links)
+        state = _viterbi(trunk_posture_log_likelihoods(med, sit_incl_deg=self.sit_incl_deg), links)
         code_of = np.array([LYING, SITTING, STANDING], np.int8)
         seg_code = code_of[state]
         for (a, b), c in zip(segs, seg_code):
@@ -758,16 +758,6 @@ class ActivityClassifier:
             else:
                 codes[a:b] = STANDING  # movement between gait bouts, gaps: upright
         return evidence
-
-    @staticmethod
-    def _emissions(med: np.ndarray, lying: np.ndarray, centre_deg: float, scale_deg: float) -> np.ndarray:
-        """Per-segment log-likelihoods of (lying, sitting, standing) from the segment's own tilt."""
-        lo = np.nan_to_num(np.clip((med - centre_deg) / scale_deg, -K.TILT_CAP_NATS, K.TILT_CAP_NATS), nan=0.0)
-        emit = np.full((len(med), 3), -np.inf)
-        emit[lying, 0] = 0.0
-        emit[~lying, 1] = lo[~lying] / 2
-        emit[~lying, 2] = -lo[~lying] / 2
-        return emit
 
     # -- mount ----------------------------------------------------------------
     def _mounts(self, ep: Epochs, walking: np.ndarray, unknown: np.ndarray, warnings: list[str],
@@ -865,6 +855,38 @@ class ActivityClassifier:
         return {"sitting_s": float(len(idx)), "slumped_s": float(slumped.sum()),
                 "slumped_fraction": float(slumped.mean()), "upright_sitting_tilt_deg": ref,
                 "median_sitting_tilt_deg": float(np.median(tilt)), "threshold_deg": K.SLUMP_TILT_DEG}
+
+
+def trunk_posture_log_likelihoods(tilt_deg: np.ndarray, *, sit_incl_deg: float = K.TRUNK_SIT_INCL_DEG,
+                                  tilt_scale_deg: float = K.TILT_SCALE_DEG) -> np.ndarray:
+    """Log-likelihoods of (lying, sitting, standing) of still trunk periods from their own tilt alone.
+
+    The all-day analysis' tilt cue (:class:`ActivityClassifier`, lower back and
+    chest), also the live sitting timer's rule (:mod:`analysis.streaming`),
+    which has no transition evidence to add, so its posture is the largest.
+
+    Parameters
+    ----------
+    tilt_deg
+        (n,) tilt of each still period against the upright reference, degrees
+        (NaN: no cue between sitting and standing).
+    sit_incl_deg, tilt_scale_deg
+        Sitting is favoured above ``sit_incl_deg``, with log-odds
+        (tilt − ``sit_incl_deg``) / ``tilt_scale_deg`` capped at ± ``TILT_CAP_NATS``.
+
+    Returns
+    -------
+    (n, 3) array: lying is certain from ``TRUNK_LYING_MIN_DEG`` (0 there, −inf
+    for the others) and impossible below it.
+    """
+    tilt = np.atleast_1d(np.asarray(tilt_deg, dtype=np.float64))
+    lying = tilt >= K.TRUNK_LYING_MIN_DEG
+    lo = np.nan_to_num(np.clip((tilt - sit_incl_deg) / tilt_scale_deg, -K.TILT_CAP_NATS, K.TILT_CAP_NATS), nan=0.0)
+    emit = np.full((len(tilt), 3), -np.inf)
+    emit[lying, 0] = 0.0
+    emit[~lying, 1] = lo[~lying] / 2
+    emit[~lying, 2] = -lo[~lying] / 2
+    return emit
 
 
 def _viterbi(emit: np.ndarray, links: np.ndarray) -> np.ndarray:

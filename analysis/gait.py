@@ -63,12 +63,18 @@ Shoe (:class:`ShoeGait`)
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy import signal
 from scipy.ndimage import gaussian_filter1d
 
 from analysis.constants import GRAVITY_M_S2 as G
 from analysis.signals import crossing_time, lowpass
+
+#: Shoe: a push-off more than this after an IC ends no stance of that IC (the
+#: last stride of a bout has none).
+SHOE_MAX_STANCE_S = 1.2
 
 
 class LowerBackGait:
@@ -109,17 +115,46 @@ class LowerBackGait:
         self.min_peak_prominence_g = min_peak_prominence_g
 
     def detect(self, f_v_m_s2: np.ndarray, *, sampling_rate_hz: float) -> "LowerBackGait":
+        """Filter ``f_v`` (zero-phase, whole signal) and apply :meth:`detect_filtered`."""
         fs = sampling_rate_hz
         fv = np.asarray(f_v_m_s2, float)
         n = len(fv)
         s8 = lowpass(fv, 8.0, sampling_rate_hz=fs) if n > 30 else fv
+        s25 = lowpass(fv, 25.0, sampling_rate_hz=fs) if n > 30 else fv
+        smooth = gaussian_filter1d(fv, self.walk_sigma_s * fs)
+        return self.detect_filtered(fv, s8, s25, smooth, sampling_rate_hz=fs)
+
+    def detect_filtered(self, f_v_m_s2: np.ndarray, f_v_8hz_m_s2: np.ndarray,
+                        f_v_25hz_m_s2: np.ndarray | Callable[[], np.ndarray],
+                        f_v_smooth_m_s2: np.ndarray | Callable[[], np.ndarray], *,
+                        sampling_rate_hz: float) -> "LowerBackGait":
+        """The step rules on ``f_v`` and its filtered forms, which the caller made.
+
+        The rules exist only here: :meth:`detect` calls this after filtering
+        the whole signal, and the live detector
+        (:class:`analysis.streaming.LiveMetrics`) after filtering its short
+        search span incrementally.  The results depend on the filters only
+        through the arrays given.
+
+        Parameters
+        ----------
+        f_v_m_s2
+            (n,) vertical specific force (``"cwt"`` walking IC rule only).
+        f_v_8hz_m_s2
+            (n,) its 8 Hz low-pass (stance peaks, flight minima).
+        f_v_25hz_m_s2
+            (n,) its 25 Hz low-pass (running IC); or a callable returning it,
+            called only when a running step needs it.
+        f_v_smooth_m_s2
+            (n,) its Gaussian smoothing of ``walk_sigma_s`` (walking IC and
+            FC); or a callable returning it, called only when a walking step
+            needs it.
+        """
+        fs = sampling_rate_hz
+        s8 = f_v_8hz_m_s2
+        n = len(s8)
         peaks, _ = signal.find_peaks(
             s8, height=1.05 * G, prominence=self.min_peak_prominence_g * G, distance=max(1, int(self.min_step_s * fs)))
-        s25 = lowpass(fv, 25.0, sampling_rate_hz=fs) if n > 30 else fv
-        slope25 = np.gradient(s25)
-        sig = self.walk_sigma_s * fs
-        smooth = gaussian_filter1d(fv, sig)
-        slope = np.gradient(smooth)
         m = len(peaks)
         ic = np.full(m, np.nan)
         fc = np.full(m, np.nan)
@@ -133,14 +168,17 @@ class LowerBackGait:
         running = before_min < self.flight_g * G
         r = np.flatnonzero(running)
         if len(r):
-            ic[r], fc[r] = self._running_contacts(s25, slope25, s8, peaks[r], fs)
+            s25 = f_v_25hz_m_s2() if callable(f_v_25hz_m_s2) else f_v_25hz_m_s2
+            ic[r], fc[r] = self._running_contacts(s25, np.gradient(s25), s8, peaks[r], fs)
         wk = np.flatnonzero(~running)
         if len(wk):
+            smooth = f_v_smooth_m_s2() if callable(f_v_smooth_m_s2) else f_v_smooth_m_s2
+            slope = np.gradient(smooth)
             p = peaks[wk]
             w = int(0.25 * fs)
             k = _arg_in_ranges(smooth, np.maximum(0, p - w), np.minimum(n, p + int(0.1 * fs)), np.argmax)
             if self.walk_ic_at == "cwt":
-                d = _mccamley_ic_signal(fv, fs, self.walk_cwt_freq_hz)
+                d = _mccamley_ic_signal(np.asarray(f_v_m_s2, float), fs, self.walk_cwt_freq_hz)
                 k = _arg_in_ranges(d, np.maximum(0, p - w), np.minimum(n, p + int(0.1 * fs)), np.argmax)
             elif self.walk_ic_at == "steepest-rise":
                 k = _arg_in_ranges(slope, np.maximum(0, k - w), k + 1, np.argmax)
@@ -328,6 +366,32 @@ class ShoeGait:
         # and survives it; the 20-40 ms rebound after a foot slap (as large as
         # the swing peak on ipol_gait's dorsal sensors) does not.
         om_swing = lowpass(omega, self.swing_cutoff_hz, sampling_rate_hz=fs) if len(omega) > 30 else omega
+        return self.detect_filtered(acc_body_m_s2, gyr_body_rad_s, om, om_swing, sampling_rate_hz=fs)
+
+    def detect_filtered(self, acc_m_s2: np.ndarray, gyr_rad_s: np.ndarray, omega_25hz_rad_s: np.ndarray,
+                        omega_swing_rad_s: np.ndarray, *, sampling_rate_hz: float) -> "ShoeGait":
+        """The stride rules on the sagittal angular rate's filtered forms, which the caller made.
+
+        The rules exist only here: :meth:`detect` calls this after filtering
+        the whole segment, and the live detector
+        (:class:`analysis.streaming.LiveMetrics`) after filtering its short
+        search span.  The swing height threshold is a quantile of
+        ``omega_swing_rad_s``: of the whole segment in :meth:`detect`, of the
+        search span live.
+
+        Parameters
+        ----------
+        acc_m_s2, gyr_rad_s
+            (n, 3) specific force and angular rate in any one frame: only their
+            norms are used (the landing impact's jerk, the mid-stance's least rotation).
+        omega_25hz_rad_s
+            (n,) angular rate about the foot's left axis (toe down positive),
+            25 Hz low-pass (unfiltered at or below 60 Hz): IC and FC.
+        omega_swing_rad_s
+            (n,) the same at ``swing_cutoff_hz``: swings.
+        """
+        fs = sampling_rate_hz
+        om, om_swing = omega_25hz_rad_s, omega_swing_rad_s
         height = max(self.min_swing_rad_s, 0.3 * np.quantile(-om_swing, 0.995))
         swings, _ = signal.find_peaks(-om_swing, height=0.5 * height, distance=int(self.min_stride_s * fs),
                                       prominence=0.25 * height)
@@ -351,8 +415,8 @@ class ShoeGait:
             if rot_deg >= self.min_swing_deg:
                 keep.append(p)
         swings = np.asarray(keep, int)
-        gnorm = np.linalg.norm(gyr_body_rad_s, axis=1)
-        ic, fc, ms = [], [], []
+        gnorm = np.linalg.norm(gyr_rad_s, axis=1)
+        ic, fc = [], []
         for k, sp in enumerate(swings):
             nxt = swings[k + 1] if k + 1 < len(swings) else len(om)
             prv = swings[k - 1] if k > 0 else max(0, sp - int(1.5 * fs))
@@ -364,14 +428,14 @@ class ShoeGait:
             ic.append(np.nan if t_ic is None else t_ic)
         ic = np.asarray(ic)
         fc = np.asarray(fc)
-        ic = self._impact_before_rotation_stops(ic, fc, acc_body_m_s2, fs)
+        ic = self._impact_before_rotation_stops(ic, fc, acc_m_s2, fs)
         # stride k: IC after swing k, FC = push-off before swing k+1
         ic_out, fc_out, ms_out = [], [], []
         for k in range(len(ic)):
             if not np.isfinite(ic[k]):
                 continue
             f = fc[k + 1] if k + 1 < len(fc) else np.nan
-            if np.isfinite(f) and (f - ic[k]) > 1.2 * fs:
+            if np.isfinite(f) and (f - ic[k]) > SHOE_MAX_STANCE_S * fs:
                 f = np.nan
             i0 = int(ic[k])
             i1 = int(f) if np.isfinite(f) else min(len(gnorm), i0 + int(0.3 * fs))

@@ -1,11 +1,12 @@
 """Live (streaming) versions of cadence, trunk lean, the heel-strike indicator and a sitting timer.
 
 Design (pitfall 6 of STYLE.md: batch code run naively on chunks gives other
-answers): the live detectors use the *definitions* of the batch analysis
-(:class:`~analysis.gait.LowerBackGait`, :class:`~analysis.gait.ShoeGait`,
-:func:`~analysis.pipeline.strike_angle_deg`: the same zero-phase Butterworth
-filters, peak rules and contact rules, with the same parameters), but they are
-evaluated incrementally, so that one :meth:`LiveMetrics.update` costs a small,
+answers): the live detectors run the batch analysis' own rules
+(:meth:`analysis.gait.LowerBackGait.detect_filtered`,
+:meth:`analysis.gait.ShoeGait.detect_filtered`,
+:func:`~analysis.pipeline.strike_angle_deg`, with the same parameters) on the
+same zero-phase Butterworth filters, but the filters are evaluated
+incrementally, so that one :meth:`LiveMetrics.update` costs a small,
 nearly constant time (issue 4: notification → live metric p99 < 20 ms with
 four sensors at 200 Hz; bench/speed_ingest.py):
 
@@ -72,7 +73,7 @@ no step for ``sitting_no_step_s`` and, for the mean specific force of the last
 second, the posture that the all-day analysis (:mod:`analysis.activity`) gives
 a still second from its tilt against upright (:func:`posture_from_tilt_deg`):
 lower back / chest: lying from ``TRUNK_LYING_MIN_DEG`` (60°), else sitting when
-the tilt cue of :meth:`analysis.activity.ActivityClassifier._emissions` favours
+the tilt cue of :func:`analysis.activity.trunk_posture_log_likelihoods` favours
 sitting (tilt above ``TRUNK_SIT_INCL_DEG``, 12°); thigh: sitting from
 ``THIGH_SIT_MIN_DEG`` (45°, activPAL).  Live there is no transition evidence
 (the all-day analysis also weighs the pelvis height change of each sit-down and
@@ -95,11 +96,11 @@ from scipy.ndimage import gaussian_filter1d
 
 from analysis import activity_constants as activity_k
 from analysis import alignment
-from analysis.activity import ActivityClassifier
+from analysis.activity import trunk_posture_log_likelihoods
 from analysis.constants import FOOT_PLACEMENTS, GRAVITY_M_S2, PLACEMENTS, TRUNK_PLACEMENTS
-from analysis.gait import LowerBackGait, ShoeGait, _arg_in_ranges
+from analysis.gait import SHOE_MAX_STANCE_S, LowerBackGait, ShoeGait
 from analysis.pipeline import MAX_BRIDGED_GAP_S, classify_strike, strike_angle_deg
-from analysis.signals import butter_sos, crossing_time, unit
+from analysis.signals import butter_sos, unit
 
 THIGH_PLACEMENTS = ("thigh-left", "thigh-right")
 
@@ -125,9 +126,9 @@ def posture_from_tilt_deg(tilt_deg: np.ndarray, *, body_part: str) -> np.ndarray
     -------
     Array of ``"lying"``, ``"sitting"``, ``"standing"`` (object dtype).
 
-    Trunk: :meth:`analysis.activity.ActivityClassifier._emissions` with
-    :mod:`analysis.activity_constants` (lying from ``TRUNK_LYING_MIN_DEG``;
-    sitting vs standing from the tilt cue centred on ``TRUNK_SIT_INCL_DEG``).
+    Trunk: the most likely of :func:`analysis.activity.trunk_posture_log_likelihoods`
+    (lying from ``TRUNK_LYING_MIN_DEG``; sitting vs standing from the tilt cue
+    centred on ``TRUNK_SIT_INCL_DEG``), the all-day analysis' own cue.
     Thigh: sitting from ``THIGH_SIT_MIN_DEG`` (sitting and lying are one class
     for a thigh, as in the all-day analysis).
     """
@@ -136,8 +137,7 @@ def posture_from_tilt_deg(tilt_deg: np.ndarray, *, body_part: str) -> np.ndarray
         return np.where(tilt >= activity_k.THIGH_SIT_MIN_DEG, "sitting", "standing").astype(object)
     if body_part != "trunk":
         raise ValueError(f"body_part must be 'trunk' or 'thigh', got {body_part!r}")
-    lying = tilt >= activity_k.TRUNK_LYING_MIN_DEG
-    emit = ActivityClassifier._emissions(tilt, lying, activity_k.TRUNK_SIT_INCL_DEG, activity_k.TILT_SCALE_DEG)
+    emit = trunk_posture_log_likelihoods(tilt)
     return np.array(["lying", "sitting", "standing"], dtype=object)[np.argmax(emit, axis=1)]
 
 
@@ -544,49 +544,23 @@ class LiveMetrics:
         self._refresh_trunk()
 
     def _lower_back_ic(self, fv: np.ndarray) -> np.ndarray:
-        """ICs (span-relative, float) by :meth:`analysis.gait.LowerBackGait.detect`'s rules, on the span.
+        """ICs (span-relative, float) by :meth:`analysis.gait.LowerBackGait.detect_filtered`, on the span.
 
-        The filters are this object's (designed once, zero-phase on the span);
-        the rules are LowerBackGait's with its parameters and its own
-        ``_running_contacts``: stance peaks of the 8 Hz signal, running where
-        the least 8 Hz value since the previous peak is below ``flight_g``,
-        walking IC at the steepest rise of the Gaussian-smoothed signal before
-        the peak (the default ``walk_ic_at``), duplicates within half
-        ``min_step_s`` dropped.
+        The filters are this object's (designed once, zero-phase on the span;
+        the 25 Hz low-pass and the Gaussian smoothing only when a running or a
+        walking step needs them); the rules and parameters are LowerBackGait's
+        (default walking IC rule: the steepest rise).
         """
-        g, fs = self._lbg, self.sampling_rate_hz
-        G = GRAVITY_M_S2
-        n = len(fv)
-        s8 = self._f8.filtfilt(fv)
-        peaks, _ = signal.find_peaks(s8, height=1.05 * G, prominence=g.min_peak_prominence_g * G,
-                                     distance=max(1, int(g.min_step_s * fs)))
-        m = len(peaks)
-        if m == 0:
-            return np.zeros(0)
-        ic = np.full(m, np.nan)
-        before_min = np.empty(m)
-        first_lo = int(max(0, peaks[0] - g.max_step_s * fs))
-        before_min[0] = s8[first_lo:peaks[0]].min() if peaks[0] > first_lo else s8[peaks[0]]
-        if m > 1:
-            before_min[1:] = np.minimum.reduceat(s8, peaks)[:-1]
-        running = before_min < g.flight_g * G
-        r = np.flatnonzero(running)
-        if len(r):
-            s25 = self._f25.filtfilt(fv)
-            ic[r], _ = g._running_contacts(s25, np.gradient(s25), s8, peaks[r], fs)
-        wk = np.flatnonzero(~running)
-        if len(wk):
-            smooth = np.convolve(fv, self._walk_kernel, mode="same") if len(fv) >= len(self._walk_kernel) else \
-                gaussian_filter1d(fv, g.walk_sigma_s * fs)
-            slope = np.gradient(smooth)
-            p = peaks[wk]
-            w = int(0.25 * fs)
-            k = _arg_in_ranges(smooth, np.maximum(0, p - w), np.minimum(n, p + int(0.1 * fs)), np.argmax)
-            ic[wk] = _arg_in_ranges(slope, np.maximum(0, k - w), k + 1, np.argmax)
-        ic = ic[np.isfinite(ic)]
-        if len(ic) > 1:
-            ic = ic[np.concatenate([[True], np.diff(ic) > 0.5 * g.min_step_s * fs])]
-        return ic
+        fs = self.sampling_rate_hz
+
+        def smooth() -> np.ndarray:
+            if len(fv) >= len(self._walk_kernel):
+                return np.convolve(fv, self._walk_kernel, mode="same")
+            return gaussian_filter1d(fv, self._lbg.walk_sigma_s * fs)
+
+        g = self._lbg.detect_filtered(fv, self._f8.filtfilt(fv), lambda: self._f25.filtfilt(fv), smooth,
+                                      sampling_rate_hz=fs)
+        return g.ic_
 
     def _calibrate_trunk(self) -> None:
         """Body frame once, from the steps in the ring (as the batch: alignment.trunk_forward)."""
@@ -664,72 +638,20 @@ class LiveMetrics:
         a, e = span
         rows = self._ring.span(a, e)
         self._detect_foot(a, e, rows[:, 0:3], rows[:, 3:6])
-        # a stride waits for the push-off that ends its stance (at most 1.2 s after its IC, ShoeGait)
-        self._scan_from = max(self._scan_from, e - self._n_margin - int(1.2 * self.sampling_rate_hz))
-
-    def _shoe_events(self, acc: np.ndarray, gyr: np.ndarray, omega: np.ndarray):
-        """(IC, FC, MS) per stride (span-relative) by :meth:`analysis.gait.ShoeGait.detect`'s rules, on the span.
-
-        The filters are this object's (designed once, zero-phase on the span);
-        the rules and parameters are ShoeGait's, and the running-impact rule is
-        its own ``_impact_before_rotation_stops`` (a jerk norm: the same in the
-        sensor frame as in the body frame).  The swing height threshold comes
-        from the span's 99.5th percentile (the batch: the whole segment's).
-        """
-        sg, fs = self._sg, self.sampling_rate_hz
-        om = self._f25.filtfilt(omega) if fs > 60 else omega
-        om_swing = self._f_swing.filtfilt(omega) if len(omega) > 30 else omega
-        height = max(sg.min_swing_rad_s, 0.3 * np.quantile(-om_swing, 0.995))
-        swings, _ = signal.find_peaks(-om_swing, height=0.5 * height, distance=int(sg.min_stride_s * fs),
-                                      prominence=0.25 * height)
-        neg = om_swing < 0
-        keep = []
-        for p in swings:
-            if -om_swing[p] >= height:
-                keep.append(p)
-                continue
-            lo = p
-            while lo > 0 and neg[lo - 1]:
-                lo -= 1
-            hi = p
-            while hi + 1 < len(neg) and neg[hi + 1]:
-                hi += 1
-            if np.degrees(-om_swing[lo:hi + 1].sum() / fs) >= sg.min_swing_deg:
-                keep.append(p)
-        swings = np.asarray(keep, int)
-        ic, fc = [], []
-        for k, sp in enumerate(swings):
-            nxt = swings[k + 1] if k + 1 < len(swings) else len(om)
-            prv = swings[k - 1] if k > 0 else max(0, sp - int(1.5 * fs))
-            t_ic = crossing_time(om, 0.0, sp, nxt, rising=True)
-            lo = int(prv + 0.5 * (sp - prv))
-            f = lo + int(np.argmax(om[lo:sp])) if sp > lo + 1 else np.nan
-            fc.append(float(f) if k > 0 else np.nan)
-            ic.append(np.nan if t_ic is None else t_ic)
-        ic = sg._impact_before_rotation_stops(np.asarray(ic), np.asarray(fc), acc, fs)
-        fc = np.asarray(fc)
-        gnorm = np.linalg.norm(gyr, axis=1)
-        out = []
-        for k in range(len(ic)):
-            if not np.isfinite(ic[k]):
-                continue
-            f = fc[k + 1] if k + 1 < len(fc) else np.nan
-            if np.isfinite(f) and (f - ic[k]) > 1.2 * fs:
-                f = np.nan
-            i0 = int(ic[k])
-            i1 = int(f) if np.isfinite(f) else min(len(gnorm), i0 + int(0.3 * fs))
-            ms = i0 + int(np.argmin(gnorm[i0:i1])) if i1 > i0 + 1 else np.nan
-            out.append((ic[k], f, float(ms)))
-        return out
+        # a stride waits for the push-off that ends its stance (at most SHOE_MAX_STANCE_S after its IC, ShoeGait)
+        self._scan_from = max(self._scan_from, e - self._n_margin - int(SHOE_MAX_STANCE_S * self.sampling_rate_hz))
 
     def _detect_foot(self, base: int, end: int, acc: np.ndarray, gyr: np.ndarray) -> None:
         fs = self.sampling_rate_hz
         omega = gyr @ self.frame_.axes[1]  # body-frame 'left' component (toe down positive)
         limit = (end - base) - self._n_margin
-        no_push_off = int(1.2 * fs)  # ShoeGait: no push-off within 1.2 s of the IC is none (the last stride of a bout)
-        for ic, fc, ms in self._shoe_events(acc, gyr, omega):
-            if not np.isfinite(ic):
-                continue
+        no_push_off = int(SHOE_MAX_STANCE_S * fs)  # ShoeGait: no push-off so long after the IC is none
+        # ShoeGait's rules on this object's filters (designed once, zero-phase on the span); the impact's
+        # jerk and the mid-stance use norms only, so the sensor frame serves as well as the body frame
+        om = self._f25.filtfilt(omega) if fs > 60 else omega
+        om_swing = self._f_swing.filtfilt(omega) if len(omega) > 30 else omega
+        sg = self._sg.detect_filtered(acc, gyr, om, om_swing, sampling_rate_hz=fs)
+        for ic, fc, ms in zip(sg.ic_, sg.fc_, sg.ms_):
             if (np.isfinite(fc) and fc >= limit) or (not np.isfinite(fc) and ic >= limit - no_push_off):
                 continue  # wait until the push-off that ends this stance (or its absence) is well inside the span
             abs_ic = base + ic

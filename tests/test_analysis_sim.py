@@ -248,3 +248,71 @@ def test_cadence_over_the_stride_cancels_alternating_bias():
     steps = pd.DataFrame({"ic_s": ic, "fc_s": ic + 0.25, "activity": "running", "side": None, "_segment": 0})
     out = _bouts_and_derived(steps, "lower-back")
     assert out["cadence_spm"].median() == pytest.approx(120 / 0.76, abs=0.1)
+
+
+# ---------------------------------------------------------------------------
+# The rules shared by the batch and the live detector (detect_filtered).
+
+
+def _must_not_be_called():
+    raise AssertionError("a filter no step needed was computed")
+
+
+def test_lower_back_rules_compute_only_the_filters_their_steps_need():
+    """detect_filtered takes the 25 Hz low-pass and the walking smoothing lazily (the live detector's
+    per-hop cost): running-only and walking-only signals must never ask for the other one, and still
+    find the true ICs (trapezoid running pulses: exact edges; Gaussian walking pulses: before each centre)."""
+    from analysis.constants import GRAVITY_M_S2 as G
+    from analysis.gait import LowerBackGait
+    from analysis.signals import lowpass
+
+    fs = 200.0
+    # running: trapezoidal stance pulses with flight in between (as test_running_contact_edges_on_a_trapezoid)
+    step_s, rise_s, top_s, fall_s, n_steps = 0.36, 0.04, 0.14, 0.08, 30
+    t = np.arange(int((n_steps + 2) * step_s * fs)) / fs
+    ic_true = 0.5 + np.arange(n_steps) * step_s
+    height = G * step_s / (top_s + 0.5 * (rise_s + fall_s))
+    fv = sum(np.interp(t - t0, [0, rise_s, rise_s + top_s, rise_s + top_s + fall_s], [0, height, height, 0],
+                       left=0, right=0) for t0 in ic_true)
+    g = LowerBackGait().detect_filtered(fv, lowpass(fv, 8.0, sampling_rate_hz=fs),
+                                        lambda: lowpass(fv, 25.0, sampling_rate_hz=fs), _must_not_be_called,
+                                        sampling_rate_hz=fs)
+    assert g.running_.all()
+    tp, errs = _match(g.ic_ / fs, ic_true, tol_s=0.03)
+    assert tp >= n_steps - 2 and np.median(np.abs(errs)) < 0.006
+    # walking: symmetric loading pulses that never leave the ground
+    step_s, sigma_s = 0.55, 0.06
+    t = np.arange(int((n_steps + 2) * step_s * fs)) / fs
+    centres = 0.8 + np.arange(n_steps) * step_s
+    fv = G + 0.4 * G * np.exp(-0.5 * ((t[:, None] - centres[None, :]) / sigma_s) ** 2).sum(axis=1)
+    from scipy.ndimage import gaussian_filter1d
+
+    g = LowerBackGait().detect_filtered(fv, lowpass(fv, 8.0, sampling_rate_hz=fs), _must_not_be_called,
+                                        lambda: gaussian_filter1d(fv, 0.04 * fs), sampling_rate_hz=fs)
+    assert not g.running_.any()
+    tp, errs = _match(g.ic_ / fs, centres, tol_s=0.15)
+    # the steepest rise of a Gaussian pulse (sigma 0.06 s, smoothed by 0.04 s) is one sigma before its centre
+    assert tp >= n_steps - 1 and np.median(errs) == pytest.approx(-np.hypot(sigma_s, 0.04), abs=0.01)
+
+
+def test_shoe_rules_use_only_norms_of_acc_and_gyr():
+    """The live detector gives ShoeGait's rules the sensor-frame acc and gyr (no rotation per hop):
+    only their norms may matter, so the strides equal those from the body frame, and match the truth."""
+    from analysis import alignment
+    from analysis.gait import ShoeGait
+    from analysis.signals import lowpass
+
+    fs = 200.0
+    rec, truth = shoe_run(sampling_rate_hz=fs, run_s=20.0, strike_angle_deg=-10.0,
+                          mount=Rotation.from_euler("xyz", [170, 10, 60], degrees=True), seed=5)
+    seg = next(iter(rec.segments()))
+    frame = alignment.foot_frame(seg.acc, seg.gyr, sampling_rate_hz=fs)
+    omega = frame.to_body(seg.gyr)[:, 1]
+    om, om_swing = lowpass(omega, 25.0, sampling_rate_hz=fs), lowpass(omega, 5.0, sampling_rate_hz=fs)
+    body = ShoeGait().detect_filtered(frame.to_body(seg.acc), frame.to_body(seg.gyr), om, om_swing, sampling_rate_hz=fs)
+    sensor = ShoeGait().detect_filtered(seg.acc, seg.gyr, om, om_swing, sampling_rate_hz=fs)
+    assert len(body.ic_) == len(sensor.ic_) >= len(truth.steps) - 1
+    np.testing.assert_allclose(sensor.ic_, body.ic_, atol=1e-9)
+    np.testing.assert_allclose(sensor.ms_, body.ms_, atol=1e-9)
+    tp, errs = _match(seg.start_s + body.ic_ / fs, truth.steps["ic_s"])
+    assert tp >= len(truth.steps) - 1 and np.median(np.abs(errs)) < 0.010  # the forefoot impact, not foot-flat

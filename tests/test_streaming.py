@@ -196,6 +196,25 @@ def test_posture_rule_is_the_all_day_rule(tilt_deg, body_part, expected):
         posture_from_tilt_deg(10.0, body_part="wrist")
 
 
+def test_trunk_posture_cue_is_the_stated_log_odds():
+    """analysis.activity.trunk_posture_log_likelihoods, the cue the live timer and the all-day analysis share:
+    lying certain from TRUNK_LYING_MIN_DEG, else sitting-vs-standing log-odds (tilt − 12°) / 6° capped at
+    TILT_CAP_NATS; no cue (even odds) for an unknown tilt."""
+    from analysis.activity import trunk_posture_log_likelihoods
+
+    k = activity_constants
+    tilt = np.array([0.0, 12.0, 15.0, 40.0, k.TRUNK_LYING_MIN_DEG, np.nan])
+    emit = trunk_posture_log_likelihoods(tilt)
+    assert emit.shape == (6, 3)
+    assert np.all(emit[4] == [0.0, -np.inf, -np.inf])
+    not_lying = [0, 1, 2, 3, 5]
+    assert np.all(np.isneginf(emit[not_lying, 0]))
+    log_odds = emit[not_lying, 1] - emit[not_lying, 2]
+    expected = [max(-k.TILT_CAP_NATS, -12.0 / 6.0), 0.0, 3.0 / 6.0, min(k.TILT_CAP_NATS, 28.0 / 6.0), 0.0]
+    np.testing.assert_allclose(log_odds, expected, atol=1e-12)
+    assert (k.TRUNK_SIT_INCL_DEG, k.TILT_SCALE_DEG) == (12.0, 6.0)
+
+
 def test_same_steps_whatever_the_block_sizes():
     """Hops are cut from the stream, not from the notifications: one call with a minute of samples,
     1-sample blocks and notification-sized blocks accept the same steps; the ring stays bounded."""
