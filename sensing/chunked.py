@@ -211,6 +211,19 @@ def _json_default(obj):
     raise TypeError(f"not JSON-able: {type(obj).__name__}")
 
 
+def _open_stream(path: Path, expected: str):
+    """``(file, Arrow stream reader)`` of a backstride ``.arrows`` file, or a RecordingError naming it."""
+    try:
+        fh = open(path, "rb")
+    except FileNotFoundError:
+        raise RecordingError(path, "file", "does not exist") from None
+    try:
+        return fh, pa.ipc.open_stream(fh)
+    except (pa.ArrowInvalid, OSError) as exc:
+        fh.close()
+        raise RecordingError(path, "header", f"not an Arrow stream written by backstride ({exc})", expected) from None
+
+
 def is_live(path: str | Path) -> bool:
     """Whether ``path`` is a live recording (a ``.arrows`` file or a folder with ``session.json``)."""
     path = Path(path)
@@ -258,16 +271,8 @@ def read_live(path: str | Path, placement: str | None = None) -> Recording:
             path = chosen[0]
         else:
             path = files[0]
-    try:
-        fh = open(path, "rb")
-    except FileNotFoundError:
-        raise RecordingError(path, "file", "does not exist") from None
+    fh, reader = _open_stream(path, "a .arrows file from backstride record")
     with fh:
-        try:
-            reader = pa.ipc.open_stream(fh)
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise RecordingError(path, "header", f"not an Arrow stream written by backstride ({exc})",
-                                 "a .arrows file from backstride record") from None
         raw = (reader.schema.metadata or {}).get(SCHEMA_KEY)
         if raw is None:
             raise RecordingError(path, "metadata", "no backstride.live metadata", LIVE_SCHEMA)
@@ -512,16 +517,8 @@ def read_events(path: str | Path, kind: str, *, placement: str | None = None,
             raise RecordingError(path, "folder", f"{len(chosen)} {kind} streams: {', '.join(f.name for f in chosen)}",
                                  "placement= to choose one")
         path = chosen[0]
-    try:
-        fh = open(path, "rb")
-    except FileNotFoundError:
-        raise RecordingError(path, "file", "does not exist") from None
+    fh, reader = _open_stream(path, f"a {kind}{SUFFIX} file from backstride record")
     with fh:
-        try:
-            reader = pa.ipc.open_stream(fh)
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise RecordingError(path, "header", f"not an Arrow stream written by backstride ({exc})",
-                                 f"a {kind}{SUFFIX} file from backstride record") from None
         raw = (reader.schema.metadata or {}).get(SCHEMA_KEY)
         meta = json.loads(raw) if raw is not None else {}
         if meta.get("schema") != EVENT_SCHEMA or meta.get("kind") != kind:
