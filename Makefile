@@ -19,8 +19,9 @@ demo: $(STAMP)
 
 # System packages, from Debian: chromium + chromium-driver (matching versions) for the dashboard's
 # browser tests; postgresql for the journal's clinic-database test; dbus (a private bus for the
-# BlueZ D-Bus test) and the headers pip needs to build dbus-python.  Installed once, before pip.
-SYSTEM_PKGS := chromium chromium-driver postgresql dbus libdbus-1-dev libglib2.0-dev pkg-config
+# BlueZ D-Bus test) and the headers pip needs to build dbus-python; poppler-utils to read the clinic
+# report's PDF in its browser test.  Installed once, before pip.
+SYSTEM_PKGS := chromium chromium-driver postgresql dbus libdbus-1-dev libglib2.0-dev pkg-config poppler-utils
 system-packages:
 	@missing=""; \
 	for p in $(SYSTEM_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

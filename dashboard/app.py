@@ -11,10 +11,11 @@ read from the journal on each request.
 
 Speed
 -----
-Pages with graphs (``HAS_GRAPHS``) load plotly.js themselves, the "basic"
-bundle (bar, pie, scatter: a quarter of the full one), as soon as the first
-callback request is sent, so that it is evaluated while the server builds the
-page (see :func:`_preload_plotly_js`); the server keeps a bounded cache of page
+The page the browser asks for is rendered into Dash's first layout (no
+callback round trip before it is drawn, see :func:`_requested_page`); pages
+with graphs (``HAS_GRAPHS``) load plotly.js themselves, the "basic" bundle
+(bar, pie, scatter: a quarter of the full one), from the start (see
+:func:`_preload_plotly_js`); the server keeps a bounded cache of page
 computations.  See bench/speed_dashboard.py for the measured effect.
 
 Safety
@@ -37,7 +38,7 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 import dash
-from dash import Input, Output, dcc, html
+from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard.data import DEFAULT_MAX_UPLOAD_BYTES, PageCache, Settings, runner_names
 
@@ -102,22 +103,23 @@ def create_app(journal_url: str | None = None, *, data_dir: str | Path | None = 
 
     pages = _pages()
     cache = diskcache.Cache(str(ddir / "cache" / "background"))
-    app = dash.Dash(__name__, title="backstride", suppress_callback_exceptions=True,
-                    background_callback_manager=DiskcacheManager(cache), update_title=None,
-                    hooks={"request_pre": _preload_plotly_js([p.PATH for p in pages if getattr(p, "HAS_GRAPHS", False)])})
+    app = _Dash(__name__, title="backstride", suppress_callback_exceptions=True,
+                background_callback_manager=DiskcacheManager(cache), update_title=None)
     server = app.server
     server.config["BACKSTRIDE"] = settings
     server.extensions["backstride_cache"] = PageCache(max_entries=page_cache_entries)
     plotly_url = app.config.requests_pathname_prefix.rstrip("/") + _serve_plotly_js(server)
+    app.regenerator_url = app.config.requests_pathname_prefix.rstrip("/") + _serve_static(server, REGENERATOR)
+    graph_paths = [p.PATH for p in pages if getattr(p, "HAS_GRAPHS", False)]
     app.index_string = app.index_string.replace(
         "{%config%}", "{%config%}\n            <script>window._backstridePlotlyURL = " + json.dumps(plotly_url)
-        + ";</script>")
+        + ";\n" + _preload_plotly_js(graph_paths) + "</script>")
     # The request carries the file base64-encoded (4/3 of its size) inside JSON: room for that, then refuse.
     server.config["MAX_CONTENT_LENGTH"] = int(max_upload_bytes * 1.5) + 1_000_000
     if password:
         _require_password(server, password)
 
-    app.layout = lambda: _shell(settings, pages)
+    app.layout = lambda: _shell(settings, pages, _requested_page(app))
     _register_router(app, pages, settings)
     for page in pages:
         page.register(app, settings)
@@ -150,39 +152,111 @@ def plotly_bundle() -> Path:
 
 def _serve_plotly_js(server) -> str:
     """Serve :func:`plotly_bundle` under a URL that names its version and size (so browsers may keep it a year)."""
+    return _serve_static(server, plotly_bundle(), route=PLOTLY_JS_ROUTE, name="plotly.min.js")
+
+
+def _serve_static(server, path: Path, *, route: str | None = None, name: str | None = None) -> str:
+    """Serve the script ``path`` under a URL that names its version and size (so browsers may keep it a year)."""
     import flask
 
-    bundle = plotly_bundle()
-    st = bundle.stat()
-    tag = f"{bundle.stem.replace('.', '-')}-{st.st_size}-{st.st_mtime_ns}"
+    st = path.stat()
+    tag = f"{path.stem.replace('.', '-')}-{st.st_size}-{st.st_mtime_ns}"
+    route = route or f"/_backstride/{path.stem}"
+    name = name or path.name
 
-    @server.route(f"{PLOTLY_JS_ROUTE}/<tag_>/plotly.min.js")
-    def _plotly_js(tag_):
-        return flask.send_file(bundle, mimetype="text/javascript", max_age=365 * 86400, conditional=True)
+    def _send(tag_):
+        return flask.send_file(path, mimetype="text/javascript", max_age=365 * 86400, conditional=True)
 
-    return f"{PLOTLY_JS_ROUTE}/{tag}/plotly.min.js"
+    server.add_url_rule(f"{route}/<tag_>/{name}", endpoint=f"backstride_static_{path.stem}", view_func=_send)
+    return f"{route}/{tag}/{name}"
+
+
+#: regenerator-runtime (npm package, MIT licence beside it): the one part of Dash's @babel/polyfill
+#: that dcc's bundle needs in a current browser (see :class:`_Dash`).
+REGENERATOR = Path(__file__).resolve().parent / "static" / "regenerator-runtime-0.13.11.js"
+
+
+class _Dash(dash.Dash):
+    """Dash that loads regenerator-runtime (25 kB) in place of the whole @babel/polyfill (99 kB, core-js 2).
+
+    Dash ships @babel/polyfill for old browsers; every browser that runs its
+    React 18 has natively what core-js supplies, and dcc's bundle only needs
+    the global ``regeneratorRuntime`` (its transpiled async functions).
+    Evaluating core-js and its replacements of built-ins cost ~0.1 s of the
+    browser's CPU per page, a quarter of it while the graphs draw (measured
+    in bench/RESULTS.md, section "Dashboard (issue 6)").
+    """
+
+    regenerator_url: str | None = None
+
+    def interpolate_index(self, **kwargs):
+        if self.regenerator_url:
+            lines = kwargs.get("scripts", "").split("\n")
+            kwargs["scripts"] = "\n".join(f'<script src="{self.regenerator_url}"></script>'
+                                          if "/deps/polyfill@" in line else line for line in lines)
+        return super().interpolate_index(**kwargs)
 
 
 def _preload_plotly_js(paths: list[str]) -> str:
-    """A renderer ``request_pre`` hook (JavaScript) that loads plotly.js on pages with graphs.
+    """JavaScript for the page (in its HTML) that starts loading plotly.js at once on pages with graphs.
 
-    dcc.Graph asks for plotly.js only once a graph is on the page, that is
-    after the server has built it, and then evaluates 4.8 MB of it (~0.4 s on
-    a busy machine).  This starts loading :func:`plotly_bundle` (1.1 MB) as
-    soon as the first callback request is sent, so that it is evaluated while
-    the server builds the page.  ``window.Plotly`` holds a promise until the
-    script has run (dcc.Graph waits on it: ``Promise.resolve(window.Plotly ||
-    load())``); plotly.js then replaces it with itself.  ``window._backstridePlotlyURL``
-    comes from the page (see ``create_app``).
+    The graphs of the requested page come with the first layout (see
+    :func:`_requested_page`), and dcc.Graph would then load the full plotly.js
+    (4.8 MB, ~0.4 s to evaluate on a busy machine) itself.  This loads
+    :func:`plotly_bundle` (the basic bundle, 1.1 MB) as soon as Dash has
+    asked for the layout (its first ``fetch``, wrapped once for that), so that
+    it is evaluated while the server builds the page.  ``window.Plotly`` holds a promise until the script has run
+    (dcc.Graph waits on it: ``Promise.resolve(window.Plotly || load())``);
+    plotly.js then replaces it with itself.  Other pages do not load it
+    (dcc.Graph loads it if one of them shows a graph after all).
     """
-    return r"""function () {
+    return r"""(function () {
   if (window.Plotly || %s.indexOf(window.location.pathname.replace(/(.)\/$/, '$1')) < 0) { return; }
   var s = document.createElement('script');
   s.src = window._backstridePlotlyURL;
   s.async = true;
   window.Plotly = new Promise(function (resolve, reject) { s.onload = resolve; s.onerror = reject; });
-  setTimeout(function () { document.body.appendChild(s); }, 20);
-}""" % json.dumps(paths)
+  // added once Dash has asked for its layout (its first fetch): evaluated while the server builds the page
+  var add = function () { if (!s.parentNode) { document.head.appendChild(s); } };
+  var fetch0 = window.fetch;
+  window.fetch = function () {
+    window.fetch = fetch0;
+    var r = fetch0.apply(this, arguments);
+    setTimeout(add, 0);
+    return r;
+  };
+  setTimeout(add, 2000);  // (should Dash ever not use fetch)
+})();""" % json.dumps(paths)
+
+
+def _requested_page(app: dash.Dash) -> tuple[str, str] | None:
+    """``(pathname, search)`` of the page whose layout the browser is asking for, from the request's Referer.
+
+    Dash asks for ``/_dash-layout`` from the page itself, so the Referer names
+    the page (same origin: browsers send the full URL).  Rendering that page
+    into the first layout spares a callback round trip before anything is
+    drawn; without a Referer (a browser set to send none) the router callback
+    renders the page as before.
+    """
+    import flask
+    from urllib.parse import urlsplit
+
+    try:
+        ref = flask.request.referrer
+    except RuntimeError:  # not in a request (a test building the layout)
+        return None
+    if not ref:
+        return None
+    u = urlsplit(ref)
+    if u.netloc and u.netloc != flask.request.host:
+        return None
+    prefix = app.config.requests_pathname_prefix.rstrip("/")
+    path = u.path
+    if prefix:
+        if not path.startswith(prefix):
+            return None
+        path = path[len(prefix):]
+    return (path or "/"), (f"?{u.query}" if u.query else "")
 
 
 def _default_data_dir(url: str) -> Path:
@@ -218,13 +292,26 @@ NAV_STYLE = {"display": "flex", "gap": "1.2em", "alignItems": "center", "padding
              "borderBottom": "1px solid #ddd", "fontFamily": "system-ui, sans-serif"}
 
 
-def _shell(settings: Settings, pages) -> html.Div:
-    """The frame of every page: navigation, the runner picker and the page area."""
+def _shell(settings: Settings, pages, requested: tuple[str, str] | None = None) -> html.Div:
+    """The frame of every page: navigation, the runner picker and the page area.
+
+    With ``requested`` (pathname, search), that page is rendered in place
+    and its key stored in ``page-key``, so that the router's first call has
+    nothing to do (see :func:`_register_router`).
+    """
     try:
         names = runner_names(settings)
         problem = None
     except Exception as exc:  # a journal that cannot be opened: say so in the page
         names, problem = [], f"cannot open the journal {settings.journal_url}: {exc}"
+    runner = names[0] if names else None
+    content, key = None, None
+    if requested is not None and problem is None:
+        try:
+            content = _render(settings, {p.PATH: p for p in pages}, requested[0], requested[1], runner)
+            key = _page_key(requested[0], requested[1], runner)
+        except Exception:  # leave it to the router callback, which shows the error as before
+            content, key = None, None
     links = [dcc.Link(p.TITLE, href=p.PATH, id=f"nav-{p.__name__.rsplit('.', 1)[-1]}") for p in pages
              if getattr(p, "IN_NAV", True)]
     return html.Div([
@@ -235,7 +322,8 @@ def _shell(settings: Settings, pages) -> html.Div:
                                persistence=True, persistence_type="session", style={"width": "14em"})],
                  style=NAV_STYLE),
         html.Div(problem, id="journal-problem", style={"color": "#b00", "padding": "0 1em"}) if problem else None,
-        html.Div(id="page", style={"padding": "0.5em 1em", "fontFamily": "system-ui, sans-serif"}),
+        dcc.Store(id="page-key", data=key),
+        html.Div(content, id="page", style={"padding": "0.5em 1em", "fontFamily": "system-ui, sans-serif"}),
         html.Footer("backstride measures and shows; it does not diagnose. Flags are patterns worth a look, "
                     "worth discussing with a physiotherapist who works with runners when they persist.",
                     style={"color": "#777", "fontSize": "0.8em", "padding": "1em"}),
@@ -247,22 +335,37 @@ def query_of(search: str | None) -> dict[str, str]:
     return {k: v[-1] for k, v in parse_qs((search or "").lstrip("?")).items()}
 
 
+def _page_key(pathname: str | None, search: str | None, runner: str | None) -> str:
+    """What a rendered page depends on: its path, its query and the runner it shows."""
+    runner = query_of(search).get("runner") or runner
+    return json.dumps([(pathname or "/").rstrip("/") or "/", search or "", runner])
+
+
+def _render(settings: Settings, by_path: dict, pathname: str | None, search: str | None, runner: str | None):
+    """The content of the page at ``pathname`` with query ``search`` for ``runner``."""
+    page = by_path.get((pathname or "/").rstrip("/") or "/")
+    if page is None:
+        return html.Div([html.H2("Not found"), html.P(f"No page at {pathname}."), dcc.Link("Timeline", href="/")])
+    query = query_of(search)
+    runner = query.get("runner") or runner
+    try:
+        return page.layout(settings, runner, query)
+    except Exception as exc:  # show what went wrong instead of an empty page
+        from journal.errors import JournalError
+
+        if isinstance(exc, JournalError):
+            return html.Div([html.H2(page.TITLE), html.P(str(exc), className="error", style={"color": "#b00"})])
+        raise
+
+
 def _register_router(app: dash.Dash, pages, settings: Settings) -> None:
     by_path = {p.PATH: p for p in pages}
 
-    @app.callback(Output("page", "children"), Input("url", "pathname"), Input("url", "search"),
-                  Input("runner", "value"))
-    def _route(pathname, search, runner):
-        page = by_path.get((pathname or "/").rstrip("/") or "/")
-        if page is None:
-            return html.Div([html.H2("Not found"), html.P(f"No page at {pathname}."), dcc.Link("Timeline", href="/")])
-        query = query_of(search)
-        runner = query.get("runner") or runner
-        try:
-            return page.layout(settings, runner, query)
-        except Exception as exc:  # show what went wrong instead of an empty page
-            from journal.errors import JournalError
-
-            if isinstance(exc, JournalError):
-                return html.Div([html.H2(page.TITLE), html.P(str(exc), className="error", style={"color": "#b00"})])
-            raise
+    @app.callback(Output("page", "children"), Output("page-key", "data"), Input("url", "pathname"),
+                  Input("url", "search"), Input("runner", "value"), State("page-key", "data"))
+    def _route(pathname, search, runner, shown):
+        """Render the page of the URL, unless the first layout already holds it (same path, query and runner)."""
+        key = _page_key(pathname, search, runner)
+        if key == shown:
+            return no_update, no_update
+        return _render(settings, by_path, pathname, search, runner), key

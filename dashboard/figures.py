@@ -74,9 +74,15 @@ def _fmt(x, spec: str, unit: str = "", none: str = "–") -> str:
 
 
 def _template() -> dict:
-    """The look of plotly's ``plotly_white`` in a few keys (the full template adds ~10 kB to each figure)."""
+    """The look of plotly's ``plotly_white`` in a few keys (the full template adds ~10 kB to each figure).
+
+    No ``automargin``: with it Plotly measures the tick labels and then lays
+    the whole graph out again (a third of the Run page's drawing time in the
+    browser, bench/RESULTS.md); each figure sets margins wide enough for its
+    labels and titles instead.
+    """
     axis = {"gridcolor": "#EBF0F8", "linecolor": "#EBF0F8", "zerolinecolor": "#EBF0F8", "zerolinewidth": 2,
-            "ticks": "", "automargin": True, "title": {"standoff": 15}}
+            "ticks": "", "title": {"standoff": 15}}
     return {"layout": {"paper_bgcolor": "white", "plot_bgcolor": "white", "font": {"color": "#2a3f5f"},
                        "hoverlabel": {"align": "left"}, "xaxis": dict(axis), "yaxis": dict(axis),
                        "title": {"x": 0.05}}}
@@ -308,7 +314,7 @@ def timeline_figure(daily: pd.DataFrame, weekly: pd.DataFrame, runs: pd.DataFram
             layout[k].update(showspikes=True, spikemode="across", spikethickness=1)
         elif k.startswith("yaxis"):
             layout[k]["nticks"] = 4  # rows are short: a few labels read better and measure faster
-    layout.update(height=1350, margin={"l": 60, "r": 30, "t": 70, "b": 30}, bargap=0.15, hovermode="closest",
+    layout.update(height=1350, margin={"l": 60, "r": 50, "t": 70, "b": 30}, bargap=0.15, hovermode="closest",
                   legend={"orientation": "h", "yanchor": "bottom", "y": 1.03, "x": 0}, shapes=shapes)
     return _figure(traces, layout)
 
@@ -396,9 +402,12 @@ def signal_figure(t_s: np.ndarray, acc_norm_m_s2: np.ndarray, ic_s: np.ndarray, 
     xaxis = {"title": {"text": "time from start (s)"}}
     if x_range is not None:
         xaxis["range"] = list(x_range)
-    return _figure(traces, {"title": {"text": title}, "height": 320, "margin": {"l": 60, "r": 20, "t": 40, "b": 40},
+    # (the legend, when there is one, sits between the title and the plot: a taller top margin for it)
+    return _figure(traces, {"title": {"text": title}, "height": 320,
+                            "margin": {"l": 60, "r": 20, "t": 60 if len(traces) > 1 else 40, "b": 55},
                             "xaxis": xaxis, "yaxis": {"title": {"text": "m/s²"}}, "annotations": annotations,
-                            "showlegend": len(traces) > 1, "legend": {"orientation": "h", "y": 1.1},
+                            "showlegend": len(traces) > 1,
+                            "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
                             "uirevision": "signal"})
 
 
@@ -542,10 +551,10 @@ def per_step_figure(steps: pd.DataFrame, fatigue: list[dict] | None = None, *,
     note = ("each step" if per_step else
             f"{int(in_view.sum()):,} steps in view: median (line) and range (band) per {width * 60:.0f} s window; "
             f"zoom in (under {markers_max:,} steps) for each step")
-    layout["annotations"].append({"text": note, "xref": "paper", "yref": "paper", "x": 1, "y": 1.0, "yanchor": "bottom",
-                                  "xanchor": "right", "showarrow": False, "font": {"size": 11, "color": "#555"},
-                                  "yshift": 18})
-    layout.update(height=170 * len(panels) + 60, margin={"l": 60, "r": 20, "t": 50, "b": 40}, shapes=shapes,
+    layout["annotations"].append({"text": note, "xref": "paper", "yref": "paper", "x": 0, "y": 1.0, "yanchor": "bottom",
+                                  "xanchor": "left", "showarrow": False, "font": {"size": 11, "color": "#555"},
+                                  "yshift": 18})  # (left: the mode bar is on the right)
+    layout.update(height=170 * len(panels) + 60, margin={"l": 60, "r": 20, "t": 50, "b": 55}, shapes=shapes,
                   uirevision="steps")
     return _figure(traces, layout)
 
@@ -577,7 +586,7 @@ def strike_figure(steps: pd.DataFrame, placement: str) -> go.Figure:
     browser to bin.
     """
     run = steps[steps["activity"] == "running"] if "activity" in steps else steps
-    layout = {"height": 300, "margin": {"l": 60, "r": 20, "t": 50, "b": 40}}
+    layout = {"height": 300, "margin": {"l": 60, "r": 20, "t": 50, "b": 55}}
     if placement.startswith("foot"):
         order = ["rearfoot", "midfoot", "forefoot", "indeterminate"]
         counts = run["strike"].value_counts().reindex(order, fill_value=0) if len(run) else pd.Series(0, index=order)
@@ -621,16 +630,20 @@ def compare_figure(steps_a: pd.DataFrame, steps_b: pd.DataFrame, labels: tuple[s
             continue
         t = run["ic_s"].to_numpy(dtype=float)
         share = 100 * (t - t[0]) / max(t[-1] - t[0], 1e-9)
+        first = True
         for i, c in enumerate(panels):
             if c not in run:
                 continue
             y = run[c].astype(float).rolling(15, center=True, min_periods=3).median().to_numpy() * STEP_PANELS[c][1]
             ok = np.isfinite(y)
+            if not ok.any():  # a metric this sensor does not measure (all missing): no empty line
+                continue
             x_d, y_d = downsample(share[ok], y[ok], n_out=COMPARE_POINTS)
             traces.append(dict(type="scatter", x=x_d, y=y_d, mode="lines", name=label, legendgroup=label,
-                               showlegend=i == 0, line={"color": colour}, **ax[i]))
+                               showlegend=first, line={"color": colour}, **ax[i]))
+            first = False
     layout[_axis_key(ax[-1]["xaxis"])]["title"] = {"text": "share of the run (%)"}
-    layout.update(height=160 * max(len(panels), 1) + 80, margin={"l": 60, "r": 20, "t": 50, "b": 40},
+    layout.update(height=160 * max(len(panels), 1) + 80, margin={"l": 60, "r": 20, "t": 50, "b": 55},
                   legend={"orientation": "h", "y": 1.06})
     return _figure(traces, layout)
 

@@ -1,4 +1,5 @@
-"""The dashboard in a real browser (headless Chromium): pages, forms, uploads, live replay.
+"""The dashboard in a real browser (headless Chromium): pages, navigation, forms, uploads, live replay, Run page zoom
+and comparison, the clinic report PDF.
 
 Every test starts the app on a fresh journal (the journal's demo runner, plus
 the sample recordings where a test needs a recording), drives the page as a
@@ -171,4 +172,262 @@ def test_live_page_receives_a_replay(duo, demo_app):
     screenshot(duo, "live_replay")
     duo.find_element("#live-stop").click()
     duo.wait_for_contains_text("#live-message", "stopped", timeout=10)
+    assert console_errors(duo) == []
+
+
+# ----------------------------------------------------------------------------
+# Run page: zoom, side-by-side comparison; clinic report PDF
+
+def _tiled_lower_back_run(data_dir: Path, tiles: int = 2):
+    """The sample lower-back run played ``tiles`` times in a row (~2 040 steps: more than the page marks one by one).
+
+    Returns ``(recording path, true initial-contact times in s)``; the truth is
+    the simulation's own step times, shifted by the tile length.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from sensing.formats import read_parquet, write_parquet
+    from sensing.recording import Recording
+
+    rec = read_parquet(SAMPLES / "sim_lower_back_run.parquet")
+    n = int(rec.data.index[-1]) + 1
+    data = pd.concat([rec.data.set_axis(rec.data.index + k * n) for k in range(tiles)])
+    path = data_dir / "recordings" / "lower_back_x2.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_parquet(Recording(data=data, sampling_rate_hz=rec.sampling_rate_hz, start_utc=rec.start_utc,
+                            placement=rec.placement, source="test-tiled"), path)
+    truth = pd.read_csv(SAMPLES / "sim_lower_back_run.truth.csv")["ic_s"].to_numpy(dtype=float)
+    ic = np.concatenate([truth + k * n / rec.sampling_rate_hz for k in range(tiles)])
+    return path, ic
+
+
+def _import_recorded_run(url: str, data_dir: Path, path: Path, start: str, kind: str) -> int:
+    """Analyse the recording at ``path`` and store it as a run of the demo runner with its recording."""
+    from analysis.pipeline import analyse
+    from journal import Journal
+    from sensing.formats import open_recording
+
+    report = analyse(open_recording(path))
+    with Journal.open(url) as j:
+        return j.import_analysis(report.to_dict(), runner="demo", recording_path=str(path), start=start, rpe=4,
+                                 kind=kind).run_ids[0]
+
+
+@pytest.fixture
+def recorded_runs(demo_app, tmp_path):
+    """The demo app with two recorded runs: the tiled lower-back run and the simulated shoe run."""
+    app, url = demo_app
+    data = tmp_path / "data"
+    long_path, true_ic_s = _tiled_lower_back_run(data)
+    long_id = _import_recorded_run(url, data, long_path, "2025-03-10T07:00", "long")
+    shoe_path = data / "recordings" / "shoe.parquet"
+    shutil.copy(SAMPLES / "sim_shoe_run.parquet", shoe_path)
+    shoe_id = _import_recorded_run(url, data, shoe_path, "2025-03-12T07:00", "easy")
+    return app, url, data, {"long": long_id, "shoe": shoe_id, "long_path": long_path, "true_ic_s": true_ic_s}
+
+
+#: The traces of a graph as the browser holds them after drawing (Plotly's full data: arrays decoded).
+TRACES_JS = """
+const gd = document.querySelector(arguments[0] + ' .js-plotly-plot');
+if (!gd || !gd._fullData) return null;
+return gd._fullData.map(t => ({name: t.name, mode: t.mode, xaxis: t.xaxis, yaxis: t.yaxis,
+                                x: Array.from(t.x || [], v => (v === null || v === undefined) ? null : Number(v))}));
+"""
+
+
+def _traces(duo, graph: str) -> list[dict] | None:
+    return duo.driver.execute_script(TRACES_JS, "#" + graph)
+
+
+def _relayout(duo, graph: str, update: dict) -> None:
+    """What a user's zoom does: Plotly.relayout on the drawn graph (dcc.Graph then sends relayoutData)."""
+    import json
+
+    duo.driver.execute_script(
+        f"Plotly.relayout(document.querySelector('#{graph} .js-plotly-plot'), {json.dumps(update)});")
+
+
+def _wait_for(duo, what, timeout_s: float = 30.0):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(duo.driver, timeout_s, poll_frequency=0.1).until(lambda _d: what())
+
+
+def test_run_page_zoom_redraws_each_step_of_the_visible_range(duo, recorded_runs):
+    import numpy as np
+
+    from dashboard.data import Settings, analysed_steps
+    from dashboard.figures import SIGNAL_POINTS, STEP_MARKERS_MAX
+
+    app, url, data, runs = recorded_runs
+    steps, meta = analysed_steps(Settings(journal_url=url, data_dir=data), runs["long_path"])
+    ic = steps["ic_s"].to_numpy(dtype=float)
+    truth = runs["true_ic_s"]
+    # The analysis found the simulation's steps (independent truth), and more than the page marks one by one.
+    assert abs(len(ic) - len(truth)) <= 0.01 * len(truth)
+    assert len(ic) > STEP_MARKERS_MAX
+
+    duo.start_server(app, port=duo.port)
+    duo.driver.get(duo.server_url + f"/run?id={runs['long']}")
+    _wait_for(duo, lambda: _traces(duo, "run-signal") and _traces(duo, "run-steps"))
+
+    # Whole run: no per-step markers (too many to see); the per-step panels show windows (median and range).
+    assert [t["name"] for t in _traces(duo, "run-signal")] == ["|acc| (m/s²)"]
+    whole = _traces(duo, "run-steps")
+    assert any(t["name"].endswith("(range)") for t in whole)
+    assert not any(t["mode"] == "markers" and t["name"] == "cadence_spm" for t in whole)
+    assert f"{len(ic):,} steps in view" in duo.find_element("#run-steps").text
+
+    # Zoom the signal to 20 s: every sample of the range drawn, every detected step marked.
+    lo_s, hi_s = 100.0, 120.0
+    _relayout(duo, "run-signal", {"xaxis.range[0]": lo_s, "xaxis.range[1]": hi_s})
+
+    def zoomed_signal():
+        t = _traces(duo, "run-signal")
+        return t if t and any(tr["name"] == "step (IC)" for tr in t) else None
+
+    sig = {t["name"]: t for t in _wait_for(duo, zoomed_signal)}
+    rate_hz = meta["sampling_rate_hz"]
+    x = np.array(sig["|acc| (m/s²)"]["x"], dtype=float)
+    n_in = int(round((hi_s - lo_s) * rate_hz)) + 1  # samples in [lo, hi], both ends included
+    assert n_in <= SIGNAL_POINTS
+    assert n_in <= len(x) <= n_in + 2  # full detail: each sample (and one beyond each end)
+    assert np.allclose(np.diff(x), 1.0 / rate_hz)
+    marks = np.array(sig["step (IC)"]["x"], dtype=float)
+    in_range = (ic >= lo_s) & (ic <= hi_s)
+    assert np.allclose(np.sort(marks), np.sort(ic[in_range]))
+    assert abs(len(marks) - int(((truth >= lo_s) & (truth <= hi_s)).sum())) <= 1
+    screenshot(duo, "run_zoom_signal")
+
+    # Zoom the per-step panels to minutes 2-5: each step of the range drawn, running and walking.
+    lo_min, hi_min = 2.0, 5.0
+    _relayout(duo, "run-steps", {"xaxis4.range[0]": lo_min, "xaxis4.range[1]": hi_min})
+
+    def zoomed_steps():
+        t = _traces(duo, "run-steps")
+        return t if t and not any(tr["name"].endswith("(range)") for tr in t) else None
+
+    per = _wait_for(duo, zoomed_steps)
+    first_panel = [t for t in per if t["yaxis"] == "y" and t["mode"] == "markers"]
+    drawn = np.sort(np.concatenate([np.array(t["x"], dtype=float) for t in first_panel]))
+    t_min = ic / 60.0
+    want = (t_min >= lo_min) & (t_min <= hi_min) & np.isfinite(steps["cadence_spm"].to_numpy(dtype=float))
+    assert np.allclose(drawn, np.sort(t_min[want]))
+    true_in = int(((truth / 60 >= lo_min) & (truth / 60 <= hi_min)).sum())
+    assert abs(len(drawn) - true_in) <= 0.02 * true_in + 1
+    assert "each step" in duo.find_element("#run-steps").text
+    screenshot(duo, "run_zoom_steps")
+
+    # Back to the whole run (double click: autorange): windows again.
+    _relayout(duo, "run-steps", {"xaxis4.autorange": True})
+    _wait_for(duo, lambda: any(t["name"].endswith("(range)") for t in (_traces(duo, "run-steps") or [])))
+    assert console_errors(duo) == []
+
+
+def test_compare_two_runs_side_by_side(duo, recorded_runs):
+    import numpy as np
+    import pandas as pd
+
+    from dashboard.pages.run import _label, summary_rows
+    from journal import Journal
+
+    app, url, _, runs = recorded_runs
+    with Journal.open(url) as j:
+        table = j.runs(runner="demo").set_index("id")
+    a = table.loc[runs["long"]].to_dict() | {"id": runs["long"]}
+    b = table.loc[runs["shoe"]].to_dict() | {"id": runs["shoe"]}
+    # The journal's cadence of the lower-back run is the simulation's (independent truth).
+    truth = pd.read_csv(SAMPLES / "sim_lower_back_run.truth.csv")["ic_s"].to_numpy(dtype=float)
+    assert abs(a["cadence_spm"] - 60.0 / np.median(np.diff(truth))) < 3.0
+
+    duo.start_server(app, port=duo.port)
+    duo.driver.get(duo.server_url + f"/run?id={runs['long']}")
+    duo.wait_for_element("#run-compare", timeout=30)
+    duo.select_dcc_dropdown("#run-compare", _label(b))  # as a user picks the second run
+    duo.wait_for_element("#run-compare-table", timeout=30)
+    _wait_for(duo, lambda: _traces(duo, "run-compare-graph"))
+    assert f"compare={runs['shoe']}" in duo.driver.current_url
+
+    # The table: one row per figure, each run's value as the journal holds it.
+    rows = [[td.text for td in tr.find_elements("css selector", "td")]
+            for tr in duo.find_elements("#run-compare-table tbody tr")]
+    heads = [th.text for th in duo.find_elements("#run-compare-table thead th")]
+    assert heads[1:] == [_label(a), _label(b)]
+    assert rows == [[k, va, vb] for (k, va), (_, vb) in zip(summary_rows(a), summary_rows(b))]
+    assert any(r[0] == "cadence" and r[1] == f"{a['cadence_spm']:.0f} steps/min" for r in rows)
+
+    # The graph: both runs in every panel either has, each across its whole length (0-100 %).
+    traces = _traces(duo, "run-compare-graph")
+    names = {t["name"] for t in traces}
+    assert names == {f"#{runs['long']}", f"#{runs['shoe']}"}
+    for t in traces:
+        x = np.array(t["x"], dtype=float)
+        assert x.min() < 5.0 and x.max() > 95.0
+    panels = {t["yaxis"] for t in traces}
+    assert len(panels) >= 3  # cadence and contact time shared, plus each sensor's own metrics
+    screenshot(duo, "run_compare")
+    assert console_errors(duo) == []
+
+
+def test_clinic_report_pdf(duo, demo_app):
+    import re
+    import shutil as sh
+    import subprocess
+    import urllib.request
+
+    from dashboard.report import find_chromium
+
+    if find_chromium() is None:
+        pytest.skip("the PDF report needs Chromium on the server")
+    app, _ = demo_app
+    duo.start_server(app, port=duo.port)
+    with urllib.request.urlopen(duo.server_url + "/report.pdf?runner=demo", timeout=120) as r:
+        assert r.status == 200 and r.headers["Content-Type"] == "application/pdf"
+        assert 'filename="backstride-demo-' in r.headers["Content-Disposition"]
+        pdf = r.read()
+    assert pdf.startswith(b"%PDF-")
+    assert pdf.rstrip().endswith(b"%%EOF")
+    # The document's title (in the PDF's info: a literal string, or UTF-16 in hex when not ASCII) names the runner.
+    lit, hexa = re.search(rb"/Title\s*\(([^)]*)\)", pdf), re.search(rb"/Title\s*<FEFF([0-9A-Fa-f]+)>", pdf)
+    title = (lit.group(1).decode("latin-1") if lit else
+             bytes.fromhex(hexa.group(1).decode()).decode("utf-16-be") if hexa else "")
+    assert title == "backstride report: demo"
+    # The HTML it was printed from, as the browser shows it (this also makes the screenshot folder).
+    duo.driver.get(duo.server_url + "/report.html?runner=demo")
+    duo.wait_for_contains_text("h1", "session report", timeout=15)
+    out = screenshot(duo, "report_html").with_name("report_pdf.pdf")
+    out.write_bytes(pdf)
+    if sh.which("pdftotext"):  # poppler-utils: the printed text itself
+        text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+        assert "demo" in text and "session report" in text.lower()
+    if sh.which("pdftoppm"):  # the first page as a picture
+        subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(out),
+                        str(out.with_suffix(""))], check=True)
+    # An unknown runner is a clear 404, not a PDF.
+    import urllib.error
+
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(duo.server_url + "/report.pdf?runner=nobody", timeout=60)
+    assert err.value.code == 404
+
+
+
+def test_navigation_links_render_the_next_page(duo, demo_app):
+    """The first page comes with the first layout; links then go through the router callback."""
+    app, url = demo_app
+    from journal import Journal
+
+    with Journal.open(url) as j:
+        last = j.runs(runner="demo").iloc[-1]
+    duo.start_server(app, port=duo.port)
+    duo.wait_for_element("#tl-graph .main-svg", timeout=15)
+    duo.find_element("#nav-run").click()
+    duo.wait_for_contains_text("#run-summary", "session RPE", timeout=15)
+    assert f"(#{int(last['id'])})" in duo.find_element("h2").text  # the latest run
+    duo.find_element("#nav-runners").click()
+    duo.wait_for_contains_text("#runners-table", "demo", timeout=15)
+    duo.find_element("#nav-timeline").click()
+    duo.wait_for_element("#tl-graph .main-svg", timeout=15)
+    screenshot(duo, "navigation")
     assert console_errors(duo) == []

@@ -332,3 +332,62 @@ def test_pages_load_the_basic_plotly_bundle_of_the_installed_version(tmp_path):
     r = c.get(url)
     assert r.status_code == 200 and r.cache_control.max_age == 365 * 86400
     assert r.get_data() == plotly_bundle().read_bytes()
+
+
+def test_first_layout_holds_the_requested_page_and_the_router_skips_it(tmp_path, journal):
+    """The page named by the layout request's Referer is rendered into the first layout (no round trip)."""
+    import json
+
+    from dashboard.app import _page_key, create_app
+
+    app = create_app(journal.url, data_dir=tmp_path / "d")
+    c = app.server.test_client()
+
+    def layout(referer=None):
+        r = c.get("/_dash-layout", headers={"Referer": referer} if referer else {})
+        assert r.status_code == 200
+        return r.get_data(as_text=True)
+
+    def page_key(text):
+        found = []
+
+        def walk(node):
+            if isinstance(node, dict):
+                if node.get("props", {}).get("id") == "page-key":
+                    found.append(node["props"].get("data"))
+                for v in node.values():
+                    walk(v)
+            elif isinstance(node, list):
+                for v in node:
+                    walk(v)
+        walk(json.loads(text))
+        return found[0]
+
+    run_page = layout("http://localhost/run?runner=ana")
+    assert '"run-summary"' in run_page and '"tl-graph"' not in run_page
+    assert page_key(run_page) == _page_key("/run", "?runner=ana", "ana")
+    home = layout("http://localhost/")
+    assert '"tl-graph"' in home and page_key(home) == _page_key("/", "", "ana")
+    # No Referer (or another site's): an empty page area, rendered by the router callback as before.
+    for bare in (layout(), layout("http://elsewhere.example/run")):
+        assert '"run-summary"' not in bare and '"tl-graph"' not in bare and page_key(bare) is None
+    # The key says what the page depends on: the runner in the query wins over the picker's.
+    assert _page_key("/run", "?runner=ana", "bob") == _page_key("/run/", "?runner=ana", "ana")
+    assert _page_key("/run", "", "bob") != _page_key("/run", "", "ana")
+    assert _page_key("/run", "?id=1", "ana") != _page_key("/run", "?id=2", "ana")
+
+
+def test_pages_load_regenerator_runtime_instead_of_the_whole_polyfill(tmp_path):
+    from dashboard.app import REGENERATOR, create_app
+
+    app = create_app(f"sqlite:///{tmp_path / 'j.sqlite3'}", data_dir=tmp_path / "d")
+    c = app.server.test_client()
+    index = c.get("/").get_data(as_text=True)
+    assert "polyfill@" not in index
+    scripts = [line.strip() for line in index.splitlines() if line.strip().startswith("<script src=")]
+    # regenerator-runtime where the polyfill was: before React and the component bundles that need it.
+    assert "regenerator-runtime" in scripts[0] and "react@" in scripts[1]
+    url = scripts[0].split('"')[1]
+    r = c.get(url)
+    assert r.status_code == 200 and r.get_data() == REGENERATOR.read_bytes()
+    assert "regeneratorRuntime = runtime" in r.get_data(as_text=True)
