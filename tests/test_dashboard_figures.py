@@ -391,3 +391,15 @@ def test_pages_load_regenerator_runtime_instead_of_the_whole_polyfill(tmp_path):
     r = c.get(url)
     assert r.status_code == 200 and r.get_data() == REGENERATOR.read_bytes()
     assert "regeneratorRuntime = runtime" in r.get_data(as_text=True)
+
+
+def test_live_numbers_include_heart_rate_and_pace_from_a_strap_or_footpod():
+    from dashboard.pages.live import _fmt_metric
+
+    lean, cad, _heel, sit, hr, pace = _fmt_metric({"trunk_lean_deg": 7.25, "cadence_spm": 171.6, "sitting_s": 605.0,
+                                                   "hr_bpm": 142.0, "speed_m_s": 3.2})
+    assert (lean, cad, sit, hr) == ("7.2°", "172/min", "10:05", "142 bpm")
+    assert pace == "5:12 /km"  # 1000 m / 3.2 m/s = 312.5 s, rounded half to even: 312 s
+    # no strap, no contact (0 bpm), standing still: nothing invented
+    assert _fmt_metric({"hr_bpm": 0.0, "speed_m_s": 0.2})[4:] == ("–", "–")
+    assert _fmt_metric({})[4:] == ("–", "–")

@@ -111,6 +111,8 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
                                    clearable=False, style={"width": "6em"})],
                      style={"display": "flex", "gap": "1em", "margin": "0.4em 0"}),
             html.Div([dcc.Input(id="live-address", type="text", placeholder="sensor name or address"),
+                      dcc.Input(id="live-strap", type="text",
+                                placeholder="heart-rate strap or footpod (optional)"),
                       dcc.Dropdown(id="live-placement", options=list(PLACEMENTS), value="lower-back", clearable=False,
                                    style={"width": "12em"})], style={"display": "flex", "gap": "1em"}),
             html.Button("Start", id="live-start", style={"marginRight": "1em"}), html.Button("Stop", id="live-stop"),
@@ -126,8 +128,8 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
         ], style={**CARD_STYLE, "fontSize": "0.95em"}),
         html.Div([
             _big("trunk lean", "live-lean"), _big("cadence", "live-cadence"), _big("heel strike", "live-heel"),
-            _big("sitting", "live-sitting"),
-        ], style={"display": "flex", "gap": "1em"}),
+            _big("sitting", "live-sitting"), _big("heart rate", "live-hr"), _big("pace", "live-pace"),
+        ], style={"display": "flex", "gap": "1em", "flexWrap": "wrap"}),
         dcc.Graph(id="live-graph", figure=F.live_figure(WINDOW_S), config={"displaylogo": False}),
         dcc.Store(id="live-key"), dcc.Store(id="live-cursor", data=0),
         dcc.Interval(id="live-tick", interval=POLL_MS, disabled=True),
@@ -139,7 +141,8 @@ def _big(label: str, id: str) -> html.Div:
                     style={**CARD_STYLE, "minWidth": "9em", "textAlign": "center"})
 
 
-def _fmt_metric(snap: dict) -> tuple[str, str, object, str]:
+def _fmt_metric(snap: dict) -> tuple[str, str, object, str, str, str]:
+    """Trunk lean, cadence, heel strike, sitting timer, heart rate and pace (from a strap or footpod) as shown."""
     lean = snap.get("trunk_lean_deg")
     cad = snap.get("cadence_spm")
     heel = snap.get("heel_strike")
@@ -151,7 +154,12 @@ def _fmt_metric(snap: dict) -> tuple[str, str, object, str]:
     heel_txt = "–" if heel is None else html.Span("● heel" if heel else "○ not heel",
                                                    style={"color": F.COLOUR["flag"] if heel else F.COLOUR["lean"]})
     sit_txt = "–" if not ok(sit) else f"{int(sit) // 60}:{int(sit) % 60:02d}"
-    return (f"{lean:.1f}°" if ok(lean) else "–", f"{cad:.0f}/min" if ok(cad) else "–", heel_txt, sit_txt)
+    hr, speed = snap.get("hr_bpm"), snap.get("speed_m_s")
+    hr_txt = f"{hr:.0f} bpm" if ok(hr) and hr > 0 else "–"
+    pace_s = round(1000.0 / speed) if ok(speed) and speed > 0.5 else None  # slower than 0.5 m/s: standing
+    pace_txt = "–" if pace_s is None else f"{pace_s // 60}:{pace_s % 60:02d} /km"
+    return (f"{lean:.1f}°" if ok(lean) else "–", f"{cad:.0f}/min" if ok(cad) else "–", heel_txt, sit_txt, hr_txt,
+            pace_txt)
 
 
 def register(app, settings: Settings) -> None:
@@ -162,8 +170,8 @@ def register(app, settings: Settings) -> None:
                   Output("live-message", "children"), Output("live-graph", "figure"),
                   Input("live-start", "n_clicks"), State("live-key", "data"), State("live-mode", "value"),
                   State("live-source", "value"), State("live-speed", "value"), State("live-address", "value"),
-                  State("live-placement", "value"), prevent_initial_call=True)
-    def _start(_, old_key, mode, source, speed, address, placement):
+                  State("live-placement", "value"), State("live-strap", "value"), prevent_initial_call=True)
+    def _start(_, old_key, mode, source, speed, address, placement, strap=None):
         LiveSession = _session_class()
         sessions.stop(old_key)
         try:
@@ -176,8 +184,11 @@ def register(app, settings: Settings) -> None:
             else:
                 if not address:
                     raise ValueError("give the sensor's name or address")
-                session = LiveSession.sensors([(address.strip(), placement)])
-                what = f"connecting to {address} ({placement})"
+                specs = [(address.strip(), placement)]
+                if strap and strap.strip():  # a heart-rate strap (or footpod) beside the IMU, worn on the chest
+                    specs.append((strap.strip(), "chest"))
+                session = LiveSession.sensors(specs)
+                what = f"connecting to {' and '.join(name for name, _ in specs)} ({placement})"
             session.start()
         except (ValueError, OSError, RuntimeError) as exc:
             return None, 0, True, error(f"not started: {exc}"), no_update
@@ -194,14 +205,15 @@ def register(app, settings: Settings) -> None:
                   Output("live-state", "children"), Output("live-samples", "children"), Output("live-lost", "children"),
                   Output("live-drops", "children"), Output("live-rate", "children"), Output("live-t", "children"),
                   Output("live-lean", "children"), Output("live-cadence", "children"), Output("live-heel", "children"),
-                  Output("live-sitting", "children"), Output("live-tick", "disabled", allow_duplicate=True),
+                  Output("live-sitting", "children"), Output("live-hr", "children"), Output("live-pace", "children"),
+                  Output("live-tick", "disabled", allow_duplicate=True),
                   Input("live-tick", "n_intervals"), State("live-key", "data"), State("live-cursor", "data"),
                   prevent_initial_call=True)
     def _tick(_, key, cursor):
         """Everything after the browser's cursor, and the new cursor, in one response."""
         session = sessions.get(key)
         if session is None:
-            return (no_update, no_update, "no session (start one)", *[no_update] * 9, True)
+            return (no_update, no_update, "no session (start one)", *[no_update] * 11, True)
         snap = session.snapshot()
         new_cursor, data = session.samples_since(int(cursor or 0))
         t, y = list(data.get("t_s", [])), list(data.get("acc_v_m_s2", []))
