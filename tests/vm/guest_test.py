@@ -1,28 +1,36 @@
-"""What runs inside the test guest: the emulated sensor plus a central, then the evidence.
+"""What runs inside the test guest: the emulated sensors, then one central run after another.
 
 Order of events (each step writes what it saw into the results share, so that the
 host-side test judges, not this script):
 
-1. start ``peripheral.py`` (Bumble: vhci controller for bluetoothd + the sensor) and
-   wait for its READY line;
+1. start ``peripheral.py`` once with every sensor of ``--sensors`` (Bumble: the
+   vhci controller for bluetoothd + one controller per sensor, all advertising)
+   and wait for its READY line;
 2. find the adapter bluetoothd made of the vhci controller (by its public address:
    BlueZ 5.66 has no ``Adapter1.Manufacturer``) and power it on;
-3. run the central:
+3. for every ``--run CENTRAL:TAG:STREAM_S``, in order, with the sensor ``TAG``:
 
-   * ``--central bleak``: plain, unmodified bleak.  Scan, pick the sensor whose
-     advertisement ``firmware_interface.registry.identify`` maps to the expected
-     profile, connect, enable notifications, write the profile's start commands,
+   * ``bleak``: plain, unmodified bleak.  Scan, pick the sensor (by address) whose
+     advertisement ``firmware_interface.registry.identify`` maps to its profile,
+     connect, enable notifications, write the profile's start commands (Polar:
+     after querying its settings; Thingy:52: with the configuration just read),
      keep every notification as ``(host time, characteristic, bytes)``; when the
-     sensor drops the link, scan again and reconnect; stop after
-     ``--stream-s`` seconds of streaming in all.  Output: ``central.json``.
-   * ``--central record``: the product, ``backstride record --sensor NAME
-     --placement lower-back --out RESULTS/recording --rate HZ``, stopped with
-     Ctrl-C once the play log shows ``--stream-s`` seconds of streaming.  Output:
-     the crash-safe recording folder, ``record.log`` and ``central.json``.
+     sensor drops the link, scan again and reconnect; after ``STREAM_S`` seconds
+     of streaming in all, write the stop commands, disable notifications and
+     disconnect.  Output: ``TAG/central.json``.
+   * ``record``: the product, ``backstride record --sensor NAME --placement
+     lower-back --out RESULTS/TAG/recording --rate HZ``, stopped with Ctrl-C once
+     the play log shows ``STREAM_S`` seconds of streaming.  Output: the
+     crash-safe recording folder, ``TAG/record.log`` and ``TAG/central.json``.
+   * ``session``: the product's live path in this process, ``sensing.session.LiveSession.sensors``
+     with ``out=``, which is what ``backstride record --sensor ADDRESS --placement lower-back --rate HZ``
+     runs (without its terminal view), stopped after ``STREAM_S`` seconds of streaming.  One import
+     serves every profile: a ``backstride record`` process costs about two minutes of imports under
+     emulation.  Output: ``TAG/recording`` and ``TAG/central.json`` (the live snapshot).
 
-4. stop the sensor (SIGINT), which closes its play log ``played.jsonl``.
+4. stop the sensors (SIGINT), which closes their play logs ``TAG/played.jsonl``.
 
-    python tests/vm/guest_test.py --results /mnt/results --stream-s 60 --drop-after-s 30
+    python tests/vm/guest_test.py --results /mnt/results --sensors '[…]' --run bleak:wit:20 --run record:ref:60
 """
 
 from __future__ import annotations
@@ -46,7 +54,10 @@ from bleak import BleakClient, BleakScanner  # noqa: E402
 from dbus_fast import BusType, Message, MessageType, Variant  # noqa: E402
 from dbus_fast.aio import MessageBus  # noqa: E402
 
-from firmware_interface import registry  # noqa: E402
+from firmware_interface import polar_pmd, registry, thingy52  # noqa: E402
+
+sys.path.insert(0, str(HERE))
+from emulated_profiles import central_settings  # noqa: E402
 
 HOST_CONTROLLER_ADDRESS = "F0:0D:BA:C0:00:01"  # same as peripheral.HOST_CONTROLLER_ADDRESS (no Bumble import here)
 
@@ -82,31 +93,32 @@ async def power_on_adapter(address: str, timeout_s: float = 60.0) -> str:
         bus.disconnect()
 
 
-async def scan_for_sensor(adapter: str, expected_profile: str, timeout_s: float = 30.0):
-    """First advertisement that the registry maps to ``expected_profile``: (BLEDevice, advertisement, profile)."""
+async def scan_for_sensor(adapter: str, expected_profile: str, address: str, timeout_s: float = 30.0):
+    """First advertisement of ``address`` that the registry maps to ``expected_profile``: (BLEDevice, advertisement, profile)."""
     found: asyncio.Future = asyncio.get_running_loop().create_future()
 
     def on_advertisement(device, adv):
         profile = registry.identify(adv.local_name or device.name, adv.service_uuids)
-        if profile is not None and profile.key == expected_profile and not found.done():
+        if device.address.upper() == address.upper() and profile is not None and profile.key == expected_profile \
+                and not found.done():
             found.set_result((device, adv, profile))
 
     async with BleakScanner(on_advertisement, bluez={"adapter": adapter}):
         return await asyncio.wait_for(found, timeout_s)
 
 
-async def central_bleak(args, out: dict) -> None:
+async def central_bleak(run: dict, out: dict) -> None:
     """Plain bleak: scan, connect, start, stream, survive a dropped link, stop."""
     adapter = out["adapter"]
-    settings = dict(sampling_rate_hz=args.rate_hz, acc_range_g=args.acc_range_g, gyr_range_dps=args.gyr_range_dps)
+    settings = central_settings(run["profile"], run["rate_hz"])
     streamed_s = 0.0
-    while streamed_s < args.stream_s and len(out["sessions"]) < 4:
+    while streamed_s < run["stream_s"] and len(out["sessions"]) < 4:
         t_scan = time.monotonic()
-        device, adv, profile = await scan_for_sensor(adapter, args.profile)
+        device, adv, profile = await scan_for_sensor(adapter, run["profile"], run["address"])
         say(f"found {adv.local_name} {device.address} → {profile.key} in {time.monotonic() - t_scan:.1f} s")
         out.setdefault("found", []).append({"name": adv.local_name, "address": device.address,
                                             "service_uuids": list(adv.service_uuids), "profile": profile.key})
-        session = {"notifications": [], "dropped_by_sensor": False}
+        session = {"notifications": [], "dropped_by_sensor": False, "writes": []}
         out["sessions"].append(session)
         lost = asyncio.Event()
 
@@ -120,23 +132,39 @@ async def central_bleak(args, out: dict) -> None:
         session["connect_s"] = round(time.monotonic() - t_connect, 3)
         session["mtu"] = client.mtu_size
         say(f"connected in {session['connect_s']} s, MTU {client.mtu_size}")
+
+        async def write(char_uuid: str, data: bytes, response: bool = True) -> None:
+            await client.write_gatt_char(char_uuid, data, response=response)
+            session["writes"].append([time.time(), char_uuid, data.hex()])
+
         try:
+            start_settings = dict(settings)
+            if profile.key == "nordic-thingy52":  # read-modify-write of the motion configuration
+                start_settings["current_config"] = bytes(await client.read_gatt_char(thingy52.MOTION_CONFIG_UUID))
+                session["current_config"] = start_settings["current_config"].hex()
             for uuid in profile.notify_uuids:
                 await client.start_notify(uuid, on_notify)
-            for write in profile.start_commands(**settings):
-                await client.write_gatt_char(write.char_uuid, write.data, response=write.with_response)
-                if write.delay_after_s:
-                    await asyncio.sleep(write.delay_after_s)
+            if profile.key == "polar-verity-sense":  # Verity Sense: ask what it offers before starting
+                for measurement in (polar_pmd.PmdMeasurement.ACC, polar_pmd.PmdMeasurement.GYRO):
+                    await write(polar_pmd.CONTROL_POINT_UUID, polar_pmd.get_settings_command(measurement))
+            for w in profile.start_commands(**start_settings):
+                await write(w.char_uuid, w.data, w.with_response)
+                if w.delay_after_s:
+                    await asyncio.sleep(w.delay_after_s)
             t_start = time.monotonic()
             session["start_utc"] = time.time()
             try:
-                await asyncio.wait_for(lost.wait(), timeout=args.stream_s - streamed_s)
+                await asyncio.wait_for(lost.wait(), timeout=run["stream_s"] - streamed_s)
                 session["dropped_by_sensor"] = True
                 say("link dropped by the sensor")
             except asyncio.TimeoutError:
-                for write in profile.stop_commands(**settings):
-                    await client.write_gatt_char(write.char_uuid, write.data, response=write.with_response)
-                await asyncio.sleep(0.5)  # let the STOP answer arrive
+                session["stop_begin_utc"] = time.time()
+                for w in profile.stop_commands(**start_settings):
+                    await write(w.char_uuid, w.data, w.with_response)
+                await asyncio.sleep(0.5)  # let the answers arrive
+                for uuid in profile.notify_uuids:
+                    await client.stop_notify(uuid)
+                session["stopped_utc"] = time.time()
             streamed_s += time.monotonic() - t_start
             session["streamed_s"] = round(time.monotonic() - t_start, 3)
         finally:
@@ -154,21 +182,21 @@ def _played(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines(keepends=True) if line.endswith("\n")]
 
 
-def central_record(args, out: dict, played_path: Path) -> None:
+def central_record(run: dict, out: dict, played_path: Path) -> None:
     """``backstride record`` as a user runs it; stopped with Ctrl-C (SIGINT) after a minute of streaming.
 
     When to stop is read off the sensor's play log: ``--stream-s`` seconds of
     streaming in all (from each START to the drop, and from the last START on).
     """
-    folder = args.results / "recording"
-    command = [str(Path(sys.executable).with_name("backstride")), "record", "--sensor", args.sensor_name,
-               "--placement", "lower-back", "--out", str(folder), "--rate", str(args.rate_hz)]
+    folder = run["folder"] / "recording"
+    command = [str(Path(sys.executable).with_name("backstride")), "record", "--sensor", run["name"],
+               "--placement", "lower-back", "--out", str(folder), "--rate", str(run["rate_hz"])]
     out["command"] = command
     say("running " + " ".join(command))
-    log = open(args.results / "record.log", "w")
+    log = open(run["folder"] / "record.log", "w")
     proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
                             env=dict(os.environ, COLUMNS="120", TERM="dumb"))
-    deadline = time.monotonic() + args.stream_s + 300  # imports under TCG take most of a minute
+    deadline = time.monotonic() + run["stream_s"] + 300  # imports under TCG take most of a minute
     try:
         while True:
             if proc.poll() is not None:
@@ -181,7 +209,7 @@ def central_record(args, out: dict, played_path: Path) -> None:
                 now = max(e["t_s"] for e in events)
                 ends = drops + [now]
                 streamed = sum(next((d for d in ends if d >= st), now) - st for st in starts)
-            if streamed >= args.stream_s:
+            if streamed >= run["stream_s"]:
                 break
             if time.monotonic() > deadline:
                 raise RuntimeError(f"only {streamed:.0f} s streamed before the deadline; see record.log and played.jsonl")
@@ -198,61 +226,121 @@ def central_record(args, out: dict, played_path: Path) -> None:
         log.close()
 
 
+def central_session(run: dict, out: dict, played_path: Path) -> None:
+    """The product's live path in this process: ``sensing.session.LiveSession.sensors`` with ``out=``,
+    exactly what ``backstride record --sensor ADDRESS --placement lower-back --rate HZ`` runs (without its
+    terminal view).  One import for all sensors: a ``backstride record`` process per profile would cost
+    about two minutes of imports each under emulation.  Stopped once the play log shows ``STREAM_S``
+    seconds of streaming.  Output: ``TAG/recording`` and the live snapshot in ``central.json``.
+    """
+    from sensing.session import LiveSession
+
+    folder = run["folder"] / "recording"
+    session = LiveSession.sensors([(run["address"], "lower-back")], out=folder, scan_timeout_s=3.0,
+                                  sampling_rate_hz=int(run["rate_hz"]))
+    session.start()
+    deadline = time.monotonic() + run["stream_s"] + 120
+    try:
+        while True:
+            snap = session.snapshot()
+            if snap["state"] == "error" or not session.running:
+                raise RuntimeError(f"the live session ended by itself: {snap.get('error')}")
+            streamed = _streamed_s(_played(played_path))
+            if streamed >= run["stream_s"]:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"only {streamed:.0f} s streamed before the deadline; state {snap['state']}")
+            time.sleep(0.5)
+        say(f"{streamed:.0f} s streamed; stopping the session")
+    finally:
+        out["stop_begin_utc"] = time.time()
+        session.stop(timeout_s=60)
+        out["snapshot"] = {k: v for k, v in session.snapshot().items() if k != "sensors"}
+        out["recording"] = str(folder)
+        out["running_after_stop"] = session.running
+    say(f"session: {out['snapshot']}")
+
+
+def _streamed_s(events: list[dict]) -> float:
+    """Seconds of streaming in a play log: from each start to the next drop or disconnection, and to now."""
+    starts = [e["t_s"] for e in events if e["kind"] == "start"]
+    if not starts:
+        return 0.0
+    now = max(e["t_s"] for e in events)
+    ends = [e["t_s"] for e in events if e["kind"] in ("drop", "disconnected")] + [now]
+    return sum(next((d for d in ends if d >= st), now) - st for st in sorted(set(starts)))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=Path, default=Path(os.environ.get("BACKSTRIDE_RESULTS", "/mnt/results")))
-    parser.add_argument("--central", choices=["bleak", "record"], default="bleak")
-    parser.add_argument("--sensor-name", default="backstride-2A01", help="what the record central asks for")
-    parser.add_argument("--profile", default="backstride-reference")
     parser.add_argument("--recording", type=Path, default=ROOT / "sample_recordings" / "sim_lower_back_run.parquet")
-    parser.add_argument("--stream-s", type=float, default=60.0)
-    parser.add_argument("--drop-after-s", type=float, default=30.0)
-    parser.add_argument("--sensor-clock-start-us", type=int, default=2**32 - 20_000_000)
-    parser.add_argument("--rate-hz", type=int, default=100)
-    parser.add_argument("--acc-range-g", type=int, default=16)
-    parser.add_argument("--gyr-range-dps", type=int, default=2000)
+    parser.add_argument("--sensors", required=True, help="JSON list of sensor specs (see peripheral.py)")
+    parser.add_argument("--run", action="append", required=True, metavar="CENTRAL:TAG:STREAM_S",
+                        help="bleak or record, with the sensor TAG, for STREAM_S seconds of streaming; in order")
     args = parser.parse_args(argv)
     results = args.results
     results.mkdir(parents=True, exist_ok=True)
-    played = results / "played.jsonl"
-    played.unlink(missing_ok=True)
-    say("starting the emulated sensor")
+    specs = {s["tag"]: s for s in json.loads(args.sensors)}
+    runs = []
+    for text in args.run:
+        central, tag, stream_s = text.split(":")
+        if central not in ("bleak", "record", "session") or tag not in specs:
+            raise SystemExit(f"--run {text}: central must be bleak, record or session and TAG one of {sorted(specs)}")
+        runs.append({**specs[tag], "central": central, "stream_s": float(stream_s), "folder": results / tag})
+    for run in runs:
+        run["folder"].mkdir(parents=True, exist_ok=True)
+        (run["folder"] / "played.jsonl").unlink(missing_ok=True)
+        (run["folder"] / "central.json").unlink(missing_ok=True)
+    say("starting the emulated sensors")
     peripheral = subprocess.Popen(
-        [sys.executable, str(HERE / "peripheral.py"), "--profile", args.profile, "--recording", str(args.recording),
-         "--log", str(played), "--drop-after-s", str(args.drop_after_s),
-         "--sensor-clock-start-us", str(args.sensor_clock_start_us)],
+        [sys.executable, str(HERE / "peripheral.py"), "--recording", str(args.recording), "--log-dir", str(results),
+         "--sensors", args.sensors],
         stdout=subprocess.PIPE, stderr=open(results / "peripheral.log", "w"), text=True,
     )
-    out = {"central": args.central, "profile": args.profile, "settings": vars(args) | {"results": str(results),
-                                                                                    "recording": str(args.recording)},
-           "sessions": []}
-    out["settings"]["recording"] = str(args.recording)
-    code = 1
+    code = 0
     try:
         line = peripheral.stdout.readline()
         if not line.startswith("READY"):
-            raise RuntimeError(f"emulated sensor did not start (said {line!r}); see peripheral.log")
-        say(f"sensor: {line.strip()}")
-        out["adapter"] = asyncio.run(power_on_adapter(HOST_CONTROLLER_ADDRESS))
-        say(f"adapter {out['adapter']} powered")
-        if args.central == "bleak":
-            asyncio.run(central_bleak(args, out))
-        else:
-            central_record(args, out, played)
-        code = 0
+            raise RuntimeError(f"emulated sensors did not start (said {line!r}); see peripheral.log")
+        say(f"sensors: {line.strip()}")
+        names = {s["tag"]: s["name"] for s in json.loads(line.split(" ", 1)[1])}
+        adapter = asyncio.run(power_on_adapter(HOST_CONTROLLER_ADDRESS))
+        say(f"adapter {adapter} powered")
     except Exception as err:  # noqa: BLE001 - written out for the host-side test to show
-        out["error"] = f"{type(err).__name__}: {err}"
-        say(f"ERROR {out['error']}")
-        import traceback
+        for run in runs:
+            (run["folder"] / "central.json").write_text(json.dumps({"error": f"{type(err).__name__}: {err}"}))
+        peripheral.kill()
+        raise
+    try:
+        for run in runs:
+            run["name"] = names[run["tag"]]
+            say(f"--- {run['central']} central, sensor {run['tag']} ({run['profile']}, {run['name']})")
+            out = {"central": run["central"], "profile": run["profile"], "adapter": adapter, "sessions": [],
+                   "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in run.items()},
+                   "t0_utc": time.time()}
+            try:
+                if run["central"] == "bleak":
+                    asyncio.run(central_bleak(run, out))
+                elif run["central"] == "session":
+                    central_session(run, out, run["folder"] / "played.jsonl")
+                else:
+                    central_record(run, out, run["folder"] / "played.jsonl")
+            except Exception as err:  # noqa: BLE001 - written out for the host-side test to show
+                out["error"] = f"{type(err).__name__}: {err}"
+                say(f"ERROR {out['error']}")
+                import traceback
 
-        traceback.print_exc()
+                traceback.print_exc()
+                code = 1
+            out["t1_utc"] = time.time()
+            (run["folder"] / "central.json").write_text(json.dumps(out))
     finally:
         peripheral.send_signal(signal.SIGINT)
         try:
             peripheral.wait(timeout=20)
         except subprocess.TimeoutExpired:
             peripheral.kill()
-        (results / "central.json").write_text(json.dumps(out))
     return code
 
 
