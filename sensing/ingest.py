@@ -9,7 +9,10 @@ block it, never start a second one):
   queued, decodes it with the device's decoder, gives every sample an index
   (:class:`StreamAssembler`), hands the samples to the crash-safe writer (whose
   disk writes run on its own worker thread, :mod:`sensing.chunked`) and to the
-  streaming analysis (:mod:`analysis.streaming`);
+  streaming analysis (:mod:`analysis.streaming`), updated right there in the
+  consumer: one update costs ~0.1 ms and a detector hop ≤ ~2 ms (bench/speed_ingest.py),
+  so a hand-over to worker threads cost more latency (GIL hand-overs of up
+  to the 5-ms switch interval) than it saved;
 * sources put notifications in: BLE sensors (:mod:`sensing.ble`) or a recording
   replayed through the backstride reference profile's byte frames
   (:func:`replay_source`), so replay goes through exactly the live path.
@@ -53,7 +56,6 @@ import asyncio
 import collections
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -491,8 +493,6 @@ class IngestPipeline:
         # the step detectors take milliseconds per window: they run on worker threads so that the
         # consumer (and the radio) never waits for them; one thread per sensor keeps each sensor's
         # blocks in order, and a sensor's window analysis never holds up another sensor's update
-        self.metrics_pools: dict[str, ThreadPoolExecutor] = {}
-        self.metrics_backlog = 0
 
     def add_sensor(self, sensor_id: str, *, label: str, placement: str | None, decoder: Decoder, sampling_rate_hz: float,
                    writer=None, ring_s: float = 60.0) -> SensorRuntime:
@@ -501,8 +501,6 @@ class IngestPipeline:
                            writer=writer, ring_size=int(ring_s * sampling_rate_hz))
         rt.finished_event = asyncio.Event()
         self.sensors[sensor_id] = rt
-        if metrics is not None:
-            self.metrics_pools[sensor_id] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"live-metrics-{sensor_id}")
         return rt
 
     def add_stream(self, stream_id: str, *, kind: str, label: str, placement: str | None, decoder: Decoder,
@@ -574,7 +572,7 @@ class IngestPipeline:
                     self._use_block(rt, blk)
             rt.state, rt.error = state, error
             if state in ("finished", "error") and rt.finished_event is not None:
-                self.after_metrics(rt.finished_event.set)
+                rt.finished_event.set()
             return
         if kind == "control":
             if rt.control is not None:
@@ -634,8 +632,7 @@ class IngestPipeline:
             else:
                 rt.writer.append(blk.sample_index, values, rt.writer_state)
         if rt.metrics is not None:
-            self.metrics_backlog += 1
-            self.metrics_pools[rt.sensor_id].submit(self._metrics_job, rt, blk)
+            self._update_metrics(rt, blk)
         rt.t_s = float(blk.sample_index[-1]) / fs
         rt.rate_window.append((blk.host_time_s, len(blk.sample_index)))
         while len(rt.rate_window) > 2 and rt.rate_window[-1][0] - rt.rate_window[0][0] > 2.0:
@@ -652,40 +649,16 @@ class IngestPipeline:
         while rt.n_ring_samples - len(rt.samples[0][0]) >= rt.ring_size:
             rt.n_ring_samples -= len(rt.samples.popleft()[0])
 
-    def _metrics_job(self, rt: SensorRuntime, blk: Block) -> None:
+    @staticmethod
+    def _update_metrics(rt: SensorRuntime, blk: Block) -> None:
         try:
             rt.metrics.update(blk.sample_index, blk.acc_m_s2, blk.gyr_rad_s)
             rt.metric_latencies_s.append(time.time() - blk.host_time_s)
         except Exception as exc:  # never lose the stream over the analysis: show it
             rt.error = f"live metrics: {type(exc).__name__}: {exc}"
-        finally:
-            self.loop.call_soon_threadsafe(self._metrics_done)
-
-    def _metrics_done(self) -> None:
-        self.metrics_backlog -= 1
-
-    def after_metrics(self, callback: Callable[[], None]) -> None:
-        """Call ``callback`` in the loop once every metrics job submitted so far is done."""
-        pools = list(self.metrics_pools.values())
-        if not pools:
-            self.loop.call_soon_threadsafe(callback)
-            return
-        left = [len(pools)]
-        lock = threading.Lock()
-
-        def one_done(_f) -> None:
-            with lock:
-                left[0] -= 1
-                last = left[0] == 0
-            if last:
-                self.loop.call_soon_threadsafe(callback)
-
-        for pool in pools:
-            pool.submit(lambda: None).add_done_callback(one_done)
 
     def close(self) -> None:
-        for pool in self.metrics_pools.values():
-            pool.shutdown(wait=True)
+        """Nothing runs outside the loop any more (kept for callers that close a pipeline)."""
 
     def samples_since(self, sensor_id: str, cursor: int) -> tuple[int, dict]:
         with self.lock:
@@ -812,7 +785,7 @@ async def play_frames(pipeline: IngestPipeline, sensor_id: str, frames: list[tup
         if stop.is_set():
             break
         if speed is None:
-            while pipeline.queue.qsize() > 64 or pipeline.metrics_backlog > 64:
+            while pipeline.queue.qsize() > 64:
                 await asyncio.sleep(0.001)
             if k % 16 == 0:
                 await asyncio.sleep(0)
