@@ -42,12 +42,41 @@ def _empty_snapshot(state: str = "connecting", error: str | None = None, placeme
     return snap
 
 
-class LiveSession:
-    """One long-lived asyncio loop in its own daemon thread, feeding live metrics.
+class LoopThread:
+    """One long-lived asyncio event loop in a daemon thread, shared by the live sessions of an app.
 
-    Build it with :meth:`replay` or :meth:`sensors`, then :meth:`start`; read
-    :meth:`snapshot` and :meth:`samples_since` from any thread; :meth:`stop`
-    ends it (idempotent, joins the thread).
+    BlueZ's D-Bus connection (bleak) belongs to the loop it was made on, so an
+    app that starts and stops sessions (the dashboard's Live page) runs them all
+    on this one loop rather than a new loop per session (STYLE.md, pitfall 5).
+    """
+
+    def __init__(self, name: str = "backstride-live-loop"):
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self._main, name=name, daemon=True)
+        self.thread.start()
+
+    def _main(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    def submit(self, coro):
+        """Run ``coro`` on the loop; a :class:`concurrent.futures.Future` of its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        """Stop the loop and join its thread (stop the sessions on it first)."""
+        if self.loop.is_running():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout_s)
+
+
+class LiveSession:
+    """A live session: an asyncio loop feeding the ingest pipeline and its live metrics.
+
+    Build it with :meth:`replay` or :meth:`sensors`, then :meth:`start` (on a
+    loop of its own in a daemon thread, or on a shared :class:`LoopThread`);
+    read :meth:`snapshot` and :meth:`samples_since` from any thread;
+    :meth:`stop` ends it (idempotent, waits for it to finish).
     """
 
     def __init__(self, *, mode: str, path: str | Path | None = None, speed: float | None = 1.0, placement: str | None = None,
@@ -64,6 +93,8 @@ class LiveSession:
         self.scan_timeout_s = scan_timeout_s
         self.sampling_rate_hz = sampling_rate_hz
         self._thread: threading.Thread | None = None
+        self._started = False
+        self._finished = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._stop_requested = threading.Event()
@@ -104,11 +135,16 @@ class LiveSession:
                    scan_timeout_s=scan_timeout_s, sampling_rate_hz=sampling_rate_hz)
 
     # -- life cycle ----------------------------------------------------------------------
-    def start(self) -> None:
-        """Start the loop thread (once)."""
-        if self._thread is not None:
+    def start(self, loop: LoopThread | None = None) -> None:
+        """Start (once): on ``loop`` if given, else on a new loop in a thread of its own."""
+        if self._started:
             raise RuntimeError("this LiveSession was already started; create a new one")
-        self._thread = threading.Thread(target=self._thread_main, name=f"backstride-live-{self.mode}", daemon=True)
+        self._started = True
+        if loop is not None:
+            loop.submit(self._run())
+            return
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), name=f"backstride-live-{self.mode}",
+                                        daemon=True)
         self._thread.start()
 
     def stop(self, timeout_s: float = 15.0) -> None:
@@ -120,19 +156,21 @@ class LiveSession:
                 loop.call_soon_threadsafe(stop.set)
             except RuntimeError:  # loop already closed
                 pass
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout_s)
+        on_loop = loop is not None and not loop.is_closed() and _running_loop() is loop
+        if self._started and not on_loop:  # never wait for the loop from the loop itself
+            self._finished.wait(timeout_s)
+            if self._thread is not None:
+                self._thread.join(timeout_s)
 
     def wait(self, timeout_s: float | None = None) -> bool:
         """Block until the session ends by itself (a replay finished) or is stopped; True if it ended."""
-        if self._thread is None:
+        if not self._started:
             return False
-        self._thread.join(timeout_s)
-        return not self._thread.is_alive()
+        return self._finished.wait(timeout_s)
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._started and not self._finished.is_set()
 
     # -- reading (any thread) ---------------------------------------------------------------
     def snapshot(self) -> dict:
@@ -199,13 +237,14 @@ class LiveSession:
                     for x in (rt.latencies_s if which == "snapshot" else rt.metric_latencies_s)]
 
     # -- the loop thread ------------------------------------------------------------------------
-    def _thread_main(self) -> None:
+    async def _run(self) -> None:
         try:
-            asyncio.run(self._main())
-        except Exception as exc:  # the thread must never die silently: the UI shows the error
+            await self._main()
+        except Exception as exc:  # a session must never die silently: the UI shows the error
             self._fatal = f"{type(exc).__name__}: {exc}"
         finally:
             self._done = True
+            self._finished.set()
 
     async def _main(self) -> None:
         from sensing.ingest import IngestPipeline
@@ -367,6 +406,13 @@ class LiveSession:
                 await asyncio.wait_for(rt.finished_event.wait(), timeout=5.0)
             except asyncio.TimeoutError:
                 pass
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _has_gyr(profile, settings) -> bool:

@@ -172,6 +172,14 @@ def test_live_page_receives_a_replay(duo, demo_app):
     screenshot(duo, "live_replay")
     duo.find_element("#live-stop").click()
     duo.wait_for_contains_text("#live-message", "stopped", timeout=10)
+    # a second replay runs on the same long-lived loop thread as the first
+    sessions = app.server.extensions["backstride_live"]
+    loop_thread = sessions.loop_thread
+    duo.find_element("#live-start").click()
+    duo.wait_for_contains_text("#live-state", "streaming", timeout=20)
+    assert sessions.loop_thread is loop_thread and loop_thread.thread.is_alive()
+    duo.find_element("#live-stop").click()
+    duo.wait_for_contains_text("#live-message", "stopped", timeout=10)
     assert console_errors(duo) == []
 
 

@@ -21,7 +21,7 @@ from sensing.ble import EmulatedRadio, EmulatedReferenceSensor
 from sensing.formats import open_recording, write_parquet
 from sensing.live_view import build_table, metrics_text
 from sensing.record_cli import cmd_scan, parse_speed
-from sensing.session import SNAPSHOT_KEYS, LiveSession, wait_until
+from sensing.session import SNAPSHOT_KEYS, LiveSession, LoopThread, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_recordings"
@@ -72,6 +72,37 @@ def test_replay_reports_the_recordings_gaps_as_lost_samples(tmp_path):
     assert snap["lost_samples"] == 137
     assert snap["samples_received"] == len(cut)
     assert snap["heel_strike"] in ("rearfoot", "midfoot")
+
+
+def test_sessions_share_one_long_lived_loop():
+    """The dashboard's way: every session on one LoopThread; each ends, the loop goes on serving the next."""
+    lt = LoopThread()
+    try:
+        n = len(open_recording(SAMPLES / "sim_shoe_run.parquet").data)
+        together = [LiveSession.replay(SAMPLES / "sim_shoe_run.parquet", speed=None) for _ in range(2)]
+        for s in together:
+            s.start(lt)
+        assert all(s.wait(300) for s in together)
+        later = LiveSession.replay(SAMPLES / "sim_shoe_run.parquet", speed=None)
+        later.start(lt)
+        assert later.wait(300)
+        for s in together + [later]:
+            snap = s.snapshot()
+            assert snap["state"] == "finished" and snap["samples_received"] == n and snap["lost_samples"] == 0
+            assert s._loop is lt.loop and not s.running
+        assert lt.thread.is_alive() and lt.loop.is_running()
+        # stopping a session that is streaming at 1x ends it, and only it
+        slow = LiveSession.replay(SAMPLES / "sim_shoe_run.parquet", speed=1.0)
+        slow.start(lt)
+        assert wait_until(lambda: slow.snapshot()["samples_received"] > 0, 60)
+        slow.stop()
+        assert not slow.running and slow.snapshot()["samples_received"] < n
+        assert lt.loop.is_running()
+        with pytest.raises(RuntimeError, match="already started"):
+            slow.start(lt)
+    finally:
+        lt.close()
+    assert not lt.thread.is_alive()
 
 
 def test_replay_errors_and_speed():

@@ -40,11 +40,27 @@ MAX_SESSIONS = 8
 
 
 class LiveSessions:
-    """The live sessions of one app, by key; at most :data:`MAX_SESSIONS` (the oldest is stopped)."""
+    """The live sessions of one app, by key; at most :data:`MAX_SESSIONS` (the oldest is stopped).
+
+    All of them run on one long-lived event loop in its own thread
+    (:class:`sensing.session.LoopThread`, made at the first session), so
+    BLE (bleak's D-Bus connection) always lives on the same loop.
+    """
 
     def __init__(self):
         self._lock = threading.Lock()
         self._sessions: dict[str, object] = {}
+        self.loop_thread = None
+
+    def start(self, session) -> str:
+        """Start ``session`` on the app's loop and keep it; its key."""
+        with self._lock:
+            if self.loop_thread is None:
+                from sensing.session import LoopThread
+
+                self.loop_thread = LoopThread()
+        session.start(self.loop_thread)
+        return self.add(session)
 
     def add(self, session) -> str:
         key = secrets.token_hex(8)
@@ -189,10 +205,10 @@ def register(app, settings: Settings) -> None:
                     specs.append((strap.strip(), "chest"))
                 session = LiveSession.sensors(specs)
                 what = f"connecting to {' and '.join(name for name, _ in specs)} ({placement})"
-            session.start()
+            key = sessions.start(session)
         except (ValueError, OSError, RuntimeError) as exc:
             return None, 0, True, error(f"not started: {exc}"), no_update
-        return sessions.add(session), 0, False, what, F.live_figure(WINDOW_S)
+        return key, 0, False, what, F.live_figure(WINDOW_S)
 
     @app.callback(Output("live-tick", "disabled", allow_duplicate=True),
                   Output("live-message", "children", allow_duplicate=True),
