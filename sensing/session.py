@@ -337,11 +337,12 @@ class LiveSession:
             try:
                 sensor = await ble.find(name, timeout_s=self.scan_timeout_s, backend=self.scanner_backend)
                 settings = ble.default_settings(sensor.profile, sampling_rate_hz=self.sampling_rate_hz)
-            except (LookupError, ValueError, OSError) as exc:
+            except (LookupError, ValueError) as exc:
                 self._fatal = str(exc)
                 return
-            except Exception as exc:  # bleak raises its own errors when no adapter is present
-                self._fatal = f"cannot scan for {name!r}: {type(exc).__name__}: {exc}"
+            except Exception as exc:  # no system D-Bus (OSError naming a socket), no BlueZ or no adapter (bleak's errors)
+                self._fatal = (f"cannot scan for {name!r}: Bluetooth is not available on this machine "
+                               f"({type(exc).__name__}: {exc}); is there an adapter, and is bluetoothd running?")
                 return
             found.append((sensor, placement, settings))
         links = []

@@ -183,6 +183,24 @@ def test_live_page_receives_a_replay(duo, demo_app):
     assert console_errors(duo) == []
 
 
+def test_live_page_connect_without_a_bluetooth_adapter_says_so(duo, demo_app):
+    """The BLE path through real bleak on a machine with no adapter: the page names the sensor and the failure."""
+    pytest.importorskip("sensing.session")
+    app, _ = demo_app
+    duo.start_server(app, port=duo.port)
+    duo.driver.get(duo.server_url + "/live")
+    duo.wait_for_element("#live-start", timeout=15)
+    duo.find_element("#live-mode input[value='sensor']").click()
+    duo.find_element("#live-address").send_keys("backstride-2A01")
+    duo.find_element("#live-start").click()
+    duo.wait_for_contains_text("#live-message", "connecting to backstride-2A01", timeout=15)
+    duo.wait_for_contains_text("#live-state", "error", timeout=60)
+    state = duo.find_element("#live-state").text
+    assert "backstride-2A01" in state and "Bluetooth" in state, state
+    screenshot(duo, "live_no_adapter")
+    assert console_errors(duo) == []
+
+
 # ----------------------------------------------------------------------------
 # Run page: zoom, side-by-side comparison; clinic report PDF
 
