@@ -146,8 +146,7 @@ class ChunkWriter:
         _fsync_dir(self.path.parent)
 
     def _sync(self) -> None:
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+        _fsync_file(self._fh)
 
     def append(self, sample_index: np.ndarray, values: dict[str, np.ndarray], state: dict | Callable[[], dict]) -> None:
         """Buffer samples (``values``: column → array); write a chunk when enough are buffered.
@@ -187,18 +186,28 @@ class ChunkWriter:
 
     def close(self, state: dict) -> None:
         """Write the rest with the final ``state``, end the stream and close the file."""
-        if self.closed:
-            return
-        self.flush(state)
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            for f in self._pending:
-                f.result()  # surface a write error
-        with self._lock:
-            self._writer.close()
-            self._sync()
-            self._fh.close()
-        self.closed = True
+        _close_stream(self, state)
+
+
+def _fsync_file(fh) -> None:
+    fh.flush()
+    os.fsync(fh.fileno())
+
+
+def _close_stream(w, state: dict) -> None:
+    """Close a :class:`ChunkWriter` or :class:`EventWriter`: the last chunk with ``state``, the stream's end, fsync."""
+    if w.closed:
+        return
+    w.flush(state)
+    if w._pool is not None:
+        w._pool.shutdown(wait=True)
+        for f in w._pending:
+            f.result()  # surface a write error
+    with w._lock:
+        w._writer.close()
+        _fsync_file(w._fh)
+        w._fh.close()
+    w.closed = True
 
 
 def _json_default(obj):
@@ -421,25 +430,12 @@ class EventWriter:
         batch = pa.record_batch(arrays, schema=self.schema)
         with self._lock:
             self._writer.write_batch(batch, custom_metadata={STATE_KEY: state_json.encode()})
-            self._fh.flush()
-            os.fsync(self._fh.fileno())
+            _fsync_file(self._fh)
             self.n_written_ += len(rows)
 
     def close(self, state: dict) -> None:
         """Write the final ``state``, end the stream and close the file."""
-        if self.closed:
-            return
-        self.flush(state)
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            for f in self._pending:
-                f.result()
-        with self._lock:
-            self._writer.close()
-            self._fh.flush()
-            os.fsync(self._fh.fileno())
-            self._fh.close()
-        self.closed = True
+        _close_stream(self, state)
 
 
 def _event_value(value):
