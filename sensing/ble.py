@@ -326,7 +326,22 @@ class SensorLink:
 # taken in real time whether or not they can be sent.
 
 
-class EmulatedReferenceSensor:
+class _EmulatedPeripheral:
+    """What every emulated peripheral shares: losing its radio link."""
+
+    streaming = False
+    connected_client = None
+
+    def drop_link(self) -> None:
+        """The radio link breaks (out of range): streaming stops, the connected client is told."""
+        self.streaming = False
+        client = self.connected_client
+        self.connected_client = None
+        if client is not None:
+            client._link_lost()
+
+
+class EmulatedReferenceSensor(_EmulatedPeripheral):
     """A reference-profile sensor playing (acc, gyr) arrays in a loop, in real time.
 
     Parameters
@@ -445,14 +460,6 @@ class EmulatedReferenceSensor:
         if self.hr is not None and uuid == self.hr.char_uuid:
             self.hr.notify_started(uuid, emit)
 
-    def drop_link(self) -> None:
-        """The radio link breaks (out of range): streaming stops, the client is told."""
-        self.streaming = False
-        client = self.connected_client
-        self.connected_client = None
-        if client is not None:
-            client._link_lost()
-
 
 # ---------------------------------------------------------------------------------------
 # Standard services (Bluetooth SIG): frames encoded as the specifications say, for the
@@ -500,7 +507,7 @@ def encode_rsc(speed_m_s: float, cadence_per_min: int, *, stride_length_m: float
     return out
 
 
-class EmulatedSigSensor:
+class EmulatedSigSensor(_EmulatedPeripheral):
     """A standard-service peripheral (heart-rate strap, RSC footpod) notifying once per ``interval_s``.
 
     It measures whether or not anyone listens: measurement *k* is due at
@@ -567,14 +574,6 @@ class EmulatedSigSensor:
             notify(payload)
             self.sent_log.append((k, payload, m))
             k += 1
-
-    def drop_link(self) -> None:
-        """The radio link breaks: notifications stop, the client is told."""
-        self.streaming = False
-        client = self.connected_client
-        self.connected_client = None
-        if client is not None:
-            client._link_lost()
 
 
 class EmulatedHeartRateStrap(EmulatedSigSensor):
