@@ -108,9 +108,10 @@ class StreamAssembler:
     clock_ : ClockSync
     """
 
-    def __init__(self, decoder: Decoder, *, sampling_rate_hz: float):
+    def __init__(self, decoder: Decoder, *, sampling_rate_hz: float, check_frame_rate: bool = False):
         self.decoder = decoder
         self.sampling_rate_hz = float(sampling_rate_hz)
+        self.check_frame_rate = check_frame_rate
         self.clock_ = ClockSync(sampling_rate_hz=self.sampling_rate_hz)
         self.samples_received_ = 0
         self.lost_samples_ = 0
@@ -118,6 +119,8 @@ class StreamAssembler:
         self.corrupt_frames_ = 0
         self.duplicates_ = 0
         self.ignored_frames_ = 0
+        self.wrong_rate_frames_ = 0
+        self.error_: str | None = None
         self.events_: list[dict] = []
         self.timing_: str | None = None
         self._indexer = None
@@ -160,6 +163,15 @@ class StreamAssembler:
             return None
         if frame.acc_m_s2 is None:
             self.ignored_frames_ += 1  # e.g. a separate gyroscope stream: not merged (see module notes)
+            return None
+        rate = frame.extra.get("sampling_rate_hz") if self.check_frame_rate else None
+        if rate is not None and len(rate) and abs(float(rate[0]) - self.sampling_rate_hz) > 0.005 * self.sampling_rate_hz:
+            # The frame says the sensor samples at another rate than the recording's (it refused the rate
+            # command, or was reconfigured): on the recording's time axis its samples would be garbage.
+            self.wrong_rate_frames_ += 1
+            self.error_ = (f"the sensor streams at {float(rate[0]):g} Hz, not the {self.sampling_rate_hz:g} Hz asked "
+                           f"for (did it refuse the rate? give --rate {float(rate[0]):g} for it); "
+                           f"{self.wrong_rate_frames_} frames not recorded")
             return None
         raw = self._raw_index(frame, host_time_s)
         keep = raw >= 0
@@ -495,9 +507,13 @@ class IngestPipeline:
         # blocks in order, and a sensor's window analysis never holds up another sensor's update
 
     def add_sensor(self, sensor_id: str, *, label: str, placement: str | None, decoder: Decoder, sampling_rate_hz: float,
-                   writer=None, ring_s: float = 60.0) -> SensorRuntime:
+                   writer=None, ring_s: float = 60.0, check_frame_rate: bool = False) -> SensorRuntime:
+        """A sensor whose notifications come with ``sensor_id``; ``check_frame_rate``: frames that state
+        another sampling rate than ``sampling_rate_hz`` (a sensor that refused the rate) are not used."""
         metrics = LiveMetrics(placement=placement, sampling_rate_hz=sampling_rate_hz) if placement else None
-        rt = SensorRuntime(sensor_id, label, placement, StreamAssembler(decoder, sampling_rate_hz=sampling_rate_hz), metrics,
+        rt = SensorRuntime(sensor_id, label, placement,
+                           StreamAssembler(decoder, sampling_rate_hz=sampling_rate_hz, check_frame_rate=check_frame_rate),
+                           metrics,
                            writer=writer, ring_size=int(ring_s * sampling_rate_hz))
         rt.finished_event = asyncio.Event()
         self.sensors[sensor_id] = rt
@@ -587,6 +603,8 @@ class IngestPipeline:
             if rt.metrics is not None:
                 rt.error = None  # a connection error is over once data flow again
         blk = a.feed(host_time_s, payload)
+        if a.error_ is not None:
+            rt.error = a.error_
         if blk is not None:
             self._use_block(rt, blk)
             rt.latencies_s.append(time.time() - host_time_s)

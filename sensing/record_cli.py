@@ -39,7 +39,9 @@ def register(subparsers) -> None:
     p.add_argument("--placement", action="append", required=True, choices=PLACEMENTS,
                    help="where each sensor is worn, one per --sensor, in the same order")
     p.add_argument("--out", type=Path, default=None, help="folder for the recording (default recordings/live-<UTC>)")
-    p.add_argument("--rate", type=int, default=None, help="sampling rate to ask the sensors for, Hz (default: per profile)")
+    p.add_argument("--rate", type=int, action="append", default=None,
+                   help="sampling rate to ask for, Hz: once for every sensor, or one per --sensor in the same order "
+                        "(default: per profile)")
     p.add_argument("--scan-timeout", type=float, default=10.0, help="seconds to look for each sensor")
     p.set_defaults(func=cmd_record)
 
@@ -126,6 +128,11 @@ def cmd_record(args, *, client_backend=None, scanner_backend=None, console: Cons
         console.print(f"[red]give one --placement per --sensor, in order: {len(args.sensor)} sensors, "
                       f"{len(args.placement)} placements[/]")
         return 2
+    rates = [args.rate] if isinstance(args.rate, int) else args.rate
+    if rates is not None and len(rates) not in (1, len(args.sensor)):
+        console.print(f"[red]give one --rate for all sensors or one per --sensor, in order: {len(args.sensor)} sensors, "
+                      f"{len(rates)} rates[/]")
+        return 2
     out = args.out or default_out_dir()
     if out.exists() and any(out.iterdir()):
         console.print(f"[red]{out} exists and is not empty; a recording is never overwritten (choose another --out)[/]")
@@ -133,7 +140,7 @@ def cmd_record(args, *, client_backend=None, scanner_backend=None, console: Cons
     try:
         session = LiveSession.sensors(list(zip(args.sensor, args.placement)), out=out, client_backend=client_backend,
                                       scanner_backend=scanner_backend, scan_timeout_s=args.scan_timeout,
-                                      sampling_rate_hz=args.rate)
+                                      sampling_rate_hz=rates[0] if rates and len(rates) == 1 else rates)
     except ValueError as exc:
         console.print(f"[red]{exc}[/]")
         return 2

@@ -121,10 +121,19 @@ class LiveSession:
 
     @classmethod
     def sensors(cls, specs: list[tuple[str, str]], *, out: str | Path | None = None, client_backend=None,
-                scanner_backend=None, scan_timeout_s: float = 10.0, sampling_rate_hz: int | None = None) -> "LiveSession":
-        """Real BLE sensors: ``[(name_or_address, placement), ...]``; ``out``: record them into this folder."""
+                scanner_backend=None, scan_timeout_s: float = 10.0,
+                sampling_rate_hz: int | list[int | None] | None = None) -> "LiveSession":
+        """Real BLE sensors: ``[(name_or_address, placement), ...]``; ``out``: record them into this folder.
+
+        ``sampling_rate_hz``: the rate to ask every sensor for, or one per sensor
+        (in the order of ``specs``; None: the profile's default) — sensors of
+        different makes rarely share a rate.
+        """
         if not specs:
             raise ValueError("give at least one (name_or_address, placement) pair")
+        if isinstance(sampling_rate_hz, (list, tuple)) and len(sampling_rate_hz) != len(specs):
+            raise ValueError(f"give one sampling rate for all sensors or one per sensor: {len(specs)} sensors, "
+                             f"{len(sampling_rate_hz)} rates")
         for name, placement in specs:
             if placement not in PLACEMENTS:
                 raise ValueError(f"placement of {name!r} must be one of {', '.join(PLACEMENTS)}, got {placement!r}")
@@ -333,10 +342,12 @@ class LiveSession:
         from sensing.recording import SensorInfo
 
         found = []
-        for name, placement in self.specs:
+        rates = (list(self.sampling_rate_hz) if isinstance(self.sampling_rate_hz, (list, tuple))
+                 else [self.sampling_rate_hz] * len(self.specs))
+        for (name, placement), rate_hz in zip(self.specs, rates):
             try:
                 sensor = await ble.find(name, timeout_s=self.scan_timeout_s, backend=self.scanner_backend)
-                settings = ble.default_settings(sensor.profile, sampling_rate_hz=self.sampling_rate_hz)
+                settings = ble.default_settings(sensor.profile, sampling_rate_hz=rate_hz)
             except (LookupError, ValueError) as exc:
                 self._fatal = str(exc)
                 return
@@ -390,7 +401,7 @@ class LiveSession:
                                   "profile": sensor.profile.key, "file": writer.path.name, "sampling_rate_hz": fs,
                                   "kind": "imu"})
                 rt = pipeline.add_sensor(sid, label=label, placement=placement, decoder=decoder, sampling_rate_hz=fs,
-                                         writer=writer)
+                                         writer=writer, check_frame_rate=True)
                 if hasattr(decoder, "handle_control_point"):
                     rt.control = decoder.handle_control_point
             links.append(ble.SensorLink(pipeline, sid, sensor, settings, client_backend=self.client_backend,

@@ -20,7 +20,7 @@ from analysis.pipeline import analyse
 from sensing.ble import EmulatedRadio, EmulatedReferenceSensor
 from sensing.formats import open_recording, write_parquet
 from sensing.live_view import build_table, metrics_text
-from sensing.record_cli import cmd_scan, parse_speed
+from sensing.record_cli import cmd_record, cmd_scan, parse_speed
 from sensing.session import SNAPSHOT_KEYS, LiveSession, LoopThread, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,6 +103,47 @@ def test_sessions_share_one_long_lived_loop():
     finally:
         lt.close()
     assert not lt.thread.is_alive()
+
+
+def test_each_sensor_at_its_own_rate(tmp_path):
+    """Sensors of different makes rarely share a rate: one rate per sensor, each file at its own rate, 0 lost."""
+    t = np.arange(600)
+    acc = np.column_stack([np.sin(t / 10), np.zeros(600), np.full(600, 9.81)])
+    radio = EmulatedRadio([EmulatedReferenceSensor("AA:BB:CC:DD:EE:31", "backstride-31", acc, 0 * acc, sampling_rate_hz=100),
+                           EmulatedReferenceSensor("AA:BB:CC:DD:EE:32", "backstride-32", acc, 0 * acc, sampling_rate_hz=50)])
+    specs = [("backstride-31", "lower-back"), ("backstride-32", "foot-left")]
+    with pytest.raises(ValueError, match="one per sensor: 2 sensors, 3 rates"):
+        LiveSession.sensors(specs, sampling_rate_hz=[100, 50, 25])
+    s = LiveSession.sensors(specs, out=tmp_path / "rec", client_backend=radio.client_backend,
+                            scanner_backend=radio.scanner_backend, scan_timeout_s=0.05, sampling_rate_hz=[100, 50])
+    s.start()
+    try:
+        assert wait_until(lambda: s.snapshot()["samples_received"] > 300, 60), s.snapshot()
+    finally:
+        s.stop()
+    for placement, rate_hz in (("lower-back", 100), ("foot-left", 50)):
+        rec = open_recording(tmp_path / "rec", placement=placement)
+        assert rec.sampling_rate_hz == rate_hz and rec.lost_samples == 0 and len(rec.data) > 20
+    # one rate for both: the 50-Hz sensor refuses 100 Hz and streams at 50 Hz; its frames say so, and
+    # nothing of it is recorded on a 100-Hz time axis (the user is told which rate it streams at)
+    s = LiveSession.sensors(specs, client_backend=radio.client_backend, scanner_backend=radio.scanner_backend,
+                            scan_timeout_s=0.05, sampling_rate_hz=100)
+    s.start()
+    try:
+        assert wait_until(lambda: any("50 Hz" in str(x.get("error")) for x in s.snapshot().get("sensors") or []), 60), \
+            s.snapshot()
+        by_placement = {x["placement"]: x for x in s.snapshot()["sensors"]}
+    finally:
+        s.stop()
+    assert by_placement["foot-left"]["samples_received"] == 0
+    assert "not the 100 Hz asked for" in by_placement["foot-left"]["error"]
+    assert by_placement["lower-back"]["samples_received"] > 0 and by_placement["lower-back"]["error"] is None
+    # the command: one --rate per --sensor, or one for all; anything else is refused before connecting
+    out = io.StringIO()
+    args = Namespace(sensor=["backstride-31", "backstride-32"], placement=["lower-back", "foot-left"],
+                     out=tmp_path / "cli", rate=[100, 50, 25], scan_timeout=0.05)
+    assert cmd_record(args, console=Console(file=out, width=200), show_view=False) == 2
+    assert "one --rate for all sensors or one per --sensor" in out.getvalue()
 
 
 def test_replay_errors_and_speed():
