@@ -23,17 +23,14 @@ host-side test judges, not this script):
      the play log shows ``STREAM_S`` seconds of streaming.  Output: the
      crash-safe recording folder, ``TAG/record.log`` and ``TAG/central.json``.
    * ``session``: the product's live path in this process, ``sensing.session.LiveSession.sensors``
-     with ``out=``, which is what ``backstride record --sensor ADDRESS --placement P …`` runs (without its
-     terminal view), with every sensor of ``TAG[,TAG…]`` at once (each spec names its ``placement``),
-     stopped once each has streamed ``STREAM_S`` seconds.  One import serves every profile: a
-     ``backstride record`` process costs about two minutes of imports under emulation.  Output:
-     ``live/recording`` (``TAG/recording`` for one sensor) and ``central.json`` (the live snapshot and
-     every notification the product's callback received).
+     with ``out=``, which is what ``backstride record --sensor ADDRESS --placement lower-back --rate HZ``
+     runs (without its terminal view), stopped after ``STREAM_S`` seconds of streaming.  One import
+     serves every profile: a ``backstride record`` process costs about two minutes of imports under
+     emulation.  Output: ``TAG/recording`` and ``TAG/central.json`` (the live snapshot).
 
 4. stop the sensors (SIGINT), which closes their play logs ``TAG/played.jsonl``.
 
-    python tests/vm/guest_test.py --results /mnt/results --sensors '[…]' --run bleak:wit:20 --run record:ref:60 \
-        --run session:wit-live,mm-live:60
+    python tests/vm/guest_test.py --results /mnt/results --sensors '[…]' --run bleak:wit:20 --run record:ref:60
 """
 
 from __future__ import annotations
@@ -63,8 +60,6 @@ sys.path.insert(0, str(HERE))
 from emulated_profiles import central_settings  # noqa: E402
 
 HOST_CONTROLLER_ADDRESS = "F0:0D:BA:C0:00:01"  # same as peripheral.HOST_CONTROLLER_ADDRESS (no Bumble import here)
-#: Results folder of a session run with several sensors (one sensor: the folder is named after its tag).
-SESSION_FOLDER = "live"
 
 
 def say(msg: str) -> None:
@@ -231,102 +226,39 @@ def central_record(run: dict, out: dict, played_path: Path) -> None:
         log.close()
 
 
-def central_session(run: dict, out: dict) -> None:
+def central_session(run: dict, out: dict, played_path: Path) -> None:
     """The product's live path in this process: ``sensing.session.LiveSession.sensors`` with ``out=``,
-    what ``backstride record --sensor ADDRESS --placement P [--sensor … --placement …]`` runs (without its
-    terminal view), with every sensor of the run at once, each at its own placement.  One import for all
-    sensors: a ``backstride record`` process costs about two minutes of imports under emulation.  Stopped
-    once every sensor's play log shows ``STREAM_S`` seconds of streaming.  Output: ``FOLDER/recording``
-    (one ``PLACEMENT.arrows`` per sensor) and, in ``central.json``, the live snapshot and every
-    notification as the product's callback received it (host UTC time, sensor, characteristic, bytes).
-
-    Each sensor at its own rate: ``LiveSession.sensors`` and ``backstride record --rate`` take one rate
-    for all sensors, and no single rate is offered by WitMotion (20, 50, 100 Hz …), MetaMotion (25, 50,
-    100 Hz …) and Movesense (26, 52, 104 Hz …) alike, while the guest's one CPU cannot carry them all at
-    their default ~100 Hz.  So ``sensing.ble.default_settings`` is wrapped to pass each profile the rate
-    its emulated sensor plays (the product's own function builds the settings; nothing else changes).
-    The product's notification callback is wrapped, too, only to log what arrived when (then it calls
-    the product's own): the truth for measuring loss and delay on the one emulated CPU.
+    exactly what ``backstride record --sensor ADDRESS --placement lower-back --rate HZ`` runs (without its
+    terminal view).  One import for all sensors: a ``backstride record`` process per profile would cost
+    about two minutes of imports each under emulation.  Stopped once the play log shows ``STREAM_S``
+    seconds of streaming.  Output: ``TAG/recording`` and the live snapshot in ``central.json``.
     """
-    from sensing import ble, ingest
     from sensing.session import LiveSession
 
-    rates = {s["profile"]: int(s["rate_hz"]) for s in run["sensors"]}
-    if len(rates) != len(run["sensors"]):
-        raise ValueError("one session run takes at most one sensor per profile (the rate is chosen per profile)")
-    default_settings, callback = ble.default_settings, ingest.IngestPipeline.callback
-
-    def settings_at_played_rate(profile, *, sampling_rate_hz=None):
-        return default_settings(profile, sampling_rate_hz=rates.get(profile.key, sampling_rate_hz))
-
-    received = out["received"] = []
-    sids = {f"s{k}": s["tag"] for k, s in enumerate(run["sensors"])}
-
-    def logged_callback(self, sensor_id, kind="data", clock=time.time):
-        inner = callback(self, sensor_id, kind, clock)
-
-        def on_notify(sender, data):
-            received.append([time.time(), sids.get(sensor_id, sensor_id), str(getattr(sender, "uuid", sender)).lower(),
-                             bytes(data).hex()])
-            inner(sender, data)
-
-        return on_notify
-
     folder = run["folder"] / "recording"
-    ble.default_settings, ingest.IngestPipeline.callback = settings_at_played_rate, logged_callback
+    session = LiveSession.sensors([(run["address"], "lower-back")], out=folder, scan_timeout_s=3.0,
+                                  sampling_rate_hz=int(run["rate_hz"]))
+    session.start()
+    deadline = time.monotonic() + run["stream_s"] + 120
     try:
-        session = LiveSession.sensors([(s["address"], s["placement"]) for s in run["sensors"]], out=folder,
-                                      scan_timeout_s=5.0)
-        session.start()
-        tails = {s["tag"]: PlayLogTail(run["results"] / s["tag"] / "played.jsonl") for s in run["sensors"]}
-        deadline = time.monotonic() + run["stream_s"] + 300
-        try:
-            while True:
-                snap = session.snapshot()
-                if snap["state"] == "error" or not session.running:
-                    raise RuntimeError(f"the live session ended by itself: {snap.get('error')}")
-                streamed = {tag: tail.streamed_s() for tag, tail in tails.items()}
-                if min(streamed.values()) >= run["stream_s"]:
-                    break
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"streamed {streamed} s before the deadline; state {snap['state']}")
-                time.sleep(1.0)
-            say(f"{min(streamed.values()):.0f} s streamed by every sensor; stopping the session")
-        finally:
-            out["stop_begin_utc"] = time.time()
-            session.stop(timeout_s=60)
-            out["snapshot"] = {k: v for k, v in session.snapshot().items() if k != "sensors"}
-            out["sensor_snapshots"] = session.snapshot().get("sensors")
-            out["recording"] = str(folder)
-            out["running_after_stop"] = session.running
+        while True:
+            snap = session.snapshot()
+            if snap["state"] == "error" or not session.running:
+                raise RuntimeError(f"the live session ended by itself: {snap.get('error')}")
+            streamed = _streamed_s(_played(played_path))
+            if streamed >= run["stream_s"]:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"only {streamed:.0f} s streamed before the deadline; state {snap['state']}")
+            time.sleep(0.5)
+        say(f"{streamed:.0f} s streamed; stopping the session")
     finally:
-        ble.default_settings, ingest.IngestPipeline.callback = default_settings, callback
-    say(f"session: {out['snapshot']}; {len(received)} notifications received")
-
-
-class PlayLogTail:
-    """Streaming seconds of one play log, read incrementally: re-reading and parsing every log in full
-    twice a second took the one emulated CPU from the sensors and the product it was measuring."""
-
-    def __init__(self, path: Path):
-        self.path, self.offset, self.events, self.now = path, 0, [], 0.0
-
-    def streamed_s(self) -> float:
-        if self.path.exists():
-            with open(self.path, "rb") as fh:
-                fh.seek(self.offset)
-                chunk = fh.read()
-            complete = chunk[: chunk.rfind(b"\n") + 1]
-            self.offset += len(complete)
-            for line in complete.splitlines():
-                if b'"kind": "frame"' in line:  # most lines: only the time matters
-                    self.now = max(self.now, float(line.split(b'"t_s": ', 1)[1].split(b",", 1)[0]))
-                    continue
-                event = json.loads(line)
-                self.now = max(self.now, event["t_s"])
-                if event["kind"] in ("start", "drop", "disconnected"):
-                    self.events.append(event)
-        return _streamed_s(self.events + [{"kind": "now", "t_s": self.now}])
+        out["stop_begin_utc"] = time.time()
+        session.stop(timeout_s=60)
+        out["snapshot"] = {k: v for k, v in session.snapshot().items() if k != "sensors"}
+        out["recording"] = str(folder)
+        out["running_after_stop"] = session.running
+    say(f"session: {out['snapshot']}")
 
 
 def _streamed_s(events: list[dict]) -> float:
@@ -344,30 +276,22 @@ def main(argv=None) -> int:
     parser.add_argument("--results", type=Path, default=Path(os.environ.get("BACKSTRIDE_RESULTS", "/mnt/results")))
     parser.add_argument("--recording", type=Path, default=ROOT / "sample_recordings" / "sim_lower_back_run.parquet")
     parser.add_argument("--sensors", required=True, help="JSON list of sensor specs (see peripheral.py)")
-    parser.add_argument("--run", action="append", required=True, metavar="CENTRAL:TAG[,TAG…]:STREAM_S",
-                        help="bleak, record or session, with the sensor TAG (session: TAG,TAG,… at once), "
-                             "for STREAM_S seconds of streaming; in order")
+    parser.add_argument("--run", action="append", required=True, metavar="CENTRAL:TAG:STREAM_S",
+                        help="bleak or record, with the sensor TAG, for STREAM_S seconds of streaming; in order")
     args = parser.parse_args(argv)
     results = args.results
     results.mkdir(parents=True, exist_ok=True)
     specs = {s["tag"]: s for s in json.loads(args.sensors)}
     runs = []
     for text in args.run:
-        central, tags, stream_s = text.split(":")
-        tags = tags.split(",")
-        if central not in ("bleak", "record", "session") or not set(tags) <= set(specs) \
-                or (len(tags) > 1 and central != "session"):
-            raise SystemExit(f"--run {text}: central must be bleak, record or session, TAG one of {sorted(specs)} "
-                             "(several, comma-separated, only for session)")
-        folder = results / (tags[0] if len(tags) == 1 else SESSION_FOLDER)
-        runs.append({**specs[tags[0]], "central": central, "stream_s": float(stream_s), "folder": folder,
-                     "results": results, "tags": tags, "sensors": [specs[t] for t in tags]})
+        central, tag, stream_s = text.split(":")
+        if central not in ("bleak", "record", "session") or tag not in specs:
+            raise SystemExit(f"--run {text}: central must be bleak, record or session and TAG one of {sorted(specs)}")
+        runs.append({**specs[tag], "central": central, "stream_s": float(stream_s), "folder": results / tag})
     for run in runs:
         run["folder"].mkdir(parents=True, exist_ok=True)
+        (run["folder"] / "played.jsonl").unlink(missing_ok=True)
         (run["folder"] / "central.json").unlink(missing_ok=True)
-        for tag in run["tags"]:
-            (results / tag).mkdir(parents=True, exist_ok=True)
-            (results / tag / "played.jsonl").unlink(missing_ok=True)
     say("starting the emulated sensors")
     peripheral = subprocess.Popen(
         [sys.executable, str(HERE / "peripheral.py"), "--recording", str(args.recording), "--log-dir", str(results),
@@ -391,7 +315,7 @@ def main(argv=None) -> int:
     try:
         for run in runs:
             run["name"] = names[run["tag"]]
-            say(f"--- {run['central']} central, sensor(s) {', '.join(run['tags'])} ({run['profile']}, {run['name']})")
+            say(f"--- {run['central']} central, sensor {run['tag']} ({run['profile']}, {run['name']})")
             out = {"central": run["central"], "profile": run["profile"], "adapter": adapter, "sessions": [],
                    "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in run.items()},
                    "t0_utc": time.time()}
@@ -399,7 +323,7 @@ def main(argv=None) -> int:
                 if run["central"] == "bleak":
                     asyncio.run(central_bleak(run, out))
                 elif run["central"] == "session":
-                    central_session(run, out)
+                    central_session(run, out, run["folder"] / "played.jsonl")
                 else:
                     central_record(run, out, run["folder"] / "played.jsonl")
             except Exception as err:  # noqa: BLE001 - written out for the host-side test to show

@@ -84,12 +84,6 @@ from firmware_interface.base import FrameError  # noqa: E402
 HOST_CONTROLLER_ADDRESS = "F0:0D:BA:C0:00:01"
 #: ATT MTU the sensors accept: what nRF Connect SDK / ESP-IDF firmware asks for.
 SENSOR_MAX_MTU = 247
-#: LE ACL data length of the sensors' controllers: 251 octets, as firmware with Data Length Extension
-#: (nRF52, the Verity Sense, Movesense) uses.  Bumble's default of 27 cuts a 198-byte Movesense frame
-#: into 8 ACL packets, each handled in Python by two emulated controllers and by the kernel: with five
-#: sensors at once that alone (~170 ACL packets a second) starved the guest's one CPU until HCI
-#: commands timed out.  One packet per notification keeps the ATT bytes the same and the load ~1/3.
-SENSOR_LE_ACL_DATA_LENGTH = 251
 #: Pause between the sensor's ACL queue running empty and the link drop (see EmulatedSensor._drop_later):
 #: time for bluetoothd and the central to take in what is still on its way.
 DROP_FLUSH_S = 1.5
@@ -891,7 +885,6 @@ async def add_sensor(radio, spec: dict, recording: Path, log_dir: Path, samples=
     controller = Controller(f"backstride-vm-{spec['tag']}", link=radio)
     # Legacy advertising (like most sensor firmware), so that patch_scan_responses finds the data.
     controller.le_features &= ~hci.LeFeatureMask.LE_EXTENDED_ADVERTISING
-    controller.le_acl_data_packet_length = SENSOR_LE_ACL_DATA_LENGTH  # read by its host at power-on
     config = DeviceConfiguration(name=name, address=hci.Address(address),
                                  advertising_interval_min=100, advertising_interval_max=100)
     device = Device.from_config_with_hci(config, controller, controller)
