@@ -233,6 +233,28 @@ def _open_stream(path: Path, expected: str):
         raise RecordingError(path, "header", f"not an Arrow stream written by backstride ({exc})", expected) from None
 
 
+def _read_chunks(reader) -> tuple:
+    """``(table, last state, every chunk's events, truncated, chunks read)`` of a backstride ``.arrows`` stream.
+
+    Reading stops at a chunk the writer did not finish (killed mid-write): what came before is kept.
+    """
+    batches, state, events, truncated = [], {}, [], False
+    while True:
+        try:
+            batch, custom = reader.read_next_batch_with_custom_metadata()
+        except StopIteration:
+            break
+        except (pa.ArrowInvalid, OSError, EOFError):
+            truncated = True  # the writer died while writing this chunk
+            break
+        batches.append(batch)
+        if custom is not None and STATE_KEY in custom:
+            state = json.loads(custom[STATE_KEY])
+            events.extend(state.get("events", []))
+    table = pa.Table.from_batches(batches, schema=reader.schema) if batches else reader.schema.empty_table()
+    return table, state, events, truncated, len(batches)
+
+
 def is_live(path: str | Path) -> bool:
     """Whether ``path`` is a live recording (a ``.arrows`` file or a folder with ``session.json``)."""
     path = Path(path)
@@ -288,21 +310,7 @@ def read_live(path: str | Path, placement: str | None = None) -> Recording:
         meta = json.loads(raw)
         if meta.get("schema") != LIVE_SCHEMA:
             raise RecordingError(path, "metadata.schema", f"schema {meta.get('schema')!r}", LIVE_SCHEMA)
-        batches, state, events, truncated, n_chunks = [], {}, [], False, 0
-        while True:
-            try:
-                batch, custom = reader.read_next_batch_with_custom_metadata()
-            except StopIteration:
-                break
-            except (pa.ArrowInvalid, OSError, EOFError):
-                truncated = True  # the writer died while writing this chunk
-                break
-            n_chunks += 1
-            batches.append(batch)
-            if custom is not None and STATE_KEY in custom:
-                state = json.loads(custom[STATE_KEY])
-                events.extend(state.get("events", []))
-    table = pa.Table.from_batches(batches, schema=reader.schema) if batches else reader.schema.empty_table()
+        table, state, events, truncated, n_chunks = _read_chunks(reader)
     df = table.to_pandas()
     if len(df) == 0:
         raise RecordingError(path, "data", "no samples were written before the recording stopped",
@@ -520,20 +528,7 @@ def read_events(path: str | Path, kind: str, *, placement: str | None = None,
         if meta.get("schema") != EVENT_SCHEMA or meta.get("kind") != kind:
             raise RecordingError(path, "metadata", f"schema {meta.get('schema')!r}, kind {meta.get('kind')!r}",
                                  f"{EVENT_SCHEMA}, kind {kind!r}")
-        batches, state, events, truncated = [], {}, [], False
-        while True:
-            try:
-                batch, custom = reader.read_next_batch_with_custom_metadata()
-            except StopIteration:
-                break
-            except (pa.ArrowInvalid, OSError, EOFError):
-                truncated = True
-                break
-            batches.append(batch)
-            if custom is not None and STATE_KEY in custom:
-                state = json.loads(custom[STATE_KEY])
-                events.extend(state.get("events", []))
-    table = pa.Table.from_batches(batches, schema=reader.schema) if batches else reader.schema.empty_table()
+        table, state, events, truncated, _ = _read_chunks(reader)
     host = table.column("host_utc_s").to_numpy(zero_copy_only=False).astype(np.float64)
     if start_utc is not None:
         start = utc(start_utc) if isinstance(start_utc, str) else start_utc.astimezone(timezone.utc)
