@@ -675,9 +675,6 @@ class IngestPipeline:
         except Exception as exc:  # never lose the stream over the analysis: show it
             rt.error = f"live metrics: {type(exc).__name__}: {exc}"
 
-    def close(self) -> None:
-        """Nothing runs outside the loop any more (kept for callers that close a pipeline)."""
-
     def samples_since(self, sensor_id: str, cursor: int) -> tuple[int, dict]:
         with self.lock:
             rt = self.sensors[sensor_id]

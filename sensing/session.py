@@ -275,7 +275,6 @@ class LiveSession:
             from sensing.ingest import close_writers
 
             await asyncio.get_running_loop().run_in_executor(None, close_writers, pipeline)
-            await asyncio.get_running_loop().run_in_executor(None, pipeline.close)
 
     async def _run_replay(self, pipeline) -> None:
         from firmware_interface.reference import ReferenceDecoder

@@ -280,7 +280,6 @@ def test_slow_consumer_records_frames_queued_before_the_drop(tmp_path):
         pipeline.stop_consumer()
         await pipeline.consume()
         close_writers(pipeline)
-        pipeline.close()
         return n_before
 
     n_before = asyncio.run(main())
