@@ -487,7 +487,7 @@ class Journal:
                 "trunk_lean_fwd_drift_deg": f["trunk_lean_fwd_drift_deg"],
                 "analysis_summary": doc["summary"], "recording_path": rec, "analysis_import_id": imp.id,
             }
-            heart = _strap_heart_rate(rec, t0, vals["duration_s"], r)
+            heart, heart_problem = _strap_heart_rate(rec, t0, vals["duration_s"], r)
             existing = self._overlapping(s, r, t0, vals["duration_s"])
             if existing is not None:
                 status = "updated" if existing.analysis_import_id is not None else "merged"
@@ -505,7 +505,7 @@ class Journal:
                     existing.rpe = extra["rpe"]
                 if existing.kind is None:
                     existing.kind = extra["kind"]
-                return ImportResult(src, "analysis", status, (existing.id,), dates=dates)
+                return ImportResult(src, "analysis", status, (existing.id,), dates=dates, message=heart_problem)
             run = Run(runner_id=r.id, source="analysis", start_utc=t0, local_date=t0.astimezone(zone).date(),
                       rpe=extra["rpe"], kind=extra["kind"], cadence_spm=f["cadence_spm"],
                       extra={"time_known": True, "placement": doc.get("placement"),
@@ -513,7 +513,7 @@ class Journal:
                       duration_s=vals["duration_s"], distance_m=vals["distance_m"], **fields, **heart)
             s.add(run)
             s.flush()
-            return ImportResult(src, "analysis", "imported", (run.id,), dates=dates)
+            return ImportResult(src, "analysis", "imported", (run.id,), dates=dates, message=heart_problem)
 
     def add_day(self, summary: dict, *, runner: str | None = None) -> ImportResult:
         """Store the sitting summary of one all-day recording (see :mod:`journal.documents`)."""
@@ -885,7 +885,7 @@ def _records(df: pd.DataFrame) -> list[dict]:
     return [{k: _json_value(val) for k, val in row.items()} for row in df.to_dict(orient="records")]
 
 
-def _strap_heart_rate(rec: str | None, t0: datetime, duration_s: float, r: Runner) -> dict[str, Any]:
+def _strap_heart_rate(rec: str | None, t0: datetime, duration_s: float, r: Runner) -> tuple[dict[str, Any], str]:
     """Heart rate a strap recorded beside the IMU in the same live session (``heart_rate.arrows``).
 
     ``rec`` is the analysed recording: a live session folder, or one ``.arrows``
@@ -893,25 +893,27 @@ def _strap_heart_rate(rec: str | None, t0: datetime, duration_s: float, r: Runne
     (notifications with no skin contact left out) and, when the runner's resting
     and maximum heart rate are known, Banister TRIMP summed over the stretches
     between the strap's link drops (a drop is never filled with the last heart
-    rate); ``{}`` when there is no strap recording.
+    rate); ``{}`` when there is no strap recording.  The second item says why a
+    strap recording that is there gave no heart rate ("" otherwise): the run
+    still imports, and the user is told.
     """
     if not rec:
-        return {}
+        return {}, ""
     folder = Path(rec)
     folder = folder if folder.is_dir() else folder.parent
     from sensing.chunked import SUFFIX, read_heart_rate
 
     if not any(folder.glob(f"heart_rate*{SUFFIX}")):
-        return {}
+        return {}, ""
     try:
         hr = read_heart_rate(folder, start_utc=t0)
-    except ValueError:  # several straps (name one by placement) or an unreadable file: the run still imports
-        return {}
+    except ValueError as exc:  # several straps (name one by placement) or an unreadable file: the run still imports
+        return {}, f"imported without heart rate: {exc}"
     contact = hr["contact"].astype("boolean").fillna(True).to_numpy(bool)
     ok = hr[(hr["hr_bpm"] > 0).to_numpy() & contact & (hr["t_s"] >= 0).to_numpy()
             & (hr["t_s"] <= duration_s).to_numpy()]
     if ok.empty:
-        return {}
+        return {}, f"imported without heart rate: the strap recording in {folder} has no heart rate with skin contact during the run"
     out: dict[str, Any] = {"avg_hr_bpm": float(ok["hr_bpm"].mean()), "max_hr_bpm": float(ok["hr_bpm"].max())}
     if r.hr_rest_bpm and r.hr_max_bpm and r.hr_max_bpm > r.hr_rest_bpm:
         starts = np.array([g["start_s"] for g in hr.attrs.get("gaps", [])], float)
@@ -922,4 +924,4 @@ def _strap_heart_rate(rec: str | None, t0: datetime, duration_s: float, r: Runne
         if any(p is not None for p in parts):
             out.update(trimp_au=float(sum(p or 0.0 for p in parts)), trimp_hr_rest_bpm=r.hr_rest_bpm,
                        trimp_hr_max_bpm=r.hr_max_bpm)
-    return out
+    return out, ""

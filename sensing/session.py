@@ -323,8 +323,11 @@ class LiveSession:
                 try:
                     frames, attrs = await asyncio.get_running_loop().run_in_executor(
                         None, lambda f=f, kind=kind: replay_event_frames(f, kind, start_utc=rec.start_utc))
-                except (ValueError, OSError) as exc:  # an unreadable strap file: the IMU still replays
-                    log.warning("%s: not replayed: %s", f, exc)
+                except (ValueError, OSError) as exc:  # an unreadable strap file: the IMU still replays,
+                    log.warning("%s: not replayed: %s", f, exc)  # and the stream shows the reason
+                    es = pipeline.add_stream(f"replay-{kind}-{k}", kind=kind, label=f.name, placement=None,
+                                             decoder=profile.decoder())
+                    es.state, es.error = "error", f"not replayed: {exc}"
                     continue
                 sid = f"replay-{kind}-{k}"
                 pipeline.add_stream(sid, kind=kind, label=f.name, placement=attrs.get("placement"),

@@ -306,6 +306,19 @@ def test_heart_rate_strap_recorded_beside_the_imu_gives_the_run_its_heart_rate(j
     # the 31 s across the link drop are not counted
     hrr = (150 - 50) / (190 - 50)
     assert run["trimp_au"] == pytest.approx((299 + 270) / 60 * hrr * 0.86 * math.exp(1.67 * hrr), rel=1e-9)
+    assert res.message == ""
+
+
+def test_unreadable_heart_rate_file_imports_the_run_and_says_so(j, tmp_path):
+    """A damaged heart_rate.arrows loses nothing: the run is imported from its analysis, the user told why no heart rate."""
+    folder = tmp_path / "session"
+    folder.mkdir()
+    (folder / "heart_rate.arrows").write_bytes(b"this is not an Arrow stream")
+    res = j.import_analysis(_analysis(start="2026-03-03T06:00:00+00:00"), recording_path=str(folder / "lower-back.arrows"))
+    assert res.status == "imported"
+    assert "imported without heart rate" in res.message and "heart_rate.arrows" in res.message
+    run = j.runs().iloc[0]
+    assert run["steps_n"] > 0 and run["avg_hr_bpm"] != run["avg_hr_bpm"] and run["trimp_au"] != run["trimp_au"]  # NaN: none
 
 
 def test_sitting_days_duplicate_update_and_all_or_none(j, tmp_path):

@@ -409,3 +409,16 @@ def test_replay_of_a_session_plays_the_strap_through_the_same_decoder(tmp_path):
     # virtual host times: the recorded spacing, whatever the replay speed
     assert stream["t_s"] == pytest.approx(df["t_s"].iloc[-1] - df["t_s"].iloc[0], abs=1e-3)
     assert snap["samples_received"] == sum(n for _, n in imu.sent_log)
+    # a damaged strap file: the IMU still replays in full, the strap's stream says why it is silent
+    (out / "heart_rate.arrows").write_bytes(b"damaged")
+    replay = LiveSession.replay(out, speed=None)
+    replay.start()
+    try:
+        assert replay.wait(60)
+    finally:
+        replay.stop()
+    snap = replay.snapshot()
+    (stream,) = snap["streams"]
+    assert stream["state"] == "error" and "not replayed" in stream["error"] and "heart_rate.arrows" in stream["error"]
+    assert stream["measurements"] == 0 and snap["hr_bpm"] is None
+    assert snap["state"] == "finished" and snap["samples_received"] == sum(n for _, n in imu.sent_log)
