@@ -18,7 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("path", help="recording file (or a BIDS folder holding one *_motion.tsv)")
     p.add_argument("--placement", choices=PLACEMENTS, help="where the sensor was worn (overrides the file's metadata)")
     p.add_argument("--json", metavar="OUT", help="write the analysis document (schema backstride.analysis/1) here; '-' for stdout")
-    p.add_argument("--nan-as-gap", action="store_true", help="treat rows that are n/a in every channel as lost samples")
+    p.add_argument("--nan-as-gap", action="store_true",
+                   help="treat rows that are NaN in every channel as lost samples (BIDS-Motion files always do: "
+                        "n/a is BIDS's own mark of a missing value)")
     p.add_argument("--quiet", action="store_true", help="print no readable report")
     p.add_argument("--timezone", metavar="TZ", help="IANA time zone for the per-day summaries (default: the "
                    "recording's extra.time_zone, else UTC)")
@@ -33,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from sensing.recording import RecordingError
 
     try:
-        rec = open_recording(args.path, placement=args.placement, nan_as_gap=args.nan_as_gap)
+        rec = open_recording(args.path, placement=args.placement, nan_as_gap=args.nan_as_gap or _is_bids(args.path))
         placement = args.placement or rec.placement
         doc, text = analyse_document(rec, placement, timezone=getattr(args, "timezone", None),
                                      min_posture_s=getattr(args, "min_posture_s", None),
@@ -49,6 +51,18 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet and args.json != "-":
         print(text)
     return 0
+
+
+def _is_bids(path: str) -> bool:
+    """A BIDS-Motion file or folder: its all-n/a rows are samples the recorder declared missing.
+
+    Read as lost samples (gaps, reported in the warnings), not as an error: a
+    row that is n/a in every channel is how BIDS writes a dropped sample
+    (``MissingValues``), and ``write_bids`` writes gaps that way.  A row
+    missing only some channels is still an error.
+    """
+    p = Path(path)
+    return p.is_dir() or p.name.endswith(("_motion.tsv", "_motion.json", "_channels.tsv"))
 
 
 def analyse_document(rec, placement: str | None, *, timezone: str | None = None, min_posture_s: float | None = None,

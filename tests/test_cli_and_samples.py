@@ -66,3 +66,34 @@ def test_placement_override_and_errors(tmp_path, capsys):
     assert main(["analyse", str(SAMPLES / "sim_shoe_run.parquet"), "--placement", "foot-right", "--json", str(out), "--quiet"]) == 0
     doc = json.loads(out.read_text())
     assert doc["placement"] == "foot-right" and doc["steps"][0]["side"] == "right"
+
+
+def test_bids_lost_samples_are_gaps_not_an_error(tmp_path):
+    """A BIDS-Motion file whose dropped samples are n/a rows (as BIDS writes them) is analysed, the gap reported.
+
+    Truth: the simulator's ICs; the 0.5 s cut out of the recording holds about one step, so every
+    other step must still be found, and the gap must be named in the warnings with its samples.
+    """
+    from sensing.formats import read_parquet, write_bids
+
+    rec = read_parquet(SAMPLES / "sim_lower_back_run.parquet")
+    fs = rec.sampling_rate_hz
+    cut = (rec.data.index >= int(100 * fs)) & (rec.data.index < int(100.5 * fs))
+    rec.data = rec.data[~cut]
+    motion = write_bids(rec, tmp_path / "sub-01" / "motion", subject="01", task="run")
+    assert "n/a" in motion.read_text().splitlines()[int(100 * fs)]
+    out = tmp_path / "a.json"
+    assert main(["analyse", str(motion), "--placement", "lower-back", "--json", str(out), "--quiet"]) == 0
+    doc = json.loads(out.read_text())
+    assert any(f"{int(0.5 * fs)} lost samples in 1 gaps (first at 100.00 s)" in w for w in doc["warnings"]), doc["warnings"]
+    truth = pd.read_csv(SAMPLES / "sim_lower_back_run.truth.csv")
+    away = truth["ic_s"][(truth["ic_s"] < 99.5) | (truth["ic_s"] > 101.0)]
+    errs = _match([s["ic_s"] for s in doc["steps"]], away, 0.05)
+    assert len(errs) / len(away) > 0.98
+    # a row missing only some channels is still an error, named by row
+    lines = motion.read_text().splitlines()
+    fields = lines[10].split("\t")
+    fields[0] = "n/a"
+    lines[10] = "\t".join(fields)
+    motion.write_text("\n".join(lines) + "\n")
+    assert main(["analyse", str(motion), "--placement", "lower-back", "--quiet"]) == 2
