@@ -384,6 +384,17 @@ def test_pipeline_rejects_a_reused_stream_id():
     asyncio.run(main())
 
 
+def _replayed(folder) -> dict:
+    """The last snapshot of a replay of ``folder`` at full speed."""
+    replay = LiveSession.replay(folder, speed=None)
+    replay.start()
+    try:
+        assert replay.wait(60)
+    finally:
+        replay.stop()
+    return replay.snapshot()
+
+
 def test_replay_of_a_session_plays_the_strap_through_the_same_decoder(tmp_path):
     """`backstride replay` of an IMU + strap session: every recorded notification decoded again, on the IMU's axis."""
     acc, gyr = ramp_signals()
@@ -393,13 +404,7 @@ def test_replay_of_a_session_plays_the_strap_through_the_same_decoder(tmp_path):
                  lambda s: time.sleep(2.5), wait_for=lambda snap: snap["samples_received"] > 100)
     df = chunked.read_heart_rate(out)
     rr = chunked.read_rr_intervals(out)
-    replay = LiveSession.replay(out, speed=None)
-    replay.start()
-    try:
-        assert replay.wait(60)
-    finally:
-        replay.stop()
-    snap = replay.snapshot()
+    snap = _replayed(out)
     (stream,) = snap["streams"]
     assert stream["kind"] == "heart_rate" and stream["state"] == "finished" and stream["corrupt_frames"] == 0
     assert stream["measurements"] == len(df) and stream["rr_intervals"] == len(rr)
@@ -411,13 +416,7 @@ def test_replay_of_a_session_plays_the_strap_through_the_same_decoder(tmp_path):
     assert snap["samples_received"] == sum(n for _, n in imu.sent_log)
     # a damaged strap file: the IMU still replays in full, the strap's stream says why it is silent
     (out / "heart_rate.arrows").write_bytes(b"damaged")
-    replay = LiveSession.replay(out, speed=None)
-    replay.start()
-    try:
-        assert replay.wait(60)
-    finally:
-        replay.stop()
-    snap = replay.snapshot()
+    snap = _replayed(out)
     (stream,) = snap["streams"]
     assert stream["state"] == "error" and "not replayed" in stream["error"] and "heart_rate.arrows" in stream["error"]
     assert stream["measurements"] == 0 and snap["hr_bpm"] is None
