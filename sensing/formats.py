@@ -3,8 +3,8 @@
 * Native: one Parquet file (``*.bsr.parquet`` or any ``.parquet``) with columns
   ``sample_index``, ``acc_*``, ``gyr_*``, ``mag_*`` in SI units and the metadata
   as JSON under the Parquet key ``backstride``.
-* BIDS-Motion (BEP029): ``*_motion.tsv`` (no header), ``*_channels.tsv``
-  (units taken from here) and ``*_motion.json`` (``SamplingFrequency``).
+* BIDS-Motion (BIDS 1.9+, "Motion"): :mod:`sensing.bids` (``read_bids``, ``write_bids``);
+  :func:`open_recording` opens it by name.
 * Plain CSV with a column and unit mapping given by the caller.
 
 Every reader converts units once, here, at the edge; everything inside is SI.
@@ -22,32 +22,55 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from analysis.constants import GRAVITY_M_S2, PLACEMENTS, RECORDING_SCHEMA, SENSOR_COLS
+from analysis.constants import GRAVITY_M_S2, RECORDING_SCHEMA, SENSOR_COLS
 from sensing.recording import Recording, RecordingError, SensorInfo, utc
 
 # ---------------------------------------------------------------------------
 # Units
+#
+# Unit strings are compared in a compact form (see _compact_unit): case, blanks, "*", ".", "^",
+# "·" and the micro sign variants are dropped or unified, so "m/s^2", "m/s2", "m s-2", "m·s⁻²",
+# "M/S^2" and "m.s^-2" are all one key.  The tables list the compact keys.
 _UNIT_FACTORS = {
-    "acc": {
-        "m/s^2": 1.0, "m/s2": 1.0, "m/s²": 1.0, "m s-2": 1.0, "m*s^-2": 1.0, "ms^-2": 1.0, "m.s-2": 1.0,
-        "g": GRAVITY_M_S2, "g0": GRAVITY_M_S2, "gn": GRAVITY_M_S2, "mg": GRAVITY_M_S2 / 1000.0,
-    },
-    "gyr": {
-        "rad/s": 1.0, "rad s-1": 1.0, "rad*s^-1": 1.0, "rad.s-1": 1.0, "rads^-1": 1.0,
-        "deg/s": np.pi / 180, "°/s": np.pi / 180, "dps": np.pi / 180, "deg s-1": np.pi / 180, "deg.s-1": np.pi / 180,
-    },
-    "mag": {"ut": 1.0, "µt": 1.0, "μt": 1.0, "microtesla": 1.0, "mt": 1000.0, "nt": 0.001, "t": 1e6, "gauss": 100.0, "g": 100.0},
+    "acc": {"m/s2": 1.0, "ms-2": 1.0, "m/s/s": 1.0, "mps2": 1.0,
+            "g": GRAVITY_M_S2, "g0": GRAVITY_M_S2, "gn": GRAVITY_M_S2, "mg": GRAVITY_M_S2 / 1000.0},
+    "gyr": {"rad/s": 1.0, "rads-1": 1.0,
+            "deg/s": np.pi / 180, "degs-1": np.pi / 180, "dps": np.pi / 180, "mdeg/s": np.pi / 180e3, "mdps": np.pi / 180e3},
+    "mag": {"ut": 1.0, "microtesla": 1.0, "mt": 1000.0, "millitesla": 1000.0, "nt": 0.001, "nanotesla": 0.001,
+            "t": 1e6, "tesla": 1e6, "gauss": 100.0, "g": 100.0, "gs": 100.0, "mgauss": 0.1, "mg": 0.1},
+}
+#: How each kind's units may be written, for error messages (every spelling of these is accepted).
+_UNIT_EXAMPLES = {
+    "acc": "m/s^2 (m/s2, m s-2, m·s⁻²), g, mg",
+    "gyr": "rad/s (rad s-1), deg/s (°/s, dps, deg s-1), mdeg/s",
+    "mag": "uT (µT, μT), nT, mT, T, gauss (G), mG",
 }
 
 
+def _compact_unit(unit: str) -> str:
+    s = str(unit).strip().replace("\u00b5", "u").replace("\u03bc", "u")  # micro sign, Greek mu
+    s = s.replace("\u00b0", "deg").replace("\u00ba", "deg")  # degree sign; masculine ordinal, a common stand-in
+    s = s.translate(str.maketrans({"\u207b": "-", "\u00b9": "1", "\u00b2": "2", "\u00b7": "", "\u22c5": ""}))  # ⁻ ¹ ² · ⋅
+    s = re.sub(r"[\s*.^]", "", s.lower())
+    for long, short in (("seconds", "s"), ("second", "s"), ("sec", "s"), ("degrees", "deg"), ("degree", "deg"),
+                        ("radians", "rad"), ("radian", "rad"), ("meters", "m"), ("meter", "m"), ("metres", "m"), ("metre", "m")):
+        s = s.replace(long, short)
+    return s
+
+
 def unit_factor(kind: str, unit: str, *, source=None, where: str = "units") -> float:
-    """Factor that converts a value in ``unit`` to the SI unit of ``kind`` (acc/gyr/mag)."""
-    key = str(unit).strip()
+    """Factor that converts a value in ``unit`` to the SI unit of ``kind`` (acc/gyr/mag).
+
+    Accepts the spellings seen in BIDS-Motion data sets and sensor exports: ``m/s^2``,
+    ``m/s2``, ``m s-2``, ``g``; ``rad/s``, ``deg/s``, ``°/s``, ``dps``; ``uT``, ``µT``,
+    ``mT``, ``T`` (the BIDS examples' Noraxon magnetometers), ``gauss``.  Anything else
+    is a :class:`RecordingError` naming ``source`` and ``where``.
+    """
     table = _UNIT_FACTORS[kind]
-    for cand in (key, key.lower(), key.replace(" ", "")):
-        if cand in table:
-            return table[cand]
-    raise RecordingError(source, where, f"unknown unit {unit!r} for {kind}", f"one of {', '.join(sorted(table))}")
+    key = _compact_unit(unit)
+    if key in table:
+        return table[key]
+    raise RecordingError(source, where, f"unknown unit {unit!r} for {kind}", f"one of {_UNIT_EXAMPLES[kind]}")
 
 
 # ---------------------------------------------------------------------------
@@ -109,133 +132,7 @@ def _recording(df: pd.DataFrame, meta: Mapping, path) -> Recording:
 
 
 # ---------------------------------------------------------------------------
-# BIDS-Motion
-
-_BIDS_TYPES = {"ACCEL": "acc", "GYRO": "gyr", "MAGN": "mag"}
-
-#: tracked_point spellings seen in BIDS-Motion data sets → our placements.
-_TRACKED_POINT_PATTERNS = [
-    (r"(lower.?back|low.?back|lumbar|\bl[3-5]\b|^l[3-5]$|sacrum|pelvis|waist|belt|hip$|lowerback)", "lower-back"),
-    (r"(left.?(foot|shoe|ankle)|(foot|shoe|ankle).?left|^l.?foot$|^lf$)", "foot-left"),
-    (r"(right.?(foot|shoe|ankle)|(foot|shoe|ankle).?right|^r.?foot$|^rf$)", "foot-right"),
-    (r"(left.?thigh|thigh.?left|^lt$)", "thigh-left"),
-    (r"(right.?thigh|thigh.?right|^rt$)", "thigh-right"),
-    (r"(chest|sternum|trunk|torso)", "chest"),
-]
-
-
-def placement_from_name(name: str) -> str | None:
-    """Guess a placement from a tracked-point or file name (None when unsure)."""
-    s = name.strip().lower().replace("_", " ").replace("-", " ")
-    s = re.sub(r"\s+", " ", s)
-    if s in PLACEMENTS:
-        return s
-    for pattern, placement in _TRACKED_POINT_PATTERNS:
-        if re.search(pattern, s.replace(" ", "")) or re.search(pattern, s):
-            return placement
-    return None
-
-
-def _bids_paths(path: Path) -> tuple[Path, Path, Path]:
-    if path.is_dir():
-        found = sorted(path.rglob("*_motion.tsv"))
-        if len(found) != 1:
-            raise RecordingError(path, "folder", f"{len(found)} *_motion.tsv files", "exactly one; name the file instead")
-        path = found[0]
-    name = path.name
-    for suffix in ("_motion.tsv", "_motion.json", "_channels.tsv"):
-        if name.endswith(suffix):
-            stem = name[: -len(suffix)]
-            break
-    else:
-        raise RecordingError(path, "file name", "not a BIDS-Motion file", "…_motion.tsv, …_motion.json or …_channels.tsv")
-    d = path.parent
-    motion = d / f"{stem}_motion.tsv"
-    sidecar = d / f"{stem}_motion.json"
-    channels = d / f"{stem}_channels.tsv"
-    if not channels.exists():
-        # BIDS inheritance: channels.tsv may drop the tracksys/run entities.
-        cands = sorted(d.glob("*_channels.tsv"))
-        channels = cands[0] if len(cands) == 1 else channels
-    for p, what in ((motion, "motion data"), (sidecar, "sidecar"), (channels, "channels table")):
-        if not p.exists():
-            raise RecordingError(p, "file", f"missing BIDS {what}", f"{p.name} beside {path.name}")
-    return motion, sidecar, channels
-
-
-def read_bids(path: str | Path, placement: str | None = None, *, nan_as_gap: bool = False) -> Recording:
-    """Read one BIDS-Motion recording.
-
-    When the file holds several tracked points (a lower-back and two foot
-    sensors, say), ``placement`` chooses which one; otherwise the only one is
-    taken.  Rows that are ``n/a`` in every channel are an error unless
-    ``nan_as_gap`` is set, in which case they become lost samples (a gap).
-    """
-    motion, sidecar, channels_path = _bids_paths(Path(path))
-    try:
-        side = json.loads(sidecar.read_text())
-    except json.JSONDecodeError as exc:
-        raise RecordingError(sidecar, f"line {exc.lineno}", f"not valid JSON ({exc.msg})") from None
-    fs = side.get("SamplingFrequency")
-    if not isinstance(fs, (int, float)):
-        raise RecordingError(sidecar, "SamplingFrequency", f"missing or not a number: {fs!r}", "the sampling rate in Hz")
-    ch = pd.read_csv(channels_path, sep="\t", dtype=str, keep_default_na=False)
-    for col in ("name", "type", "units"):
-        if col not in ch.columns:
-            raise RecordingError(channels_path, "header", f"no column {col!r}", "name, component, type, tracked_point, units")
-    if "component" not in ch.columns:
-        ch["component"] = ch["name"].str.extract(r"([xyzXYZ])$", expand=False).fillna("n/a")
-    if "tracked_point" not in ch.columns:
-        ch["tracked_point"] = "n/a"
-    ch["kind"] = ch["type"].str.upper().map(_BIDS_TYPES)
-    ch["column"] = np.arange(len(ch))
-    imu = ch[ch["kind"].notna() & ch["component"].str.lower().isin(["x", "y", "z"])]
-    points = list(dict.fromkeys(imu["tracked_point"]))
-    if not points:
-        raise RecordingError(channels_path, "type", "no ACCEL/GYRO/MAGN channels with x/y/z components", "ACCEL x, y, z at least")
-    chosen_point = points[0]
-    if len(points) > 1:
-        mapping = {p: placement_from_name(p) for p in points}
-        if placement is None:
-            raise RecordingError(
-                channels_path, "tracked_point", f"several tracked points {points}",
-                "--placement to choose one (" + ", ".join(f"{p}→{m}" for p, m in mapping.items() if m) + ")",
-            )
-        matches = [p for p, m in mapping.items() if m == placement]
-        if len(matches) != 1:
-            raise RecordingError(channels_path, "tracked_point", f"no single tracked point for placement {placement!r} among {points}",
-                                 "a tracked_point name such as LowerBack, LeftFoot, RightFoot")
-        chosen_point = matches[0]
-    sel = imu[imu["tracked_point"] == chosen_point]
-    try:
-        raw = pd.read_csv(motion, sep="\t", header=None, na_values=["n/a"], dtype=np.float64)
-    except ValueError as exc:
-        raise RecordingError(motion, "values", f"not numeric ({exc})", "tab-separated numbers, no header row") from None
-    except pd.errors.EmptyDataError:
-        raise RecordingError(motion, "file", "empty", "one row per sample") from None
-    raw = _drop_incomplete_last_row(raw, motion)
-    if raw.shape[1] != len(ch):
-        raise RecordingError(motion, "row 1", f"{raw.shape[1]} columns", f"{len(ch)} columns, one per row of {channels_path.name}")
-    cols = {}
-    for _, row in sel.iterrows():
-        name = f"{row['kind']}_{row['component'].lower()}"
-        factor = unit_factor(row["kind"], row["units"], source=channels_path, where=f"units of channel {row['name']}")
-        cols[name] = raw.iloc[:, row["column"]].to_numpy() * factor
-    df = pd.DataFrame(cols)
-    df.index = pd.Index(np.arange(len(df), dtype=np.int64), name="sample_index")
-    if nan_as_gap:
-        df = df[~df.isna().all(axis=1)]
-    start = None
-    scans = _find_scans_acq_time(motion)
-    if scans is not None:
-        start = scans
-    place = placement or placement_from_name(chosen_point) or placement_from_name(motion.name)
-    return Recording(
-        data=df, sampling_rate_hz=float(fs), start_utc=start, placement=place,
-        sensor=SensorInfo(make=side.get("Manufacturer"), model=side.get("ManufacturersModelName"),
-                          firmware=side.get("SoftwareVersions"), serial=side.get("DeviceSerialNumber")),
-        source=str(motion), extra={"tracked_point": chosen_point, "task": side.get("TaskName")},
-    )
+# CSV with a mapping
 
 
 def _drop_incomplete_last_row(df: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -246,55 +143,6 @@ def _drop_incomplete_last_row(df: pd.DataFrame, path: Path) -> pd.DataFrame:
                                  "a complete row; re-export or cut the last line")
     return df
 
-
-def _find_scans_acq_time(motion: Path):
-    for d in (motion.parent, motion.parent.parent):
-        for scans in d.glob("*_scans.tsv"):
-            try:
-                t = pd.read_csv(scans, sep="\t", dtype=str)
-            except Exception:
-                continue
-            if "filename" in t.columns and "acq_time" in t.columns:
-                for fn, at in zip(t["filename"], t["acq_time"]):
-                    if fn.endswith(motion.name):
-                        try:
-                            return utc(at if ("+" in at or at.endswith("Z")) else at + "+00:00")
-                        except ValueError:
-                            return None
-    return None
-
-
-def write_bids(rec: Recording, folder: str | Path, *, subject: str, task: str, tracksys: str = "imu",
-               tracked_point: str | None = None) -> Path:
-    """Write ``rec`` as BIDS-Motion into ``folder`` (the subject's motion/ folder)."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = f"sub-{subject}_task-{task}_tracksys-{tracksys}"
-    point = tracked_point or {"lower-back": "LowerBack", "foot-left": "LeftFoot", "foot-right": "RightFoot",
-                              "thigh-left": "LeftThigh", "thigh-right": "RightThigh", "chest": "Chest"}.get(rec.placement or "", "n/a")
-    full = rec.data.reindex(pd.RangeIndex(rec.data.index[0], rec.data.index[-1] + 1))
-    full.to_csv(folder / f"{stem}_motion.tsv", sep="\t", header=False, index=False, na_rep="n/a", float_format="%.6g")
-    types = {"acc": "ACCEL", "gyr": "GYRO", "mag": "MAGN"}
-    rows = [
-        {"name": f"{point}_{c}", "component": c[-1], "type": types[c[:3]], "tracked_point": point,
-         "units": rec.units[c], "sampling_frequency": rec.sampling_rate_hz}
-        for c in rec.data.columns
-    ]
-    pd.DataFrame(rows).to_csv(folder / f"{stem}_channels.tsv", sep="\t", index=False)
-    side = {
-        "TaskName": task, "SamplingFrequency": rec.sampling_rate_hz, "TrackingSystemName": tracksys,
-        "Manufacturer": rec.sensor.make or "n/a", "ManufacturersModelName": rec.sensor.model or "n/a",
-        "RecordingDuration": rec.duration_s, "MissingValues": "n/a",
-    }
-    (folder / f"{stem}_motion.json").write_text(json.dumps(side, indent=2))
-    if rec.start_utc is not None:
-        pd.DataFrame({"filename": [f"motion/{stem}_motion.tsv"], "acq_time": [rec.start_utc.strftime("%Y-%m-%dT%H:%M:%S.%f")]}).to_csv(
-            folder / f"sub-{subject}_scans.tsv", sep="\t", index=False)
-    return folder / f"{stem}_motion.tsv"
-
-
-# ---------------------------------------------------------------------------
-# CSV with a mapping
 
 
 def read_csv(
@@ -407,6 +255,8 @@ def open_recording(path: str | Path, placement: str | None = None, *, nan_as_gap
     if chunked.is_live(path):
         return chunked.read_live(path, placement=placement)
     if path.is_dir() or name.endswith(("_motion.tsv", "_motion.json", "_channels.tsv")):
+        from sensing.bids import read_bids
+
         rec = read_bids(path, placement=placement, nan_as_gap=nan_as_gap)
     elif name.endswith(".parquet"):
         rec = read_parquet(path)

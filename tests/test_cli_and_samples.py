@@ -74,7 +74,8 @@ def test_bids_lost_samples_are_gaps_not_an_error(tmp_path):
     Truth: the simulator's ICs; the 0.5 s cut out of the recording holds about one step, so every
     other step must still be found, and the gap must be named in the warnings with its samples.
     """
-    from sensing.formats import read_parquet, write_bids
+    from sensing.bids import write_bids
+    from sensing.formats import read_parquet
 
     rec = read_parquet(SAMPLES / "sim_lower_back_run.parquet")
     fs = rec.sampling_rate_hz

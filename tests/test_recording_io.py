@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from analysis.constants import GRAVITY_M_S2
-from sensing.formats import open_recording, read_bids, read_csv, read_parquet, write_bids, write_parquet
+from sensing.bids import read_bids, write_bids
+from sensing.formats import open_recording, read_csv, read_parquet, write_parquet
 from sensing.recording import RecordingError, SensorInfo, from_arrays
 
 
