@@ -188,14 +188,22 @@ def foot_pitch_sign(omega_rad_s: np.ndarray, gyr_norm_rad_s: np.ndarray, *, samp
     """+1 if ``omega_rad_s`` is toe-down positive, -1 if it is the other way round.
 
     Stance points: the quietest instant (smoothed angular-rate norm) of each
-    stride-long window, the stride period from the autocorrelation of the
-    norm.  Between two consecutive stance points the pitch, integrated from
+    stride-long window that holds gait, the windows sliding by a quarter of
+    the stride (period from the autocorrelation of the norm), points closer
+    than half a stride merged (the quieter kept).  A stride-long window
+    always holds a whole stance, so its quietest instant is a flat foot (or
+    standing), never the dip of the norm where the sagittal rate changes sign
+    in push-off or swing.  Between two consecutive stance points about a
+    stride apart, with a swing between them, the pitch, integrated from
     ``omega`` with the drift removed (flat foot at both ends), is mostly
     toe-down: the sign of its mean, summed over all strides, is the answer.
     A rule read from the stance right after still standing fails when the
     quietest fifth of the recording is all standing (ipol_gait, see
-    bench/RESULTS.md), so it looks at every stride instead.  Returns +1 when
-    nothing can be decided.
+    bench/RESULTS.md), so it looks at every stride instead.  The windows
+    used to be laid end to end from the first sample: a recording of two or
+    three strides (ipol_gait cut to 3 s, bench/unseen.py) then held one
+    stance point, nothing was decided and the sign was a coin toss (15 of
+    104 feet wrong).  Returns +1 when nothing can be decided.
     """
     from analysis.signals import dominant_frequency_hz
 
@@ -203,22 +211,29 @@ def foot_pitch_sign(omega_rad_s: np.ndarray, gyr_norm_rad_s: np.ndarray, *, samp
     w = max(1, int(round(0.06 * fs)))
     smooth = np.convolve(gyr_norm_rad_s, np.ones(w) / w, mode="same")
     moving = smooth > min_swing_rad_s
-    if moving.sum() < fs:
+    if moving.sum() < 0.5 * fs:  # less than about one swing
         return 1.0
     stride_hz = dominant_frequency_hz(smooth, sampling_rate_hz=fs, fmin_hz=0.35, fmax_hz=2.5)
     if not np.isfinite(stride_hz):
         return 1.0
     period = int(round(fs / stride_hz))
-    stance = []
-    for a in range(0, len(smooth) - period, period):
+    n = len(smooth)
+    starts = np.unique(np.r_[np.arange(0, max(n - period, 0) + 1, max(1, period // 4)), max(n - period, 0)])
+    stance: list[int] = []
+    for a in starts:
         seg = smooth[a:a + period]
-        if seg.max() > 2 * min_swing_rad_s:  # a window with gait in it
-            stance.append(a + int(np.argmin(seg)))
-    stance = np.unique(stance)
+        if seg.max() <= 2 * min_swing_rad_s:  # no gait in this window
+            continue
+        m = int(a + np.argmin(seg))
+        if stance and m - stance[-1] < 0.5 * period:
+            if smooth[m] < smooth[stance[-1]]:
+                stance[-1] = m
+        elif not stance or m > stance[-1]:
+            stance.append(m)
     total = 0.0
     for a, b in zip(stance[:-1], stance[1:]):
-        if not 0.5 * period <= b - a <= 1.6 * period:
-            continue
+        if not 0.5 * period <= b - a <= 1.6 * period or smooth[a:b].max() <= 2 * min_swing_rad_s:
+            continue  # not one stride, or no swing in it
         theta = np.cumsum(omega_rad_s[a:b + 1]) / fs
         theta -= np.linspace(0.0, theta[-1], len(theta))
         total += theta.mean()

@@ -149,7 +149,7 @@ def analyse(recording: Recording, placement: str | None = None) -> Report:
         warnings.append("no gyroscope: " + "; ".join(
             v for k, v in GYROSCOPE_NEEDS.items() if placement in FOOT_PLACEMENTS or not k.startswith(("strike", "fc_s"))))
     gaps = recording.gaps
-    segments, n_bridged = bridged_segments(recording, max_gap_s=MAX_BRIDGED_GAP_S, min_duration_s=3.0)
+    segments, n_bridged = bridged_segments(recording, max_gap_s=MAX_BRIDGED_GAP_S, min_duration_s=MIN_SEGMENT_S)
     if len(gaps):
         long_gaps = len(gaps) - n_bridged
         warnings.append(
@@ -199,6 +199,15 @@ def analyse_path(path: str | Path, placement: str | None = None, *, nan_as_gap: 
 #: stance phase, so a bridged gap cannot hide a whole step.  Longer gaps split
 #: the recording.  The recording itself keeps every gap (never interpolated).
 MAX_BRIDGED_GAP_S = 0.1
+
+
+#: Segments (after bridging) shorter than this are not analysed: under 2 s
+#: there are fewer than two strides of slow walking, too few for the frame
+#: (forward from the step rhythm, a shoe's pitch sign from whole strides) and
+#: for four steps at the lower back.  It was 3 s, which dropped a whole
+#: recording of 2.998 s (gaitmap_example cut to 3 s at 204.8 Hz, bench/unseen.py);
+#: ipol_gait, mobgap_lab and gaitmap_example give the same figures at 2 s.
+MIN_SEGMENT_S = 2.0
 
 
 def bridged_segments(recording: Recording, *, max_gap_s: float, min_duration_s: float) -> tuple[list[Segment], int]:

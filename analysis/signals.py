@@ -30,20 +30,47 @@ def highpass(x: np.ndarray, cutoff_hz: float, *, sampling_rate_hz: float, order:
     return signal.sosfiltfilt(sos, x, axis=0, padlen=max(padlen, 0))
 
 
-def dominant_frequency_hz(x: np.ndarray, *, sampling_rate_hz: float, fmin_hz: float, fmax_hz: float) -> float:
-    """Frequency of the largest autocorrelation peak between ``fmin_hz`` and ``fmax_hz``."""
-    x = np.asarray(x, float) - np.mean(x)
+def dominant_frequency_hz(x: np.ndarray, *, sampling_rate_hz: float, fmin_hz: float, fmax_hz: float,
+                          near_max_fraction: float = 0.9) -> float:
+    """Frequency of the fundamental autocorrelation peak between ``fmin_hz`` and ``fmax_hz``.
+
+    The autocorrelation at lag k is the Pearson correlation of ``x[:n-k]``
+    with ``x[k:]`` (each part with its own mean and spread, as gait
+    regularity is computed, Moe-Nilssen & Helbostad 2004), so a long lag is
+    not penalised for overlapping less: on a recording only two or three
+    periods long the plain sum falls with the lag and picked a harmonic (a
+    shoe's half stride, bench/unseen.py).  The multiples of the period
+    correlate about as well as the period itself, so the answer is the
+    shortest-lag local maximum within ``near_max_fraction`` of the largest.
+    """
+    from scipy.signal import argrelmax
+
+    x = np.asarray(x, float)
     n = len(x)
     if n < 4:
         return float("nan")
-    spec = np.fft.rfft(x, 2 * n)
-    ac = np.fft.irfft(spec * np.conj(spec))[:n]
     lo = int(sampling_rate_hz / fmax_hz)
-    hi = min(int(sampling_rate_hz / fmin_hz), n - 1)
+    hi = min(int(sampling_rate_hz / fmin_hz), (2 * n) // 3)  # at least half a lag of overlap
     if hi <= lo + 1:
         return float("nan")
-    k = lo + int(np.argmax(ac[lo:hi]))
-    return sampling_rate_hz / k
+    x = x - np.mean(x)
+    spec = np.fft.rfft(x, 2 * n)
+    k = np.arange(lo, hi)
+    m = n - k
+    sxy = np.fft.irfft(spec * np.conj(spec))[lo:hi]
+    c1 = np.concatenate([[0.0], np.cumsum(x)])
+    c2 = np.concatenate([[0.0], np.cumsum(x * x)])
+    mean_a, mean_b = c1[m] / m, (c1[n] - c1[k]) / m  # x[:n-k] and x[k:]
+    var_a = c2[m] / m - mean_a**2
+    var_b = (c2[n] - c2[k]) / m - mean_b**2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = (sxy / m - mean_a * mean_b) / np.sqrt(np.clip(var_a * var_b, 0.0, None))
+    r = np.nan_to_num(r, nan=-1.0)
+    peaks = argrelmax(r)[0]
+    if len(peaks) == 0:
+        return sampling_rate_hz / (lo + int(np.argmax(r)))
+    best = r[peaks].max()
+    return sampling_rate_hz / (lo + int(peaks[np.argmax(r[peaks] >= near_max_fraction * best)]))
 
 
 def crossing_time(x: np.ndarray, level: float, i0: int, i1: int, *, rising: bool) -> float | None:
