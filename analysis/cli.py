@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -31,11 +32,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from analysis.pipeline import analyse
+    from sensing.bids import BidsWarning
     from sensing.formats import open_recording
     from sensing.recording import RecordingError
 
     try:
-        rec = open_recording(args.path, placement=args.placement, nan_as_gap=args.nan_as_gap or _is_bids(args.path))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", BidsWarning)  # listed with the report's warnings instead
+            rec = open_recording(args.path, placement=args.placement, nan_as_gap=args.nan_as_gap or _is_bids(args.path))
         placement = args.placement or rec.placement
         doc, text = analyse_document(rec, placement, timezone=getattr(args, "timezone", None),
                                      min_posture_s=getattr(args, "min_posture_s", None),
@@ -43,6 +47,10 @@ def run(args: argparse.Namespace) -> int:
     except (RecordingError, ValueError) as exc:
         print(f"backstride analyse: {exc}", file=sys.stderr)
         return 2
+    file_warnings = list((rec.extra or {}).get("warnings", []))  # how the file was off its format, read anyway
+    if file_warnings:
+        doc["warnings"] = file_warnings + list(doc.get("warnings", []))
+        text += "\n" + "\n".join(f"warning: {w}" for w in file_warnings)
     out = json.dumps(doc, indent=1, allow_nan=False)
     if args.json == "-":
         print(out)

@@ -572,6 +572,8 @@ def test_analyse_messy_bids_against_the_samples_truth(tmp_path):
     matched = [ic[np.argmin(np.abs(ic - r))] - r for r in truth["ic_s"] if np.min(np.abs(ic - r)) <= 0.05]
     assert len(matched) / len(truth) > 0.98
     assert np.median(np.abs(matched)) < 0.015
+    # the user is told how the file was off the spec: the axes taken from the channel names
+    assert any("component" in w and "LowerBack_ACC_X" in w for w in doc["warnings"]), doc["warnings"]
 
 
 def test_file_names_without_entities_still_find_their_own_sidecars(tmp_path):
