@@ -206,11 +206,22 @@ RECORD_CHILD = textwrap.dedent("""
 """)
 
 
+def _recorder(code: str, out, *, columns: int) -> subprocess.Popen:
+    """A ``backstride record`` child that Ctrl-C (SIGINT) reaches.
+
+    A process started in the background by a non-interactive shell (``make test &``)
+    has SIGINT ignored, children inherit that, and Python then installs no
+    KeyboardInterrupt handler: the child would never see the Ctrl-C this test sends.
+    """
+    return subprocess.Popen([sys.executable, "-c", code, str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=ROOT, env={**os.environ, "COLUMNS": str(columns)},
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+
 @pytest.mark.slow
 def test_record_two_sensors_and_ctrl_c_ends_cleanly(tmp_path):
     out = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-c", RECORD_CHILD, str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, cwd=ROOT, env={**os.environ, "COLUMNS": "200"})
+    proc = _recorder(RECORD_CHILD, out, columns=200)
     try:
         assert wait_until(lambda: (out / "lower-back.arrows").exists() and (out / "foot-left.arrows").exists(), 120)
         time.sleep(3.0)
@@ -253,8 +264,7 @@ def test_record_imu_and_heart_rate_strap_from_the_command(tmp_path):
     from sensing.chunked import read_heart_rate
 
     out = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-c", RECORD_HR_CHILD, str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, cwd=ROOT, env={**os.environ, "COLUMNS": "250"})
+    proc = _recorder(RECORD_HR_CHILD, out, columns=250)
     try:
         assert wait_until(lambda: (out / "lower-back.arrows").exists() and (out / "heart_rate.arrows").exists(), 120)
         time.sleep(3.0)
