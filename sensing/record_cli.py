@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from rich.console import Console
@@ -149,10 +151,22 @@ def cmd_record(args, *, client_backend=None, scanner_backend=None, console: Cons
     return _summary(session, console, out if out.exists() else None)
 
 
+def _stop_on_sigterm(*_args) -> None:
+    raise KeyboardInterrupt
+
+
 def _run_session(session, console: Console, show_view: bool, *, title: str, on_interrupt: str) -> None:
-    """Run a LiveSession to its end (or Ctrl-C), with the live view or silently; always stopped."""
+    """Run a LiveSession to its end (or Ctrl-C), with the live view or silently; always stopped.
+
+    SIGTERM (``kill``, a service manager, a shell that started the command in
+    the background with Ctrl-C ignored) ends it as cleanly as Ctrl-C: the files
+    are closed and marked complete instead of cut like a crash.
+    """
     from sensing.live_view import run_live_view
 
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     session.start()
     try:
         if show_view:
@@ -163,6 +177,8 @@ def _run_session(session, console: Console, show_view: bool, *, title: str, on_i
         console.print(on_interrupt)
     finally:
         session.stop()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def cmd_replay(args, *, console: Console | None = None, show_view: bool = True) -> int:

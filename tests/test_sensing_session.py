@@ -219,14 +219,15 @@ def _recorder(code: str, out, *, columns: int) -> subprocess.Popen:
 
 
 @pytest.mark.slow
-def test_record_two_sensors_and_ctrl_c_ends_cleanly(tmp_path):
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_record_two_sensors_and_ctrl_c_ends_cleanly(tmp_path, stop_signal):
     out = tmp_path / "run"
     proc = _recorder(RECORD_CHILD, out, columns=200)
     try:
         assert wait_until(lambda: (out / "lower-back.arrows").exists() and (out / "foot-left.arrows").exists(), 120)
         time.sleep(3.0)
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop_signal)
         stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 0, stderr[-3000:]
     assert "stopping: closing the recording" in stdout and "0 lost, 0 link drops" in stdout
