@@ -16,7 +16,8 @@ verity        polar-verity-sense          bleak    14 s (7 s), ACC + GYRO
 thingy        nordic-thingy52             bleak    14 s (7 s)
 metamotion    mbientlab-metamotion        bleak    14 s (7 s), accelerometer + gyroscope
 movesense     movesense-gatt-sensordata   bleak    14 s (7 s), IMU6
-TAG-live      each of the five above      session  60 s (30 s): the product's live path (``LiveSession``,
+TAG-live      each of the five above      session  60 s (30 s Polar/Movesense, 8 s the others): the product's
+                                                   live path (``LiveSession``,
                                                    what ``backstride record`` runs), into a recording
 record        backstride-reference        record   60 s (30 s): ``backstride record``, the product
 ============  ==========================  =======  =====================================================
@@ -103,17 +104,20 @@ SENSORS = [
          clock_start=SENSOR_CLOCK_START_US),
 ]
 COMMODITY = ["witmotion", "verity", "thingy", "metamotion", "movesense"]
-#: A second sensor of each commodity profile for the product's live path (each sensor drops its link once).
+#: Profiles whose frames carry the sensor's clock (the drop is measurable exactly) vs arrival order only.
+SENSOR_CLOCK = {"verity", "movesense"}
+#: A second sensor of each commodity profile for the product's live path (each sensor drops its link once, in a
+#: minute of streaming).  Clock profiles drop after 30 s.  Arrival-order profiles have only host receive times to
+#: size the gap, and once notifications queue in the guest's one overloaded CPU the last frame before the drop
+#: arrives late and the measured pause is short by that backlog (seen: 1.05 s at 20 Hz after 30 s, a fresh-clone
+#: run); they drop after 8 s, while the guest still delivers promptly, so the 0.5 s check tests the product.
 SENSORS += [dict(s, tag=f"{s['tag']}-live", address=s["address"][:-2] + f"{int(s['address'][-2:], 16) + 0x10:02X}",
-                 drop_after_s=30.0) for s in SENSORS if s["tag"] in COMMODITY]
+                 drop_after_s=30.0 if s["tag"] in SENSOR_CLOCK else 8.0) for s in SENSORS if s["tag"] in COMMODITY]
 SPEC = {s["tag"]: s for s in SENSORS}
 #: (central, sensor tag, seconds of streaming in all), run in this order in one guest boot.
 RUNS = [("bleak", "bleak", 20.0)] + [("bleak", t, 14.0) for t in COMMODITY] + [("session", f"{t}-live", 60.0) for t in COMMODITY] \
     + [("record", "record", 60.0)]
 STREAM_S = {tag: s for _c, tag, s in RUNS}
-#: Profiles whose frames carry the sensor's clock (the drop is measurable exactly) vs arrival order only.
-SENSOR_CLOCK = {"verity", "movesense"}
-
 #: Half a quantisation step per profile and channel (float32 for Movesense).
 HALF_LSB = {
     "witmotion": (8.0 * GRAVITY_M_S2 / 32768, math.radians(1000.0 / 32768)),
