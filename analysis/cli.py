@@ -32,14 +32,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from analysis.pipeline import analyse
-    from sensing.bids import BidsWarning
+    from sensing.bids import BidsWarning, is_bids_path
     from sensing.formats import open_recording
     from sensing.recording import RecordingError
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", BidsWarning)  # listed with the report's warnings instead
-            rec = open_recording(args.path, placement=args.placement, nan_as_gap=args.nan_as_gap or _is_bids(args.path))
+            # a BIDS file's all-n/a rows are samples the recorder declared missing (MissingValues; write_bids
+            # writes gaps so): lost samples, reported in the warnings; a row missing only some channels is an error
+            rec = open_recording(args.path, placement=args.placement, nan_as_gap=args.nan_as_gap or is_bids_path(args.path))
         placement = args.placement or rec.placement
         doc, text = analyse_document(rec, placement, timezone=getattr(args, "timezone", None),
                                      min_posture_s=getattr(args, "min_posture_s", None),
@@ -59,18 +61,6 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet and args.json != "-":
         print(text)
     return 0
-
-
-def _is_bids(path: str) -> bool:
-    """A BIDS-Motion file or folder: its all-n/a rows are samples the recorder declared missing.
-
-    Read as lost samples (gaps, reported in the warnings), not as an error: a
-    row that is n/a in every channel is how BIDS writes a dropped sample
-    (``MissingValues``), and ``write_bids`` writes gaps that way.  A row
-    missing only some channels is still an error.
-    """
-    p = Path(path)
-    return p.is_dir() or p.name.endswith(("_motion.tsv", "_motion.json", "_channels.tsv"))
 
 
 def analyse_document(rec, placement: str | None, *, timezone: str | None = None, min_posture_s: float | None = None,

@@ -185,9 +185,19 @@ def _inherited(motion: Path, suffix: str, ext: str) -> list[Path]:
     return out
 
 
+#: The files of a BIDS-Motion recording; any of them names the recording.
+BIDS_SUFFIXES = ("_motion.tsv", "_motion.json", "_channels.tsv")
+
+
+def is_bids_path(path: str | Path) -> bool:
+    """A BIDS-Motion file, or a folder (that may hold one): how :func:`read_bids`'s callers tell it by name."""
+    p = Path(path)
+    return p.is_dir() or p.name.lower().endswith(BIDS_SUFFIXES)
+
+
 def _motion_file(path: Path) -> Path:
     name = path.name
-    for suffix in ("_motion.tsv", "_motion.json", "_channels.tsv"):
+    for suffix in BIDS_SUFFIXES:
         if name.endswith(suffix):
             return path.parent / f"{name[: -len(suffix)]}_motion.tsv"
     raise RecordingError(path, "file name", "not a BIDS-Motion file", "…_motion.tsv, …_motion.json or …_channels.tsv")
@@ -232,7 +242,9 @@ def _bids_paths(path: Path, placement: str | None = None) -> tuple[Path, list[Pa
 def _imu_points(motion: Path) -> dict:
     """{tracked point: placement or None} of the points with ACCEL channels in ``motion``'s table ({} if none)."""
     try:
-        ch = _channels_table(_inherited(motion, "channels", ".tsv")[-1], [], quiet=True)
+        with warnings.catch_warnings():  # only choosing the file: the one read says what was off the spec
+            warnings.simplefilter("ignore", BidsWarning)
+            ch = _channels_table(_inherited(motion, "channels", ".tsv")[-1], [])
     except (RecordingError, IndexError):
         return {}
     return {p: _point_placement(ch, p) for p in dict.fromkeys(ch.loc[ch["kind"] == "acc", "point"])}
@@ -241,15 +253,23 @@ def _imu_points(motion: Path) -> dict:
 # -- text files -------------------------------------------------------------------
 
 
+def _bom_encoding(head: bytes, path: Path, warned: list) -> str:
+    """The encoding a file's first bytes name: UTF-16 or UTF-8 by their byte-order mark (warned), else UTF-8."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        _warn(warned, path, "encoding", "UTF-16 text; BIDS text files are UTF-8")
+        return "utf-16"
+    if head.startswith(b"\xef\xbb\xbf"):
+        _warn(warned, path, "encoding", "starts with a byte-order mark; BIDS text files are UTF-8 without one")
+        return "utf-8-sig"
+    return "utf-8"
+
+
 def _decode(path: Path, warned: list) -> str:
     """Text of a small file: UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252."""
     raw = path.read_bytes()
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        _warn(warned, path, "encoding", "UTF-16 text; BIDS text files are UTF-8")
-        return raw.decode("utf-16")
-    if raw.startswith(b"\xef\xbb\xbf"):
-        _warn(warned, path, "encoding", "starts with a byte-order mark; BIDS text files are UTF-8 without one")
-        return raw[3:].decode("utf-8", errors="strict")
+    encoding = _bom_encoding(raw[:4], path, warned)
+    if encoding != "utf-8":
+        return raw.decode(encoding)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -270,10 +290,9 @@ def _read_sidecars(sidecars: list[Path], warned: list) -> dict:
     return side
 
 
-def _channels_table(path: Path, warned: list, *, quiet: bool = False) -> pd.DataFrame:
+def _channels_table(path: Path, warned: list) -> pd.DataFrame:
     """channels.tsv as strings, stripped, with ``kind`` (acc/gyr/mag/None), ``axis``, ``point``, ``line``."""
-    w = [] if quiet else warned
-    text = _decode(path, w) if not quiet else path.read_bytes().decode("utf-8-sig", errors="replace")
+    text = _decode(path, warned)
     if not text.strip():
         raise RecordingError(path, "file", "empty", "a header row and one row per channel")
     try:
@@ -290,14 +309,13 @@ def _channels_table(path: Path, warned: list, *, quiet: bool = False) -> pd.Data
     ch["line"] = np.arange(len(ch)) + 2
     ch["column"] = np.arange(len(ch))
     types = ch["type"].str.upper()
-    if not quiet:
-        lower = ch[(ch["type"] != types) & types.isin(list(_BIDS_TYPES) + ["LATENCY"])]
-        if len(lower):
-            _warn(warned, path, f"row {lower['line'].iloc[0]}, type", f"{lower['type'].iloc[0]!r} is not upper-case as BIDS requires")
-        odd = ch[types.isin(list(_NON_BIDS_TYPES))]
-        if len(odd):
-            _warn(warned, path, f"row {odd['line'].iloc[0]}, type",
-                  f"{odd['type'].iloc[0]!r} is not a BIDS channel type; read as {_NON_BIDS_TYPES[types[odd.index[0]]]}")
+    lower = ch[(ch["type"] != types) & types.isin(list(_BIDS_TYPES) + ["LATENCY"])]
+    if len(lower):
+        _warn(warned, path, f"row {lower['line'].iloc[0]}, type", f"{lower['type'].iloc[0]!r} is not upper-case as BIDS requires")
+    odd = ch[types.isin(list(_NON_BIDS_TYPES))]
+    if len(odd):
+        _warn(warned, path, f"row {odd['line'].iloc[0]}, type",
+              f"{odd['type'].iloc[0]!r} is not a BIDS channel type; read as {_NON_BIDS_TYPES[types[odd.index[0]]]}")
     ch["type"] = types
     ch["kind"] = types.map({**_BIDS_TYPES, **_NON_BIDS_TYPES})
     comp = ch["component"].str.lower() if "component" in ch.columns else pd.Series("n/a", index=ch.index)
@@ -305,7 +323,7 @@ def _channels_table(path: Path, warned: list, *, quiet: bool = False) -> pd.Data
     need = (ch["kind"].notna() | (types == "ANGVEL")) & axis.isna() & comp.isin(["", "n/a"])
     if need.any():
         axis[need] = ch.loc[need, "name"].map(_axis_from_name)
-        if not quiet and axis[need].notna().any():
+        if axis[need].notna().any():
             _warn(warned, path, "component", "no component for channel(s) "
                   + ", ".join(ch.loc[need & axis.notna(), "name"].head(3)) + "…; the axis is taken from the name")
     ch["axis"] = axis
@@ -590,13 +608,7 @@ def _read_motion_values(motion: Path, ch: pd.DataFrame, channels_path: Path, sid
         head = fh.read(4)
     if not head:
         raise RecordingError(motion, "file", "empty", "one row per sample")
-    encoding = "utf-8"
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encoding = "utf-16"
-        _warn(warned, motion, "encoding", "UTF-16 text; BIDS text files are UTF-8")
-    elif head.startswith(b"\xef\xbb\xbf"):
-        encoding = "utf-8-sig"
-        _warn(warned, motion, "encoding", "starts with a byte-order mark; BIDS text files are UTF-8 without one")
+    encoding = _bom_encoding(head, motion, warned)
     first = _first_lines(motion, encoding, 2)
     if not first:
         raise RecordingError(motion, "file", "empty", "one row per sample")
@@ -731,12 +743,11 @@ def _grid_from_latency(t: np.ndarray, fs_nominal: float | None, motion: Path, li
     return idx, float(fs)
 
 
-def _find_scans_acq_time(motion: Path, warned: list | None = None):
+def _find_scans_acq_time(motion: Path, warned: list):
     """Start of ``motion`` from ``acq_time`` in a ``*_scans.tsv`` of its session or subject (UTC).
 
     ``acq_time`` without a zone is taken as UTC (BIDS gives no zone; say ``Z`` to be explicit).
     """
-    warned = [] if warned is None else warned
     for d in _bids_dirs(motion.parent)[:3]:
         for scans in sorted(d.glob("*_scans.tsv")):
             try:

@@ -254,9 +254,9 @@ def open_recording(path: str | Path, placement: str | None = None, *, nan_as_gap
 
     if chunked.is_live(path):
         return chunked.read_live(path, placement=placement)
-    if path.is_dir() or name.endswith(("_motion.tsv", "_motion.json", "_channels.tsv")):
-        from sensing.bids import read_bids
+    from sensing.bids import is_bids_path, read_bids
 
+    if is_bids_path(path):
         rec = read_bids(path, placement=placement, nan_as_gap=nan_as_gap)
     elif name.endswith(".parquet"):
         rec = read_parquet(path)
