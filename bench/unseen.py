@@ -52,10 +52,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Callable
 
 import numpy as np
@@ -276,24 +274,12 @@ def steps_frame(doc: dict | None) -> pd.DataFrame:
 # Scoring (validate.py's functions)
 
 
-@contextmanager
-def _reports_from_json(steps_by_recording: dict[int, pd.DataFrame]):
-    """Let validate.strike_angles read our JSON steps instead of calling analyse()."""
-    original = validate.analyse
-    validate.analyse = lambda rec: SimpleNamespace(steps=steps_by_recording[id(rec)])
-    try:
-        yield
-    finally:
-        validate.analyse = original
-
-
 def score(trials: list[ds.Trial], steps: dict[str, pd.DataFrame]) -> dict:
     """Pooled IC figures (validate._eval_ic) and, where labelled, the strike angle (validate.strike_angles)."""
     r = validate._eval_ic(trials, lambda t: steps[t.name]["ic_s"].to_numpy(float))
     with_angles = [t for t in trials if t.extra.get("strike_angle_deg") is not None]
     if with_angles:
-        with _reports_from_json({id(t.recording): steps[t.name] for t in with_angles}):
-            r["strike"] = validate.strike_angles(with_angles)
+        r["strike"] = validate.strike_angles(with_angles, steps_of=lambda t: steps[t.name])
     return r
 
 

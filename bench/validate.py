@@ -133,16 +133,18 @@ def _peer(name, t):
     return ic
 
 
-def strike_angles(trials) -> dict:
+def strike_angles(trials, steps_of=None) -> dict:
+    """Strike angle against motion capture; ``steps_of(trial)`` gives the steps table (default: analyse it)."""
+    steps_of = steps_of or (lambda t: analyse(t.recording).steps)
     errs = []
     for t in trials:
         ref = t.extra.get("strike_angle_deg")
         ref_ic = t.extra.get("ic_for_angle_s")
         if ref is None or ref_ic is None:
             continue
-        rep = analyse(t.recording)
-        m = ds.match_events(rep.steps["ic_s"].to_numpy(float), np.asarray(ref_ic, float), TOLERANCE_S)
-        ours = rep.steps["strike_angle_deg"].to_numpy(float)
+        steps = steps_of(t)
+        m = ds.match_events(steps["ic_s"].to_numpy(float), np.asarray(ref_ic, float), TOLERANCE_S)
+        ours = steps["strike_angle_deg"].to_numpy(float)
         for d, r in m["pairs"]:
             if np.isfinite(ours[d]) and np.isfinite(ref[r]):
                 errs.append(ours[d] - ref[r])
