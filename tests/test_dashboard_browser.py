@@ -30,6 +30,13 @@ def demo_app(tmp_path):
     return create_app(url, data_dir=tmp_path / "data", max_upload_bytes=2_000_000), url
 
 
+def _open(duo, app, path: str, ready: str, timeout: int = 15) -> None:
+    """Serve ``app``, open ``path`` in the browser and wait until ``ready`` is on the page."""
+    duo.start_server(app, port=duo.port)
+    duo.driver.get(duo.server_url + path)
+    duo.wait_for_element(ready, timeout=timeout)
+
+
 def test_every_page_loads_without_console_errors(duo, demo_app):
     app, _ = demo_app
     duo.start_server(app, port=duo.port)
@@ -55,9 +62,7 @@ def _count(url: str, what: str) -> int:
 def test_forms_submit_and_show_their_result(duo, demo_app):
     app, url = demo_app
     pains0, runs0 = _count(url, "pain_reports"), _count(url, "runs")
-    duo.start_server(app, port=duo.port)
-    duo.driver.get(duo.server_url + "/log")
-    duo.wait_for_element("#log-pain-submit", timeout=15)
+    _open(duo, app, "/log", "#log-pain-submit")
 
     # A pain report with the form's defaults (3/10, lower back centre, after a run).
     duo.find_element("#log-pain-submit").click()
@@ -105,9 +110,7 @@ def test_upload_good_and_bad_file(duo, demo_app, tmp_path):
     app, url = demo_app
     data = tmp_path / "data"
     runs0 = _count(url, "runs")
-    duo.start_server(app, port=duo.port)
-    duo.driver.get(duo.server_url + "/log")
-    duo.wait_for_element("#log-upload", timeout=15)
+    _open(duo, app, "/log", "#log-upload")
 
     # A damaged recording: a clear message naming the file, nothing stored.
     bad = tmp_path / "broken.parquet"
@@ -150,9 +153,7 @@ def test_live_page_receives_a_replay(duo, demo_app):
 
     pytest.importorskip("sensing.session")
     app, _ = demo_app
-    duo.start_server(app, port=duo.port)
-    duo.driver.get(duo.server_url + "/live")
-    duo.wait_for_element("#live-start", timeout=15)
+    _open(duo, app, "/live", "#live-start")
     duo.select_dcc_dropdown("#live-speed", "5×")
     duo.find_element("#live-start").click()  # default source: the simulated lower-back run
     duo.wait_for_contains_text("#live-state", "streaming", timeout=20)
@@ -187,9 +188,7 @@ def test_live_page_connect_without_a_bluetooth_adapter_says_so(duo, demo_app):
     """The BLE path through real bleak on a machine with no adapter: the page names the sensor and the failure."""
     pytest.importorskip("sensing.session")
     app, _ = demo_app
-    duo.start_server(app, port=duo.port)
-    duo.driver.get(duo.server_url + "/live")
-    duo.wait_for_element("#live-start", timeout=15)
+    _open(duo, app, "/live", "#live-start")
     duo.find_element("#live-mode input[value='sensor']").click()
     duo.find_element("#live-address").send_keys("backstride-2A01")
     duo.find_element("#live-start").click()
@@ -367,9 +366,7 @@ def test_compare_two_runs_side_by_side(duo, recorded_runs):
     truth = pd.read_csv(SAMPLES / "sim_lower_back_run.truth.csv")["ic_s"].to_numpy(dtype=float)
     assert abs(a["cadence_spm"] - 60.0 / np.median(np.diff(truth))) < 3.0
 
-    duo.start_server(app, port=duo.port)
-    duo.driver.get(duo.server_url + f"/run?id={runs['long']}")
-    duo.wait_for_element("#run-compare", timeout=30)
+    _open(duo, app, f"/run?id={runs['long']}", "#run-compare", timeout=30)
     duo.select_dcc_dropdown("#run-compare", _label(b))  # as a user picks the second run
     duo.wait_for_element("#run-compare-table", timeout=30)
     _wait_for(duo, lambda: _traces(duo, "run-compare-graph"))
