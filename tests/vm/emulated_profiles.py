@@ -227,3 +227,62 @@ def pmd_settings(settings: dict[int, list[int]]) -> bytes:
         for v in values:
             out += np.float32(v).tobytes() if sid == 5 else int(v).to_bytes(sizes[sid], "little")
     return bytes(out)
+
+
+# -- standard services: heart-rate strap (0x180D) and RSC footpod (0x1814) ------------------------------------
+# Measurement k is what the device measures k seconds after its play clock starts (one notification a
+# second, as straps and footpods send).  Values lie on the wire's grid (RR 1/1024 s, speed 1/256 m/s,
+# stride 1 cm, distance 1 dm), so what a decoder reads back must equal them exactly.  The bytes are the
+# product's own encoders' (sensing.ble.encode_heart_rate / encode_rsc, checked against published vectors).
+
+
+def heart_measurements(n: int) -> list[dict]:
+    """``n`` Heart Rate Measurement notifications of a runner's strap (``encode_heart_rate`` keywords).
+
+    A beat train whose rate drifts between about 135 and 165 bpm (two sines: a 41-s
+    and a 9.7-s period); each notification carries the RR intervals of the beats that
+    ended in the second before it (two or three at these rates), the heart rate of
+    the last of them, skin contact, and every tenth the energy expended so far
+    (0.9 kJ/s, about 13 kcal/min of running).
+    """
+    beats, t = [], 0.0
+    while t < n + 1:
+        hr_bpm = 150.0 + 12.0 * math.sin(2 * math.pi * t / 41.0) + 4.0 * math.sin(2 * math.pi * t / 9.7)
+        rr_s = round(60.0 / hr_bpm * 1024) / 1024
+        t += rr_s
+        beats.append((t, rr_s))
+    out, b = [], 0
+    for k in range(n):
+        rr = []
+        while b < len(beats) and beats[b][0] <= k:
+            rr.append(beats[b][1])
+            b += 1
+        last_rr = rr[-1] if rr else beats[b][1]
+        out.append({"hr_bpm": int(round(60.0 / last_rr)), "rr_s": rr, "contact": True,
+                    "energy_kj": int(0.9 * k) if k % 10 == 0 else None})
+    return out
+
+
+def footpod_measurements(n: int) -> list[dict]:
+    """``n`` RSC Measurement notifications of a running footpod (``encode_rsc`` keywords).
+
+    Speed 3.3 ± 0.5 m/s (37-s period), cadence 172 ± 5 steps/min (23-s period), the
+    stride (two steps) those give, the distance run so far, the running flag set.
+    """
+    out, distance_m = [], 0.0
+    for k in range(n):
+        speed_m_s = round((3.3 + 0.5 * math.sin(2 * math.pi * k / 37.0)) * 256) / 256
+        cadence_per_min = int(round(172 + 5 * math.sin(2 * math.pi * k / 23.0)))
+        out.append({"speed_m_s": speed_m_s, "cadence_per_min": cadence_per_min,
+                    "stride_length_m": round(2 * 60.0 * speed_m_s / cadence_per_min * 100) / 100,
+                    "total_distance_m": round(distance_m * 10) / 10, "running": True})
+        distance_m += speed_m_s
+    return out
+
+
+# -- Polar H10 ACC raw frames (PROTOCOLS.md §A.2: ACC raw type 1, int16 mG per axis) ---------------------------
+
+
+def pmd_acc_raw_int16(acc_m_s2: np.ndarray) -> bytes:
+    """Payload of an H10 ACC raw frame (sub-type 1): x, y, z int16 in mG per sample."""
+    return _q16(acc_m_s2, GRAVITY_M_S2 / 1000.0).tobytes()

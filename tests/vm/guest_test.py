@@ -23,10 +23,12 @@ host-side test judges, not this script):
      the play log shows ``STREAM_S`` seconds of streaming.  Output: the
      crash-safe recording folder, ``TAG/record.log`` and ``TAG/central.json``.
    * ``session``: the product's live path in this process, ``sensing.session.LiveSession.sensors``
-     with ``out=``, which is what ``backstride record --sensor ADDRESS --placement lower-back --rate HZ``
+     with ``out=``, which is what ``backstride record --sensor ADDRESS --placement P --rate HZ``
      runs (without its terminal view), stopped after ``STREAM_S`` seconds of streaming.  One import
      serves every profile: a ``backstride record`` process costs about two minutes of imports under
-     emulation.  Output: ``TAG/recording`` and ``TAG/central.json`` (the live snapshot).
+     emulation.  ``TAG`` may name several sensors, ``strap+footpod``: one session records them all
+     (each at its spec's ``placement``, default lower-back), stopped when each has streamed
+     ``STREAM_S`` seconds.  Output: ``TAG/recording`` and ``TAG/central.json`` (the live snapshot).
 
 4. stop the sensors (SIGINT), which closes their play logs ``TAG/played.jsonl``.
 
@@ -226,7 +228,7 @@ def central_record(run: dict, out: dict, played_path: Path) -> None:
         log.close()
 
 
-def central_session(run: dict, out: dict, played_path: Path) -> None:
+def central_session(run: dict, out: dict, played_paths: list[Path]) -> None:
     """The product's live path in this process: ``sensing.session.LiveSession.sensors`` with ``out=``,
     exactly what ``backstride record --sensor ADDRESS --placement lower-back --rate HZ`` runs (without its
     terminal view).  One import for all sensors: a ``backstride record`` process per profile would cost
@@ -236,8 +238,8 @@ def central_session(run: dict, out: dict, played_path: Path) -> None:
     from sensing.session import LiveSession
 
     folder = run["folder"] / "recording"
-    session = LiveSession.sensors([(run["address"], "lower-back")], out=folder, scan_timeout_s=3.0,
-                                  sampling_rate_hz=int(run["rate_hz"]))
+    session = LiveSession.sensors([(s["address"], s.get("placement", "lower-back")) for s in run["specs"]], out=folder,
+                                  scan_timeout_s=3.0, sampling_rate_hz=[int(s["rate_hz"]) for s in run["specs"]])
     session.start()
     deadline = time.monotonic() + run["stream_s"] + 120
     try:
@@ -245,7 +247,7 @@ def central_session(run: dict, out: dict, played_path: Path) -> None:
             snap = session.snapshot()
             if snap["state"] == "error" or not session.running:
                 raise RuntimeError(f"the live session ended by itself: {snap.get('error')}")
-            streamed = _streamed_s(_played(played_path))
+            streamed = min(_streamed_s(_played(path)) for path in played_paths)
             if streamed >= run["stream_s"]:
                 break
             if time.monotonic() > deadline:
@@ -262,13 +264,27 @@ def central_session(run: dict, out: dict, played_path: Path) -> None:
 
 
 def _streamed_s(events: list[dict]) -> float:
-    """Seconds of streaming in a play log: from each start to the next drop or disconnection, and to now."""
-    starts = [e["t_s"] for e in events if e["kind"] == "start"]
+    """Seconds of streaming in a play log: from each start to the next drop or disconnection, and to now.
+
+    A device with two streams (an H10's accelerometer and heart rate) starts both in one connection:
+    their intervals overlap and count once.
+    """
+    starts = sorted(e["t_s"] for e in events if e["kind"] == "start")
     if not starts:
         return 0.0
     now = max(e["t_s"] for e in events)
     ends = [e["t_s"] for e in events if e["kind"] in ("drop", "disconnected")] + [now]
-    return sum(next((d for d in ends if d >= st), now) - st for st in sorted(set(starts)))
+    total, covered_to = 0.0, -float("inf")
+    for st in starts:
+        end = next((d for d in ends if d >= st), now)
+        total += max(0.0, end - max(st, covered_to))
+        covered_to = max(covered_to, end)
+    return total
+
+
+def _jsonable(value):
+    """NumPy scalars as Python numbers, anything else as its text: the results must always be written."""
+    return value.item() if hasattr(value, "item") else str(value)
 
 
 def main(argv=None) -> int:
@@ -285,13 +301,17 @@ def main(argv=None) -> int:
     runs = []
     for text in args.run:
         central, tag, stream_s = text.split(":")
-        if central not in ("bleak", "record", "session") or tag not in specs:
-            raise SystemExit(f"--run {text}: central must be bleak, record or session and TAG one of {sorted(specs)}")
-        runs.append({**specs[tag], "central": central, "stream_s": float(stream_s), "folder": results / tag})
+        tags = tag.split("+")
+        if central not in ("bleak", "record", "session") or not set(tags) <= set(specs) or (len(tags) > 1 and central != "session"):
+            raise SystemExit(f"--run {text}: central must be bleak, record or session and TAG one of {sorted(specs)} "
+                             "(several joined by + for a session)")
+        runs.append({**specs[tags[0]], "tags": tags, "specs": [specs[t] for t in tags], "central": central,
+                     "stream_s": float(stream_s), "folder": results / tag})
     for run in runs:
         run["folder"].mkdir(parents=True, exist_ok=True)
-        (run["folder"] / "played.jsonl").unlink(missing_ok=True)
         (run["folder"] / "central.json").unlink(missing_ok=True)
+    for tag in specs:  # the sensors append to their play logs
+        (results / tag / "played.jsonl").unlink(missing_ok=True)
     say("starting the emulated sensors")
     peripheral = subprocess.Popen(
         [sys.executable, str(HERE / "peripheral.py"), "--recording", str(args.recording), "--log-dir", str(results),
@@ -314,7 +334,7 @@ def main(argv=None) -> int:
         raise
     try:
         for run in runs:
-            run["name"] = names[run["tag"]]
+            run["name"] = names[run["tags"][0]]
             say(f"--- {run['central']} central, sensor {run['tag']} ({run['profile']}, {run['name']})")
             out = {"central": run["central"], "profile": run["profile"], "adapter": adapter, "sessions": [],
                    "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in run.items()},
@@ -323,7 +343,7 @@ def main(argv=None) -> int:
                 if run["central"] == "bleak":
                     asyncio.run(central_bleak(run, out))
                 elif run["central"] == "session":
-                    central_session(run, out, run["folder"] / "played.jsonl")
+                    central_session(run, out, [results / t / "played.jsonl" for t in run["tags"]])
                 else:
                     central_record(run, out, run["folder"] / "played.jsonl")
             except Exception as err:  # noqa: BLE001 - written out for the host-side test to show
@@ -334,7 +354,7 @@ def main(argv=None) -> int:
                 traceback.print_exc()
                 code = 1
             out["t1_utc"] = time.time()
-            (run["folder"] / "central.json").write_text(json.dumps(out))
+            (run["folder"] / "central.json").write_text(json.dumps(out, default=_jsonable))
     finally:
         peripheral.send_signal(signal.SIGINT)
         try:

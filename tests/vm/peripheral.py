@@ -27,6 +27,12 @@ mbientlab-metamotion        module/register commands (config, subscribe, enable,
                             the accelerometer (0x03) and gyroscope (0x13); packed 3-sample frames
 movesense-gatt-sensordata   HELLO / SUBSCRIBE ``/Meas/IMU6/<Hz>`` / UNSUBSCRIBE; float32 IMU6 frames
                             with a u32 ms clock (started near its 2**32 wrap)
+polar-h10                   PMD ACC only (25/50/100/200 Hz, ±2/4/8 G), raw int16 mG frames, u64 ns clock;
+                            its Heart Rate service notifying on its own subscription
+heart-rate                  a strap: Heart Rate Measurement (0x2A37) once a second while subscribed, with
+                            RR intervals, contact and energy (emulated_profiles.heart_measurements)
+running-speed-cadence       a footpod: RSC Measurement (0x2A53) once a second while subscribed, speed,
+                            cadence, stride, distance (emulated_profiles.footpod_measurements)
 ==========================  ==================================================================
 
 Every sensor plays its samples in real time: sample ``k`` is "measured" ``k / fs``
@@ -77,7 +83,8 @@ from bumble.transport import open_transport  # noqa: E402
 
 import emulated_profiles as ep  # noqa: E402
 from analysis.constants import GRAVITY_M_S2  # noqa: E402
-from firmware_interface import metamotion, movesense, polar_pmd, reference, thingy52, witmotion  # noqa: E402
+from firmware_interface import heart_rate, metamotion, movesense, polar_pmd, reference, rsc, thingy52, witmotion  # noqa: E402
+from sensing.ble import encode_heart_rate, encode_rsc  # noqa: E402
 from firmware_interface.base import FrameError  # noqa: E402
 
 #: Public address of the controller bluetoothd drives (the test finds the adapter by it).
@@ -282,17 +289,20 @@ class EmulatedSensor:
             if self.drop_after_s is not None:
                 self.drop_task = asyncio.get_running_loop().create_task(self._drop_later())
 
-    def index_now(self) -> int:
-        """Index of the sample being measured right now."""
-        return int((time.monotonic() - self.play_start) * self.sampling_rate_hz)
+    def index_now(self, rate_hz: float | None = None) -> int:
+        """Index of the sample (of a stream at ``rate_hz``; default the IMU's rate) being measured right now."""
+        return int((time.monotonic() - self.play_start) * (rate_hz or self.sampling_rate_hz))
 
-    def start_stream(self, name: str, batch: int, encode, **info) -> None:
+    def start_stream(self, name: str, batch: int, encode, *, rate_hz: float | None = None, n_samples: int | None = None,
+                     **info) -> None:
         """Stream ``name``: every ``batch`` samples measured, ``encode(first_index, n, stream_first)``
-        gives the notifications ``[(characteristic, bytes), …]`` that carry them."""
+        gives the notifications ``[(characteristic, bytes), …]`` that carry them.  ``rate_hz`` and
+        ``n_samples``: a stream other than the IMU's (a heart-rate strap's one measurement a second)."""
         self.stop_stream(name)
         self._begin_play()
         self.streams[name] = asyncio.get_running_loop().create_task(
-            self._stream(name, self.connection, self.session, batch, encode, info))
+            self._stream(name, self.connection, self.session, batch, encode, info,
+                         rate_hz or self.sampling_rate_hz, n_samples or len(self.acc_m_s2)))
 
     def stop_stream(self, name: str) -> None:
         task = self.streams.pop(name, None)
@@ -300,13 +310,13 @@ class EmulatedSensor:
             task.cancel()
             self.log.write("stop", session=self.session, stream=name)
 
-    async def _stream(self, name, connection, session, batch, encode, info) -> None:
-        first = self.index_now()
+    async def _stream(self, name, connection, session, batch, encode, info, rate_hz, n_samples) -> None:
+        first = self.index_now(rate_hz)
         next_index = first
         self.log.write("start", session=session, stream=name, index=first, att_mtu=connection.att_mtu, per_frame=batch, **info)
-        period_s = batch / self.sampling_rate_hz
+        period_s = batch / rate_hz
         while not self.dropping:
-            while (self.index_now() - next_index >= batch and next_index + batch <= len(self.acc_m_s2)
+            while (self.index_now(rate_hz) - next_index >= batch and next_index + batch <= n_samples
                    and not self.dropping):
                 sent = []
                 for characteristic, payload in encode(next_index, batch, first):
@@ -542,6 +552,8 @@ class PolarVeritySensor(EmulatedSensor):
         polar_pmd.PmdMeasurement.ACC: {0: [52], 1: [16], 2: [8], 4: [3]},
         polar_pmd.PmdMeasurement.GYRO: {0: [52], 1: [16], 2: [250, 500, 1000, 2000], 4: [3]},
     }
+    #: PMD feature read: PPG, ACC, PPI, GYRO, MAG (+ SDK mode).
+    FEATURES = bytes([polar_pmd.FEATURE_READ_CODE, 0x6E, 0x02])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -549,7 +561,7 @@ class PolarVeritySensor(EmulatedSensor):
             polar_pmd.CONTROL_POINT_UUID,
             Characteristic.Properties.READ | Characteristic.Properties.WRITE | Characteristic.Properties.NOTIFY,
             Characteristic.READABLE | Characteristic.WRITEABLE,
-            CharacteristicValue(read=lambda _c: bytes([polar_pmd.FEATURE_READ_CODE, 0x6E, 0x02]), write=self._on_write))
+            CharacteristicValue(read=lambda _c: self.FEATURES, write=self._on_write))
         self.data = Characteristic(polar_pmd.DATA_UUID, Characteristic.Properties.NOTIFY, Characteristic.READABLE, b"")
         self.factors: dict[int, float] = {}
 
@@ -565,7 +577,7 @@ class PolarVeritySensor(EmulatedSensor):
         op = value[0] if value else 0
         meas = value[1] if len(value) > 1 else 0
         status, params = 0, b""
-        name = {2: "acc", 5: "gyr"}.get(meas)
+        name = {2: "acc", 5: "gyr"}.get(meas) if meas in self.OFFERED else None
         if op not in (1, 2, 3) or len(value) < 2:
             status = 1
         elif name is None:
@@ -583,11 +595,7 @@ class PolarVeritySensor(EmulatedSensor):
             elif name in self.streams:
                 status = 6
             else:
-                full_scale = 8.0 if meas == 2 else float(asked[2])
-                factor = float(np.float32(full_scale / 32768.0))
-                self.factors[meas] = factor
-                params = ep.pmd_settings({5: [factor]})
-                self.start_stream(name, self.FRAME_SAMPLES, self._encoder(meas), factor=factor)
+                status, params = self._start(meas, name, asked)
         elif op == 3:
             if name in self.streams:
                 self.stop_stream(name)
@@ -596,6 +604,14 @@ class PolarVeritySensor(EmulatedSensor):
         self.log.write("command", session=self.session, op={1: "GET_SETTINGS", 2: "START", 3: "STOP"}.get(op, str(op)),
                        measurement=meas, status=status, bytes=value.hex())
         self._notify_later(connection, self.cp, ep.pmd_response(op, meas, status, params))
+
+    def _start(self, meas: int, name: str, asked: dict[int, int]) -> tuple[int, bytes]:
+        """Start an accepted measurement: (status, start-response parameters, here the FACTOR)."""
+        full_scale = 8.0 if meas == 2 else float(asked[2])
+        factor = float(np.float32(full_scale / 32768.0))
+        self.factors[meas] = factor
+        self.start_stream(name, self.FRAME_SAMPLES, self._encoder(meas), factor=factor)
+        return 0, ep.pmd_settings({5: [factor]})
 
     def on_link_lost(self):
         self.factors.clear()
@@ -616,6 +632,140 @@ class PolarVeritySensor(EmulatedSensor):
 
     def frame_info(self, stream, index, first):
         return {"factor": self.factors.get(2 if stream == "acc" else 5)}
+
+
+# -------------------------------------------------------------------------------------------------
+# Standard services: heart-rate strap, RSC footpod, and the Polar H10 (PMD accelerometer + heart rate)
+
+#: Seconds of measurements a strap or footpod holds (one a second): longer than any test streams.
+STANDARD_PLAY_S = 600
+
+
+class HeartRateService:
+    """The Heart Rate service (0x180D) of a strap: measurement 0x2A37 notifying while subscribed, one
+    notification a second (``emulated_profiles.heart_measurements``: heart rate, RR intervals, contact,
+    energy), body sensor location 0x2A38 = chest.  Mixed into an :class:`EmulatedSensor`."""
+
+    HR_STREAM = "hr"
+
+    def _init_heart_rate(self) -> None:
+        self.hr_char = Characteristic(heart_rate.MEASUREMENT_UUID, Characteristic.Properties.NOTIFY,
+                                      Characteristic.READABLE, b"")
+        self.hr_measurements = ep.heart_measurements(STANDARD_PLAY_S)
+
+    def heart_rate_service(self) -> Service:
+        location = Characteristic("2A38", Characteristic.Properties.READ, Characteristic.READABLE, b"\x01")
+        return Service(heart_rate.SERVICE_UUID, [self.hr_char, location])
+
+    def heart_rate_subscription(self, characteristic, notify: bool) -> None:
+        if characteristic is self.hr_char:
+            if notify:
+                self.start_stream(self.HR_STREAM, 1, self._encode_hr, rate_hz=1.0, n_samples=len(self.hr_measurements))
+            else:
+                self.stop_stream(self.HR_STREAM)
+
+    def _encode_hr(self, k: int, n: int, first: int):
+        return [(self.hr_char, encode_heart_rate(**self.hr_measurements[k]))]
+
+
+class HeartRateStrap(HeartRateService, EmulatedSensor):
+    """A plain heart-rate strap (a Garmin HRM-Pro, Polar H9 …): the Heart Rate service and nothing else."""
+
+    profile_key = "heart-rate"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._init_heart_rate()
+
+    def services(self):
+        return [self.heart_rate_service()]
+
+    def advertising_data(self):
+        return self._advertise(uuids16=(0x180D,))
+
+    def on_subscription(self, connection, characteristic, notify):
+        self.heart_rate_subscription(characteristic, notify)
+
+    def frame_info(self, stream, index, first):
+        return {"measurement": self.hr_measurements[index]}
+
+
+class RscFootpod(EmulatedSensor):
+    """A running footpod (Stryd, Polar stride sensor …): Running Speed and Cadence service (0x1814),
+    measurement 0x2A53 notifying once a second while subscribed (``emulated_profiles.footpod_measurements``),
+    RSC feature 0x2A54 (stride length, total distance, walking/running status)."""
+
+    profile_key = "running-speed-cadence"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rsc_char = Characteristic(rsc.MEASUREMENT_UUID, Characteristic.Properties.NOTIFY, Characteristic.READABLE, b"")
+        self.feature = Characteristic(rsc.FEATURE_UUID, Characteristic.Properties.READ, Characteristic.READABLE,
+                                      (0b111).to_bytes(2, "little"))
+        self.rsc_measurements = ep.footpod_measurements(STANDARD_PLAY_S)
+
+    def services(self):
+        return [Service(rsc.SERVICE_UUID, [self.rsc_char, self.feature])]
+
+    def advertising_data(self):
+        return self._advertise(uuids16=(0x1814,))
+
+    def on_subscription(self, connection, characteristic, notify):
+        if characteristic is self.rsc_char:
+            if notify:
+                self.start_stream("rsc", 1, self._encode, rate_hz=1.0, n_samples=len(self.rsc_measurements))
+            else:
+                self.stop_stream("rsc")
+
+    def _encode(self, k: int, n: int, first: int):
+        return [(self.rsc_char, encode_rsc(**self.rsc_measurements[k]))]
+
+    def frame_info(self, stream, index, first):
+        return {"measurement": self.rsc_measurements[index]}
+
+
+class PolarH10Sensor(HeartRateService, PolarVeritySensor):
+    """Polar H10: PMD accelerometer only (25/50/100/200 Hz, 16 bit, ±2/4/8 G; raw frames, sub-type 1,
+    int16 mG, no FACTOR in the start response) beside its Heart Rate service, which notifies on its own
+    subscription.  A start at a rate other than the played one is refused (status 5, logged)."""
+
+    profile_key = "polar-h10"
+    #: Samples per ACC frame: 36 × 6 bytes + the 10-byte header fit the 244-byte payload of a 247 MTU.
+    FRAME_SAMPLES = 36
+    OFFERED = {polar_pmd.PmdMeasurement.ACC: {0: [25, 50, 100, 200], 1: [16], 2: [2, 4, 8]}}
+    #: PMD feature read: ECG, ACC.
+    FEATURES = bytes([polar_pmd.FEATURE_READ_CODE, 0x05, 0x00])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._init_heart_rate()
+        self.range_g = 8
+
+    def services(self):
+        return [Service(polar_pmd.SERVICE_UUID, [self.cp, self.data]), self.heart_rate_service()]
+
+    def on_subscription(self, connection, characteristic, notify):
+        self.heart_rate_subscription(characteristic, notify)
+
+    def _start(self, meas, name, asked):
+        if asked[0] != self.sampling_rate_hz:
+            self.log.write("refused", session=self.session, note=f"ACC at {asked[0]} Hz: this emulation measures "
+                                                                  f"at {self.sampling_rate_hz} Hz only")
+            return 5, b""
+        self.range_g = asked[2]
+        self.start_stream(name, self.FRAME_SAMPLES, self._encode_acc, range_g=self.range_g)
+        return 0, b""
+
+    def _encode_acc(self, k: int, n: int, first: int):
+        full_scale = self.range_g * GRAVITY_M_S2 * 32767 / 32768  # the ±range the sensor saturates at
+        acc = np.clip(self.acc_m_s2[k:k + n], -full_scale, full_scale)
+        time_ns = self.sensor_clock_start + round((k + n - 1) * 1e9 / self.sampling_rate_hz)
+        return [(self.data, ep.pmd_frame(2, time_ns, 0x01, ep.pmd_acc_raw_int16(acc)))]
+
+    def frame_info(self, stream, index, first):
+        if stream == self.HR_STREAM:
+            return {"measurement": self.hr_measurements[index]}
+        return {"range_g": self.range_g}
 
 
 # -------------------------------------------------------------------------------------------------
@@ -850,7 +1000,7 @@ class MovesenseSensor(EmulatedSensor):
 
 
 PROFILES = {cls.profile_key: cls for cls in (ReferenceSensor, WitMotionSensor, PolarVeritySensor, Thingy52Sensor,
-                                             MetaMotionSensor, MovesenseSensor)}
+                                             MetaMotionSensor, MovesenseSensor, HeartRateStrap, RscFootpod, PolarH10Sensor)}
 #: Advertised name of each profile's emulated sensor (what the real device calls itself).
 NAMES = {
     "backstride-reference": "backstride-{a}",
@@ -859,12 +1009,16 @@ NAMES = {
     "nordic-thingy52": "Thingy",
     "mbientlab-metamotion": "MetaWear",
     "movesense-gatt-sensordata": "Movesense 2047300{a}",
+    "heart-rate": "HRM-Pro:{a}",
+    "running-speed-cadence": "Stryd {a}",
+    "polar-h10": "Polar H10 B36F{a}",
 }
 #: Sensor clock at sample 0 per profile: µs, ns since 2000, ms; the reference's and Movesense's wrap mid-test.
 CLOCK_STARTS = {
     "backstride-reference": 2**32 - 20_000_000,
     "polar-verity-sense": 849_000_000 * 10**9,
     "movesense-gatt-sensordata": 2**32 - 15_000,
+    "polar-h10": 851_000_000 * 10**9,
 }
 
 
