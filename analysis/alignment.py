@@ -9,9 +9,11 @@ direction of travel, read from the gait itself:
   standing).  Forward: the horizontal direction of the acceleration component
   that repeats every step (left and right steps alike), i.e. the principal
   axis of ``h(t) + h(t + T_step)`` where the sideways sway, which alternates
-  sign from step to step, cancels.  Its sign: the body brakes right after
-  each initial contact (the fore-aft acceleration drops across IC), in
-  walking and in running alike.
+  sign from step to step, cancels.  Its sign depends on the gait (see
+  :func:`trunk_forward`): walking, the forward acceleration rises slowly
+  and falls sharply (it peaks at heel contact, then the body brakes:
+  Zijlstra & Hof 2003; the rule of scikit-digital-health); running, the
+  body brakes right after each landing impact.
 * **Shoe.**  Up: the specific force while the foot is flat and still (low
   angular rate).  Left: the principal axis of the angular rate during gait
   (the foot rotates mainly in the sagittal plane), signed so that, between
@@ -119,10 +121,44 @@ def standing_reference(acc: np.ndarray, gyr: np.ndarray | None, *, sampling_rate
     return None if best is None else (best[1], best[2])
 
 
+#: Walking sign rule (scikit-digital-health 0.17, ``PreprocessGaitBout.get_ap_axis_sign``):
+#: band-pass of the fore-aft acceleration, and the smallest peak prominence counted.
+WALK_SIGN_BAND_HZ = (0.25, 7.0)
+WALK_SIGN_MIN_PROMINENCE_M_S2 = 0.05 * GRAVITY_M_S2
+#: Running sign rule: mean fore-aft acceleration after IC minus before it, over this window.
+RUN_BRAKING_WINDOW_S = 0.1
+
+
 def trunk_forward(acc: np.ndarray, up: np.ndarray, ic_index: np.ndarray, *, sampling_rate_hz: float) -> tuple[np.ndarray, str]:
     """Forward direction (sensor frame) of a trunk sensor from its gait.
 
     ``ic_index``: sample indices of initial contacts inside ``acc``.
+
+    The axis is the principal horizontal axis of the step-periodic
+    acceleration (module docstring); its sign comes from a rule that depends
+    on the gait, chosen by whether most steps have a flight phase (the least
+    vertical specific force between two ICs below ``LowerBackGait.flight_g``,
+    the detector's own running test):
+
+    * Walking: :func:`walking_forward_sign`, the rise-time/fall-time
+      asymmetry of the forward acceleration.  It needs no IC: the braking
+      rule below gave the wrong sign on 31 of 52 ipol_gait lower-back
+      trials (forward is the sensor's −z on all of them), because the
+      forward acceleration peaks sharply at heel contact and our walking IC
+      (steepest rise of the vertical force) lands 20–100 ms before it on
+      some walkers, so the ±0.1 s window holds that peak *after* the IC.
+      With this rule: 50 of 52 (tests/test_forward_direction.py).
+    * Running: :func:`braking_forward_sign`, the body brakes right after
+      each landing (the fore-aft ground reaction force is braking in the
+      first half of stance and propulsive in the second, Munro, Miller &
+      Fuglevand 1987, J Biomech 20:147; Cavagna et al. 1988).  The running
+      IC is the landing impact itself, sharp and well timed.  The walking
+      rule gives the wrong sign in running: at the hip the fore-aft
+      acceleration falls sharply at the landing (braking impact) and rises
+      sharply out of it, then falls slowly through push-off and flight
+      (adept_running's hip, the simulator), so the asymmetry reverses.
+
+    ``forward_source`` names the rule used ("unknown" when neither could decide).
     """
     fs = sampling_rate_hz
     e1, e2 = horizontal_basis(up)
@@ -137,16 +173,100 @@ def trunk_forward(acc: np.ndarray, up: np.ndarray, ic_index: np.ndarray, *, samp
     ap = v[:, -1]
     fwd = unit(ap[0] * e1 + ap[1] * e2)
     a_ap = acc @ fwd
-    win = max(2, int(0.1 * fs))
     i = np.asarray(ic_index, np.int64)
-    i = i[(i - win >= 0) & (i + win <= len(a_ap))]
-    if len(i) == 0:
+    if _mostly_running(acc @ unit(up), i, fs):
+        sign = braking_forward_sign(a_ap, i, sampling_rate_hz=fs)
+        source = "braking after landing (running)"
+    else:
+        lo, hi = max(0, int(i[0])), min(len(a_ap), int(i[-1]) + 1)
+        sign = walking_forward_sign(a_ap[lo:hi], sampling_rate_hz=fs)
+        source = "forward acceleration rises slowly, falls sharply (walking)"
+        if sign == 0:  # too few clear peaks: the braking rule is better than nothing
+            sign = braking_forward_sign(a_ap, i, sampling_rate_hz=fs)
+            source = "braking after initial contact"
+    if sign == 0:
         return fwd, "unknown"
-    cum = np.concatenate([[0.0], np.cumsum(a_ap)])
+    return (fwd if sign > 0 else -fwd), source
+
+
+def _mostly_running(f_v: np.ndarray, ic_index: np.ndarray, fs: float) -> bool:
+    """True when most steps have a flight phase (as :class:`analysis.gait.LowerBackGait` decides)."""
+    from analysis.gait import LowerBackGait
+    from analysis.signals import lowpass
+
+    i = ic_index[(ic_index >= 0) & (ic_index < len(f_v))]
+    if len(i) < 2 or len(f_v) < 30:
+        return False
+    s8 = lowpass(f_v, 8.0, sampling_rate_hz=fs)
+    least = np.minimum.reduceat(s8, i)[:-1]  # least f_v between consecutive ICs
+    return bool(np.mean(least < LowerBackGait().flight_g * GRAVITY_M_S2) > 0.5)
+
+
+def walking_forward_sign(a: np.ndarray, *, sampling_rate_hz: float) -> int:
+    """+1 if ``a`` (a horizontal acceleration, m/s², during walking) is forward-positive, -1 if backward, 0 if unknown.
+
+    The trunk's forward acceleration peaks at heel contact and then drops
+    sharply as the body brakes in the loading response; from mid-stance it
+    rises slowly to the next heel contact (Zijlstra & Hof 2003, Gait Posture
+    18:1, Fig. 2: "peak forward acceleration at heel contact").  So its
+    peaks rise slowly and fall sharply.  This is the rule and the parameters
+    of scikit-digital-health (Adamowicz et al.; ``skdh.gait``,
+    ``PreprocessGaitBout.get_ap_axis_sign``, v0.17): 4th-order Butterworth
+    band-pass 0.25–7 Hz (zero phase); maxima with a prominence of at least
+    0.05 g, kept when their prominence exceeds 0.75 × the median; minima
+    with at least that prominence; for each kept maximum, the rise time from
+    the minimum before it and the fall time to the minimum after it.  Forward
+    when the median rise time is not shorter than the median fall time (on
+    a tie, the means over the intervals shorter than 1.25 peak spacings).
+    """
+    from scipy.signal import find_peaks, sosfiltfilt
+
+    from analysis.signals import butter_sos
+
+    fs = sampling_rate_hz
+    lo_hz, hi_hz = WALK_SIGN_BAND_HZ
+    if len(a) < 2 * fs or hi_hz >= 0.5 * fs:
+        return 0
+    sos = butter_sos(4, (lo_hz, hi_hz), "bandpass", float(fs))
+    x = sosfiltfilt(sos, np.asarray(a, float))
+    mx, meta = find_peaks(x, prominence=WALK_SIGN_MIN_PROMINENCE_M_S2)
+    if len(mx) < 2:
+        return 0
+    prom = meta["prominences"]
+    keep = mx[prom > 0.75 * np.median(prom)]
+    mn, _ = find_peaks(-x, prominence=0.75 * np.median(prom))
+    if len(keep) == 0 or len(mn) < 2:
+        return 0
+    k = np.searchsorted(mn, keep)
+    ok = (k > 0) & (k < len(mn))  # a minimum on each side
+    if not ok.any():
+        return 0
+    rise = (keep[ok] - mn[k[ok] - 1]).astype(float)
+    fall = (mn[k[ok]] - keep[ok]).astype(float)
+    r_med, f_med = np.median(rise), np.median(fall)
+    if r_med == f_med and len(keep) > 1:
+        spacing = np.median(np.diff(keep))
+        r_med = np.mean(rise[rise < 1.25 * spacing]) if (rise < 1.25 * spacing).any() else r_med
+        f_med = np.mean(fall[fall < 1.25 * spacing]) if (fall < 1.25 * spacing).any() else f_med
+    return -1 if r_med < f_med else 1
+
+
+def braking_forward_sign(a: np.ndarray, ic_index: np.ndarray, *, sampling_rate_hz: float) -> int:
+    """+1 if ``a`` is forward-positive, judged by braking right after each IC; -1 if not; 0 if no IC fits.
+
+    The median over ICs of (mean of ``a`` over the ``RUN_BRAKING_WINDOW_S``
+    after the IC) minus (mean over the same time before it) is negative on the
+    forward axis.  Sound only when the IC is well timed (running's landing impact).
+    """
+    fs = sampling_rate_hz
+    win = max(2, int(RUN_BRAKING_WINDOW_S * fs))
+    i = np.asarray(ic_index, np.int64)
+    i = i[(i - win >= 0) & (i + win <= len(a))]
+    if len(i) == 0:
+        return 0
+    cum = np.concatenate([[0.0], np.cumsum(a)])
     diffs = (cum[i + win] - 2 * cum[i] + cum[i - win]) / win
-    if np.median(diffs) > 0:
-        fwd = -fwd
-    return fwd, "braking after initial contact"
+    return -1 if np.median(diffs) > 0 else 1
 
 
 def trunk_frame(up: np.ndarray, fwd: np.ndarray, *, up_source: str, forward_source: str,
