@@ -20,8 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--placement", choices=PLACEMENTS, help="where the sensor was worn (overrides the file's metadata)")
     p.add_argument("--json", metavar="OUT", help="write the analysis document (schema backstride.analysis/1) here; '-' for stdout")
     p.add_argument("--nan-as-gap", action="store_true",
-                   help="treat rows that are NaN in every channel as lost samples (BIDS-Motion files always do: "
-                        "n/a is BIDS's own mark of a missing value)")
+                   help="treat rows that are NaN in every channel as lost samples (the default for BIDS-Motion files, "
+                        "where n/a is BIDS's own mark of a missing value; kept for scripts that pass it)")
     p.add_argument("--quiet", action="store_true", help="print no readable report")
     p.add_argument("--timezone", metavar="TZ", help="IANA time zone for the per-day summaries (default: the "
                    "recording's extra.time_zone, else UTC)")
@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from analysis.pipeline import analyse
-    from sensing.bids import BidsWarning, is_bids_path
+    from sensing.bids import BidsWarning
     from sensing.formats import open_recording
     from sensing.recording import RecordingError
 
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
             warnings.simplefilter("ignore", BidsWarning)  # listed with the report's warnings instead
             # a BIDS file's all-n/a rows are samples the recorder declared missing (MissingValues; write_bids
             # writes gaps so): lost samples, reported in the warnings; a row missing only some channels is an error
-            rec = open_recording(args.path, placement=args.placement, nan_as_gap=args.nan_as_gap or is_bids_path(args.path))
+            rec = open_recording(args.path, placement=args.placement)
         placement = args.placement or rec.placement
         doc, text = analyse_document(rec, placement, timezone=getattr(args, "timezone", None),
                                      min_posture_s=getattr(args, "min_posture_s", None),

@@ -363,14 +363,16 @@ def _point_rank(ch: pd.DataFrame, point: str) -> tuple[str | None, int]:
 # -- reading ----------------------------------------------------------------------
 
 
-def read_bids(path: str | Path, placement: str | None = None, *, nan_as_gap: bool = False) -> Recording:
+def read_bids(path: str | Path, placement: str | None = None, *, nan_as_gap: bool = True) -> Recording:
     """Read one tracked point of a BIDS-Motion recording as a :class:`Recording` in SI units.
 
     When the file holds several tracked points (a lower-back and two foot sensors, say),
     ``placement`` chooses which one (by its ``tracked_point`` or ``placement`` name: LowerBack,
     pelvis, L5, sacrum → lower-back; LeftFoot, left_foot, LF, LeftAnkle → foot-left, ...);
-    otherwise the only one is taken.  Rows that are ``n/a`` in every channel used are an error
-    unless ``nan_as_gap`` is set, in which case they become lost samples (a gap).  Channels
+    otherwise the only one is taken.  Rows that are ``n/a`` in every channel used are lost samples
+    (a gap): ``n/a`` is BIDS's own mark of a missing value (``MissingValues``), and ``write_bids``
+    writes a gap so; with ``nan_as_gap=False`` they are an error instead.  A row missing only some
+    channels is always an error.  Channels
     whose ``status`` is ``bad`` are not used.  What was off the spec but read anyway is listed
     in ``extra["warnings"]`` and issued as :class:`BidsWarning`.
     """

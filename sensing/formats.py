@@ -240,11 +240,12 @@ def _indices_from_times(t: np.ndarray, fs: float | None, path, tcol: str) -> np.
 # ---------------------------------------------------------------------------
 
 
-def open_recording(path: str | Path, placement: str | None = None, *, nan_as_gap: bool = False) -> Recording:
+def open_recording(path: str | Path, placement: str | None = None, *, nan_as_gap: bool = True) -> Recording:
     """Open any recording backstride understands, by its name.
 
     ``placement`` overrides what the file says (and picks the tracked point in a
-    multi-sensor BIDS file).
+    multi-sensor BIDS file).  ``nan_as_gap``: a BIDS-Motion row that is ``n/a`` in
+    every channel is a lost sample (False: an error; see :func:`sensing.bids.read_bids`).
     """
     path = Path(path)
     if not path.exists():

@@ -533,11 +533,30 @@ def test_missing_values_marker(tmp_path):
     data[40:45] = 0.0
     data[60, 0] = 0.0  # already 0; acc_x is 0 in every row of a still sensor
     p = _write(tmp_path, _imu_rows(), data, side={"TaskName": "walk", "SamplingFrequency": 100, "MissingValues": "0"})
-    with pytest.raises(RecordingError, match="NaN"):
-        read_bids(p)
+    with pytest.raises(RecordingError, match="NaN"), pytest.warns(BidsWarning):
+        read_bids(p, nan_as_gap=False)
     with pytest.warns(BidsWarning, match="5 rows holding 0"):
-        rec = read_bids(p, nan_as_gap=True)
+        rec = read_bids(p)
     assert rec.lost_samples == 5 and len(rec.data) == 95
+    assert rec.gaps["start_s"].tolist() == [0.40] and rec.gaps["lost_samples"].tolist() == [5]
+
+
+def test_lost_samples_open_everywhere_a_recording_is_opened(tmp_path):
+    """A BIDS file with n/a rows (what write_bids writes for a gap) opens through open_recording — what
+    `backstride replay`, the dashboard upload and the journal import call — as a recording with that gap,
+    not only through `backstride analyse`."""
+    from sensing.bids import write_bids
+    from sensing.formats import open_recording
+    from sensing.recording import from_arrays
+
+    n = 500
+    acc = np.tile([0.0, 0.0, 9.81], (n, 1))
+    index = np.r_[np.arange(200), np.arange(230, 230 + n - 200)]
+    rec = from_arrays(acc, sampling_rate_hz=100, sample_index=index, placement="lower-back")
+    tsv = write_bids(rec, tmp_path / "sub-01" / "motion", subject="01", task="run")
+    back = open_recording(tsv)
+    assert back.lost_samples == 30 and back.gaps["start_s"].tolist() == [2.0]
+    np.testing.assert_array_equal(back.data.index.to_numpy(), index)
 
 
 # ---------------------------------------------------------------------------------------------
