@@ -287,6 +287,7 @@ def _trunk_segment(seg: Segment, warnings: list[str]) -> pd.DataFrame | None:
         if gyr_b is not None:
             gyr_b[lo:hi] = fr_b.to_body(gyr[lo:hi])
     side = assign_sides_trunk(ic, bout_id, gyr_fwd=None if gyr_b is None else gyr_b[:, 0],
+                              gyr_up=None if gyr_b is None else gyr_b[:, 2],
                               acc_left=acc_b[:, 1], sampling_rate_hz=fs)
     # trunk tilt per sample (fwd, side), degrees: zero-phase complementary
     # filter of the body-frame signals (orientation.complementary_tilt_deg)
