@@ -99,9 +99,36 @@ def _eval_ic(trials, detect) -> dict:
     return _pool(out)
 
 
+_REPORTS: dict[str, object] = {}  # one analysis per trial, shared by the IC and side scores
+
+
+def _ours(t):
+    if t.name not in _REPORTS:
+        _REPORTS[t.name] = analyse(t.recording)
+    return _REPORTS[t.name]
+
+
 def ours_ic(t):
-    rep = analyse(t.recording)
-    return rep.steps["ic_s"].to_numpy(float)
+    return _ours(t).steps["ic_s"].to_numpy(float)
+
+
+def side_accuracy(trials) -> dict:
+    """Lower back: share of matched steps (inside the reference windows) whose left/right is the reference foot's."""
+    right = total = 0
+    for t in trials:
+        steps = _ours(t).steps
+        det = steps["ic_s"].to_numpy(float)
+        ref = np.concatenate([np.asarray(v, float) for v in t.ic_s.values()])
+        ref_side = np.concatenate([[k] * len(v) for k, v in t.ic_s.items()])
+        ok = np.isfinite(det)
+        det, det_side = det[ok], steps["side"].to_numpy()[ok]
+        pairs = ds.match_events(det, ref, TOLERANCE_S)["pairs"]
+        if not len(pairs):
+            continue
+        pairs = pairs[ds.in_windows(ref[pairs[:, 1]], t.windows_s)]
+        right += int(np.sum(det_side[pairs[:, 0]] == ref_side[pairs[:, 1]]))
+        total += len(pairs)
+    return {"right": right, "steps": total, "share": right / total if total else float("nan")}
 
 
 PEER_CACHE: Path | None = None  # --peer-cache: peers' ICs per trial, so reruns skip the slow peers
@@ -234,6 +261,7 @@ def main() -> int:
     lines = ["| detector | data | trials | reference ICs | precision | recall | F1 | median abs error ms | p95 abs error ms | median signed ms |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     figures = {}
+    sides = {}
     for (kind, data), trials in sets.items():
         if args.only and args.only not in data:
             continue
@@ -241,6 +269,9 @@ def main() -> int:
         figures[(kind, data, "backstride")] = r
         lines.append(_row(f"backstride ({kind})", data, r))
         print(lines[-1], flush=True)
+        if kind == "lower back":
+            sides[data] = side_accuracy(trials)
+            print(f"  left/right right on {sides[data]['right']}/{sides[data]['steps']} matched steps", flush=True)
         if not args.no_peers:
             peer = "skdh" if kind == "lower back" else "gaitmap"
             rp = _eval_ic(trials, lambda t, p=peer: _peer(p, t))
@@ -255,6 +286,9 @@ def main() -> int:
           f"±{TOLERANCE_S * 1000:.0f} ms, inside the reference windows.", "", *lines, "",
           f"**Strike angle** (gaitmap_example, sole pitch from heel/toe markers at the reference IC, n = {sa['n']}): "
           f"median |error| {sa['median_abs_deg']:.1f}°, p95 {sa['p95_abs_deg']:.1f}°, median signed {sa['median_signed_deg']:+.1f}°."]
+    if sides:
+        md += ["", "**Left/right, lower back** (matched steps inside the reference windows whose side is the reference "
+               "foot's): " + "; ".join(f"{d}: {v['share']:.3f} ({v['right']}/{v['steps']})" for d, v in sides.items()) + "."]
     if run:
         per_bout = "; ".join(f"{b['start_s']:.0f}–{b['end_s']:.0f} s: {b['steps']} steps, offset {b['offset_ms']:+.0f} ms, "
                              f"{b['left_share'] * 100:.0f} % left" for b in run["bouts"])
