@@ -112,6 +112,16 @@ def ours_ic(t):
     return _ours(t).steps["ic_s"].to_numpy(float)
 
 
+def fc_score(trials) -> dict:
+    """Final contacts (toe-offs) of our steps against the reference FCs of both feet, scored as the ICs are."""
+    out = []
+    for t in trials:
+        det = _ours(t).steps["fc_s"].to_numpy(float)
+        ref = np.sort(np.concatenate([np.asarray(v, float) for v in t.fc_s.values()]))
+        out.append(_score_in_windows(det, ref, t.windows_s))
+    return _pool(out)
+
+
 def side_accuracy(trials) -> dict:
     """Lower back: share of matched steps (inside the reference windows) whose left/right is the reference foot's."""
     right = total = 0
@@ -261,7 +271,7 @@ def main() -> int:
     lines = ["| detector | data | trials | reference ICs | precision | recall | F1 | median abs error ms | p95 abs error ms | median signed ms |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     figures = {}
-    sides = {}
+    sides, fcs = {}, {}
     for (kind, data), trials in sets.items():
         if args.only and args.only not in data:
             continue
@@ -269,6 +279,8 @@ def main() -> int:
         figures[(kind, data, "backstride")] = r
         lines.append(_row(f"backstride ({kind})", data, r))
         print(lines[-1], flush=True)
+        fcs[data] = fc_score(trials)
+        print(f"  final contact: F1 {fcs[data]['f1']:.3f}, median |error| {fcs[data]['median_abs_ms']:.0f} ms", flush=True)
         if kind == "lower back":
             sides[data] = side_accuracy(trials)
             print(f"  left/right right on {sides[data]['right']}/{sides[data]['steps']} matched steps", flush=True)
@@ -286,6 +298,11 @@ def main() -> int:
           f"±{TOLERANCE_S * 1000:.0f} ms, inside the reference windows.", "", *lines, "",
           f"**Strike angle** (gaitmap_example, sole pitch from heel/toe markers at the reference IC, n = {sa['n']}): "
           f"median |error| {sa['median_abs_deg']:.1f}°, p95 {sa['p95_abs_deg']:.1f}°, median signed {sa['median_signed_deg']:+.1f}°."]
+    if fcs:
+        md += ["", "**Final contact** (toe-off; our steps' FCs against the reference FCs of both feet, matched and scored "
+               "as the ICs): " + "; ".join(f"{d}: F1 {v['f1']:.3f} (precision {v['precision']:.3f}, recall {v['recall']:.3f}), "
+                                          f"median |error| {v['median_abs_ms']:.0f} ms, signed {v['median_signed_ms']:+.0f} ms"
+                                          for d, v in fcs.items()) + "."]
     if sides:
         md += ["", "**Left/right, lower back** (matched steps inside the reference windows whose side is the reference "
                "foot's): " + "; ".join(f"{d}: {v['share']:.3f} ({v['right']}/{v['steps']})" for d, v in sides.items()) + "."]
