@@ -40,7 +40,7 @@ from analysis.constants import (
     STRIKE_INDETERMINATE_BAND_DEG,
     TRUNK_PLACEMENTS,
 )
-from analysis.gait import LowerBackGait, ShoeGait, assign_sides_trunk, vertical_oscillation_m
+from analysis.gait import LowerBackGait, ShoeGait, assign_sides_trunk, vertical_oscillation_m, walking_fc_forward
 from analysis.orientation import complementary_tilt_deg, gravity_direction_lowpass
 from analysis.signals import lowpass, unit
 from sensing.recording import Recording, Segment
@@ -286,6 +286,9 @@ def _trunk_segment(seg: Segment, warnings: list[str]) -> pd.DataFrame | None:
         acc_b[lo:hi] = fr_b.to_body(acc[lo:hi])
         if gyr_b is not None:
             gyr_b[lo:hi] = fr_b.to_body(gyr[lo:hi])
+    # walking FC from the forward acceleration, now that forward is known (gait.walking_fc_forward)
+    walk_fc = walking_fc_forward(acc_b[:, 0], ic, running, sampling_rate_hz=fs, max_step_s=LowerBackGait().max_step_s)
+    fc = np.where(running, fc, walk_fc)
     side = assign_sides_trunk(ic, bout_id, gyr_fwd=None if gyr_b is None else gyr_b[:, 0],
                               gyr_up=None if gyr_b is None else gyr_b[:, 2],
                               acc_left=acc_b[:, 1], sampling_rate_hz=fs)
