@@ -164,7 +164,9 @@ class LowerBackGait:
         ``terminal_prominence_g`` prominent, 0.6–1.5 of the run's median step after its last
         peak, with no flight before it.  Only once the signal goes on ``max_step_s`` past it:
         a live search span whose end looks like the end of a walk adds nothing it may have
-        to take back (the batch and the live detector apply the same rule).
+        to take back.  In practice the live detector never adds one: its search spans
+        (about 2.3 s) are shorter than four steps, the candidate and 1.5 s after it, so a
+        live walk ends one (weak) step earlier than the batch analysis of it.
         """
         if len(peaks) < TERMINAL_MIN_RUN_STEPS or self.terminal_prominence_g >= self.min_peak_prominence_g:
             return peaks
@@ -360,9 +362,9 @@ def walking_fc_forward(a_fwd_m_s2: np.ndarray, ic: np.ndarray, running: np.ndarr
     minimum is taken per step, in [IC, IC + :data:`WALK_FC_WINDOW_STEPS` · step), which is the
     other foot's toe-off.  A foot's own FC is the one after its next IC (as :class:`LowerBackGait`).
     Step frequency per walking run (consecutive walking steps less than ``max_step_s`` apart), from
-    the median step time.  Measured (bench/validate.py): ipol_gait median |error| 70 → 20 ms,
-    mobgap_lab 90 → 40 ms, F1 0.954 → 0.953 and 0.747 → 0.740.  Running entries are NaN (running
-    contacts come from :meth:`LowerBackGait._running_contacts`).
+    the median step time.  A window whose minimum is at its edge holds no toe-off: NaN there (the
+    caller keeps the vertical-force FC).  Measured in bench/RESULTS.md ("Final contact").  Running
+    entries are NaN (running contacts come from :meth:`LowerBackGait._running_contacts`).
     """
     fs = sampling_rate_hz
     a_fwd = np.asarray(a_fwd_m_s2, float)
@@ -392,8 +394,10 @@ def walking_fc_forward(a_fwd_m_s2: np.ndarray, ic: np.ndarray, running: np.ndarr
         for j, i in enumerate(run):
             lo = max(int(ic[i]) - a, 0)
             hi = min(int(ic[i] + WALK_FC_WINDOW_STEPS * steps[j]) - a, len(x))
-            if hi > lo + 1:
-                after[i] = a + lo + int(np.argmin(x[lo:hi]))
+            if hi > lo + 2:
+                k = int(np.argmin(x[lo:hi]))
+                if 0 < k < hi - lo - 1:  # a minimum inside the window, not its edge (a signal only falling
+                    after[i] = a + lo + k  # or rising there has no toe-off in it: NaN, the caller keeps its FC)
         start = end + 1
     own = np.full(len(ic), np.nan)
     own[np.flatnonzero(close)] = after[np.flatnonzero(close) + 1]

@@ -187,7 +187,7 @@ def analyse(recording: Recording, placement: str | None = None) -> Report:
                   warnings=warnings, recording=rec_meta)
 
 
-def analyse_path(path: str | Path, placement: str | None = None, *, nan_as_gap: bool = False) -> Report:
+def analyse_path(path: str | Path, placement: str | None = None, *, nan_as_gap: bool = True) -> Report:
     from sensing.formats import open_recording
 
     return analyse(open_recording(path, placement=placement, nan_as_gap=nan_as_gap), placement=placement)
@@ -286,9 +286,11 @@ def _trunk_segment(seg: Segment, warnings: list[str]) -> pd.DataFrame | None:
         acc_b[lo:hi] = fr_b.to_body(acc[lo:hi])
         if gyr_b is not None:
             gyr_b[lo:hi] = fr_b.to_body(gyr[lo:hi])
-    # walking FC from the forward acceleration, now that forward is known (gait.walking_fc_forward)
-    walk_fc = walking_fc_forward(acc_b[:, 0], ic, running, sampling_rate_hz=fs, max_step_s=LowerBackGait().max_step_s)
-    fc = np.where(running, fc, walk_fc)
+    # walking FC from the forward acceleration, now that forward is known (gait.walking_fc_forward); where the
+    # forward sign is unknown, or a step's window holds no minimum, the vertical-force FC stays
+    if fwd_source != "unknown":
+        walk_fc = walking_fc_forward(acc_b[:, 0], ic, running, sampling_rate_hz=fs, max_step_s=LowerBackGait().max_step_s)
+        fc = np.where(running | np.isnan(walk_fc), fc, walk_fc)
     side = assign_sides_trunk(ic, bout_id, gyr_fwd=None if gyr_b is None else gyr_b[:, 0],
                               gyr_up=None if gyr_b is None else gyr_b[:, 2],
                               acc_left=acc_b[:, 1], sampling_rate_hz=fs)

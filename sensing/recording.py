@@ -250,8 +250,8 @@ def validate(rec: Recording) -> None:
             raise RecordingError(
                 src, f"column {c}, rows {nan[0]}-{run_end}",
                 f"{len(nan)} missing (NaN) values",
-                "finite numbers; for BIDS rows that are n/a in every channel, "
-                "--nan-as-gap treats them as lost samples",
+                "finite numbers (a row missing in every channel is a lost sample; BIDS-Motion n/a rows are read so "
+                "unless nan_as_gap=False)",
             )
         limit = MAX_ABS_ACC_M_S2 if c.startswith("acc") else MAX_ABS_GYR_RAD_S if c.startswith("gyr") else 5000.0
         over = np.flatnonzero(np.abs(col) > limit)

@@ -557,6 +557,10 @@ def test_lost_samples_open_everywhere_a_recording_is_opened(tmp_path):
     back = open_recording(tsv)
     assert back.lost_samples == 30 and back.gaps["start_s"].tolist() == [2.0]
     np.testing.assert_array_equal(back.data.index.to_numpy(), index)
+    # analyse_path (what `backstride journal import` and the demos call) reads it the same way
+    from analysis.pipeline import analyse_path
+
+    assert analyse_path(tsv).recording["lost_samples"] == 30
 
 
 # ---------------------------------------------------------------------------------------------

@@ -54,4 +54,13 @@ def test_a_dip_beyond_the_window_is_not_taken_for_the_toe_off():
     a, ic, dips = _walk(10, 0.55, 0.6)
     assert 0.6 > WALK_FC_WINDOW_STEPS
     fc = walking_fc_forward(a, ic, np.zeros(len(ic), bool), sampling_rate_hz=FS, max_step_s=1.5)
-    assert np.all(np.abs(fc[:-1] - dips[1:]) > 10)
+    assert not np.any(np.abs(fc[:-1] - dips[1:]) <= 10)  # never the mid-stance dip (NaN or elsewhere)
+
+
+def test_a_window_with_no_minimum_inside_gives_no_fc():
+    """A forward acceleration that only falls across a step's window has no toe-off in it: its edge (the next IC)
+    is not an FC (a review found such FCs 260 ms off; the analysis keeps the vertical-force FC there)."""
+    ic = np.round((0.5 + np.arange(8) * 0.55) * FS)
+    a = -np.arange(int(6 * FS)) / FS  # falls steadily: every window's minimum is at its end
+    fc = walking_fc_forward(a, ic, np.zeros(len(ic), bool), sampling_rate_hz=FS, max_step_s=1.5)
+    assert np.all(np.isnan(fc))
