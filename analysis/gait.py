@@ -97,7 +97,7 @@ from scipy import signal
 from scipy.ndimage import gaussian_filter1d, uniform_filter1d
 
 from analysis.constants import GRAVITY_M_S2 as G
-from analysis.signals import crossing_time, lowpass
+from analysis.signals import butter_sos, crossing_time, lowpass
 
 #: Shoe: a push-off more than this after an IC ends no stance of that IC (the
 #: last stride of a bout has none).
@@ -269,11 +269,8 @@ class LowerBackGait:
             ic, fc, running = ic[keep], fc[keep], running[keep]
         # walking: a foot's own FC is the toe-off detected after the next IC
         own_fc = fc.copy()
-        walk = ~running
-        nxt_ok = np.zeros(len(ic), bool)
-        if len(ic) > 1:
-            nxt_ok[:-1] = walk[:-1] & walk[1:] & (np.diff(ic) < self.max_step_s * fs)
-        own_fc[walk] = np.nan
+        nxt_ok = _next_step_in_walk(ic, running, self.max_step_s * fs)
+        own_fc[~running] = np.nan
         own_fc[nxt_ok] = fc[np.flatnonzero(nxt_ok) + 1]
         self.ic_ = ic
         self.fc_ = own_fc
@@ -341,6 +338,16 @@ def _mccamley_ic_signal(fv: np.ndarray, fs: float, freq_hz: float) -> np.ndarray
     return gaussian_filter1d(vel, scale / np.sqrt(2.0), order=1) * fs
 
 
+def _next_step_in_walk(ic: np.ndarray, running: np.ndarray, max_step_samples: float) -> np.ndarray:
+    """Per step: the next step is a walking step of the same walk (both walking, less than a
+    ``max_step_samples`` apart), so the toe-off after the next IC is this foot's own FC."""
+    walk = ~np.asarray(running, bool)
+    out = np.zeros(len(ic), bool)
+    if len(ic) > 1:
+        out[:-1] = walk[:-1] & walk[1:] & (np.diff(ic) < max_step_samples)
+    return out
+
+
 #: Walking FC search after each IC, as a fraction of that step's duration: the other foot's toe-off ends
 #: double support at about 10 % of the gait cycle (20 % of a step; Perry & Burnfield, Gait Analysis, 2010);
 #: the window stops at 40 % of the step (20 % of the cycle), well before mid-stance.  0.6 let later
@@ -372,9 +379,7 @@ def walking_fc_forward(a_fwd_m_s2: np.ndarray, ic: np.ndarray, running: np.ndarr
     walk = ~np.asarray(running, bool)
     n = len(a_fwd)
     after = np.full(len(ic), np.nan)  # the toe-off after each IC (the other foot's)
-    close = np.zeros(len(ic), bool)  # step i and i + 1 are one walking run
-    if len(ic) > 1:
-        close[:-1] = walk[:-1] & walk[1:] & (np.diff(ic) < max_step_s * fs)
+    close = _next_step_in_walk(ic, running, max_step_s * fs)  # step i and i + 1 are one walking run
     start = 0
     while start < len(ic):
         if not walk[start]:
@@ -469,7 +474,7 @@ def _sides_mccamley(ic: np.ndarray, gyr_fwd: np.ndarray, gyr_up: np.ndarray, fs:
     In mobgap's body frame (is up, pa forward) the published rule is ``gyr_is − gyr_pa ≤ 0`` at IC →
     left; here that is ``gyr_up − gyr_fwd``.  None when the segment is too short to filter.
     """
-    sos = signal.butter(SIDES_FILTER_ORDER, SIDES_BAND_HZ, "bandpass", fs=fs, output="sos")
+    sos = butter_sos(SIDES_FILTER_ORDER, SIDES_BAND_HZ, "bandpass", float(fs))
     x = np.asarray(gyr_up, float) - np.asarray(gyr_fwd, float)
     padlen = 3 * (2 * len(sos) + 1)
     if len(x) <= padlen or not np.all(np.isfinite(x)):
@@ -506,8 +511,7 @@ def assign_sides_trunk(ic: np.ndarray, bout_id: np.ndarray, *, gyr_fwd: np.ndarr
     if gyr_fwd is not None and gyr_up is not None:
         if len(gyr_up) != len(gyr_fwd):
             raise ValueError(f"assign_sides_trunk: gyr_up has {len(gyr_up)} samples, gyr_fwd {len(gyr_fwd)}")
-    if gyr_fwd is not None and gyr_up is not None and len(ic):
-        sides = _sides_mccamley(ic, gyr_fwd, gyr_up, fs)
+        sides = _sides_mccamley(ic, gyr_fwd, gyr_up, fs) if len(ic) else None
         if sides is not None:
             return sides
     w = max(2, int(window_s * fs))

@@ -289,7 +289,7 @@ def _trunk_segment(seg: Segment, warnings: list[str]) -> pd.DataFrame | None:
     # walking FC from the forward acceleration, now that forward is known (gait.walking_fc_forward); where the
     # forward sign is unknown, or a step's window holds no minimum, the vertical-force FC stays
     if fwd_source != "unknown":
-        walk_fc = walking_fc_forward(acc_b[:, 0], ic, running, sampling_rate_hz=fs, max_step_s=LowerBackGait().max_step_s)
+        walk_fc = walking_fc_forward(acc_b[:, 0], ic, running, sampling_rate_hz=fs, max_step_s=gait.max_step_s)
         fc = np.where(running | np.isnan(walk_fc), fc, walk_fc)
     side = assign_sides_trunk(ic, bout_id, gyr_fwd=None if gyr_b is None else gyr_b[:, 0],
                               gyr_up=None if gyr_b is None else gyr_b[:, 2],
