@@ -88,13 +88,14 @@ def _score_in_windows(det: np.ndarray, ref: np.ndarray, windows) -> dict:
     return {"tp": tp, "fp": fp, "fn": fn, "errors_s": errors}
 
 
-def _eval_ic(trials, detect) -> dict:
+def _eval_ic(trials, detect, events: str = "ic_s") -> dict:
+    """``detect(trial)``'s event times against the trial's reference ``events`` (``ic_s`` or ``fc_s``, both feet)."""
     out = []
     for t in trials:
         det = detect(t)
         if det is None:
             continue
-        ref = np.sort(np.concatenate([np.asarray(v, float) for v in t.ic_s.values()]))
+        ref = np.sort(np.concatenate([np.asarray(v, float) for v in getattr(t, events).values()]))
         out.append(_score_in_windows(np.asarray(det, float), ref, t.windows_s))
     return _pool(out)
 
@@ -114,12 +115,7 @@ def ours_ic(t):
 
 def fc_score(trials) -> dict:
     """Final contacts (toe-offs) of our steps against the reference FCs of both feet, scored as the ICs are."""
-    out = []
-    for t in trials:
-        det = _ours(t).steps["fc_s"].to_numpy(float)
-        ref = np.sort(np.concatenate([np.asarray(v, float) for v in t.fc_s.values()]))
-        out.append(_score_in_windows(det, ref, t.windows_s))
-    return _pool(out)
+    return _eval_ic(trials, lambda t: _ours(t).steps["fc_s"].to_numpy(float), events="fc_s")
 
 
 def side_accuracy(trials) -> dict:
@@ -171,8 +167,8 @@ def _peer(name, t):
 
 
 def strike_angles(trials, steps_of=None) -> dict:
-    """Strike angle against motion capture; ``steps_of(trial)`` gives the steps table (default: analyse it)."""
-    steps_of = steps_of or (lambda t: analyse(t.recording).steps)
+    """Strike angle against motion capture; ``steps_of(trial)`` gives the steps table (default: this run's analysis)."""
+    steps_of = steps_of or (lambda t: _ours(t).steps)
     errs = []
     for t in trials:
         ref = t.extra.get("strike_angle_deg")
