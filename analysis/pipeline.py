@@ -40,7 +40,8 @@ from analysis.constants import (
     STRIKE_INDETERMINATE_BAND_DEG,
     TRUNK_PLACEMENTS,
 )
-from analysis.gait import LowerBackGait, ShoeGait, assign_sides_trunk, vertical_oscillation_m, walking_fc_forward
+from analysis.gait import (LowerBackGait, ShoeGait, assign_sides_trunk, vertical_oscillation_m, walking_fc_forward,
+                           walking_ic_forward)
 from analysis.orientation import complementary_tilt_deg, gravity_direction_lowpass
 from analysis.signals import lowpass, unit
 from sensing.recording import Recording, Segment
@@ -294,6 +295,10 @@ def _trunk_segment(seg: Segment, warnings: list[str]) -> pd.DataFrame | None:
     side = assign_sides_trunk(ic, bout_id, gyr_fwd=None if gyr_b is None else gyr_b[:, 0],
                               gyr_up=None if gyr_b is None else gyr_b[:, 2],
                               acc_left=acc_b[:, 1], sampling_rate_hz=fs)
+    if fwd_source != "unknown":
+        # walking IC halfway to the forward-acceleration peak at heel contact (gait.walking_ic_forward); the
+        # FC search and the sides above read the signals at the vertical-force IC, as they were validated
+        ic = walking_ic_forward(acc_b[:, 0], ic, running, sampling_rate_hz=fs)
     # trunk tilt per sample (fwd, side), degrees: zero-phase complementary
     # filter of the body-frame signals (orientation.complementary_tilt_deg)
     tilt = None

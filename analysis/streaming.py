@@ -549,7 +549,11 @@ class LiveMetrics:
         The filters are this object's (designed once, zero-phase on the span;
         the 25 Hz low-pass and the Gaussian smoothing only when a running or a
         walking step needs them); the rules and parameters are LowerBackGait's
-        (default walking IC rule: the steepest rise).
+        (default walking IC rule: the steepest rise).  Live walking ICs stay
+        there: the batch analysis moves them halfway to the forward-acceleration
+        peak (:func:`analysis.gait.walking_ic_forward`, at most
+        ``WALK_IC_FORWARD_SEARCH_S / 2`` later or earlier), which needs the
+        forward axis of the whole bout.
         """
         fs = self.sampling_rate_hz
 
