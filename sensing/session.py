@@ -57,15 +57,21 @@ class LoopThread:
 
     def _main(self) -> None:
         asyncio.set_event_loop(self.loop)
-        self.loop.run_forever()
+        try:
+            self.loop.run_forever()
+        finally:
+            # the worker threads of run_in_executor(None, ...) (file opening, writer closing) end with the loop,
+            # not idle until the interpreter exits
+            self.loop.run_until_complete(self.loop.shutdown_default_executor())
+            self.loop.close()
 
     def submit(self, coro):
         """Run ``coro`` on the loop; a :class:`concurrent.futures.Future` of its result."""
         return asyncio.run_coroutine_threadsafe(coro, self.loop)
 
     def close(self, timeout_s: float = 5.0) -> None:
-        """Stop the loop and join its thread (stop the sessions on it first)."""
-        if self.loop.is_running():
+        """Stop the loop, end its executor's threads and join its thread (stop the sessions on it first)."""
+        if not self.loop.is_closed():
             self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout_s)
 

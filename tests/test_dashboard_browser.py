@@ -27,7 +27,10 @@ def demo_app(tmp_path):
 
     url = f"sqlite:///{tmp_path / 'journal.sqlite3'}"
     load_demo(url)
-    return create_app(url, data_dir=tmp_path / "data", max_upload_bytes=2_000_000), url
+    app = create_app(url, data_dir=tmp_path / "data", max_upload_bytes=2_000_000)
+    yield app, url
+    # the live sessions' loop and its executor threads end here, not when the test server kills its threads
+    app.server.extensions["backstride_live"].close()
 
 
 def _open(duo, app, path: str, ready: str, timeout: int = 15) -> None:

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from argparse import Namespace
 from pathlib import Path
@@ -76,6 +77,7 @@ def test_replay_reports_the_recordings_gaps_as_lost_samples(tmp_path):
 
 def test_sessions_share_one_long_lived_loop():
     """The dashboard's way: every session on one LoopThread; each ends, the loop goes on serving the next."""
+    before = set(threading.enumerate())
     lt = LoopThread()
     try:
         n = len(open_recording(SAMPLES / "sim_shoe_run.parquet").data)
@@ -102,7 +104,9 @@ def test_sessions_share_one_long_lived_loop():
             slow.start(lt)
     finally:
         lt.close()
-    assert not lt.thread.is_alive()
+    assert not lt.thread.is_alive() and lt.loop.is_closed()
+    # the sessions opened and closed files through the loop's executor (run_in_executor): its threads ended with it
+    assert [t.name for t in set(threading.enumerate()) - before if t.is_alive()] == []
 
 
 def test_each_sensor_at_its_own_rate(tmp_path):
@@ -280,3 +284,22 @@ def test_record_imu_and_heart_rate_strap_from_the_command(tmp_path):
     assert f"heart rate: {sent} measurements, {sent} RR intervals, mean 150 bpm, 0 corrupt, 0 link drops" in stdout
     assert "heart rate 150 bpm" in stdout  # the live view's row
     assert open_recording(out).lost_samples == 0
+
+
+def test_dashboard_sessions_close_ends_their_loop_and_a_new_start_makes_another():
+    """dashboard.pages.live.LiveSessions.close: every session stopped, the loop thread ended; the next start works."""
+    from dashboard.pages.live import LiveSessions
+
+    sessions = LiveSessions()
+    first = LiveSession.replay(SAMPLES / "sim_shoe_run.parquet", speed=1.0)
+    sessions.start(first)
+    assert wait_until(lambda: first.snapshot()["samples_received"] > 0, 60)
+    loop_thread = sessions.loop_thread
+    sessions.close()
+    assert not first.running and sessions.get("any") is None
+    assert not loop_thread.thread.is_alive() and loop_thread.loop.is_closed() and sessions.loop_thread is None
+    again = LiveSession.replay(SAMPLES / "sim_shoe_run.parquet", speed=None)
+    key = sessions.start(again)
+    assert again.wait(300) and again.snapshot()["state"] == "finished"
+    assert sessions.get(key) is again and sessions.loop_thread is not loop_thread
+    sessions.close()

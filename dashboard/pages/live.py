@@ -87,6 +87,14 @@ class LiveSessions:
         for s in items:
             s.stop()
 
+    def close(self) -> None:
+        """Stop every session and the loop thread (a later :meth:`start` makes a new one)."""
+        self.stop_all()
+        with self._lock:
+            loop_thread, self.loop_thread = self.loop_thread, None
+        if loop_thread is not None:
+            loop_thread.close()
+
 
 def _session_class():
     """:class:`sensing.session.LiveSession`, or None while that module is missing."""
