@@ -71,8 +71,10 @@ class LoopThread:
 
     def close(self, timeout_s: float = 5.0) -> None:
         """Stop the loop, end its executor's threads and join its thread (stop the sessions on it first)."""
-        if not self.loop.is_closed():
+        try:
             self.loop.call_soon_threadsafe(self.loop.stop)
+        except RuntimeError:  # already closed: closing again is a no-op
+            pass
         self.thread.join(timeout_s)
 
 

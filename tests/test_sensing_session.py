@@ -105,6 +105,7 @@ def test_sessions_share_one_long_lived_loop():
     finally:
         lt.close()
     assert not lt.thread.is_alive() and lt.loop.is_closed()
+    lt.close()  # again: a no-op
     # the sessions opened and closed files through the loop's executor (run_in_executor): its threads ended with it
     assert [t.name for t in set(threading.enumerate()) - before if t.is_alive()] == []
 
