@@ -129,16 +129,18 @@ WALK_SIGN_MIN_PROMINENCE_M_S2 = 0.05 * GRAVITY_M_S2
 RUN_BRAKING_WINDOW_S = 0.1
 
 
-def trunk_forward(acc: np.ndarray, up: np.ndarray, ic_index: np.ndarray, *, sampling_rate_hz: float) -> tuple[np.ndarray, str]:
+def trunk_forward(acc: np.ndarray, up: np.ndarray, ic_index: np.ndarray, running: np.ndarray, *,
+                  sampling_rate_hz: float) -> tuple[np.ndarray, str]:
     """Forward direction (sensor frame) of a trunk sensor from its gait.
 
-    ``ic_index``: sample indices of initial contacts inside ``acc``.
+    ``ic_index``: sample indices of initial contacts inside ``acc``;
+    ``running``: per IC, whether the step detector found a flight phase
+    before it (``LowerBackGait.running_``).
 
     The axis is the principal horizontal axis of the step-periodic
     acceleration (module docstring); its sign comes from a rule that depends
-    on the gait, chosen by whether most steps have a flight phase (the least
-    vertical specific force between two ICs below ``LowerBackGait.flight_g``,
-    the detector's own running test):
+    on the gait, chosen by whether most steps are running steps (the
+    detector's own flight-phase test, not repeated here):
 
     * Walking: :func:`walking_forward_sign`, the rise-time/fall-time
       asymmetry of the forward acceleration.  It needs no IC: the braking
@@ -174,7 +176,7 @@ def trunk_forward(acc: np.ndarray, up: np.ndarray, ic_index: np.ndarray, *, samp
     fwd = unit(ap[0] * e1 + ap[1] * e2)
     a_ap = acc @ fwd
     i = np.asarray(ic_index, np.int64)
-    if _mostly_running(acc @ unit(up), i, fs):
+    if np.mean(np.asarray(running, bool)) > 0.5:
         sign = braking_forward_sign(a_ap, i, sampling_rate_hz=fs)
         source = "braking after landing (running)"
     else:
@@ -187,19 +189,6 @@ def trunk_forward(acc: np.ndarray, up: np.ndarray, ic_index: np.ndarray, *, samp
     if sign == 0:
         return fwd, "unknown"
     return (fwd if sign > 0 else -fwd), source
-
-
-def _mostly_running(f_v: np.ndarray, ic_index: np.ndarray, fs: float) -> bool:
-    """True when most steps have a flight phase (as :class:`analysis.gait.LowerBackGait` decides)."""
-    from analysis.gait import LowerBackGait
-    from analysis.signals import lowpass
-
-    i = ic_index[(ic_index >= 0) & (ic_index < len(f_v))]
-    if len(i) < 2 or len(f_v) < 30:
-        return False
-    s8 = lowpass(f_v, 8.0, sampling_rate_hz=fs)
-    least = np.minimum.reduceat(s8, i)[:-1]  # least f_v between consecutive ICs
-    return bool(np.mean(least < LowerBackGait().flight_g * GRAVITY_M_S2) > 0.5)
 
 
 def walking_forward_sign(a: np.ndarray, *, sampling_rate_hz: float) -> int:

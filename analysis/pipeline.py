@@ -265,7 +265,7 @@ def _trunk_segment(seg: Segment, warnings: list[str]) -> pd.DataFrame | None:
     else:
         up, (a, b) = ref
         up_source, ref_s = "still standing", (seg.start_s + a / fs, seg.start_s + b / fs)
-    fwd, fwd_source = alignment.trunk_forward(acc, gait_up, ic.astype(int), sampling_rate_hz=fs)
+    fwd, fwd_source = alignment.trunk_forward(acc, gait_up, ic.astype(int), running, sampling_rate_hz=fs)
     frame = alignment.trunk_frame(up, fwd, up_source=up_source, forward_source=fwd_source, reference_s=ref_s)
     acc_b = frame.to_body(acc)
     gyr_b = frame.to_body(gyr) if gyr is not None else None
@@ -280,7 +280,8 @@ def _trunk_segment(seg: Segment, warnings: list[str]) -> pd.DataFrame | None:
             continue
         lo = max(0, int(ic[k[0]] - 0.3 * fs))
         hi = min(len(acc), int(ic[k[-1]] + 0.5 * fs))
-        f_b, src_b = alignment.trunk_forward(acc[lo:hi], gait_up, (ic[k] - lo).astype(int), sampling_rate_hz=fs)
+        f_b, src_b = alignment.trunk_forward(acc[lo:hi], gait_up, (ic[k] - lo).astype(int), running[k],
+                                             sampling_rate_hz=fs)
         if src_b == "unknown":
             continue
         fr_b = alignment.trunk_frame(up, f_b, up_source=up_source, forward_source=src_b, reference_s=ref_s)

@@ -357,6 +357,7 @@ class LiveMetrics:
         self._scan_from = 0  # absolute: events before it (minus the look-back) are settled
         self._last_ic: float | None = None  # absolute sample index (float)
         self._ic_abs: list[float] = []
+        self._ic_running: dict[float, bool] = {}  # trunk: the detector's flight-phase flag of each IC in _ic_abs
         self._pending_lean: list[float] = []  # ICs waiting for their stride to end
         self.steps_: list[StepEvent] = []
         self.frame_ = None
@@ -451,6 +452,7 @@ class LiveMetrics:
         self._since_hop = 0
         self._pending_lean = []
         self._ic_abs = []
+        self._ic_running = {}
         self._still_sum[:] = 0
         self._still_n = 0
         self._sit_start_index = None
@@ -517,10 +519,13 @@ class LiveMetrics:
         low = self._gravity.backward(rows[:, 6:9])  # zero-phase gravity low-pass (forward pass carried)
         up_t = low / np.linalg.norm(low, axis=1, keepdims=True)
         f_v = np.einsum("ij,ij->i", acc, up_t)
-        ic_rel = self._lower_back_ic(f_v)
+        ic_rel, running_rel = self._lower_back_ic(f_v)
         limit = (e - a) - self._n_margin
         dup = 0.5 * self._lbg.min_step_s * fs
-        new = [a + float(ic) for ic in ic_rel if ic < limit and (self._last_ic is None or a + ic > self._last_ic + dup)]
+        found = [(a + float(ic), bool(r)) for ic, r in zip(ic_rel, running_rel)
+                 if ic < limit and (self._last_ic is None or a + ic > self._last_ic + dup)]
+        new = [ic for ic, _ in found]
+        self._ic_running.update(found)
         self._scan_from = max(self._scan_from, e - self._n_margin)
         for abs_ic in new:
             if self._ic_abs and abs_ic - self._ic_abs[-1] <= self._lbg.max_step_s * fs:
@@ -532,6 +537,7 @@ class LiveMetrics:
             self._pending_lean.append(abs_ic)
         if len(self._ic_abs) > 4 * self.calibration_steps:
             self._ic_abs = self._ic_abs[-2 * self.calibration_steps:]
+            self._ic_running = {i: self._ic_running[i] for i in self._ic_abs}
         if new:
             if self._gait_up is None:
                 self._gait_up = unit(acc[max(0, int(new[0]) - a):].mean(axis=0))
@@ -543,8 +549,8 @@ class LiveMetrics:
         self._lean_for_strides()
         self._refresh_trunk()
 
-    def _lower_back_ic(self, fv: np.ndarray) -> np.ndarray:
-        """ICs (span-relative, float) by :meth:`analysis.gait.LowerBackGait.detect_filtered`, on the span.
+    def _lower_back_ic(self, fv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """ICs (span-relative, float) and their running flags by :meth:`analysis.gait.LowerBackGait.detect_filtered`, on the span.
 
         The filters are this object's (designed once, zero-phase on the span;
         the 25 Hz low-pass and the Gaussian smoothing only when a running or a
@@ -564,18 +570,20 @@ class LiveMetrics:
 
         g = self._lbg.detect_filtered(fv, self._f8.filtfilt(fv), lambda: self._f25.filtfilt(fv), smooth,
                                       sampling_rate_hz=fs)
-        return g.ic_
+        return g.ic_, g.running_
 
     def _calibrate_trunk(self) -> None:
         """Body frame once, from the steps in the ring (as the batch: alignment.trunk_forward)."""
         fs = self.sampling_rate_hz
         ring = self._ring
         acc = ring.span(ring.start, ring.end)[:, 0:3]
-        ic_buf = np.array([i - ring.start for i in self._ic_abs if i >= ring.start], dtype=int)
+        held = [i for i in self._ic_abs if i >= ring.start]
+        ic_buf = np.array([i - ring.start for i in held], dtype=int)
         if len(ic_buf) < 4:
             return
         gait_up = unit(acc[ic_buf[0]:ic_buf[-1] + 1].mean(axis=0))
-        fwd, src = alignment.trunk_forward(acc, gait_up, ic_buf, sampling_rate_hz=fs)
+        running = np.array([self._ic_running.get(i, False) for i in held], bool)
+        fwd, src = alignment.trunk_forward(acc, gait_up, ic_buf, running, sampling_rate_hz=fs)
         up = self.up_standing_ if self.up_standing_ is not None else gait_up
         self.frame_ = alignment.trunk_frame(up, fwd, up_source="still standing" if self.up_standing_ is not None
                                             else "mean during gait", forward_source=src, reference_s=None)

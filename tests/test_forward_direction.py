@@ -49,9 +49,17 @@ def _walking_body(n_steps: int = 40, step_s: float = 0.55, seed: int = 0) -> tup
     return acc, np.round(hc * FS).astype(int)
 
 
-def _forward(acc_s: np.ndarray, ic: np.ndarray) -> tuple[np.ndarray, str]:
+def _forward(acc_s: np.ndarray, ic: np.ndarray, running: bool = False) -> tuple[np.ndarray, str]:
     gait_up = acc_s[ic[0]:ic[-1] + 1].mean(axis=0)
-    return alignment.trunk_forward(acc_s, gait_up, ic, sampling_rate_hz=FS)
+    return alignment.trunk_forward(acc_s, gait_up, ic, np.full(len(ic), running), sampling_rate_hz=FS)
+
+
+def _detector_says_running(acc_s: np.ndarray) -> bool:
+    """Whether most steps the step detector finds have a flight phase (the flags the pipeline passes on)."""
+    from analysis.gait import LowerBackGait
+
+    f_v = acc_s @ (acc_s.mean(axis=0) / np.linalg.norm(acc_s.mean(axis=0)))
+    return bool(np.mean(LowerBackGait().detect(f_v, sampling_rate_hz=FS).running_) > 0.5)
 
 
 MOUNTS = [Rotation.identity(), Rotation.from_euler("xyz", [180, 0, 35], degrees=True),
@@ -102,7 +110,7 @@ def test_running_forward_from_the_simulator(mount_deg, impact):
     rec, truth = lower_back_run(sampling_rate_hz=FS, run_s=30.0, impact=impact, mount=mount, seed=5)
     acc = rec.data[["acc_x", "acc_y", "acc_z"]].to_numpy(float)
     ic = np.round(truth.steps["ic_s"].to_numpy() * FS).astype(int)
-    fwd, source = _forward(acc, ic)
+    fwd, source = _forward(acc, ic, _detector_says_running(acc))
     assert "running" in source
     assert np.dot(fwd, mount.inv().apply([1.0, 0, 0])) > 0.95
 
@@ -113,7 +121,7 @@ def test_running_rule_is_needed_in_running():
     rec, truth = lower_back_run(sampling_rate_hz=FS, run_s=30.0, seed=6)
     acc = rec.data[["acc_x", "acc_y", "acc_z"]].to_numpy(float)
     ic = np.round(truth.steps["ic_s"].to_numpy() * FS).astype(int)
-    fwd, _ = _forward(acc, ic)  # body x: the mount is the identity
+    fwd, _ = _forward(acc, ic, running=True)  # body x: the mount is the identity
     a = acc @ fwd
     assert alignment.braking_forward_sign(a, ic, sampling_rate_hz=FS) == 1
     assert alignment.walking_forward_sign(a[ic[0]:ic[-1]], sampling_rate_hz=FS) == -1
@@ -139,9 +147,10 @@ def _dataset_forwards(trials):
         fs = seg.sampling_rate_hz
         up_t = gravity_direction_lowpass(seg.acc, sampling_rate_hz=fs, cutoff_hz=0.5)
         f_v = np.einsum("ij,ij->i", seg.acc, up_t)
-        ic = LowerBackGait().detect(f_v, sampling_rate_hz=fs).ic_.astype(int)
+        gait = LowerBackGait().detect(f_v, sampling_rate_hz=fs)
+        ic = gait.ic_.astype(int)
         gait_up = unit(seg.acc[ic[0]:ic[-1] + 1].mean(axis=0))
-        fwd, _ = alignment.trunk_forward(seg.acc, gait_up, ic, sampling_rate_hz=fs)
+        fwd, _ = alignment.trunk_forward(seg.acc, gait_up, ic, gait.running_, sampling_rate_hz=fs)
         out.append((t.name, fwd, gait_up))
     return out
 
