@@ -20,8 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--placement", choices=PLACEMENTS, help="where the sensor was worn (overrides the file's metadata)")
     p.add_argument("--json", metavar="OUT", help="write the analysis document (schema backstride.analysis/1) here; '-' for stdout")
     p.add_argument("--nan-as-gap", action="store_true",
-                   help="treat rows that are NaN in every channel as lost samples (the default for BIDS-Motion files, "
-                        "where n/a is BIDS's own mark of a missing value; kept for scripts that pass it)")
+                   help="accepted and ignored (kept for scripts that pass it): a BIDS-Motion row that is n/a in every "
+                        "channel is always read as a lost sample, n/a being BIDS's own mark of a missing value")
     p.add_argument("--quiet", action="store_true", help="print no readable report")
     p.add_argument("--timezone", metavar="TZ", help="IANA time zone for the per-day summaries (default: the "
                    "recording's extra.time_zone, else UTC)")
