@@ -203,14 +203,7 @@ def central_record(run: dict, out: dict, played_path: Path) -> None:
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"backstride record ended by itself with code {proc.returncode}; see record.log")
-            events = _played(played_path)
-            starts = [e["t_s"] for e in events if e["kind"] == "start"]
-            drops = [e["t_s"] for e in events if e["kind"] in ("drop", "disconnected")]
-            streamed = 0.0
-            if starts:
-                now = max(e["t_s"] for e in events)
-                ends = drops + [now]
-                streamed = sum(next((d for d in ends if d >= st), now) - st for st in starts)
+            streamed = _streamed_s(_played(played_path))
             if streamed >= run["stream_s"]:
                 break
             if time.monotonic() > deadline:
