@@ -268,10 +268,19 @@ def _traces(duo, graph: str) -> list[dict] | None:
     return duo.driver.execute_script(TRACES_JS, "#" + graph)
 
 
+#: dcc.Graph listens for Plotly's relayout event only once its drawing promise resolves, a moment after the
+#: traces exist: a zoom before that reaches no callback (the page stays as it was).
+RELAYOUT_BOUND_JS = """
+const gd = document.querySelector(arguments[0] + ' .js-plotly-plot');
+return !!(gd && gd._ev && gd._ev.listeners('plotly_relayout').length > 0);
+"""
+
+
 def _relayout(duo, graph: str, update: dict) -> None:
     """What a user's zoom does: Plotly.relayout on the drawn graph (dcc.Graph then sends relayoutData)."""
     import json
 
+    _wait_for(duo, lambda: duo.driver.execute_script(RELAYOUT_BOUND_JS, "#" + graph))
     duo.driver.execute_script(
         f"Plotly.relayout(document.querySelector('#{graph} .js-plotly-plot'), {json.dumps(update)});")
 
