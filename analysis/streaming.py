@@ -98,7 +98,7 @@ from analysis import activity_constants as activity_k
 from analysis import alignment
 from analysis.activity import trunk_posture_log_likelihoods
 from analysis.constants import FOOT_PLACEMENTS, GRAVITY_M_S2, PLACEMENTS, TRUNK_PLACEMENTS
-from analysis.gait import SHOE_MAX_STANCE_S, LowerBackGait, ShoeGait
+from analysis.gait import SHOE_MAX_STANCE_S, LowerBackGait, ShoeGait, walking_ic_forward
 from analysis.pipeline import MAX_BRIDGED_GAP_S, classify_strike, strike_angle_deg
 from analysis.signals import butter_sos, unit
 
@@ -522,8 +522,16 @@ class LiveMetrics:
         ic_rel, running_rel = self._lower_back_ic(f_v)
         limit = (e - a) - self._n_margin
         dup = 0.5 * self._lbg.min_step_s * fs
-        found = [(a + float(ic), bool(r)) for ic, r in zip(ic_rel, running_rel)
-                 if ic < limit and (self._last_ic is None or a + ic > self._last_ic + dup)]
+        keep = [(float(ic), bool(r)) for ic, r in zip(ic_rel, running_rel)
+                if ic < limit and (self._last_ic is None or a + ic > self._last_ic + dup)]
+        if keep and self.frame_ is not None and self.frame_.forward_source != "unknown":
+            # once the body frame is known, walking ICs move halfway to the forward-acceleration peak, as the
+            # batch analysis does (gait.walking_ic_forward: at most WALK_IC_FORWARD_SEARCH_S / 2, which the
+            # 1 s margin holds); the steps before the calibration keep the vertical-force IC
+            rel = walking_ic_forward(self.frame_.to_body(acc)[:, 0], np.array([ic for ic, _ in keep]),
+                                     np.array([r for _, r in keep]), sampling_rate_hz=fs)
+            keep = [(float(ic), r) for ic, (_, r) in zip(rel, keep)]
+        found = [(a + ic, r) for ic, r in keep]
         new = [ic for ic, _ in found]
         self._ic_running.update(found)
         self._scan_from = max(self._scan_from, e - self._n_margin)
@@ -555,11 +563,12 @@ class LiveMetrics:
         The filters are this object's (designed once, zero-phase on the span;
         the 25 Hz low-pass and the Gaussian smoothing only when a running or a
         walking step needs them); the rules and parameters are LowerBackGait's
-        (default walking IC rule: the steepest rise).  Live walking ICs stay
-        there: the batch analysis moves them halfway to the forward-acceleration
-        peak (:func:`analysis.gait.walking_ic_forward`, at most
-        ``WALK_IC_FORWARD_SEARCH_S / 2`` later or earlier), which needs the
-        forward axis of the whole bout.
+        (default walking IC rule: the steepest rise).  :meth:`_hop_trunk` then
+        moves walking ICs halfway to the forward-acceleration peak
+        (:func:`analysis.gait.walking_ic_forward`), as the batch analysis does,
+        once the body frame is calibrated; the first ``calibration_steps``
+        steps keep the vertical-force IC (at most
+        ``WALK_IC_FORWARD_SEARCH_S / 2`` from the batch's).
         """
         fs = self.sampling_rate_hz
 
