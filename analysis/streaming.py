@@ -528,7 +528,7 @@ class LiveMetrics:
             # once the body frame is known, walking ICs move halfway to the forward-acceleration peak, as the
             # batch analysis does (gait.walking_ic_forward: at most WALK_IC_FORWARD_SEARCH_S / 2, which the
             # 1 s margin holds); the steps before the calibration keep the vertical-force IC
-            rel = walking_ic_forward(self.frame_.to_body(acc)[:, 0], np.array([ic for ic, _ in keep]),
+            rel = walking_ic_forward(acc @ self.frame_.axes[0], np.array([ic for ic, _ in keep]),
                                      np.array([r for _, r in keep]), sampling_rate_hz=fs)
             keep = [(float(ic), r) for ic, (_, r) in zip(rel, keep)]
         found = [(a + ic, r) for ic, r in keep]

@@ -354,14 +354,9 @@ def test_live_walking_ics_move_to_the_forward_peak_like_the_batch():
     these 10 trials: 86 % of the 172 live ICs after calibration within 2 ms of the batch, median 0 ms (the rest:
     the batch re-estimates forward per bout); with the vertical-force IC alone 22 %, median 15 ms.  Before the
     calibration the live IC is the vertical-force one, at most half the search window from the batch's."""
-    import sys
-
     from conftest import need_dataset
 
     need_dataset("ipol_gait")
-    root = Path(__file__).resolve().parents[1]
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
     from analysis.gait import WALK_IC_FORWARD_SEARCH_S
     from bench import datasets as ds
 
@@ -369,10 +364,10 @@ def test_live_walking_ics_move_to_the_forward_peak_like_the_batch():
     assert len(trials) >= 8
     before, after = [], []
     for t in trials:
-        batch_ic = analyse(t.recording).steps["ic_s"].to_numpy()
+        batch_steps = analyse(t.recording).steps
         lm, _ = stream(t.recording)
-        live_ic = np.array([s.ic_s for s in lm.steps_])
-        d = np.array([np.min(np.abs(batch_ic - x)) for x in live_ic])
+        live_ic, j = match(lm, batch_steps, t.recording.sampling_rate_hz)
+        d = np.abs(live_ic - batch_steps["ic_s"].to_numpy()[j])
         before += list(d[:lm.calibration_steps])
         after += list(d[lm.calibration_steps:])
     after = np.array(after)

@@ -1,8 +1,5 @@
 """Lower-back walking IC moved halfway to the forward-acceleration peak (analysis.gait.walking_ic_forward)."""
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -53,9 +50,6 @@ def test_ipol_gait_lower_back_ic_timing():
     from conftest import need_dataset
 
     need_dataset("ipol_gait")
-    root = Path(__file__).resolve().parents[1]
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
     from bench import datasets as ds
     from bench.validate import _eval_ic, ours_ic
 
