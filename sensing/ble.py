@@ -250,7 +250,8 @@ class SensorLink:
             first = False
             dropped = asyncio.Event()
             try:
-                client = BleakClient(device, disconnected_callback=lambda _c: dropped.set(),
+                # ev=dropped: this connection's event, bound now (a late callback of an earlier client never ends this one)
+                client = BleakClient(device, disconnected_callback=lambda _c, ev=dropped: ev.set(),
                                      timeout=self.connect_timeout_s, backend=self.client_backend)
                 await client.connect()
                 try:
