@@ -276,13 +276,40 @@ return !!(gd && gd._ev && gd._ev.listeners('plotly_relayout').length > 0);
 """
 
 
-def _relayout(duo, graph: str, update: dict) -> None:
-    """What a user's zoom does: Plotly.relayout on the drawn graph (dcc.Graph then sends relayoutData)."""
+#: True when the Dash renderer has no callback requested, running or waiting (what dash.testing's
+#: ``wait_for_callbacks`` reads from the same store).
+CALLBACKS_IDLE_JS = """
+if (!window.store) { return false; }
+const cbs = Object.assign({}, window.store.getState().callbacks);
+delete cbs.stored; delete cbs.completed;
+return Object.values(cbs).every(v => !v || v.length === 0);
+"""
+
+
+def _relayout(duo, graph: str, update: dict, done=None, tries: int = 3):
+    """What a user's zoom does: Plotly.relayout on the drawn graph (dcc.Graph then sends relayoutData).
+
+    Only once the graph listens for the event and the page's start-up callbacks are over (the graphs' own first
+    relayout, autosize, runs a zoom callback).  With ``done``: wait for it and return its value, zooming again
+    (as the user would) up to ``tries`` times if the zoom brought nothing: a fresh-clone run once lost a zoom
+    made during the page's start-up (no request reached the server).  A page that never answers a zoom still fails.
+    """
     import json
 
-    _wait_for(duo, lambda: duo.driver.execute_script(RELAYOUT_BOUND_JS, "#" + graph))
-    duo.driver.execute_script(
-        f"Plotly.relayout(document.querySelector('#{graph} .js-plotly-plot'), {json.dumps(update)});")
+    from selenium.common.exceptions import TimeoutException
+
+    for attempt in range(tries):
+        _wait_for(duo, lambda: duo.driver.execute_script(RELAYOUT_BOUND_JS, "#" + graph))
+        _wait_for(duo, lambda: duo.driver.execute_script(CALLBACKS_IDLE_JS))
+        duo.driver.execute_script(
+            f"Plotly.relayout(document.querySelector('#{graph} .js-plotly-plot'), {json.dumps(update)});")
+        if done is None:
+            return None
+        try:
+            return _wait_for(duo, done, timeout_s=20.0 if attempt + 1 < tries else 30.0)
+        except TimeoutException:
+            if attempt + 1 == tries:
+                raise
 
 
 def _wait_for(duo, what, timeout_s: float = 30.0):
@@ -318,13 +345,12 @@ def test_run_page_zoom_redraws_each_step_of_the_visible_range(duo, recorded_runs
 
     # Zoom the signal to 20 s: every sample of the range drawn, every detected step marked.
     lo_s, hi_s = 100.0, 120.0
-    _relayout(duo, "run-signal", {"xaxis.range[0]": lo_s, "xaxis.range[1]": hi_s})
-
     def zoomed_signal():
         t = _traces(duo, "run-signal")
         return t if t and any(tr["name"] == "step (IC)" for tr in t) else None
 
-    sig = {t["name"]: t for t in _wait_for(duo, zoomed_signal)}
+    sig = {t["name"]: t for t in _relayout(duo, "run-signal", {"xaxis.range[0]": lo_s, "xaxis.range[1]": hi_s},
+                                           done=zoomed_signal)}
     rate_hz = meta["sampling_rate_hz"]
     x = np.array(sig["|acc| (m/s²)"]["x"], dtype=float)
     n_in = int(round((hi_s - lo_s) * rate_hz)) + 1  # samples in [lo, hi], both ends included
@@ -339,13 +365,11 @@ def test_run_page_zoom_redraws_each_step_of_the_visible_range(duo, recorded_runs
 
     # Zoom the per-step panels to minutes 2-5: each step of the range drawn, running and walking.
     lo_min, hi_min = 2.0, 5.0
-    _relayout(duo, "run-steps", {"xaxis4.range[0]": lo_min, "xaxis4.range[1]": hi_min})
-
     def zoomed_steps():
         t = _traces(duo, "run-steps")
         return t if t and not any(tr["name"].endswith("(range)") for tr in t) else None
 
-    per = _wait_for(duo, zoomed_steps)
+    per = _relayout(duo, "run-steps", {"xaxis4.range[0]": lo_min, "xaxis4.range[1]": hi_min}, done=zoomed_steps)
     first_panel = [t for t in per if t["yaxis"] == "y" and t["mode"] == "markers"]
     drawn = np.sort(np.concatenate([np.array(t["x"], dtype=float) for t in first_panel]))
     t_min = ic / 60.0
@@ -357,8 +381,8 @@ def test_run_page_zoom_redraws_each_step_of_the_visible_range(duo, recorded_runs
     screenshot(duo, "run_zoom_steps")
 
     # Back to the whole run (double click: autorange): windows again.
-    _relayout(duo, "run-steps", {"xaxis4.autorange": True})
-    _wait_for(duo, lambda: any(t["name"].endswith("(range)") for t in (_traces(duo, "run-steps") or [])))
+    _relayout(duo, "run-steps", {"xaxis4.autorange": True},
+              done=lambda: any(t["name"].endswith("(range)") for t in (_traces(duo, "run-steps") or [])))
     assert console_errors(duo) == []
 
 
