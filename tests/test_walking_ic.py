@@ -56,3 +56,34 @@ def test_ipol_gait_lower_back_ic_timing():
     r = _eval_ic(ds.ipol_trials("lower-back"), ours_ic)
     assert r["median_abs_ms"] <= 25.0
     assert r["f1"] >= 0.955
+
+
+def _stance(t: np.ndarray, at_s: float, height_g: float, width_s: float) -> np.ndarray:
+    """A logistic rise of ``height_g`` centred at ``at_s`` (steepest there) and its mirror fall ``width_s`` later."""
+    return height_g * (1 / (1 + np.exp(-(t - at_s) / 0.012)) - 1 / (1 + np.exp(-(t - at_s - width_s) / 0.012)))
+
+
+@pytest.mark.parametrize("hump_g", [0.0, 0.1, 0.2])
+def test_walking_ic_is_the_rise_into_a_heel_contact_hump_that_comes_first(hump_g):
+    """Closed form: trough, then (optionally) a heel-contact hump rising steepest at 1.00 s and falling at 1.06 s,
+    then the loading peak rising steepest at 1.15 s.  With a hump the IC is its rise; without, the loading rise."""
+    from analysis.constants import GRAVITY_M_S2 as G
+    from analysis.gait import _first_hump_rise
+
+    t = np.arange(0, 2.0, 1 / FS)
+    f_v = G * (0.8 + _stance(t, 1.00, hump_g, 0.06) + _stance(t, 1.15, 0.5, 0.15))
+    slope = np.gradient(f_v)
+    peak = np.array([int(np.argmax(f_v))])
+    ic = _first_hump_rise(f_v, slope, peak, int(0.25 * FS))
+    assert ic[0] == (100 if hump_g else 115)
+
+
+def test_a_shoulder_without_a_dip_is_no_hump():
+    """A rise that pauses (a shoulder, no local maximum with a fall after it) keeps the steepest rise of loading."""
+    from analysis.constants import GRAVITY_M_S2 as G
+    from analysis.gait import _first_hump_rise
+
+    t = np.arange(0, 2.0, 1 / FS)
+    f_v = G * (0.8 + _stance(t, 1.00, 0.1, 0.4) + _stance(t, 1.12, 0.4, 0.2))  # the small rise holds until the big one
+    ic = _first_hump_rise(f_v, np.gradient(f_v), np.array([int(np.argmax(f_v))]), int(0.25 * FS))
+    assert ic[0] == 112
