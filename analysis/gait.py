@@ -19,9 +19,10 @@ Lower back (:class:`LowerBackGait`)
       McCamley et al. 2012, Gait Posture 36:316); IC at the steepest rise of
       the smoothed signal before its stance peak, the onset of loading, or
       before the heel-contact hump that comes first on walkers whose loading
-      peak is late (:func:`_first_hump_rise`) (``walk_ic_at="steepest-rise"``; ``"peak"`` takes the peak itself, as
-      McCamley's first wavelet step does — 40–60 ms late on both ipol_gait
-      and mobgap_lab, see bench/RESULTS.md; ``"cwt"`` is McCamley's rule as
+      peak is late (:func:`_first_hump_rise`) (``walk_ic_at="steepest-rise"``;
+      ``"peak"`` takes the peak itself, as McCamley's first wavelet step
+      does — 40–60 ms late on both ipol_gait and mobgap_lab, see
+      bench/RESULTS.md; ``"cwt"`` is McCamley's rule as
       published: integrate, differentiate by a ``gaus1`` CWT at the 1.25 Hz
       scale, IC at its extremum near each detected step — a 113 ms Gaussian
       smoothing, 65–70 ms late on both data sets, kept for comparison only).
@@ -117,10 +118,11 @@ TERMINAL_STEP_RANGE = (0.6, 1.5)
 #: Walking IC when heel contact has its own hump (:func:`_first_hump_rise`): on some walkers the trunk's
 #: loading peak comes 150–200 ms after heel contact, which shows as a small hump of ``f_v`` at contact and a
 #: dip before the loading peak (ipol_gait subjects 2 and 6, on one foot).  A local maximum of the smoothed
-#: ``f_v`` between the trough before the stance peak and that peak is such a hump when it stands at least
-#: ``WALK_IC_HUMP_RISE_G`` above the trough and falls at least ``WALK_IC_HUMP_DIP_G`` after it (a shoulder
-#: with no dip is not).  Checked at (0.03, 0.02), (0.05, 0.03), (0.08, 0.03), (0.1, 0.05) g: none worse than
-#: without on odd or even ipol_gait subjects or on mobgap_lab (bench/RESULTS.md).
+#: ``f_v`` in the search span before the stance peak is such a hump when it stands at least
+#: ``WALK_IC_HUMP_RISE_G`` above the least value before it and at least ``WALK_IC_HUMP_DIP_G`` above the least
+#: value after it, up to the peak (a shoulder with no dip is not).  A prototype that measured the rise from the
+#: span's trough was checked at (0.03, 0.02), (0.05, 0.03), (0.08, 0.03), (0.1, 0.05) g: none worse than without
+#: on odd or even ipol_gait subjects or on mobgap_lab (bench/RESULTS.md).
 WALK_IC_HUMP_RISE_G = 0.05
 WALK_IC_HUMP_DIP_G = 0.03
 

@@ -286,11 +286,11 @@ return Object.values(cbs).every(v => !v || v.length === 0);
 """
 
 
-def _relayout(duo, graph: str, update: dict, done=None, tries: int = 3):
+def _relayout(duo, graph: str, update: dict, done, tries: int = 3):
     """What a user's zoom does: Plotly.relayout on the drawn graph (dcc.Graph then sends relayoutData).
 
     Only once the graph listens for the event and the page's start-up callbacks are over (the graphs' own first
-    relayout, autosize, runs a zoom callback).  With ``done``: wait for it and return its value, zooming again
+    relayout, autosize, runs a zoom callback).  Then wait for ``done()`` and return its value, zooming again
     (as the user would) up to ``tries`` times if the zoom brought nothing: a fresh-clone run once lost a zoom
     made during the page's start-up (no request reached the server).  A page that never answers a zoom still fails.
     """
@@ -303,8 +303,6 @@ def _relayout(duo, graph: str, update: dict, done=None, tries: int = 3):
         _wait_for(duo, lambda: duo.driver.execute_script(CALLBACKS_IDLE_JS))
         duo.driver.execute_script(
             f"Plotly.relayout(document.querySelector('#{graph} .js-plotly-plot'), {json.dumps(update)});")
-        if done is None:
-            return None
         try:
             return _wait_for(duo, done, timeout_s=20.0 if attempt + 1 < tries else 30.0)
         except TimeoutException:

@@ -377,7 +377,6 @@ def scenario(guest, tag: str):
     return out, played
 
 
-
 def test_data_connections_leave_out_attempts_that_carried_nothing():
     """A connection the central gave up before anything streamed goes; the sensor's drop and every frame stay."""
     def frame(n, sent=True):
@@ -396,6 +395,7 @@ def test_data_connections_leave_out_attempts_that_carried_nothing():
     assert got[0] == {"kind": "ready"}
     # an attempt in which the sensor sent data, or which it dropped, is never left out
     assert data_connections(log[:10] + [frame(2)]) == log[:10] + [frame(2)]
+
 
 @pytest.fixture(scope="module")
 def bleak_run(guest):
