@@ -126,6 +126,19 @@ TERMINAL_STEP_RANGE = (0.6, 1.5)
 WALK_IC_HUMP_RISE_G = 0.05
 WALK_IC_HUMP_DIP_G = 0.03
 
+#: Gait initiation (:func:`_gait_initiation_shifts`): from quiet standing the trunk is first loaded by the
+#: weight shift onto the stance foot as the swing foot pushes off, about one swing time before the first heel
+#: contact.  A swing is ~40 % of the gait cycle and a step 50 % (Perry & Burnfield, *Gait Analysis*), so that
+#: stance peak comes ~0.8 of a step before the first IC, where a true first IC is a whole step before the
+#: next.  The first detection of a walk (``max_step_s`` or more after anything before it, and after at least
+#: ``max_step_s`` of recording) is dropped when the next ``GAIT_INITIATION_STEPS`` step times are steady
+#: (standard deviation below ``GAIT_INITIATION_STEADY_CV`` of their median) and it comes less than
+#: ``GAIT_INITIATION_STEP_RATIO`` of that median before the next detection.  Steady: healthy step-time
+#: variability is a few per cent; irregular daily-living steps (mobgap_lab) give no step time to compare with.
+GAIT_INITIATION_STEP_RATIO = 0.85
+GAIT_INITIATION_STEADY_CV = 0.10
+GAIT_INITIATION_STEPS = 5
+
 
 class LowerBackGait:
     """Detect steps, IC, FC and gait type from vertical specific force.
@@ -284,6 +297,8 @@ class LowerBackGait:
         if len(ic) > 1:
             keep = np.concatenate([[True], np.diff(ic) > 0.5 * self.min_step_s * fs])
             ic, fc, running = ic[keep], fc[keep], running[keep]
+        shift = _gait_initiation_shifts(ic, running, self.max_step_s * fs)
+        ic, fc, running = ic[~shift], fc[~shift], running[~shift]
         # walking: a foot's own FC is the toe-off detected after the next IC
         own_fc = fc.copy()
         nxt_ok = _next_step_in_walk(ic, running, self.max_step_s * fs)
@@ -333,6 +348,26 @@ class LowerBackGait:
             t_ic = np.clip(kr - (s25[kr] - lvl0) / slope25[kr], m0, kr)
             t_fc = np.clip(kf + (s8[kf] - lvl1) / (-slope8[kf]), kf, m1)
         return np.where(good, t_ic, np.nan), np.where(good, t_fc, np.nan)
+
+
+def _gait_initiation_shifts(ic: np.ndarray, running: np.ndarray, max_step: float) -> np.ndarray:
+    """True for each walk's first detection that is its gait-initiation weight shift, not a heel contact.
+
+    ``ic`` (sample indices, increasing) and ``running`` per detection; ``max_step`` in samples.  See
+    :data:`GAIT_INITIATION_STEP_RATIO`.  A walk whose first detection is less than ``max_step`` into the
+    signal is left alone (no standing was seen before it): the live detector's search spans (~2.3 s)
+    never hold that and the following steps, so live walks keep their first detection.
+    """
+    shift = np.zeros(len(ic), bool)
+    n = GAIT_INITIATION_STEPS + 2  # the candidate, the step it precedes and that step's followers
+    gap = np.diff(ic, prepend=-np.inf) > max_step
+    for i in np.flatnonzero(gap & (ic >= max_step) & ~running):
+        d = np.diff(ic[i:i + n])
+        if len(d) < n - 1 or running[i:i + n].any() or d.max() > max_step:
+            continue
+        step = np.median(d[1:])
+        shift[i] = d[0] < GAIT_INITIATION_STEP_RATIO * step and np.std(d[1:]) < GAIT_INITIATION_STEADY_CV * step
+    return shift
 
 
 def _first_hump_rise(smooth: np.ndarray, slope: np.ndarray, peak: np.ndarray, w: int) -> np.ndarray:

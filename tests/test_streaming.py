@@ -353,23 +353,32 @@ def test_live_walking_ics_move_to_the_forward_peak_like_the_batch():
     halfway to the forward-acceleration peak as the batch's do (analysis.gait.walking_ic_forward).  Measured on
     these 10 trials: 86 % of the 172 live ICs after calibration within 2 ms of the batch, median 0 ms (the rest:
     the batch re-estimates forward per bout); with the vertical-force IC alone 22 %, median 15 ms.  Before the
-    calibration the live IC is the vertical-force one, at most half the search window from the batch's."""
+    calibration the live IC is the vertical-force one, at most half the search window from the batch's.  A walk's
+    first live step may be the gait-initiation weight shift the batch drops (2 of these 10 trials)."""
     from conftest import need_dataset
 
     need_dataset("ipol_gait")
-    from analysis.gait import WALK_IC_FORWARD_SEARCH_S
+    from analysis.gait import WALK_IC_FORWARD_SEARCH_S, LowerBackGait
     from bench import datasets as ds
 
     trials = [t for t in ds.ipol_trials("lower-back") if t.name.split()[1].split("-")[0] in ("1", "2")]
     assert len(trials) >= 8
-    before, after = [], []
+    before, after, n_extra = [], [], 0
     for t in trials:
         batch_steps = analyse(t.recording).steps
         lm, _ = stream(t.recording)
         live_ic, j = match(lm, batch_steps, t.recording.sampling_rate_hz)
         d = np.abs(live_ic - batch_steps["ic_s"].to_numpy()[j])
-        before += list(d[:lm.calibration_steps])
-        after += list(d[lm.calibration_steps:])
+        # the batch drops a walk's gait-initiation weight shift (analysis.gait._gait_initiation_shifts), which
+        # needs the steps after it; live walks keep it: only a walk's first live step may have no batch step
+        extra = d > 0.15
+        first_of_walk = np.diff(live_ic, prepend=-np.inf) > LowerBackGait().max_step_s
+        assert not np.any(extra & ~first_of_walk), (t.name, live_ic[extra])
+        n_extra += int(extra.sum())
+        keep = ~extra
+        before += list(d[keep[:lm.calibration_steps].nonzero()[0]])
+        after += list(d[lm.calibration_steps:][keep[lm.calibration_steps:]])
+    assert 0 < n_extra <= len(trials)
     after = np.array(after)
     assert len(after) > 100
     assert np.mean(after < 0.002) >= 0.75

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy.special import expit
 
 from analysis.gait import WALK_IC_FORWARD_SEARCH_S, walking_ic_forward
 
@@ -60,7 +61,7 @@ def test_ipol_gait_lower_back_ic_timing():
 
 def _stance(t: np.ndarray, at_s: float, height_g: float, width_s: float) -> np.ndarray:
     """A logistic rise of ``height_g`` centred at ``at_s`` (steepest there) and its mirror fall ``width_s`` later."""
-    return height_g * (1 / (1 + np.exp(-(t - at_s) / 0.012)) - 1 / (1 + np.exp(-(t - at_s - width_s) / 0.012)))
+    return height_g * (expit((t - at_s) / 0.012) - expit((t - at_s - width_s) / 0.012))
 
 
 @pytest.mark.parametrize("hump_g", [0.0, 0.1, 0.2])
@@ -87,3 +88,73 @@ def test_a_shoulder_without_a_dip_is_no_hump():
     f_v = G * (0.8 + _stance(t, 1.00, 0.1, 0.4) + _stance(t, 1.12, 0.4, 0.2))  # the small rise holds until the big one
     ic = _first_hump_rise(f_v, np.gradient(f_v), np.array([int(np.argmax(f_v))]), int(0.25 * FS))
     assert ic[0] == 112
+
+
+def _walk_from_standing(shift_before_first_ic_steps: float | None, steps_s: list[float], standing_s: float = 3.0):
+    """Closed-form vertical specific force: quiet standing, then (optionally) the trunk loaded by the
+    gait-initiation weight shift ``shift_before_first_ic_steps`` of the first step time before the first IC, then
+    one stance peak per step (IC at each peak's steepest rise), then standing.  Returns (f_v, first-IC times)."""
+    from analysis.constants import GRAVITY_M_S2 as G
+
+    ic_s = standing_s + np.r_[0.0, np.cumsum(steps_s)]
+    t = np.arange(0, ic_s[-1] + 3.0, 1 / FS)
+    f_v = np.full(len(t), G)
+    for k in ic_s:
+        f_v += G * _stance(t, k, 0.4, 0.12)
+    if shift_before_first_ic_steps is not None:
+        f_v += G * _stance(t, ic_s[0] - shift_before_first_ic_steps * steps_s[0], 0.3, 0.12)
+    return f_v, ic_s
+
+
+@pytest.mark.parametrize("shift_steps", [0.6, 0.8])
+def test_a_gait_initiation_weight_shift_a_swing_before_heel_contact_is_no_step(shift_steps):
+    """The trunk loaded ~0.6–0.8 of a step before the first heel contact of a steady walk: dropped."""
+    from analysis.gait import LowerBackGait
+
+    f_v, ic_s = _walk_from_standing(shift_steps, [0.55] * 10)
+    g = LowerBackGait().detect(f_v, sampling_rate_hz=FS)
+    np.testing.assert_allclose(g.ic_ / FS, ic_s, atol=0.02)
+
+
+@pytest.mark.parametrize("case", ["a whole step before", "irregular steps after", "no standing before"])
+def test_a_first_step_that_is_not_a_weight_shift_is_kept(case):
+    """Kept: a detection a whole step before the next (a true first step); a short first interval followed by
+    irregular steps (no steady step time to compare with); a walk that starts with the recording."""
+    from analysis.gait import LowerBackGait
+
+    steps = [0.45, 0.65] * 5 if case == "irregular steps after" else [0.55] * 10
+    f_v, ic_s = _walk_from_standing(1.0 if case == "a whole step before" else 0.7, steps,
+                                    standing_s=0.7 if case == "no standing before" else 3.0)
+    g = LowerBackGait().detect(f_v, sampling_rate_hz=FS)
+    shift_s = ic_s[0] - (1.0 if case == "a whole step before" else 0.7) * steps[0]
+    np.testing.assert_allclose(g.ic_ / FS, np.r_[shift_s, ic_s], atol=0.02)
+
+
+def test_gait_initiation_rule_drops_no_reference_step():
+    """On ipol_gait `_lb` and mobgap_lab, every detection the gait-initiation rule removes is more than the
+    matching tolerance from every reference IC (no true step lost), and it removes some on ipol_gait."""
+    from conftest import need_dataset
+
+    need_dataset("ipol_gait")
+    need_dataset("mobgap_lab")
+    import analysis.gait as gait
+    from analysis.pipeline import analyse
+    from bench import datasets as ds
+    from bench.validate import TOLERANCE_S
+
+    removed = {}
+    for name, trials in (("ipol", ds.ipol_trials("lower-back")), ("mobgap", ds.mobgap_trials())):
+        removed[name] = 0
+        for t in trials:
+            with_rule = analyse(t.recording).steps["ic_s"].to_numpy(float)
+            ratio, gait.GAIT_INITIATION_STEP_RATIO = gait.GAIT_INITIATION_STEP_RATIO, 0.0
+            try:
+                without = analyse(t.recording).steps["ic_s"].to_numpy(float)
+            finally:
+                gait.GAIT_INITIATION_STEP_RATIO = ratio
+            # the forward refinement reads neighbouring steps, so kept ICs may move by a few ms
+            gone = without[[np.min(np.abs(with_rule - x)) > 0.05 for x in without]]
+            ref = np.concatenate([np.asarray(v, float) for v in t.ic_s.values()])
+            assert all(np.min(np.abs(ref - x)) > TOLERANCE_S for x in gone), (t.name, gone)
+            removed[name] += len(gone)
+    assert removed["ipol"] >= 10, removed
