@@ -37,6 +37,9 @@ Lower back (:class:`LowerBackGait`)
       once the forward axis is known: the steepest fall lands on two
       different events depending on the walker (ipol_gait +60 ms, mobgap_lab
       −60 ms median signed error; the forward-acceleration rule 20 / 40 ms).
+      A walk from standing does not begin with the stance peak of its
+      gait-initiation weight shift, which comes about a swing time before the
+      first heel contact (:func:`_gait_initiation_shifts`).
     * Running: contact begins where the loading edge of ``f_v`` leaves the
       flight level and ends where the unloading edge returns to it, each
       edge extended along its steepest tangent (onset by tangent, the usual
@@ -229,7 +232,7 @@ class LowerBackGait:
     def detect_filtered(self, f_v_m_s2: np.ndarray, f_v_8hz_m_s2: np.ndarray,
                         f_v_25hz_m_s2: np.ndarray | Callable[[], np.ndarray],
                         f_v_smooth_m_s2: np.ndarray | Callable[[], np.ndarray], *,
-                        sampling_rate_hz: float) -> "LowerBackGait":
+                        sampling_rate_hz: float, drop_initiation_shifts: bool = True) -> "LowerBackGait":
         """The step rules on ``f_v`` and its filtered forms, which the caller made.
 
         The rules exist only here: :meth:`detect` calls this after filtering
@@ -251,6 +254,10 @@ class LowerBackGait:
             (n,) its Gaussian smoothing of ``walk_sigma_s`` (walking IC and
             FC); or a callable returning it, called only when a walking step
             needs it.
+        drop_initiation_shifts
+            Drop a walk's gait-initiation weight shift (:func:`_gait_initiation_shifts`), which needs the
+            steady steps after it.  The live detector passes False: it accepts steps as they come and
+            cannot take one back, so a live walk keeps its first detection.
         """
         fs = sampling_rate_hz
         s8 = f_v_8hz_m_s2
@@ -297,8 +304,9 @@ class LowerBackGait:
         if len(ic) > 1:
             keep = np.concatenate([[True], np.diff(ic) > 0.5 * self.min_step_s * fs])
             ic, fc, running = ic[keep], fc[keep], running[keep]
-        shift = _gait_initiation_shifts(ic, running, self.max_step_s * fs)
-        ic, fc, running = ic[~shift], fc[~shift], running[~shift]
+        if drop_initiation_shifts:
+            shift = _gait_initiation_shifts(ic, running, self.max_step_s * fs)
+            ic, fc, running = ic[~shift], fc[~shift], running[~shift]
         # walking: a foot's own FC is the toe-off detected after the next IC
         own_fc = fc.copy()
         nxt_ok = _next_step_in_walk(ic, running, self.max_step_s * fs)
@@ -355,8 +363,8 @@ def _gait_initiation_shifts(ic: np.ndarray, running: np.ndarray, max_step: float
 
     ``ic`` (sample indices, increasing) and ``running`` per detection; ``max_step`` in samples.  See
     :data:`GAIT_INITIATION_STEP_RATIO`.  A walk whose first detection is less than ``max_step`` into the
-    signal is left alone (no standing was seen before it): the live detector's search spans (~2.3 s)
-    never hold that and the following steps, so live walks keep their first detection.
+    signal is left alone (no standing was seen before it), and so is a detection less than ``max_step``
+    after the one before it (inside a walk).
     """
     shift = np.zeros(len(ic), bool)
     n = GAIT_INITIATION_STEPS + 2  # the candidate, the step it precedes and that step's followers

@@ -40,9 +40,11 @@ Lost samples: a gap of at most ``analysis.pipeline.MAX_BRIDGED_GAP_S`` (0.1 s) i
 bridged by linear interpolation, as the batch analysis bridges it; a longer gap
 ends the detection, which starts again after it (the calibrated frame is kept).
 
-So the only differences from the batch are at the span's edges, which the
-look-back and ``margin_s`` keep away from accepted events; the tests state how
-far apart live and batch are on the sample recordings (tests/test_streaming.py).
+So the differences from the batch are at the span's edges, which the
+look-back and ``margin_s`` keep away from accepted events, and the rules that need
+what comes after a step: the batch drops a walk's gait-initiation weight shift and
+adds its weak last step, the live detector keeps the one and does not add the other;
+the tests state how far apart live and batch are (tests/test_streaming.py).
 
 What is calibrated once from the first seconds of gait (and then kept, also
 across gaps): the body frame.  Trunk: up from the latest still standing period
@@ -578,7 +580,7 @@ class LiveMetrics:
             return gaussian_filter1d(fv, self._lbg.walk_sigma_s * fs)
 
         g = self._lbg.detect_filtered(fv, self._f8.filtfilt(fv), lambda: self._f25.filtfilt(fv), smooth,
-                                      sampling_rate_hz=fs)
+                                      sampling_rate_hz=fs, drop_initiation_shifts=False)
         return g.ic_, g.running_
 
     def _calibrate_trunk(self) -> None:

@@ -3,8 +3,10 @@
     make speed     # or: .venv/bin/python bench/speed.py [--minutes 60]
 
 Input: the hip sensor of adept_running (../shared/datasets, real outdoor
-running, accelerometer only) tiled to the requested length, and a
-simulated lower-back run with a gyroscope (the trunk-tilt path) of the same length.
+running, accelerometer only) tiled to the requested length, a
+simulated lower-back run with a gyroscope (the trunk-tilt path) of the same length,
+and real walking with a gyroscope: ipol_gait's lower-back trials laid end to end
+and tiled (the walking IC rules loop over steps where running's are vectorised).
 Wall time and peak memory are measured in a fresh subprocess per case
 (resource.getrusage maxrss), so imports and other cases do not count.
 Peers' times on the same input are printed as ratios when their environment
@@ -37,6 +39,20 @@ if case == "real-acc":
     acc = np.tile(acc, (reps, 1))[: int(minutes * 60 * 100)]
     rec = from_arrays(acc, sampling_rate_hz=100.0, placement="lower-back")
     gyr = None
+elif case == "real-walk":
+    from bench.datasets import ipol_trials
+    parts = []
+    for t in ipol_trials("lower-back"):
+        assert t.recording.sampling_rate_hz == 100.0, t.name
+        d = t.recording.data[["acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z"]]
+        # lost packets are absent rows: back on the full sample grid, filled linearly (an input for timing only)
+        d = d.reindex(np.arange(d.index[0], d.index[-1] + 1)).interpolate(limit_area="inside")
+        parts.append(d.to_numpy())
+    x = np.concatenate(parts)
+    reps = int(np.ceil(minutes * 60 * 100 / len(x)))
+    x = np.tile(x, (reps, 1))[: int(minutes * 60 * 100)]
+    acc, gyr = x[:, :3], x[:, 3:]
+    rec = from_arrays(acc, gyr_rad_s=gyr, sampling_rate_hz=100.0, placement="lower-back")
 else:
     from analysis.simulate import lower_back_run
     rec, _ = lower_back_run(sampling_rate_hz=100.0, run_s=minutes * 60, seed=1)
@@ -75,9 +91,12 @@ def main() -> int:
     args = ap.parse_args()
     from bench.datasets import datasets_root
 
+    from bench.datasets import _dataset_dir
+
     cases = ["sim-gyro"] + (["real-acc"] if datasets_root() is not None else [])
+    cases += ["real-walk"] if _dataset_dir("ipol_gait") is not None else []
     lines = [f"## Speed (bench/speed.py, {time.strftime('%Y-%m-%d')})", "",
-             f"{args.minutes:g} min of 100 Hz lower-back running, analysed end to end in one process on this 2-core machine "
+             f"{args.minutes:g} min of 100 Hz lower-back running (and walking), analysed end to end in one process on this 2-core machine "
              "(targets: ≤ 2 s wall, ≤ 500 MB peak memory).", "",
              "| input | samples | steps | wall s | peak memory MB | peers (wall s, ratio to ours) |", "|---|---|---|---|---|---|"]
     for case in cases:
@@ -85,7 +104,8 @@ def main() -> int:
         peer_txt = ", ".join(
             f"{k}: {v:.2f} s ({v / r['wall_s']:.1f}×)" if isinstance(v, (int, float)) else f"{k}: {v}"
             for k, v in r["peers"].items()) or "–"
-        name = {"sim-gyro": "simulated, acc + gyro (trunk tilt path)", "real-acc": "adept_running hip tiled, acc only"}[case]
+        name = {"sim-gyro": "simulated, acc + gyro (trunk tilt path)", "real-acc": "adept_running hip tiled, acc only",
+                "real-walk": "ipol_gait _lb walking trials tiled, acc + gyro"}[case]
         lines.append(f"| {name} | {r['samples']} | {r['steps']} | **{r['wall_s']:.2f}** | {r['peak_rss_mb']:.0f} | {peer_txt} |")
         print(lines[-1], flush=True)
     text = "\n".join(lines)

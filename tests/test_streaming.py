@@ -3,7 +3,8 @@
 Stated tolerances (per step / stride, matched to the batch step with the nearest IC):
 
 * every batch step found, except those within the last ``margin_s + hop_s`` of the recording;
-  none found that the batch does not have;
+  none found that the batch does not have, except a walk's gait-initiation weight shift, which the batch
+  drops and the live detector keeps (real walking only; the sample recordings have none);
 * IC within 2 ms; step (stride) time within 3 ms (per-step cadence within 0.5 steps/min at running
   cadences); the live cadence within 0.5 steps/min of the batch over the same steps;
 * trunk lean within 1.0° (the batch adds an AHRS correction for stance vs. the stride mean,

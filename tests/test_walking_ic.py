@@ -93,7 +93,7 @@ def test_a_shoulder_without_a_dip_is_no_hump():
 def _walk_from_standing(shift_before_first_ic_steps: float | None, steps_s: list[float], standing_s: float = 3.0):
     """Closed-form vertical specific force: quiet standing, then (optionally) the trunk loaded by the
     gait-initiation weight shift ``shift_before_first_ic_steps`` of the first step time before the first IC, then
-    one stance peak per step (IC at each peak's steepest rise), then standing.  Returns (f_v, first-IC times)."""
+    one stance peak per step (IC at each peak's steepest rise), then standing.  Returns (f_v, the true IC times)."""
     from analysis.constants import GRAVITY_M_S2 as G
 
     ic_s = standing_s + np.r_[0.0, np.cumsum(steps_s)]
@@ -112,6 +112,16 @@ def test_a_gait_initiation_weight_shift_a_swing_before_heel_contact_is_no_step(s
     from analysis.gait import LowerBackGait
 
     f_v, ic_s = _walk_from_standing(shift_steps, [0.55] * 10)
+    g = LowerBackGait().detect(f_v, sampling_rate_hz=FS)
+    np.testing.assert_allclose(g.ic_ / FS, ic_s, atol=0.02)
+
+
+def test_a_short_step_inside_a_walk_is_kept():
+    """A short step time inside a steady walk (the detection before it is less than ``max_step_s`` away) is a
+    step, however steady the steps after it."""
+    from analysis.gait import LowerBackGait
+
+    f_v, ic_s = _walk_from_standing(None, [0.55] * 4 + [0.40] + [0.55] * 6)
     g = LowerBackGait().detect(f_v, sampling_rate_hz=FS)
     np.testing.assert_allclose(g.ic_ / FS, ic_s, atol=0.02)
 
