@@ -31,12 +31,17 @@ import numpy as np
 sys.path.insert(0, {root!r})
 from sensing.recording import from_arrays
 minutes, case = {minutes}, {case!r}
+n = int(minutes * 60 * 100)
+
+
+def tiled(x):
+    return np.tile(x, (int(np.ceil(n / len(x))), 1))[:n]
+
+
 if case == "real-acc":
     from bench.datasets import adept_running
     hip, _ = adept_running()
-    acc = hip.data[["acc_x", "acc_y", "acc_z"]].to_numpy()
-    reps = int(np.ceil(minutes * 60 * 100 / len(acc)))
-    acc = np.tile(acc, (reps, 1))[: int(minutes * 60 * 100)]
+    acc = tiled(hip.data[["acc_x", "acc_y", "acc_z"]].to_numpy())
     rec = from_arrays(acc, sampling_rate_hz=100.0, placement="lower-back")
     gyr = None
 elif case == "real-walk":
@@ -48,9 +53,7 @@ elif case == "real-walk":
         # lost packets are absent rows: back on the full sample grid, filled linearly (an input for timing only)
         d = d.reindex(np.arange(d.index[0], d.index[-1] + 1)).interpolate(limit_area="inside")
         parts.append(d.to_numpy())
-    x = np.concatenate(parts)
-    reps = int(np.ceil(minutes * 60 * 100 / len(x)))
-    x = np.tile(x, (reps, 1))[: int(minutes * 60 * 100)]
+    x = tiled(np.concatenate(parts))
     acc, gyr = x[:, :3], x[:, 3:]
     rec = from_arrays(acc, gyr_rad_s=gyr, sampling_rate_hz=100.0, placement="lower-back")
 else:
@@ -89,9 +92,7 @@ def main() -> int:
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
-    from bench.datasets import datasets_root
-
-    from bench.datasets import _dataset_dir
+    from bench.datasets import _dataset_dir, datasets_root
 
     cases = ["sim-gyro"] + (["real-acc"] if datasets_root() is not None else [])
     cases += ["real-walk"] if _dataset_dir("ipol_gait") is not None else []
