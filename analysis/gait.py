@@ -49,10 +49,14 @@ Lower back (:class:`LowerBackGait`)
       adept_running, bench/RESULTS.md).  Cadence is taken over the stride
       (two steps, see analysis.pipeline), which cancels the opposite timing
       biases of left and right steps seen by a sensor at one side of the pelvis.
-    * Left/right: with a gyroscope, each step on its own, from the sign at IC
-      of the yaw rate minus the roll rate, band-passed 0.5–2 Hz (McCamley et
-      al. 2012 as improved by Ullrich et al. 2021; mobgap ``LrcMcCamley``),
-      so a missed or extra IC does not flip the steps after it.  Without the
+    * Left/right: with a gyroscope, from the value at each IC of the yaw
+      rate minus the roll rate, band-passed 0.5–2 Hz (McCamley et al. 2012
+      as improved by Ullrich et al. 2021; mobgap ``LrcMcCamley``), read
+      together with the alternation of steps: the most probable sequence of
+      sides given every step's reading, where consecutive steps usually
+      alternate (:func:`_alternating_sides`), so a weak contrary reading does
+      not flip one step and a missed or extra IC does not flip the steps
+      after it.  Without the
       yaw rate or a gyroscope, steps alternate within each bout, its parity
       voted by the roll rate (the pelvis rolls toward the swing side after
       IC) or by the sideways acceleration, which points toward the midline
@@ -577,6 +581,56 @@ SIDES_BAND_HZ = (0.5, 2.0)
 SIDES_FILTER_ORDER = 4
 
 
+#: Steps alternate, except where an IC was missed or a false one found.  Within a bout (``bout_id``), the
+#: sides are the most probable sequence (Viterbi, two states) given each step's McCamley reading ``x``:
+#: a reading ``z`` = x / (the bout's median |x|) says left with probability 1 / (1 + exp(GAIN · z)) (a
+#: reading of median strength: 0.88), and consecutive steps alternate with probability
+#: SIDES_ALTERNATION_P (not 1: one missed or extra detection puts two steps of one side in a row, and
+#: the steps after it keep their own readings).  Overruling a reading z costs GAIN·|z| in
+#: log-probability, two breaks of the rhythm 2·ln(P/(1 − P)) = 4.39: a lone contrary reading is
+#: overruled up to 2.2 times the bout's median strength, a stretch of three contrary readings is kept.
+#: Measured on matched steps inside the reference windows (bench/validate.py): McCamley's per-step sign
+#: alone 0.918 on ipol_gait (1469/1600) and 0.845 on mobgap_lab (164/194); with alternation 0.941 and
+#: 0.887.  Odd ipol subjects 931 → 951 of 957, even 538 → 555 of 643 (57 of the even subjects' remaining
+#: errors are trials 4-1 and 4-2, where the yaw and the roll rate each disagree with the reference on
+#: nearly every step: bench/RESULTS.md).  GAIN 1–4 and SIDES_ALTERNATION_P 0.8–0.95 all gave odd 950–952, even 553–559,
+#: mobgap 169–174; the middle is kept.
+SIDES_EVIDENCE_GAIN = 2.0
+SIDES_ALTERNATION_P = 0.9
+
+
+def _alternating_sides(x: np.ndarray, bout_id: np.ndarray) -> np.ndarray:
+    """'left'/'right' per step from readings ``x`` (≤ 0 leans left) and the alternation of steps in each bout.
+
+    Two-state Viterbi per bout (:data:`SIDES_ALTERNATION_P`, :data:`SIDES_EVIDENCE_GAIN`); a bout of one
+    step takes its reading's sign.
+    """
+    x = np.asarray(x, float)
+    bout_id = np.asarray(bout_id)
+    left = np.zeros(len(x), bool)
+    log_alt, log_same = np.log(SIDES_ALTERNATION_P), np.log1p(-SIDES_ALTERNATION_P)
+    for b in np.unique(bout_id):
+        idx = np.flatnonzero(bout_id == b)
+        scale = np.median(np.abs(x[idx]))
+        z = x[idx] / scale if scale > 0 else np.sign(x[idx])
+        # log P(reading | left), log P(reading | right): column 0 left, 1 right
+        emit = np.column_stack([-np.logaddexp(0.0, SIDES_EVIDENCE_GAIN * z),
+                                -np.logaddexp(0.0, -SIDES_EVIDENCE_GAIN * z)])
+        score = emit[0].copy()
+        came_from = np.zeros((len(idx), 2), int)
+        for i in range(1, len(idx)):
+            stay = score + log_same  # [left→left, right→right]
+            swap = score[::-1] + log_alt  # [right→left, left→right]
+            came_from[i] = np.where(stay >= swap, [0, 1], [1, 0])
+            score = np.maximum(stay, swap) + emit[i]
+        state = np.empty(len(idx), int)
+        state[-1] = 0 if score[0] >= score[1] else 1
+        for i in range(len(idx) - 1, 0, -1):
+            state[i - 1] = came_from[i, state[i]]
+        left[idx] = state == 0
+    return np.where(left, "left", "right").astype(object)
+
+
 def _sides_by_bout_vote(ic: np.ndarray, bout_id: np.ndarray, x: np.ndarray, w: int) -> np.ndarray:
     """Strict alternation per bout, its parity from a vote of ``x`` averaged over ``w`` samples after each IC."""
     i = ic.astype(np.int64)
@@ -593,8 +647,8 @@ def _sides_by_bout_vote(ic: np.ndarray, bout_id: np.ndarray, x: np.ndarray, w: i
     return sides
 
 
-def _sides_mccamley(ic: np.ndarray, gyr_fwd: np.ndarray, gyr_up: np.ndarray, fs: float) -> np.ndarray | None:
-    """Each step's side from its own sign: band-passed (yaw rate − roll rate) at IC ≤ 0 → left.
+def _mccamley_readings(ic: np.ndarray, gyr_fwd: np.ndarray, gyr_up: np.ndarray, fs: float) -> np.ndarray | None:
+    """Band-passed (yaw rate − roll rate) at each IC; on its own, ≤ 0 → left (McCamley's per-step rule).
 
     In mobgap's body frame (is up, pa forward) the published rule is ``gyr_is − gyr_pa ≤ 0`` at IC →
     left; here that is ``gyr_up − gyr_fwd``.  None when the segment is too short to filter.
@@ -606,7 +660,7 @@ def _sides_mccamley(ic: np.ndarray, gyr_fwd: np.ndarray, gyr_up: np.ndarray, fs:
         return None
     smooth = signal.sosfiltfilt(sos, x)
     i = np.clip(ic.astype(np.int64), 0, len(x) - 1)
-    return np.where(smooth[i] <= 0, "left", "right").astype(object)
+    return smooth[i]
 
 
 def assign_sides_trunk(ic: np.ndarray, bout_id: np.ndarray, *, gyr_fwd: np.ndarray | None, acc_left: np.ndarray,
@@ -614,12 +668,14 @@ def assign_sides_trunk(ic: np.ndarray, bout_id: np.ndarray, *, gyr_fwd: np.ndarr
                        gyr_up: np.ndarray | None = None) -> np.ndarray:
     """'left'/'right' per step (IC sample indices ``ic``) from a lower-back sensor in the body frame.
 
-    With the roll (``gyr_fwd``) and yaw (``gyr_up``) rates: McCamley's rule as improved by Ullrich
-    et al. 2021 (mobgap ``LrcMcCamley``, axis "combined": see ``SIDES_BAND_HZ``), each step decided
-    on its own.  Why not alternation: one missed or extra IC inside a bout flipped every later
-    step of the bout under the former one-vote-per-bout rule; per-step signs raised the share of
-    correct sides from 0.696 to 0.910 on ipol_gait (1704 steps) and from 0.531 to 0.827 on
-    mobgap_lab (196 steps), simulated running stays all right (bench/RESULTS.md).
+    With the roll (``gyr_fwd``) and yaw (``gyr_up``) rates: McCamley's reading as improved by
+    Ullrich et al. 2021 (mobgap ``LrcMcCamley``, axis "combined": see ``SIDES_BAND_HZ``) at each
+    step, read with the alternation of steps in each bout (:func:`_alternating_sides`).  Why not one
+    parity per bout: one missed or extra IC inside a bout flipped every later step of the bout under
+    the former one-vote-per-bout rule; per-step signs raised the share of correct sides from 0.696
+    to 0.910 on ipol_gait (1704 steps) and from 0.531 to 0.827 on mobgap_lab (196 steps), simulated
+    running stays all right (bench/RESULTS.md); reading them with the alternation raised it further
+    (see :data:`SIDES_ALTERNATION_P`).
 
     Without ``gyr_up`` (callers that pass only the roll rate) or without any gyroscope, or on a
     segment too short to band-pass, the former rule: steps alternate within each bout, its parity
@@ -636,9 +692,9 @@ def assign_sides_trunk(ic: np.ndarray, bout_id: np.ndarray, *, gyr_fwd: np.ndarr
     if gyr_fwd is not None and gyr_up is not None:
         if len(gyr_up) != len(gyr_fwd):
             raise ValueError(f"assign_sides_trunk: gyr_up has {len(gyr_up)} samples, gyr_fwd {len(gyr_fwd)}")
-        sides = _sides_mccamley(ic, gyr_fwd, gyr_up, fs) if len(ic) else None
-        if sides is not None:
-            return sides
+        readings = _mccamley_readings(ic, gyr_fwd, gyr_up, fs) if len(ic) else None
+        if readings is not None:
+            return _alternating_sides(readings, np.asarray(bout_id))
     w = max(2, int(window_s * fs))
     x = np.asarray(gyr_fwd, float) if gyr_fwd is not None else -np.asarray(acc_left, float)
     return _sides_by_bout_vote(ic, np.asarray(bout_id), x, w)
