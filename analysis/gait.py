@@ -608,26 +608,29 @@ def _alternating_sides(x: np.ndarray, bout_id: np.ndarray) -> np.ndarray:
     x = np.asarray(x, float)
     bout_id = np.asarray(bout_id)
     left = np.zeros(len(x), bool)
-    log_alt, log_same = np.log(SIDES_ALTERNATION_P), np.log1p(-SIDES_ALTERNATION_P)
+    log_alt, log_same = float(np.log(SIDES_ALTERNATION_P)), float(np.log1p(-SIDES_ALTERNATION_P))
     for b in np.unique(bout_id):
         idx = np.flatnonzero(bout_id == b)
         scale = np.median(np.abs(x[idx]))
         z = x[idx] / scale if scale > 0 else np.sign(x[idx])
-        # log P(reading | left), log P(reading | right): column 0 left, 1 right
-        emit = np.column_stack([-np.logaddexp(0.0, SIDES_EVIDENCE_GAIN * z),
-                                -np.logaddexp(0.0, -SIDES_EVIDENCE_GAIN * z)])
-        score = emit[0].copy()
-        came_from = np.zeros((len(idx), 2), int)
+        # log P(reading | left), log P(reading | right); plain floats: the loop runs once per step
+        e_left = (-np.logaddexp(0.0, SIDES_EVIDENCE_GAIN * z)).tolist()
+        e_right = (-np.logaddexp(0.0, -SIDES_EVIDENCE_GAIN * z)).tolist()
+        best_left, best_right = e_left[0], e_right[0]  # best log-probability of a path ending left / right
+        left_from_left = [True] * len(idx)
+        right_from_right = [True] * len(idx)
         for i in range(1, len(idx)):
-            stay = score + log_same  # [left→left, right→right]
-            swap = score[::-1] + log_alt  # [right→left, left→right]
-            came_from[i] = np.where(stay >= swap, [0, 1], [1, 0])
-            score = np.maximum(stay, swap) + emit[i]
-        state = np.empty(len(idx), int)
-        state[-1] = 0 if score[0] >= score[1] else 1
+            stay_l, swap_l = best_left + log_same, best_right + log_alt
+            stay_r, swap_r = best_right + log_same, best_left + log_alt
+            left_from_left[i] = stay_l >= swap_l
+            right_from_right[i] = stay_r >= swap_r
+            best_left = max(stay_l, swap_l) + e_left[i]
+            best_right = max(stay_r, swap_r) + e_right[i]
+        state = np.empty(len(idx), bool)  # True: left
+        state[-1] = best_left >= best_right
         for i in range(len(idx) - 1, 0, -1):
-            state[i - 1] = came_from[i, state[i]]
-        left[idx] = state == 0
+            state[i - 1] = state[i] if (left_from_left[i] if state[i] else right_from_right[i]) else not state[i]
+        left[idx] = state
     return np.where(left, "left", "right").astype(object)
 
 
