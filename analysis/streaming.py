@@ -36,7 +36,7 @@ Timing diagram (span newest sample at the right)::
     | 0.8 s look-back | last accepted IC | accepted now |<--- margin_s --->|
                                                         (not yet: may change)
 
-Lost samples: a gap of at most ``analysis.pipeline.MAX_BRIDGED_GAP_S`` (0.1 s) is
+Lost samples: a gap of at most ``analysis.pipeline.MAX_BRIDGED_GAP_S`` (0.5 s) is
 bridged by linear interpolation, as the batch analysis bridges it; a longer gap
 ends the detection, which starts again after it (the calibrated frame is kept).
 
@@ -414,7 +414,7 @@ class LiveMetrics:
         if len(ring) and idx[0] != ring.end:
             missing = int(idx[0]) - ring.end
             if 0 < missing <= self._n_bridge and (gyr is not None) == self._has_gyr:
-                # a few lost samples: bridged by linear interpolation, as the batch analysis does
+                # lost samples (up to 0.5 s): bridged by linear interpolation, as the batch analysis does
                 # (analysis.pipeline.MAX_BRIDGED_GAP_S); longer gaps end the detection
                 last = ring.span(ring.end - 1, ring.end)[0]
                 w = (np.arange(1, missing + 1) / (missing + 1))[:, None]

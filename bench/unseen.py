@@ -29,6 +29,9 @@ with validate.py's own matching and pooling (``_score_in_windows``, ``_pool``,
   inside a gap longer than the pipeline's bridging limit are dropped again).
   Reference times are unchanged (seconds).
 * ``acc only``: gyroscope channels dropped.
+* ``lost bursts``: bursts of 0.15–0.5 s lost every ~3 s (exponential gaps, seeded per
+  trial; a BLE link that drops runs of packets), written as ``n/a`` rows.  The
+  reference ICs inside the bursts still count.
 * ``cut``: the recording starts 0.5 s before the first reference IC (no quiet
   standing), or 2 s after it (the recording starts mid-walk), or is only 8 s
   or 3 s long from 0.5 s before the first IC.  References and windows are shifted
@@ -205,6 +208,24 @@ def cut(start_after_first_ic_s: float, length_s: float | None = None) -> Callabl
     return apply
 
 
+def lost_bursts(every_s: float, shortest_s: float, longest_s: float) -> Callable:
+    """Bursts of ``shortest_s``–``longest_s`` lost, a mean of ``every_s`` apart (seeded by the trial's name)."""
+    import zlib
+
+    def apply(t: ds.Trial):
+        rec = t.recording
+        tt = rec.data.index.to_numpy() / rec.sampling_rate_hz
+        rng = np.random.default_rng(zlib.crc32(t.name.encode()))
+        keep = np.ones(len(tt), bool)
+        s = tt[0] + 1.0 + rng.uniform(0, every_s)  # the first row stays: BIDS times count from it
+        while s < tt[-1]:
+            length_s = rng.uniform(shortest_s, longest_s)
+            keep &= ~((tt >= s) & (tt < s + length_s))
+            s += length_s + rng.exponential(every_s)
+        return dataclasses.replace(t, recording=dataclasses.replace(rec, data=rec.data[keep])), None
+    return apply
+
+
 def units_g_deg(t: ds.Trial):
     return t, {"acc": "g", "gyr": "deg/s"}
 
@@ -224,6 +245,7 @@ CONDITIONS: dict[str, Callable] = {
     "rate 128 Hz": resampled(128.0),
     "rate 200 Hz": resampled(200.0),
     "accelerometer only": acc_only,
+    "lost bursts: 0.15–0.5 s every ~3 s": lost_bursts(3.0, 0.15, 0.5),
     "no standing: from 1st IC − 0.5 s": cut(-0.5),
     "mid-walk start: 1st IC + 2 s": cut(2.0),
     "short: 8 s from 1st IC − 0.5 s": cut(-0.5, 8.0),

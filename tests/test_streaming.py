@@ -261,22 +261,25 @@ def test_steps_after_a_gap_agree_with_batch():
     assert set(expected) <= set(j), "a batch step was missed"
 
 
-def test_lost_samples_are_bridged_like_the_batch():
-    """Radio losses of 1–10 samples (≤ 0.1 s at 100 Hz) every 1.7 s: the batch bridges them by linear
-    interpolation (analysis.pipeline.MAX_BRIDGED_GAP_S) and so does the live path, so every step is
-    still found, within the stated IC and step-time tolerances."""
+@pytest.mark.parametrize("lost_min, lost_max", [(1, 10), (15, 45)])
+def test_lost_samples_are_bridged_like_the_batch(lost_min, lost_max):
+    """Radio losses of 1–10 samples (≤ 0.1 s at 100 Hz), or bursts of 0.15–0.45 s, every 1.7 s: the batch
+    bridges them by linear interpolation (analysis.pipeline.MAX_BRIDGED_GAP_S, 0.5 s) and so does the live
+    path, so every batch step is also found live, within the stated IC and step-time tolerances."""
     rec = open_recording(SAMPLES / "sim_shoe_run.parquet")
     fs = rec.sampling_rate_hz
     idx = rec.data.index.to_numpy()
     rng = np.random.default_rng(7)
     lost = np.zeros(len(idx), bool)
-    for start in np.arange(int(1.0 * fs), len(idx) - 20, int(1.7 * fs)):
-        lost[start:start + rng.integers(1, 11)] = True
+    for start in np.arange(int(1.0 * fs), len(idx) - 60, int(1.7 * fs)):
+        lost[start:start + rng.integers(lost_min, lost_max + 1)] = True
+    n_unbroken = len(analyse(rec).steps)
     rec = dataclasses.replace(rec, data=rec.data[~lost])
     assert len(rec.gaps) > 50
     report = analyse(rec)
     lm, _ = stream(rec)
     steps = report.steps
+    assert len(steps) >= 0.9 * n_unbroken  # bridged, not split into pieces too short to analyse
     live_ic, j = match(lm, steps, fs)
     assert np.max(np.abs(live_ic - steps["ic_s"].to_numpy()[j])) < 0.002
     assert len(set(j)) == len(j)
