@@ -603,15 +603,17 @@ def _alternating_sides(x: np.ndarray, bout_id: np.ndarray) -> np.ndarray:
     """'left'/'right' per step from readings ``x`` (≤ 0 leans left) and the alternation of steps in each bout.
 
     Two-state Viterbi per bout (:data:`SIDES_ALTERNATION_P`, :data:`SIDES_EVIDENCE_GAIN`); a bout of one
-    step takes its reading's sign.
+    step takes its reading's sign.  A non-finite reading is no evidence (the rhythm decides that step).
     """
     x = np.asarray(x, float)
+    finite = np.isfinite(x)
+    x = np.where(finite, x, 0.0)
     bout_id = np.asarray(bout_id)
     left = np.zeros(len(x), bool)
     log_alt, log_same = float(np.log(SIDES_ALTERNATION_P)), float(np.log1p(-SIDES_ALTERNATION_P))
     for b in np.unique(bout_id):
         idx = np.flatnonzero(bout_id == b)
-        scale = np.median(np.abs(x[idx]))
+        scale = np.median(np.abs(x[idx][finite[idx]])) if finite[idx].any() else 0.0
         z = x[idx] / scale if scale > 0 else np.sign(x[idx])
         # log P(reading | left), log P(reading | right); plain floats: the loop runs once per step
         e_left = (-np.logaddexp(0.0, SIDES_EVIDENCE_GAIN * z)).tolist()

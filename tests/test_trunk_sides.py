@@ -96,6 +96,28 @@ def test_each_bout_reads_its_own_sides():
     assert list(_alternating_sides(np.array([0.3, 0.0, -0.1]), np.array([0, 1, 2]))) == ["right", "left", "left"]
 
 
+def test_readings_are_scaled_per_bout():
+    """Units do not matter, and each bout is judged against its own median: a weak bout's lone reading at
+    three times that bout's median keeps its side next to a bout a hundred times stronger."""
+    x, truth = _alternating_readings(16)
+    x[3] = -x[3]  # lone contrary reading at median strength: overruled
+    bouts = np.zeros(16, int)
+    assert list(_alternating_sides(x * 1e-3, bouts)) == list(_alternating_sides(x * 100.0, bouts)) == list(truth)
+    strong, t_strong = _alternating_readings(30)
+    weak, t_weak = _alternating_readings(12)
+    weak = 0.01 * weak
+    weak[5] = -3.0 * weak[5]  # three times the weak bout's median, against the rhythm
+    got = _alternating_sides(np.concatenate([100.0 * strong, weak]), np.r_[np.zeros(30, int), np.ones(12, int)])
+    assert list(got[:30]) == list(t_strong)
+    assert list(got[30:]) == list(np.where(weak <= 0, "left", "right"))
+
+
+def test_a_missing_reading_is_no_evidence():
+    x, truth = _alternating_readings(12)
+    x[6] = np.nan
+    assert list(_alternating_sides(x, np.zeros(12, int))) == list(truth)
+
+
 @pytest.mark.parametrize(("fs_hz", "cadence_spm", "noise"), [(100.0, 170.0, 1.0), (50.0, 185.0, 3.0)])
 def test_simulated_run_with_a_missing_step(fs_hz, cadence_spm, noise):
     """Running (the product's case): simulator truth, one IC dropped mid-run, every other side right."""
