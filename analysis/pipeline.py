@@ -150,20 +150,26 @@ def analyse(recording: Recording, placement: str | None = None) -> Report:
         warnings.append("no gyroscope: " + "; ".join(
             v for k, v in GYROSCOPE_NEEDS.items() if placement in FOOT_PLACEMENTS or not k.startswith(("strike", "fc_s"))))
     gaps = recording.gaps
-    segments, n_bridged = bridged_segments(recording, max_gap_s=MAX_BRIDGED_GAP_S, min_duration_s=MIN_SEGMENT_S)
+    segments, _ = bridged_segments(recording, max_gap_s=MAX_BRIDGED_GAP_S, min_duration_s=MIN_SEGMENT_S)
+    lost = gaps["lost_samples"].to_numpy()
+    # as bridged_segments splits: a gap of more than MAX_BRIDGED_GAP_S * fs lost samples ends a piece
+    splits = lost > MAX_BRIDGED_GAP_S * fs
+    hiding = gaps[~splits & (lost > STEP_HIDING_GAP_S * fs)]
     if len(gaps):
-        long_gaps = len(gaps) - n_bridged
-        lost = gaps["lost_samples"].to_numpy()
-        hiding = gaps[(lost > STEP_HIDING_GAP_S * fs) & (lost <= MAX_BRIDGED_GAP_S * fs)]  # as bridged_segments splits
+        n_long = int(splits.sum())
+        n_unanalysed = n_long + 1 - len(segments)  # pieces between the splitting gaps, under MIN_SEGMENT_S
         warnings.append(
-            f"{int(gaps['lost_samples'].sum())} lost samples in {len(gaps)} gaps (first at {gaps['start_s'].iloc[0]:.2f} s); "
-            f"{n_bridged} gaps of at most {MAX_BRIDGED_GAP_S * 1000:.0f} ms were bridged by linear interpolation for "
-            f"the analysis (the recording keeps them as gaps)"
+            f"{int(lost.sum())} lost samples in {len(gaps)} gaps (first at {gaps['start_s'].iloc[0]:.2f} s); "
+            f"{len(gaps) - n_long} gaps of at most {MAX_BRIDGED_GAP_S * 1000:.0f} ms were bridged by linear "
+            f"interpolation for the analysis (the recording keeps them as gaps)"
             + (f"; {len(hiding)} of them are longer than {STEP_HIDING_GAP_S * 1000:.0f} ms (first at "
-               f"{hiding['start_s'].iloc[0]:.2f} s), where a step may be missed or timed from interpolated data"
+               f"{hiding['start_s'].iloc[0]:.2f} s), where a step may be missed or timed from interpolated data, "
+               "and no step, stride or flight time is given across them"
                if len(hiding) else "")
-            + (f"; steps are not detected across the {long_gaps} longer gap{'s' if long_gaps > 1 else ''}"
-               if long_gaps else ""))
+            + (f"; steps are not detected across the {n_long} longer gap{'s' if n_long > 1 else ''}"
+               if n_long else "")
+            + (f"; {n_unanalysed} piece{'s' if n_unanalysed > 1 else ''} between them shorter than "
+               f"{MIN_SEGMENT_S:g} s {'were' if n_unanalysed > 1 else 'was'} not analysed" if n_unanalysed > 0 else ""))
     frames = []
     for seg in segments:
         if placement in TRUNK_PLACEMENTS:
@@ -173,7 +179,8 @@ def analyse(recording: Recording, placement: str | None = None) -> Report:
         if df is not None and len(df):
             frames.append(df)
     steps = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=STEP_COLUMNS)
-    steps = _bouts_and_derived(steps, placement)
+    steps = _bouts_and_derived(steps, placement,
+                               hidden_s=hiding[["start_s", "end_s"]].to_numpy(float) if len(hiding) else None)
     for c in STEP_COLUMNS:
         if c not in steps.columns:
             steps[c] = np.nan
@@ -518,7 +525,12 @@ def _provisional_bouts(ic: np.ndarray, running: np.ndarray, fs: float, max_gap_s
     return np.cumsum(new)
 
 
-def _bouts_and_derived(steps: pd.DataFrame, placement: str) -> pd.DataFrame:
+def _bouts_and_derived(steps: pd.DataFrame, placement: str, hidden_s: np.ndarray | None = None) -> pd.DataFrame:
+    """Step and stride timing, activity per shoe stride, and bouts.
+
+    ``hidden_s``: (start, end) times of bridged gaps a step may hide in (longer than
+    ``STEP_HIDING_GAP_S``); no step, stride or flight time spans one (a hidden step would double it).
+    """
     if len(steps) == 0:
         return steps
     steps = steps.sort_values("ic_s").reset_index(drop=True)
@@ -527,7 +539,15 @@ def _bouts_and_derived(steps: pd.DataFrame, placement: str) -> pd.DataFrame:
     fc = steps["fc_s"].to_numpy(dtype=float)
     seg = steps["_segment"].to_numpy()
     same_seg_next = np.concatenate([seg[1:] == seg[:-1], [False]])
-    nxt = np.concatenate([np.diff(ic), [np.nan]])
+    nxt_any = np.concatenate([np.diff(ic), [np.nan]])
+    nxt_any[~same_seg_next] = np.nan
+    if hidden_s is not None and len(hidden_s):
+        starts, ends = np.sort(hidden_s[:, 0]), np.sort(hidden_s[:, 1])
+        nxt_ic = np.concatenate([ic[1:], [np.inf]])
+        # a gap overlaps (ic, next ic) when it starts before the next IC and has not ended by this one
+        crosses = np.searchsorted(starts, nxt_ic, "left") > np.searchsorted(ends, ic, "right")
+        same_seg_next = same_seg_next & ~crosses
+    nxt = nxt_any.copy()
     nxt[~same_seg_next] = np.nan
     contact = fc - ic
     contact[(contact <= 0) | (contact > 1.2)] = np.nan
@@ -538,9 +558,12 @@ def _bouts_and_derived(steps: pd.DataFrame, placement: str) -> pd.DataFrame:
         steps["stride_time_s"] = stride
         steps["step_time_s"] = np.nan
         steps["cadence_spm"] = 120.0 / stride
-        duty = contact / stride
-        run = np.where(np.isfinite(duty), duty < 0.5, stride < 0.85)
-        steps["activity"] = np.where(np.isfinite(stride) | np.isfinite(contact), np.where(run, "running", "walking"), None)
+        # running or walking from the duty factor, also across a gap (a hidden stride only lowers it)
+        stride_any = np.where(nxt_any > 2.0, np.nan, nxt_any)
+        duty = contact / stride_any
+        run = np.where(np.isfinite(duty), duty < 0.5, stride_any < 0.85)
+        steps["activity"] = np.where(np.isfinite(stride_any) | np.isfinite(contact), np.where(run, "running", "walking"),
+                                     None)
         # one shoe: flight per step assuming the other foot mirrors this one
         flight = stride / 2 - contact
         steps["flight_time_s"] = np.where(run & (flight > 0), flight, np.nan)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -191,16 +192,35 @@ def resolve_recording(settings: Settings, recording_path: str | None) -> Path | 
     return p if p.is_file() else None
 
 
+def _source_fingerprint(*folders: Path) -> str:
+    """A digest of the Python sources in ``folders`` (names and contents)."""
+    h = hashlib.sha256()
+    for folder in folders:
+        for f in sorted(Path(folder).glob("*.py")):
+            h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=1)
+def _analysis_fingerprint() -> str:
+    """The code that turns a file into a report (the readers and the analysis): a cached report made by other code
+    is stale.  The version number alone was not enough: it stays 0.1.0 while the analysis changes."""
+    import analysis
+    import sensing
+
+    return _source_fingerprint(Path(analysis.__file__).parent, Path(sensing.__file__).parent)
+
+
 def _cache_key(path: Path) -> str:
     from analysis.pipeline import VERSION
 
     st = path.stat()
-    blob = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{VERSION}".encode()
+    blob = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{VERSION}|{_analysis_fingerprint()}".encode()
     return hashlib.sha256(blob).hexdigest()[:24]
 
 
 def recording_key(path: Path) -> str:
-    """The cache key of a recording: its path, size and modification time, and the analysis version."""
+    """The cache key of a recording: its path, size and modification time, and the analysis code that reads it."""
     return _cache_key(path)
 
 

@@ -319,6 +319,28 @@ def test_display_signal_is_cached_and_equals_the_recording(tmp_path):
     assert np.array_equal(t2, t0)
 
 
+def test_a_cached_report_is_not_served_after_the_analysis_code_changes(tmp_path, monkeypatch):
+    """The cache key holds a digest of the analysis and reader sources (the version number never moved)."""
+    import shutil
+
+    from dashboard import data as D
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "gait.py").write_text("SIDES_ALTERNATION_P = 0.9\n")
+    before = D._source_fingerprint(src)
+    (src / "gait.py").write_text("SIDES_ALTERNATION_P = 0.8\n")
+    assert D._source_fingerprint(src) != before
+    rec = tmp_path / "run.parquet"
+    shutil.copy(ROOT_SAMPLES / "sim_lower_back_run.parquet", rec)
+    monkeypatch.setattr(D, "_analysis_fingerprint", lambda: "old code")
+    old_key = D.recording_key(rec)
+    monkeypatch.setattr(D, "_analysis_fingerprint", lambda: "new code")
+    assert D.recording_key(rec) != old_key
+    monkeypatch.undo()
+    assert D._analysis_fingerprint() == D._analysis_fingerprint()  # computed once per process, stable
+
+
 def test_pages_load_the_basic_plotly_bundle_of_the_installed_version(tmp_path):
     from plotly.offline import get_plotlyjs_version
 

@@ -288,7 +288,10 @@ def test_lost_samples_are_bridged_like_the_batch(lost_min, lost_max):
     live_t = np.array([np.nan if s.step_time_s is None else s.step_time_s for s in lm.steps_])
     batch_t = steps["stride_time_s"].to_numpy()[j]
     both = np.isfinite(live_t) & np.isfinite(batch_t)
-    assert both.sum() > 0.9 * len(live_t) and np.max(np.abs(live_t[both] - batch_t[both])) < 0.003
+    # no stride time across a bridged gap over 0.1 s, live as in the batch (a hidden stride would double it)
+    assert np.mean(np.isfinite(live_t) == np.isfinite(batch_t)) > 0.97
+    assert both.sum() > (0.9 if lost_max <= 10 else 0.3) * len(live_t)
+    assert np.max(np.abs(live_t[both] - batch_t[both])) < 0.003
 
 
 @pytest.mark.parametrize("fs", [50.0, 100.0, 200.0, 204.8])
