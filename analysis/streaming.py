@@ -42,7 +42,8 @@ ends the detection, which starts again after it (the calibrated frame is kept).
 Bursts of 0.15–0.45 s give the batch's steps at the default ``hop_s`` (tested on
 a shoe run); a review saw two lower-back ICs inside bursts 2.3 ms from the batch's,
 and at hops of 0.25 s or less one live shoe IC just after a burst that the batch
-does not have (not yet understood; the default hop is 0.5 s).
+misses (the simulator's truth has it, 9 ms away: the burst took most of the swing
+before it, and the batch's whole-segment swing search does not count what is left).
 
 So the differences from the batch are at the span's edges, which the
 look-back and ``margin_s`` keep away from accepted events, and the rules that need
