@@ -13,11 +13,27 @@ import numpy as np
 from analysis.constants import PLACEMENTS
 
 
+def _placement_arg(value: str) -> str:
+    """A placement as the command line gives it: ours (``lower-back``) or a common name for it (LowerBack, L5,
+    pelvis, left_foot, RightFoot, ...), as BIDS-Motion tracked points name them."""
+    from sensing.bids import placement_from_name
+
+    norm = value.strip().lower().replace("_", "-").replace(" ", "-")
+    if norm in PLACEMENTS:
+        return norm
+    guess = placement_from_name(value)
+    if guess in PLACEMENTS:
+        return guess
+    raise argparse.ArgumentTypeError(f"unknown placement {value!r}: expected one of {', '.join(PLACEMENTS)}")
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("analyse", aliases=["analyze"], help="analyse a recording of walking or running",
                        description="Turn a recording (backstride .parquet or BIDS-Motion *_motion.tsv) into per-step running form.")
     p.add_argument("path", help="recording file (or a BIDS folder holding one *_motion.tsv)")
-    p.add_argument("--placement", choices=PLACEMENTS, help="where the sensor was worn (overrides the file's metadata)")
+    p.add_argument("--placement", type=_placement_arg, metavar="P",
+                   help=f"where the sensor was worn, one of {', '.join(PLACEMENTS)} (or a common name for one: "
+                        "LowerBack, L5, pelvis, LeftFoot, right_foot, ...); overrides the file's metadata")
     p.add_argument("--json", metavar="OUT", help="write the analysis document (schema backstride.analysis/1) here; '-' for stdout")
     p.add_argument("--nan-as-gap", action="store_true",
                    help="accepted and ignored (kept for scripts that pass it): a BIDS-Motion row that is n/a in every "

@@ -68,6 +68,23 @@ def test_placement_override_and_errors(tmp_path, capsys):
     assert doc["placement"] == "foot-right" and doc["steps"][0]["side"] == "right"
 
 
+@pytest.mark.parametrize(("given", "placement"), [("RightFoot", "foot-right"), ("right_foot", "foot-right"),
+                                                  ("Foot-Right", "foot-right"), ("LeftFoot", "foot-left")])
+def test_placement_by_a_common_name(tmp_path, given, placement):
+    out = tmp_path / "o.json"
+    assert main(["analyse", str(SAMPLES / "sim_shoe_run.parquet"), "--placement", given, "--json", str(out),
+                 "--quiet"]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["placement"] == placement and doc["steps"][0]["side"] == placement.split("-")[1]
+
+
+def test_an_unknown_placement_is_named(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["analyse", str(SAMPLES / "sim_shoe_run.parquet"), "--placement", "elbow"])
+    assert e.value.code == 2
+    assert "unknown placement 'elbow': expected one of lower-back, foot-left, foot-right" in capsys.readouterr().err
+
+
 def test_bids_lost_samples_are_gaps_not_an_error(tmp_path):
     """A BIDS-Motion file whose dropped samples are n/a rows (as BIDS writes them) is analysed, the gap reported.
 
