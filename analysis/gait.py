@@ -223,7 +223,8 @@ class LowerBackGait:
                 add.append(c[0])
         return np.unique(np.r_[peaks, np.asarray(add, peaks.dtype)]) if add else peaks
 
-    def detect(self, f_v_m_s2: np.ndarray, *, sampling_rate_hz: float) -> "LowerBackGait":
+    def detect(self, f_v_m_s2: np.ndarray, *, sampling_rate_hz: float,
+               hidden: np.ndarray | None = None) -> "LowerBackGait":
         """Filter ``f_v`` (zero-phase, whole signal) and apply :meth:`detect_filtered`."""
         fs = sampling_rate_hz
         fv = np.asarray(f_v_m_s2, float)
@@ -231,12 +232,13 @@ class LowerBackGait:
         s8 = lowpass(fv, 8.0, sampling_rate_hz=fs) if n > 30 else fv
         s25 = lowpass(fv, 25.0, sampling_rate_hz=fs) if n > 30 else fv
         smooth = gaussian_filter1d(fv, self.walk_sigma_s * fs)
-        return self.detect_filtered(fv, s8, s25, smooth, sampling_rate_hz=fs)
+        return self.detect_filtered(fv, s8, s25, smooth, sampling_rate_hz=fs, hidden=hidden)
 
     def detect_filtered(self, f_v_m_s2: np.ndarray, f_v_8hz_m_s2: np.ndarray,
                         f_v_25hz_m_s2: np.ndarray | Callable[[], np.ndarray],
                         f_v_smooth_m_s2: np.ndarray | Callable[[], np.ndarray], *,
-                        sampling_rate_hz: float, drop_initiation_shifts: bool = True) -> "LowerBackGait":
+                        sampling_rate_hz: float, drop_initiation_shifts: bool = True,
+                        hidden: np.ndarray | None = None) -> "LowerBackGait":
         """The step rules on ``f_v`` and its filtered forms, which the caller made.
 
         The rules exist only here: :meth:`detect` calls this after filtering
@@ -262,6 +264,11 @@ class LowerBackGait:
             Drop a walk's gait-initiation weight shift (:func:`_gait_initiation_shifts`), which needs the
             steady steps after it.  The live detector passes False: it accepts steps as they come and
             cannot take one back, so a live walk keeps its first detection.
+        hidden
+            (n,) bool, True on samples interpolated over a gap that can hide a gait event
+            (:attr:`sensing.recording.Segment.hidden`).  A step with no flight seen before it, whose span
+            since the previous stance peak holds such samples, may have had its flight there: it runs
+            when the nearest steps whose flight was seen (or is known absent) before and after it run.
         """
         fs = sampling_rate_hz
         s8 = f_v_8hz_m_s2
@@ -280,6 +287,8 @@ class LowerBackGait:
             if m > 1:
                 before_min[1:] = np.minimum.reduceat(s8, peaks)[:-1]
         running = before_min < self.flight_g * G
+        if hidden is not None and m and not running.all():
+            running = _flight_hidden_in_gap(running, peaks, first_lo, np.asarray(hidden, bool))
         r = np.flatnonzero(running)
         if len(r):
             s25 = f_v_25hz_m_s2() if callable(f_v_25hz_m_s2) else f_v_25hz_m_s2
@@ -360,6 +369,27 @@ class LowerBackGait:
             t_ic = np.clip(kr - (s25[kr] - lvl0) / slope25[kr], m0, kr)
             t_fc = np.clip(kf + (s8[kf] - lvl1) / (-slope8[kf]), kf, m1)
         return np.where(good, t_ic, np.nan), np.where(good, t_fc, np.nan)
+
+
+def _flight_hidden_in_gap(running: np.ndarray, peaks: np.ndarray, first_lo: int, hidden: np.ndarray) -> np.ndarray:
+    """``running`` with each step whose flight could not be seen (no flight in the received samples since the
+    previous stance peak, some of them interpolated) set from its nearest seen neighbours: running when those
+    before and after it both run (or the one there is, at an end)."""
+    cum = np.concatenate([[0], np.cumsum(hidden)])
+    lo = np.concatenate([[first_lo], peaks[:-1]])
+    unseen = ~running & (cum[peaks] - cum[lo] > 0)
+    if not unseen.any():
+        return running
+    seen = np.flatnonzero(~unseen)
+    if not len(seen):
+        return running
+    out = running.copy()
+    j = np.flatnonzero(unseen)
+    k = np.searchsorted(seen, j)  # first seen step after each unseen one
+    before = np.where(k > 0, running[seen[np.maximum(k - 1, 0)]], running[seen[np.minimum(k, len(seen) - 1)]])
+    after = np.where(k < len(seen), running[seen[np.minimum(k, len(seen) - 1)]], before)
+    out[j] = before & after
+    return out
 
 
 def _gait_initiation_shifts(ic: np.ndarray, running: np.ndarray, max_step: float) -> np.ndarray:

@@ -239,8 +239,8 @@ MIN_SEGMENT_S = 2.0
 def bridged_segments(recording: Recording, *, max_gap_s: float, min_duration_s: float) -> tuple[list[Segment], int]:
     """Contiguous segments, with gaps of at most ``max_gap_s`` filled by linear interpolation.
 
-    Returns the segments (at least ``min_duration_s`` long) and the number of
-    gaps bridged.
+    Returns the segments (at least ``min_duration_s`` long, each with its ``hidden`` mask: the
+    interpolated samples of gaps over ``STEP_HIDING_GAP_S``) and the number of gaps bridged.
     """
     fs = recording.sampling_rate_hz
     data = recording.data
@@ -258,13 +258,19 @@ def bridged_segments(recording: Recording, *, max_gap_s: float, min_duration_s: 
         grid = np.arange(i[0], i[-1] + 1)
         if len(grid) / fs < min_duration_s:
             continue
+        hidden = None  # interpolated samples of the gaps a gait event can hide in
         if len(grid) == len(i):
             acc, gyr = acc_all[a:b], None if gyr_all is None else gyr_all[a:b]
         else:
             bridged += int(np.count_nonzero(np.diff(i) > 1))
             acc = np.column_stack([np.interp(grid, i, acc_all[a:b, c]) for c in range(3)])
             gyr = None if gyr_all is None else np.column_stack([np.interp(grid, i, gyr_all[a:b, c]) for c in range(3)])
-        out.append(Segment(start_index=int(i[0]), sampling_rate_hz=fs, acc=acc, gyr=gyr))
+            long_ = np.flatnonzero(np.diff(i) - 1 > STEP_HIDING_GAP_S * fs)
+            if len(long_):
+                hidden = np.zeros(len(grid), bool)
+                for k in long_:
+                    hidden[i[k] + 1 - i[0]:i[k + 1] - i[0]] = True
+        out.append(Segment(start_index=int(i[0]), sampling_rate_hz=fs, acc=acc, gyr=gyr, hidden=hidden))
     return out, bridged
 
 
@@ -277,7 +283,7 @@ def _trunk_segment(seg: Segment, warnings: list[str]) -> pd.DataFrame | None:
     acc, gyr = seg.acc, seg.gyr
     up_t = gravity_direction_lowpass(acc, sampling_rate_hz=fs, cutoff_hz=0.5)
     f_v = np.einsum("ij,ij->i", acc, up_t)
-    gait = LowerBackGait().detect(f_v, sampling_rate_hz=fs)
+    gait = LowerBackGait().detect(f_v, sampling_rate_hz=fs, hidden=seg.hidden)
     ic, fc, running = gait.ic_, gait.fc_, gait.running_
     if len(ic) < 4:
         return None
@@ -558,11 +564,13 @@ def _bouts_and_derived(steps: pd.DataFrame, placement: str, hidden_s: np.ndarray
         steps["stride_time_s"] = stride
         steps["step_time_s"] = np.nan
         steps["cadence_spm"] = 120.0 / stride
-        # running or walking from the duty factor, also across a gap (a hidden stride only lowers it)
-        stride_any = np.where(nxt_any > 2.0, np.nan, nxt_any)
-        duty = contact / stride_any
-        run = np.where(np.isfinite(duty), duty < 0.5, stride_any < 0.85)
-        steps["activity"] = np.where(np.isfinite(stride_any) | np.isfinite(contact), np.where(run, "running", "walking"),
+        # running or walking from the duty factor; a stride without one (the last of a segment, or one across a
+        # gap a stride may hide in, whose doubled time would halve it) takes its neighbours' in the segment
+        duty = contact / stride
+        known = pd.Series(np.where(np.isfinite(duty), (duty < 0.5).astype(float), np.nan))
+        filled = known.groupby(seg).transform(lambda v: v.ffill().bfill()).to_numpy()
+        run = np.where(np.isfinite(filled), filled > 0.5, stride < 0.85)
+        steps["activity"] = np.where(np.isfinite(nxt_any) | np.isfinite(contact), np.where(run, "running", "walking"),
                                      None)
         # one shoe: flight per step assuming the other foot mirrors this one
         flight = stride / 2 - contact

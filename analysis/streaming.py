@@ -44,6 +44,8 @@ a shoe run); a review saw two lower-back ICs inside bursts 2.3 ms from the batch
 and at hops of 0.25 s or less one live shoe IC just after a burst that the batch
 misses (the simulator's truth has it, 9 ms away: the burst took most of the swing
 before it, and the batch's whole-segment swing search does not count what is left).
+The live detector does not yet read a running step's flight lost in a burst as the
+batch does (analysis.gait._flight_hidden_in_gap): live, such a step is timed as walking.
 
 So the differences from the batch are at the span's edges, which the
 look-back and ``margin_s`` keep away from accepted events, and the rules that need

@@ -188,12 +188,15 @@ class Segment:
     ``acc`` and ``gyr`` have shape (n, 3) in the sensor frame, m/s² and rad/s.
     ``start_index`` is the sample index of the first row; its time is
     ``start_index / sampling_rate_hz`` seconds from the recording's start.
+    ``hidden``: for a segment bridged over lost samples (analysis.pipeline.bridged_segments),
+    True on the interpolated samples of gaps long enough to hide a gait event; None when there are none.
     """
 
     start_index: int
     sampling_rate_hz: float
     acc: np.ndarray
     gyr: np.ndarray | None
+    hidden: np.ndarray | None = None
 
     @property
     def start_s(self) -> float:

@@ -259,7 +259,8 @@ def test_bursts_of_lost_packets_do_not_lose_the_steps_between_them(kind):
     """Bursts of 0.15–0.45 s lost every 1–3 s: every step clear of a burst (by 0.3 s) is still found, to the
     simulator's IC within 20 ms, and nothing false is found clear of a burst (near one, a step may be missed
     or mistimed: the warning says so); no step or stride time spans a burst, where a hidden step would
-    double it.  Splitting at each burst (the former
+    double it; the run stays one running bout (a flight lost in a burst made 8 lower-back steps walking and
+    split the run into 9 bouts).  Splitting at each burst (the former
     0.1 s bridging limit) lost 29 of 104 such lower-back steps and 11 of 50 shoe strides: the pieces
     between bursts were too short to analyse, or their edge steps were lost."""
     if kind == "lower-back":
@@ -291,6 +292,10 @@ def test_bursts_of_lost_packets_do_not_lose_the_steps_between_them(kind):
     ic_all = rep.steps["ic_s"].to_numpy(float)
     for k in np.flatnonzero(np.isfinite(timing)):
         assert not any(a < ic_all[k + 1] and b > ic_all[k] for a, b in spans)
+    # a flight (or a stride's duty factor) lost in a burst does not make a running step walking: one running bout
+    steady = rep.steps[(rep.steps["ic_s"] > ref[0] + 1.0) & (rep.steps["ic_s"] < ref[-1] - 1.0)]
+    assert (steady["activity"] == "running").all()
+    assert list(rep.bouts["activity"]) == ["running"]
 
 
 def test_a_gap_longer_than_the_bridge_splits_the_recording():
@@ -309,6 +314,24 @@ def test_a_gap_longer_than_the_bridge_splits_the_recording():
     far = ref[(ref < 19.0) | (ref > 22.0)]
     tp, _ = _match(ic, far, tol_s=0.02)
     assert tp >= len(far) - 2
+
+
+def test_a_flight_hidden_in_a_gap_takes_its_neighbours_running():
+    from analysis.gait import _flight_hidden_in_gap
+
+    peaks = np.array([100, 140, 180, 220, 260, 300])
+    hidden = np.zeros(400, bool)
+    hidden[190:210] = True  # lost between the stance peaks at 180 and 220
+    seen_running = np.array([True, True, True, False, True, True])
+    assert list(_flight_hidden_in_gap(seen_running, peaks, 0, hidden)) == [True] * 6
+    walking = np.array([False, False, False, False, True, True])  # before the gap walking, after it running
+    assert list(_flight_hidden_in_gap(walking, peaks, 0, hidden)) == list(walking)
+    no_gap = np.zeros(400, bool)
+    assert list(_flight_hidden_in_gap(seen_running, peaks, 0, no_gap)) == list(seen_running)  # a real walking step
+    at_end = np.zeros(400, bool)
+    at_end[270:290] = True
+    last = np.array([True, True, True, True, True, False])
+    assert _flight_hidden_in_gap(last, peaks, 0, at_end)[-1]
 
 
 def test_a_piece_too_short_to_analyse_is_named():
