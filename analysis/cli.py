@@ -14,17 +14,19 @@ from analysis.constants import PLACEMENTS
 
 
 def _placement_arg(value: str) -> str:
-    """A placement as the command line gives it: ours (``lower-back``) or a common name for it (LowerBack, L5,
-    pelvis, left_foot, RightFoot, ...), as BIDS-Motion tracked points name them."""
-    from sensing.bids import placement_from_name
+    """A placement as the command line gives it: ours (``lower-back``) or a name of that very place (LowerBack, L5,
+    pelvis, left_foot, RightFoot, ...), as BIDS-Motion tracked points name them.  A neighbouring place (a waist,
+    a hip, an ankle, the trunk) is not taken for it silently: the error names the placement it is near."""
+    from sensing.bids import _placement_rank
 
     norm = value.strip().lower().replace("_", "-").replace(" ", "-")
     if norm in PLACEMENTS:
         return norm
-    guess = placement_from_name(value)
-    if guess in PLACEMENTS:
+    guess, rank = _placement_rank(value)
+    if guess in PLACEMENTS and rank == 0:
         return guess
-    raise argparse.ArgumentTypeError(f"unknown placement {value!r}: expected one of {', '.join(PLACEMENTS)}")
+    near = f" ({value!r} is next to {guess}: give --placement {guess} to read it as one)" if guess in PLACEMENTS else ""
+    raise argparse.ArgumentTypeError(f"unknown placement {value!r}: expected one of {', '.join(PLACEMENTS)}{near}")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -287,13 +287,19 @@ class LowerBackGait:
             if m > 1:
                 before_min[1:] = np.minimum.reduceat(s8, peaks)[:-1]
         running = before_min < self.flight_g * G
+        seen_running = running
         if hidden is not None and m and not running.all():
-            running = _flight_hidden_in_gap(running, peaks, first_lo, np.asarray(hidden, bool))
+            lo = np.maximum(np.concatenate([[first_lo], peaks[:-1]]), peaks - int(self.max_step_s * fs))
+            running = _flight_hidden_in_gap(running, peaks, lo, np.asarray(hidden, bool))
         r = np.flatnonzero(running)
         if len(r):
             s25 = f_v_25hz_m_s2() if callable(f_v_25hz_m_s2) else f_v_25hz_m_s2
             ic[r], fc[r] = self._running_contacts(s25, np.gradient(s25), s8, peaks[r], fs)
-        wk = np.flatnonzero(~running)
+        # a step taken for running only because its flight may be in a gap, whose contacts the running rule
+        # cannot find (the flight after it lost too), is timed by the walking rule rather than lost; it stays
+        # labelled running, as its neighbours are
+        timed_walking = ~running | (running & ~seen_running & ~np.isfinite(ic))
+        wk = np.flatnonzero(timed_walking)
         if len(wk):
             smooth = f_v_smooth_m_s2() if callable(f_v_smooth_m_s2) else f_v_smooth_m_s2
             slope = np.gradient(smooth)
@@ -371,13 +377,12 @@ class LowerBackGait:
         return np.where(good, t_ic, np.nan), np.where(good, t_fc, np.nan)
 
 
-def _flight_hidden_in_gap(running: np.ndarray, peaks: np.ndarray, first_lo: int, hidden: np.ndarray) -> np.ndarray:
-    """``running`` with each step whose flight could not be seen (no flight in the received samples since the
-    previous stance peak, some of them interpolated) set from its nearest seen neighbours: running when those
-    before and after it both run (or the one there is, at an end)."""
+def _flight_hidden_in_gap(running: np.ndarray, peaks: np.ndarray, lo: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+    """``running`` with each step whose flight could not be seen (no flight in the samples from ``lo`` to its
+    stance peak, some of them interpolated) set from its nearest seen neighbours: running when those before and
+    after it both run (or the one there is, at an end)."""
     cum = np.concatenate([[0], np.cumsum(hidden)])
-    lo = np.concatenate([[first_lo], peaks[:-1]])
-    unseen = ~running & (cum[peaks] - cum[lo] > 0)
+    unseen = ~running & (cum[peaks] - cum[np.asarray(lo)] > 0)
     if not unseen.any():
         return running
     seen = np.flatnonzero(~unseen)

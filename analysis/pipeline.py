@@ -564,13 +564,16 @@ def _bouts_and_derived(steps: pd.DataFrame, placement: str, hidden_s: np.ndarray
         steps["stride_time_s"] = stride
         steps["step_time_s"] = np.nan
         steps["cadence_spm"] = 120.0 / stride
-        # running or walking from the duty factor; a stride without one (the last of a segment, or one across a
-        # gap a stride may hide in, whose doubled time would halve it) takes its neighbours' in the segment
+        # running or walking from the duty factor, else from the stride time; a stride with neither (the last of a
+        # segment, or one across a gap a stride may hide in, whose doubled time would halve its duty factor)
+        # takes the previous stride's in the segment (the next one's at a segment's start)
         duty = contact / stride
-        known = pd.Series(np.where(np.isfinite(duty), (duty < 0.5).astype(float), np.nan))
-        filled = known.groupby(seg).transform(lambda v: v.ffill().bfill()).to_numpy()
-        run = np.where(np.isfinite(filled), filled > 0.5, stride < 0.85)
-        steps["activity"] = np.where(np.isfinite(nxt_any) | np.isfinite(contact), np.where(run, "running", "walking"),
+        own = np.where(np.isfinite(duty), duty < 0.5, stride < 0.85)
+        known = pd.Series(np.where(np.isfinite(duty) | np.isfinite(stride), own.astype(float), np.nan))
+        filled = known.groupby(seg).ffill().groupby(seg).bfill().to_numpy()
+        run = np.where(np.isfinite(filled), filled > 0.5, False)
+        stride_any = np.where(nxt_any > 2.0, np.nan, nxt_any)
+        steps["activity"] = np.where(np.isfinite(stride_any) | np.isfinite(contact), np.where(run, "running", "walking"),
                                      None)
         # one shoe: flight per step assuming the other foot mirrors this one
         flight = stride / 2 - contact

@@ -100,6 +100,9 @@ def create_app(journal_url: str | None = None, *, data_dir: str | Path | None = 
     ddir.mkdir(parents=True, exist_ok=True)
     settings = Settings(journal_url=url, data_dir=ddir.resolve(), max_upload_bytes=int(max_upload_bytes),
                         **({"samples_dir": Path(samples_dir)} if samples_dir is not None else {}))
+    from dashboard.data import prune_stale_caches
+
+    prune_stale_caches(settings)  # reports and signals cached by other versions of the code are never read again
 
     pages = _pages()
     cache = diskcache.Cache(str(ddir / "cache" / "background"))

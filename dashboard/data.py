@@ -192,13 +192,38 @@ def resolve_recording(settings: Settings, recording_path: str | None) -> Path | 
     return p if p.is_file() else None
 
 
-def _source_fingerprint(*folders: Path) -> str:
-    """A digest of the Python sources in ``folders`` (names and contents)."""
+#: The sensing modules that read a file into a recording (the rest of sensing/ is BLE, recording and CLIs).
+READER_MODULES = ("recording.py", "formats.py", "bids.py", "chunked.py")
+
+
+def _source_fingerprint(files) -> str:
+    """A digest of the source files ``files`` (names and contents); missing sources (an install of compiled files
+    only) give their compiled forms' digest instead, so a change is never missed."""
     h = hashlib.sha256()
-    for folder in folders:
-        for f in sorted(Path(folder).glob("*.py")):
-            h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+    for f in sorted(Path(x) for x in files):
+        if not f.is_file():
+            compiled = sorted((f.parent / "__pycache__").glob(f"{f.stem}.*.pyc"))
+            if not compiled:
+                raise FileNotFoundError(f"neither {f} nor its compiled form: cannot tell which code made a cached report")
+            f = compiled[-1]
+        h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
     return h.hexdigest()[:16]
+
+
+def _module_files(package, names=None) -> list[Path]:
+    folder = Path(package.__file__).parent
+    if names is not None:
+        return [folder / n for n in names]
+    found = sorted(folder.glob("*.py"))
+    return found or [folder / f"{p.stem.split('.')[0]}.py" for p in sorted((folder / "__pycache__").glob("*.pyc"))]
+
+
+@functools.lru_cache(maxsize=1)
+def _reader_fingerprint() -> str:
+    """The code that reads a file into a recording (the display signal depends on nothing else)."""
+    import sensing
+
+    return _source_fingerprint(_module_files(sensing, READER_MODULES))
 
 
 @functools.lru_cache(maxsize=1)
@@ -208,20 +233,47 @@ def _analysis_fingerprint() -> str:
     import analysis
     import sensing
 
-    return _source_fingerprint(Path(analysis.__file__).parent, Path(sensing.__file__).parent)
+    return _source_fingerprint(_module_files(analysis) + _module_files(sensing, READER_MODULES))
+
+
+def report_cache_dir(settings: Settings) -> Path:
+    """Where the reports of the current analysis code are cached (one folder per version of that code)."""
+    return settings.cache_dir / f"reports-{_analysis_fingerprint()}"
+
+
+def signal_cache_dir(settings: Settings) -> Path:
+    """Where the display signals read by the current reader code are cached."""
+    return settings.cache_dir / f"signal-{_reader_fingerprint()}"
+
+
+def prune_stale_caches(settings: Settings) -> int:
+    """Delete the caches made by other code (earlier versions' folders, and the flat files of the oldest layout);
+    returns how many files went.  Called when the app starts: nothing else ever reads them again."""
+    import shutil
+
+    if not settings.cache_dir.is_dir():
+        return 0
+    keep = {report_cache_dir(settings).name, signal_cache_dir(settings).name}
+    gone = 0
+    for p in settings.cache_dir.iterdir():
+        if p.is_dir() and p.name.startswith(("reports-", "signal-")) and p.name not in keep:
+            gone += sum(1 for f in p.iterdir() if f.is_file())
+            shutil.rmtree(p, ignore_errors=True)
+        elif p.is_file() and p.name.endswith((".steps.parquet", ".meta.json", ".signal.parquet")):
+            p.unlink(missing_ok=True)
+            gone += 1
+    return gone
 
 
 def _cache_key(path: Path) -> str:
-    from analysis.pipeline import VERSION
-
     st = path.stat()
-    blob = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{VERSION}|{_analysis_fingerprint()}".encode()
+    blob = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()
     return hashlib.sha256(blob).hexdigest()[:24]
 
 
 def recording_key(path: Path) -> str:
     """The cache key of a recording: its path, size and modification time, and the analysis code that reads it."""
-    return _cache_key(path)
+    return f"{_analysis_fingerprint()}-{_cache_key(path)}"
 
 
 def _atomic_write(target: Path, write: Callable[[Path], None]) -> None:
@@ -248,16 +300,16 @@ def cache_report(settings: Settings, path: Path, report, recording=None) -> None
     for c in ("side", "activity", "strike"):
         if c in steps:
             steps[c] = steps[c].astype(object).where(steps[c].notna(), None).astype("string")
-    _atomic_write(settings.cache_dir / f"{key}.steps.parquet", lambda p: steps.to_parquet(p, index=False))
+    _atomic_write(report_cache_dir(settings) / f"{key}.steps.parquet", lambda p: steps.to_parquet(p, index=False))
     meta = {"placement": report.placement, "sampling_rate_hz": report.sampling_rate_hz,
             "summary": report.to_dict()["summary"], "warnings": list(report.warnings)}
-    _atomic_write(settings.cache_dir / f"{key}.meta.json", lambda p: p.write_text(json.dumps(meta)))
+    _atomic_write(report_cache_dir(settings) / f"{key}.meta.json", lambda p: p.write_text(json.dumps(meta)))
 
 
 def analysed_steps(settings: Settings, path: Path) -> tuple[pd.DataFrame, dict]:
     """Per-step table and report meta of the recording at ``path``, analysing it once and caching."""
     key = _cache_key(path)
-    sp, mp = settings.cache_dir / f"{key}.steps.parquet", settings.cache_dir / f"{key}.meta.json"
+    sp, mp = report_cache_dir(settings) / f"{key}.steps.parquet", report_cache_dir(settings) / f"{key}.meta.json"
     if not (sp.is_file() and mp.is_file()):
         from analysis.pipeline import analyse
         from sensing.formats import open_recording
@@ -286,7 +338,7 @@ def _norm_of(rec) -> tuple[np.ndarray, np.ndarray]:
 def _cache_signal(settings: Settings, path: Path, rec) -> Path:
     t_s, norm = _norm_of(rec)
     table = pd.DataFrame({"t_s": t_s, "acc_norm_m_s2": norm.astype(np.float32)})
-    target = settings.cache_dir / f"{_cache_key(path)}.signal.parquet"
+    target = signal_cache_dir(settings) / f"{_cache_key(path)}.signal.parquet"
     _atomic_write(target, lambda p: table.to_parquet(p, index=False))
     return target
 
@@ -298,7 +350,7 @@ def display_signal(settings: Settings, path: Path) -> tuple[np.ndarray, np.ndarr
     """
     import pyarrow.parquet as pq
 
-    target = settings.cache_dir / f"{_cache_key(path)}.signal.parquet"
+    target = signal_cache_dir(settings) / f"{_cache_key(path)}.signal.parquet"
     if not target.is_file():
         from sensing.formats import open_recording
 

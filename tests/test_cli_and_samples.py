@@ -83,6 +83,11 @@ def test_an_unknown_placement_is_named(capsys):
         main(["analyse", str(SAMPLES / "sim_shoe_run.parquet"), "--placement", "elbow"])
     assert e.value.code == 2
     assert "unknown placement 'elbow': expected one of lower-back, foot-left, foot-right" in capsys.readouterr().err
+    # a neighbouring place is not read as the placement silently (a trunk sensor may be lower-back or chest)
+    for near, placement in (("trunk", "chest"), ("LeftHip", "lower-back"), ("right_ankle", "foot-right")):
+        with pytest.raises(SystemExit):
+            main(["analyse", str(SAMPLES / "sim_shoe_run.parquet"), "--placement", near])
+        assert f"is next to {placement}: give --placement {placement}" in capsys.readouterr().err
 
 
 def test_bids_lost_samples_are_gaps_not_an_error(tmp_path):

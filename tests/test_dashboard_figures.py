@@ -314,29 +314,38 @@ def test_display_signal_is_cached_and_equals_the_recording(tmp_path):
     t, acc = display_signal(s, rec)
     t0, acc0 = signal_arrays(rec)
     assert np.array_equal(t, t0) and np.allclose(acc, acc0, rtol=1e-6)
-    assert len(list((tmp_path / "d" / "cache").glob("*.signal.parquet"))) == 1
+    assert len(list((tmp_path / "d" / "cache").glob("signal-*/*.signal.parquet"))) == 1
     t2, _ = display_signal(s, rec)  # from the cache
     assert np.array_equal(t2, t0)
 
 
 def test_a_cached_report_is_not_served_after_the_analysis_code_changes(tmp_path, monkeypatch):
-    """The cache key holds a digest of the analysis and reader sources (the version number never moved)."""
-    import shutil
-
+    """Reports are cached per version of the analysis and reader sources (the version number never moved); the
+    caches of other versions are deleted when the app starts."""
     from dashboard import data as D
 
     src = tmp_path / "src"
     src.mkdir()
     (src / "gait.py").write_text("SIDES_ALTERNATION_P = 0.9\n")
-    before = D._source_fingerprint(src)
+    before = D._source_fingerprint([src / "gait.py"])
     (src / "gait.py").write_text("SIDES_ALTERNATION_P = 0.8\n")
-    assert D._source_fingerprint(src) != before
-    rec = tmp_path / "run.parquet"
-    shutil.copy(ROOT_SAMPLES / "sim_lower_back_run.parquet", rec)
-    monkeypatch.setattr(D, "_analysis_fingerprint", lambda: "old code")
+    assert D._source_fingerprint([src / "gait.py"]) != before
+    with pytest.raises(FileNotFoundError, match="cannot tell which code"):
+        D._source_fingerprint([src / "missing.py"])
+
+    s = D.Settings(journal_url="sqlite://", data_dir=tmp_path / "d")
+    rec = ROOT_SAMPLES / "sim_lower_back_run.parquet"
+    monkeypatch.setattr(D, "_analysis_fingerprint", lambda: "oldcode")
+    old_steps, _ = D.analysed_steps(s, rec)
     old_key = D.recording_key(rec)
-    monkeypatch.setattr(D, "_analysis_fingerprint", lambda: "new code")
+    monkeypatch.setattr(D, "_analysis_fingerprint", lambda: "newcode")
     assert D.recording_key(rec) != old_key
+    assert not any(D.report_cache_dir(s).glob("*"))  # the new code's folder is empty: nothing stale is served
+    new_steps, _ = D.analysed_steps(s, rec)
+    assert len(new_steps) == len(old_steps)
+    (s.cache_dir / "x.steps.parquet").write_text("oldest layout")
+    assert D.prune_stale_caches(s) == 3  # the old version's steps and meta, and the flat file
+    assert sorted(p.name for p in s.cache_dir.iterdir()) == ["reports-newcode", D.signal_cache_dir(s).name]
     monkeypatch.undo()
     assert D._analysis_fingerprint() == D._analysis_fingerprint()  # computed once per process, stable
 
