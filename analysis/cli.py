@@ -17,12 +17,9 @@ def _placement_arg(value: str) -> str:
     """A placement as the command line gives it: ours (``lower-back``) or a name of that very place (LowerBack, L5,
     pelvis, left_foot, RightFoot, ...), as BIDS-Motion tracked points name them.  A neighbouring place (a waist,
     a hip, an ankle, the trunk) is not taken for it silently: the error names the placement it is near."""
-    from sensing.bids import _placement_rank
+    from sensing.bids import placement_rank
 
-    norm = value.strip().lower().replace("_", "-").replace(" ", "-")
-    if norm in PLACEMENTS:
-        return norm
-    guess, rank = _placement_rank(value)
+    guess, rank = placement_rank(value)  # our own names are rank 0 too
     if guess in PLACEMENTS and rank == 0:
         return guess
     near = f" ({value!r} is next to {guess}: give --placement {guess} to read it as one)" if guess in PLACEMENTS else ""

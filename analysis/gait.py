@@ -298,7 +298,7 @@ class LowerBackGait:
         # a step taken for running only because its flight may be in a gap, whose contacts the running rule
         # cannot find (the flight after it lost too), is timed by the walking rule rather than lost; it stays
         # labelled running, as its neighbours are
-        timed_walking = ~running | (running & ~seen_running & ~np.isfinite(ic))
+        timed_walking = ~running | (~seen_running & ~np.isfinite(ic))
         wk = np.flatnonzero(timed_walking)
         if len(wk):
             smooth = f_v_smooth_m_s2() if callable(f_v_smooth_m_s2) else f_v_smooth_m_s2
@@ -391,9 +391,9 @@ def _flight_hidden_in_gap(running: np.ndarray, peaks: np.ndarray, lo: np.ndarray
     out = running.copy()
     j = np.flatnonzero(unseen)
     k = np.searchsorted(seen, j)  # first seen step after each unseen one
-    before = np.where(k > 0, running[seen[np.maximum(k - 1, 0)]], running[seen[np.minimum(k, len(seen) - 1)]])
-    after = np.where(k < len(seen), running[seen[np.minimum(k, len(seen) - 1)]], before)
-    out[j] = before & after
+    prev_run = running[seen[np.maximum(k - 1, 0)]]
+    next_run = running[seen[np.minimum(k, len(seen) - 1)]]
+    out[j] = np.where(k == 0, next_run, np.where(k == len(seen), prev_run, prev_run & next_run))
     return out
 
 
@@ -628,8 +628,8 @@ SIDES_FILTER_ORDER = 4
 #: alone 0.918 on ipol_gait (1469/1600) and 0.845 on mobgap_lab (164/194); with alternation 0.941 and
 #: 0.887.  Odd ipol subjects 931 → 951 of 957, even 538 → 555 of 643 (57 of the even subjects' remaining
 #: errors are trials 4-1 and 4-2, where the yaw and the roll rate each disagree with the reference on
-#: nearly every step: bench/RESULTS.md).  GAIN 1–4 and SIDES_ALTERNATION_P 0.8–0.95 all gave odd 950–952, even 553–559,
-#: mobgap 169–174; the middle is kept.
+#: nearly every step: bench/RESULTS.md).  GAIN 1–4 and SIDES_ALTERNATION_P 0.8–0.95 all gave odd 950–952,
+#: even 553–559, mobgap 169–174; the middle is kept.
 SIDES_EVIDENCE_GAIN = 2.0
 SIDES_ALTERNATION_P = 0.9
 

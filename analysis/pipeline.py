@@ -150,11 +150,10 @@ def analyse(recording: Recording, placement: str | None = None) -> Report:
         warnings.append("no gyroscope: " + "; ".join(
             v for k, v in GYROSCOPE_NEEDS.items() if placement in FOOT_PLACEMENTS or not k.startswith(("strike", "fc_s"))))
     gaps = recording.gaps
-    segments, _ = bridged_segments(recording, max_gap_s=MAX_BRIDGED_GAP_S, min_duration_s=MIN_SEGMENT_S)
+    segments = bridged_segments(recording, max_gap_s=MAX_BRIDGED_GAP_S, min_duration_s=MIN_SEGMENT_S)
     lost = gaps["lost_samples"].to_numpy()
-    # as bridged_segments splits: a gap of more than MAX_BRIDGED_GAP_S * fs lost samples ends a piece
-    splits = lost > MAX_BRIDGED_GAP_S * fs
-    hiding = gaps[~splits & (lost > STEP_HIDING_GAP_S * fs)]
+    splits = lost > MAX_BRIDGED_GAP_S * fs  # as bridged_segments splits
+    hiding = gaps[~splits & gap_hides_step(lost, fs)]
     if len(gaps):
         n_long = int(splits.sum())
         n_unanalysed = n_long + 1 - len(segments)  # pieces between the splitting gaps, under MIN_SEGMENT_S
@@ -227,6 +226,12 @@ MAX_BRIDGED_GAP_S = 0.5
 STEP_HIDING_GAP_S = 0.1
 
 
+def gap_hides_step(lost_samples, sampling_rate_hz: float):
+    """Whether a gap of ``lost_samples`` (a count or an array of counts) is long enough to hide a gait event
+    (longer than :data:`STEP_HIDING_GAP_S`): no step time spans it, and the batch and live detectors mark it."""
+    return np.asarray(lost_samples) > STEP_HIDING_GAP_S * sampling_rate_hz
+
+
 #: Segments (after bridging) shorter than this are not analysed: under 2 s
 #: there are fewer than two strides of slow walking, too few for the frame
 #: (forward from the step rhythm, a shoe's pitch sign from whole strides) and
@@ -236,23 +241,23 @@ STEP_HIDING_GAP_S = 0.1
 MIN_SEGMENT_S = 2.0
 
 
-def bridged_segments(recording: Recording, *, max_gap_s: float, min_duration_s: float) -> tuple[list[Segment], int]:
+def bridged_segments(recording: Recording, *, max_gap_s: float, min_duration_s: float) -> list[Segment]:
     """Contiguous segments, with gaps of at most ``max_gap_s`` filled by linear interpolation.
 
-    Returns the segments (at least ``min_duration_s`` long, each with its ``hidden`` mask: the
-    interpolated samples of gaps over ``STEP_HIDING_GAP_S``) and the number of gaps bridged.
+    Returns the segments at least ``min_duration_s`` long, each with its ``hidden`` mask: the
+    interpolated samples of the gaps that can hide a step (:func:`gap_hides_step`).
     """
     fs = recording.sampling_rate_hz
     data = recording.data
     idx = data.index.to_numpy().astype(np.int64)
     if len(idx) == 0:
-        return [], 0
+        return []
     acc_all = data[["acc_x", "acc_y", "acc_z"]].to_numpy(np.float64)
     gyr_all = data[["gyr_x", "gyr_y", "gyr_z"]].to_numpy(np.float64) if recording.has_gyr else None
     step = np.diff(idx)
     long_break = np.flatnonzero(step - 1 > max_gap_s * fs) + 1
     bounds = np.concatenate([[0], long_break, [len(idx)]])
-    out, bridged = [], 0
+    out = []
     for a, b in zip(bounds[:-1], bounds[1:]):
         i = idx[a:b]
         grid = np.arange(i[0], i[-1] + 1)
@@ -262,16 +267,15 @@ def bridged_segments(recording: Recording, *, max_gap_s: float, min_duration_s: 
         if len(grid) == len(i):
             acc, gyr = acc_all[a:b], None if gyr_all is None else gyr_all[a:b]
         else:
-            bridged += int(np.count_nonzero(np.diff(i) > 1))
             acc = np.column_stack([np.interp(grid, i, acc_all[a:b, c]) for c in range(3)])
             gyr = None if gyr_all is None else np.column_stack([np.interp(grid, i, gyr_all[a:b, c]) for c in range(3)])
-            long_ = np.flatnonzero(np.diff(i) - 1 > STEP_HIDING_GAP_S * fs)
+            long_ = np.flatnonzero(gap_hides_step(np.diff(i) - 1, fs))
             if len(long_):
                 hidden = np.zeros(len(grid), bool)
                 for k in long_:
                     hidden[i[k] + 1 - i[0]:i[k + 1] - i[0]] = True
         out.append(Segment(start_index=int(i[0]), sampling_rate_hz=fs, acc=acc, gyr=gyr, hidden=hidden))
-    return out, bridged
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -571,7 +575,7 @@ def _bouts_and_derived(steps: pd.DataFrame, placement: str, hidden_s: np.ndarray
         own = np.where(np.isfinite(duty), duty < 0.5, stride < 0.85)
         known = pd.Series(np.where(np.isfinite(duty) | np.isfinite(stride), own.astype(float), np.nan))
         filled = known.groupby(seg).ffill().groupby(seg).bfill().to_numpy()
-        run = np.where(np.isfinite(filled), filled > 0.5, False)
+        run = filled > 0.5  # NaN (nothing known in the segment): walking
         stride_any = np.where(nxt_any > 2.0, np.nan, nxt_any)
         steps["activity"] = np.where(np.isfinite(stride_any) | np.isfinite(contact), np.where(run, "running", "walking"),
                                      None)

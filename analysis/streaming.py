@@ -108,7 +108,7 @@ from analysis import alignment
 from analysis.activity import trunk_posture_log_likelihoods
 from analysis.constants import FOOT_PLACEMENTS, GRAVITY_M_S2, PLACEMENTS, TRUNK_PLACEMENTS
 from analysis.gait import SHOE_MAX_STANCE_S, LowerBackGait, ShoeGait, walking_ic_forward
-from analysis.pipeline import MAX_BRIDGED_GAP_S, STEP_HIDING_GAP_S, classify_strike, strike_angle_deg
+from analysis.pipeline import MAX_BRIDGED_GAP_S, classify_strike, gap_hides_step, strike_angle_deg
 from analysis.signals import butter_sos, unit
 
 THIGH_PLACEMENTS = ("thigh-left", "thigh-right")
@@ -349,7 +349,6 @@ class LiveMetrics:
         self._n_margin = int(round(margin_s * fs))
         self._n_back = int(round(LOOK_BACK_S * fs))
         self._n_bridge = int(np.floor(MAX_BRIDGED_GAP_S * fs + 1e-9))
-        self._n_hiding = int(np.floor(STEP_HIDING_GAP_S * fs + 1e-9))
         self._hidden: list[tuple[int, int]] = []  # bridged gaps a step may hide in: (first lost, next received)
         # ring columns: acc (0:3), gyr (3:6, zeros without), forward-filtered gravity low-pass (6:9, trunk)
         ring_s = window_s + (calibration_s + STILL_BEFORE_S if self.kind == "foot" else 0.0)
@@ -425,7 +424,7 @@ class LiveMetrics:
             if 0 < missing <= self._n_bridge and (gyr is not None) == self._has_gyr:
                 # lost samples (up to 0.5 s): bridged by linear interpolation, as the batch analysis does
                 # (analysis.pipeline.MAX_BRIDGED_GAP_S); longer gaps end the detection
-                if missing > self._n_hiding:  # no step time across it, as in the batch
+                if gap_hides_step(missing, self.sampling_rate_hz):  # no step time across it, as in the batch
                     self._hidden = self._hidden[-16:] + [(ring.end, int(idx[0]))]
                 last = ring.span(ring.end - 1, ring.end)[0]
                 w = (np.arange(1, missing + 1) / (missing + 1))[:, None]
@@ -457,7 +456,7 @@ class LiveMetrics:
             self._hop()
 
     def _across_hidden_gap(self, a: float, b: float) -> bool:
-        """Whether a bridged gap over ``STEP_HIDING_GAP_S`` overlaps (a, b) (absolute sample indices)."""
+        """Whether a bridged gap that can hide a step (``gap_hides_step``) overlaps (a, b) (absolute sample indices)."""
         return any(lo < b and hi > a for lo, hi in self._hidden)
 
     def _gap(self, start: int) -> None:

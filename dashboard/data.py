@@ -197,25 +197,27 @@ READER_MODULES = ("recording.py", "formats.py", "bids.py", "chunked.py")
 
 
 def _source_fingerprint(files) -> str:
-    """A digest of the source files ``files`` (names and contents); missing sources (an install of compiled files
-    only) give their compiled forms' digest instead, so a change is never missed."""
+    """A digest of ``files`` (names and contents); a file that is not there is an error, never skipped."""
     h = hashlib.sha256()
     for f in sorted(Path(x) for x in files):
         if not f.is_file():
-            compiled = sorted((f.parent / "__pycache__").glob(f"{f.stem}.*.pyc"))
-            if not compiled:
-                raise FileNotFoundError(f"neither {f} nor its compiled form: cannot tell which code made a cached report")
-            f = compiled[-1]
+            raise FileNotFoundError(f"no {f}: cannot tell which code made a cached report")
         h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
     return h.hexdigest()[:16]
 
 
 def _module_files(package, names=None) -> list[Path]:
+    """The source files of ``package`` (only ``names`` when given); in an install of compiled files only, their
+    compiled forms, so that a change of code is never missed."""
     folder = Path(package.__file__).parent
+
+    def source_or_compiled(py: Path) -> Path:
+        compiled = sorted((folder / "__pycache__").glob(f"{py.stem}.*.pyc"))
+        return py if py.is_file() or not compiled else compiled[-1]
+
     if names is not None:
-        return [folder / n for n in names]
-    found = sorted(folder.glob("*.py"))
-    return found or [folder / f"{p.stem.split('.')[0]}.py" for p in sorted((folder / "__pycache__").glob("*.pyc"))]
+        return [source_or_compiled(folder / n) for n in names]
+    return sorted(folder.glob("*.py")) or sorted((folder / "__pycache__").glob("*.pyc"))
 
 
 @functools.lru_cache(maxsize=1)

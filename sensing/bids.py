@@ -99,7 +99,9 @@ _TRACKED_POINT_PATTERNS = [
 ]
 
 
-def _placement_rank(name: str) -> tuple[str | None, int]:
+def placement_rank(name: str) -> tuple[str | None, int]:
+    """The placement a tracked-point, placement or file name names, and its rank (0: the place itself, 1: a
+    neighbour used for it, see ``_TRACKED_POINT_PATTERNS``); ``(None, 9)`` when unsure.  Our own names are rank 0."""
     s = re.sub(r"\s+", " ", str(name).strip().lower().replace("_", " ").replace("-", " ").replace(".", " "))
     if s.replace(" ", "-") in PLACEMENTS:
         return s.replace(" ", "-"), 0
@@ -111,7 +113,7 @@ def _placement_rank(name: str) -> tuple[str | None, int]:
 
 def placement_from_name(name: str) -> str | None:
     """Guess a placement from a tracked-point, placement or file name (None when unsure)."""
-    return _placement_rank(name)[0]
+    return placement_rank(name)[0]
 
 
 def _warn(warned: list, source, where: str, text: str) -> None:
@@ -354,7 +356,7 @@ def _point_rank(ch: pd.DataFrame, point: str) -> tuple[str | None, int]:
     rows = ch[ch["point"] == point]
     cands = [point] + ([v for v in rows["placement"] if v not in _NA] if "placement" in ch.columns else [])
     for c in cands:
-        p, rank = _placement_rank(c)
+        p, rank = placement_rank(c)
         if p:
             return p, rank
     return None, 9

@@ -142,7 +142,7 @@ def _dataset_forwards(trials):
 
     out = []
     for t in trials:
-        segs, _ = bridged_segments(t.recording, max_gap_s=MAX_BRIDGED_GAP_S, min_duration_s=MIN_SEGMENT_S)
+        segs = bridged_segments(t.recording, max_gap_s=MAX_BRIDGED_GAP_S, min_duration_s=MIN_SEGMENT_S)
         seg = max(segs, key=lambda s: len(s.acc))
         fs = seg.sampling_rate_hz
         up_t = gravity_direction_lowpass(seg.acc, sampling_rate_hz=fs, cutoff_hz=0.5)
