@@ -44,8 +44,8 @@ a shoe run); a review saw two lower-back ICs inside bursts 2.3 ms from the batch
 and at hops of 0.25 s or less one live shoe IC just after a burst that the batch
 misses (the simulator's truth has it, 9 ms away: the burst took most of the swing
 before it, and the batch's whole-segment swing search does not count what is left).
-The live detector does not yet read a running step's flight lost in a burst as the
-batch does (analysis.gait._flight_hidden_in_gap): live, such a step is timed as walking.
+A running step whose flight was lost in a burst stays running, live as in the batch
+(analysis.gait._flight_hidden_in_gap, given the span's bridged samples).
 
 So the differences from the batch are at the span's edges, which the
 look-back and ``margin_s`` keep away from accepted events, and the rules that need
@@ -535,7 +535,10 @@ class LiveMetrics:
         low = self._gravity.backward(rows[:, 6:9])  # zero-phase gravity low-pass (forward pass carried)
         up_t = low / np.linalg.norm(low, axis=1, keepdims=True)
         f_v = np.einsum("ij,ij->i", acc, up_t)
-        ic_rel, running_rel = self._lower_back_ic(f_v)
+        hidden = np.zeros(e - a, bool)  # samples bridged over a gap that can hide a flight, as the batch's Segment.hidden
+        for lo, hi in self._hidden:
+            hidden[max(lo, a) - a:max(min(hi, e) - a, 0)] = True
+        ic_rel, running_rel = self._lower_back_ic(f_v, hidden)
         limit = (e - a) - self._n_margin
         dup = 0.5 * self._lbg.min_step_s * fs
         keep = [(float(ic), bool(r)) for ic, r in zip(ic_rel, running_rel)
@@ -574,7 +577,7 @@ class LiveMetrics:
         self._lean_for_strides()
         self._refresh_trunk()
 
-    def _lower_back_ic(self, fv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _lower_back_ic(self, fv: np.ndarray, hidden: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """ICs (span-relative, float) and their running flags by :meth:`analysis.gait.LowerBackGait.detect_filtered`, on the span.
 
         The filters are this object's (designed once, zero-phase on the span;
@@ -595,7 +598,7 @@ class LiveMetrics:
             return gaussian_filter1d(fv, self._lbg.walk_sigma_s * fs)
 
         g = self._lbg.detect_filtered(fv, self._f8.filtfilt(fv), lambda: self._f25.filtfilt(fv), smooth,
-                                      sampling_rate_hz=fs, drop_initiation_shifts=False)
+                                      sampling_rate_hz=fs, drop_initiation_shifts=False, hidden=hidden)
         return g.ic_, g.running_
 
     def _calibrate_trunk(self) -> None:
