@@ -18,10 +18,10 @@ Events are matched one-to-one within ``TOLERANCE_S`` (all detections to all
 reference events), then scored only inside the windows where the reference is
 complete (:func:`_score_in_windows`).  ``--peer-cache DIR`` keeps the peers'
 detections per trial, so reruns skip the slow peers; ``--only TEXT`` runs
-the data sets whose name contains TEXT.  Peers (scikit-digital-health for
-the lower back, gaitmap for the shoe) run on the same inputs in their own
-environment (``bash bench/peers/setup.sh``), and their figures are printed
-beside ours.  Nothing here is tuned: the algorithms' parameters are the
+the data sets whose name contains TEXT.  Peers (scikit-digital-health and
+mobgap's Mobilise-D pipelines P1 and P2 for the lower back, gaitmap for the
+shoe; :data:`PEERS`) run on the same inputs in their own environments
+(``bash bench/peers/setup.sh``), and their figures are printed beside ours.  Nothing here is tuned: the algorithms' parameters are the
 documented defaults.
 """
 
@@ -140,18 +140,39 @@ def side_accuracy(trials) -> dict:
 PEER_CACHE: Path | None = None  # --peer-cache: peers' ICs per trial, so reruns skip the slow peers
 
 
-def _peer(name, t):
+#: Peers per placement kind: (runner name, options, label).  mobgap runs the Mobilise-D pipelines' gait
+#: sequence and IC detectors: P1 (healthy and mildly impaired gait) and P2 (impaired gait).
+PEERS = {
+    "lower back": [("skdh", None, "scikit-digital-health"),
+                   ("mobgap", {"gsd": "iluz"}, "mobgap P1: GsdIluz + IcdIonescu"),
+                   ("mobgap", {"gsd": "ionescu"}, "mobgap P2: GsdIonescu + IcdIonescu")],
+    "shoe": [("gaitmap", None, "gaitmap")],
+}
+#: mobgap has no sensor-to-body alignment: it needs to be told which sensor axes point up and forward (each
+#: data set's mount, read off our alignment of its trials: x up in both, z backward on ipol_gait's L5 sensor,
+#: forward on the Mobilise-D sensor, whose frame mobgap's convention is).
+MOBGAP_AXES = {"ipol_gait": {"is": "+x", "pa": "-z"}, "mobgap_lab": {"is": "+x", "pa": "+z"}}
+
+
+def _peer(name, t, options=None):
     from bench.peers.runner import peers_available, recording_inputs, run_peer
 
     cache = None
     if PEER_CACHE is not None:
-        key = "".join(c if c.isalnum() else "_" for c in f"{name} {t.name}")
+        tag = "" if not options else " " + " ".join(f"{k}={v}" for k, v in sorted(options.items()))
+        key = "".join(c if c.isalnum() else "_" for c in f"{name}{tag} {t.name}")
         cache = PEER_CACHE / f"{key}.npy"
         if cache.exists():
             return np.load(cache)
-    if not peers_available():
+    if not peers_available(name):
         return None
-    inputs = recording_inputs(t.recording, **({"frame": "raw"} if name == "gaitmap" else {}))
+    extra = {"frame": "raw"} if name == "gaitmap" else {}
+    if name == "mobgap":
+        axes = next((v for k, v in MOBGAP_AXES.items() if t.name.startswith(k)), None)
+        if axes is None:
+            return None
+        extra["options"] = {**(options or {}), "axes": axes}
+    inputs = recording_inputs(t.recording, **extra)
     try:
         res = run_peer(name, inputs)
     except Exception as exc:  # a peer failing on one trial must not stop the bench
@@ -280,12 +301,11 @@ def main() -> int:
         if kind == "lower back":
             sides[data] = side_accuracy(trials)
             print(f"  left/right right on {sides[data]['right']}/{sides[data]['steps']} matched steps", flush=True)
-        if not args.no_peers:
-            peer = "skdh" if kind == "lower back" else "gaitmap"
-            rp = _eval_ic(trials, lambda t, p=peer: _peer(p, t))
+        for peer, options, label in ([] if args.no_peers else PEERS[kind]):
+            rp = _eval_ic(trials, lambda t, p=peer, o=options: _peer(p, t, o))
             if rp["trials"]:
-                figures[(kind, data, peer)] = rp
-                lines.append(_row(f"{'scikit-digital-health' if peer == 'skdh' else 'gaitmap'} ({kind})", data, rp))
+                figures[(kind, data, label)] = rp
+                lines.append(_row(f"{label} ({kind})", data, rp))
                 print(lines[-1], flush=True)
     sa = strike_angles(ds.gaitmap_trials())
     run = running_agreement()

@@ -50,3 +50,22 @@ def open_copy(template: Path, tmp_path: Path):
 
     shutil.copy(template, tmp_path / "j.sqlite3")
     return Journal.open(tmp_path / "j.sqlite3")
+
+
+def run_with_lost_flights():
+    """A simulated 60 s run whose flights around every 12th step are lost (0.115 s each, up to just after the
+    IC): ``(recording with the samples removed, truth)``.  Batch and live tests of the flight rule share it."""
+    import dataclasses
+
+    import numpy as np
+
+    from analysis.simulate import lower_back_run
+
+    rec, truth = lower_back_run(sampling_rate_hz=100.0, run_s=60.0, seed=0)
+    t = rec.data.index.to_numpy() / 100.0
+    ic = truth.steps["ic_s"].to_numpy(float)
+    lost = np.zeros(len(t), bool)
+    for k in range(5, len(ic) - 5, 12):
+        for j in (k, k + 1):
+            lost |= (t >= ic[j] - 0.11) & (t < ic[j] + 0.005)
+    return dataclasses.replace(rec, data=rec.data[~lost]), truth

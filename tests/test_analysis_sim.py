@@ -339,18 +339,11 @@ def test_a_step_whose_flights_before_and_after_are_both_lost_is_kept_running(mon
     bout, and the flight rule loses no step against the simulator's truth (a step whose contacts the running rule
     cannot find for want of flights is timed by the walking rule, not dropped).  Without the rule the run fell
     into 12 bouts; some steps next to two lost flights are missed either way (11 of 160 here)."""
-    import dataclasses
-
     import analysis.gait as gait
+    from conftest import run_with_lost_flights
 
-    rec, truth = lower_back_run(sampling_rate_hz=100.0, run_s=60.0, seed=0)
-    t = rec.data.index.to_numpy() / 100.0
+    gappy, truth = run_with_lost_flights()
     ic = truth.steps["ic_s"].to_numpy(float)
-    lost = np.zeros(len(t), bool)
-    for k in range(5, len(ic) - 5, 12):
-        for j in (k, k + 1):
-            lost |= (t >= ic[j] - 0.11) & (t < ic[j] + 0.005)
-    gappy = dataclasses.replace(rec, data=rec.data[~lost])
     rep = analyse(gappy)
     tp, _ = _match(rep.steps["ic_s"], ic[5:-5], tol_s=0.15)
     assert list(rep.bouts["activity"]) == ["running"]

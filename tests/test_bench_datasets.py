@@ -360,6 +360,16 @@ def test_run_peer_without_peer_venv_returns_none(tmp_path, monkeypatch):
         runner.run_peer("nope", {})
 
 
+def test_mobgap_has_its_own_peer_venv(tmp_path, monkeypatch):
+    """mobgap pins another numpy than SKDH: its venv is looked up on its own, and its absence skips only it."""
+    from bench.peers import runner
+
+    monkeypatch.setattr(runner, "MOBGAP_VENV", tmp_path / "no-mobgap-venv")
+    assert runner.peer_python("mobgap") is None and not runner.peers_available("mobgap")
+    with pytest.warns(RuntimeWarning, match="no-mobgap-venv"):
+        assert runner.run_peer("mobgap", {"acc_m_s2": np.zeros((10, 3)), "sampling_rate_hz": 100.0}) is None
+
+
 def test_window_scoring_neither_rewards_nor_punishes_edge_detections():
     """bench.validate scores hits/misses on reference events inside the windows and false alarms on
     unmatched detections inside them: a detection matching a labelled event just outside a window counts for

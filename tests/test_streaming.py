@@ -299,16 +299,9 @@ def test_a_running_step_whose_flight_was_lost_is_timed_like_the_batch():
     batch keeps such a step running (analysis.gait._flight_hidden_in_gap) and times it by the running rule; live
     does the same, so every live IC is the batch's within the stated 2 ms (timed by the walking rule instead,
     they were up to 67 ms away)."""
-    from analysis.simulate import lower_back_run
+    from conftest import run_with_lost_flights
 
-    rec, truth = lower_back_run(sampling_rate_hz=100.0, run_s=60.0, seed=0)
-    t = rec.data.index.to_numpy() / 100.0
-    ic = truth.steps["ic_s"].to_numpy(float)
-    lost = np.zeros(len(t), bool)
-    for k in range(5, len(ic) - 5, 12):
-        for j in (k, k + 1):
-            lost |= (t >= ic[j] - 0.11) & (t < ic[j] + 0.005)
-    rec = dataclasses.replace(rec, data=rec.data[~lost])
+    rec, _ = run_with_lost_flights()
     report = analyse(rec)
     assert list(report.bouts["activity"]) == ["running"]
     lm, _ = stream(rec)

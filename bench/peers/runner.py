@@ -13,6 +13,10 @@ Peers and what they need (details in ``run_skdh.py`` / ``run_gaitmap.py``):
   near vertical; optional ``gyr_rad_s``, ``v_axis``/``ap_axis`` (2 and 0 for
   body-frame fwd/left/up data).  Returns ``ic_s``, ``fc_s`` (after SKDH's stride
   QC) and ``ic_all_s``, ``fc_all_s`` (before it); no sides.
+* ``"mobgap"`` — lower back, the Mobilise-D pipeline's gait sequences and ICs
+  (``run_mobgap.py``, its own venv bench/.mobgap-venv).  ``acc_m_s2`` in the
+  sensor frame and ``options["axes"]`` naming the axes that point up and
+  forward (mobgap has no alignment).  Returns ``ic_s``; no sides.
 * ``"gaitmap"`` — one shoe.  ``acc_m_s2``, ``gyr_rad_s``, ``placement``
   ``"foot-left"``/``"foot-right"``, ``frame`` ``"fsf"`` (x toe-forward, y left,
   z up = backstride body frame) or ``"raw"`` (gaitmap aligns it itself).
@@ -41,20 +45,27 @@ import numpy as np
 PEERS_DIR = Path(__file__).resolve().parent
 BENCH_DIR = PEERS_DIR.parent
 PEER_VENV = Path(os.environ.get("BACKSTRIDE_PEERS_VENV", BENCH_DIR / ".peers-venv"))
-PEER_SCRIPTS = {"skdh": PEERS_DIR / "run_skdh.py", "gaitmap": PEERS_DIR / "run_gaitmap.py"}
+#: mobgap pins a newer numpy than SKDH, so it has an environment of its own
+MOBGAP_VENV = Path(os.environ.get("BACKSTRIDE_MOBGAP_VENV", BENCH_DIR / ".mobgap-venv"))
+PEER_SCRIPTS = {"skdh": PEERS_DIR / "run_skdh.py", "gaitmap": PEERS_DIR / "run_gaitmap.py",
+                "mobgap": PEERS_DIR / "run_mobgap.py"}
 
 
-def peer_python() -> Path | None:
-    """The peer venv's python, or None if the venv has not been created."""
-    for name in ("bin/python", "Scripts/python.exe"):
-        p = PEER_VENV / name
+def _venv_of(name: str) -> Path:
+    return MOBGAP_VENV if name == "mobgap" else PEER_VENV
+
+
+def peer_python(name: str = "skdh") -> Path | None:
+    """The python of peer ``name``'s venv, or None if that venv has not been created."""
+    for exe in ("bin/python", "Scripts/python.exe"):
+        p = _venv_of(name) / exe
         if p.exists():
             return p
     return None
 
 
-def peers_available() -> bool:
-    return peer_python() is not None
+def peers_available(name: str = "skdh") -> bool:
+    return peer_python(name) is not None
 
 
 def _write_npz(inputs: Mapping, path: Path) -> None:
@@ -72,7 +83,7 @@ def _write_npz(inputs: Mapping, path: Path) -> None:
 
 
 def run_peer(name: str, npz_inputs, *, timeout_s: float = 900.0) -> dict | None:
-    """Run peer ``name`` ("skdh" or "gaitmap") on one input; return its JSON result.
+    """Run peer ``name`` ("skdh", "gaitmap" or "mobgap") on one input; return its JSON result.
 
     ``npz_inputs`` is a path to an ``.npz`` file or a mapping of the same keys
     (arrays, numbers, strings; ``options`` may be a dict and is sent as
@@ -82,10 +93,10 @@ def run_peer(name: str, npz_inputs, *, timeout_s: float = 900.0) -> dict | None:
     """
     if name not in PEER_SCRIPTS:
         raise ValueError(f"unknown peer {name!r}; one of {sorted(PEER_SCRIPTS)}")
-    py = peer_python()
+    py = peer_python(name)
     if py is None:
         warnings.warn(
-            f"peer environment {PEER_VENV} is missing: create it with `bash bench/peers/setup.sh`; "
+            f"peer environment {_venv_of(name)} is missing: create it with `bash bench/peers/setup.sh`; "
             f"peer {name!r} skipped",
             RuntimeWarning,
             stacklevel=2,

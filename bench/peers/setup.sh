@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create bench/.peers-venv with the peer algorithms (SKDH, gaitmap) at pinned versions.
+# Create bench/.peers-venv with the peer algorithms (SKDH, gaitmap) and bench/.mobgap-venv (mobgap) at pinned versions.
 #
 # The peers live in their own environment so that the project never depends on them:
 # bench/peers/runner.py calls this venv's python through a subprocess.
@@ -23,16 +23,27 @@ if sys.version_info[:2] != (3, 11):
              "(set PYTHON=/path/to/python3.11)")
 PY
 
-if [ ! -x "$venv/bin/python" ]; then
-    "$python" -m venv "$venv"
-fi
-"$venv/bin/python" -m pip install --quiet --upgrade "pip>=24"
-"$venv/bin/python" -m pip install --quiet -r "$here/requirements.txt"
-"$venv/bin/python" - <<'PY'
+# venv_with VENV REQUIREMENTS CHECK: create or update VENV from REQUIREMENTS, then run the python CHECK in it
+venv_with() {
+    if [ ! -x "$1/bin/python" ]; then
+        "$python" -m venv "$1"
+    fi
+    "$1/bin/python" -m pip install --quiet --upgrade "pip>=24"
+    "$1/bin/python" -m pip install --quiet -r "$2"
+    "$1/bin/python" -c "$3"
+    echo "venv: $1"
+}
+
+venv_with "$venv" "$here/requirements.txt" '
 import skdh, gaitmap, gaitmap_mad  # noqa: F401
 from skdh.gait import GaitLumbar  # noqa: F401
 from gaitmap.stride_segmentation import BarthDtw  # noqa: F401
 from gaitmap.event_detection import RamppEventDetection  # noqa: F401
-print(f"peers ready: scikit-digital-health {skdh.__version__}, gaitmap {gaitmap.__version__}")
-PY
-echo "venv: $venv"
+print(f"peers ready: scikit-digital-health {skdh.__version__}, gaitmap {gaitmap.__version__}")'
+
+# mobgap (Mobilise-D) pins a newer numpy than SKDH: its own venv, bench/.mobgap-venv
+venv_with "$(cd "$here/.." && pwd)/.mobgap-venv" "$here/requirements-mobgap.txt" '
+from importlib.metadata import version
+from mobgap.gait_sequences import GsdIluz  # noqa: F401
+from mobgap.initial_contacts import IcdIonescu  # noqa: F401
+print("peer ready: mobgap", version("mobgap"))'
