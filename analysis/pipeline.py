@@ -232,6 +232,15 @@ def gap_hides_step(lost_samples, sampling_rate_hz: float):
     return np.asarray(lost_samples) > STEP_HIDING_GAP_S * sampling_rate_hz
 
 
+def hidden_mask(gaps, start: int, n: int) -> np.ndarray:
+    """(n,) bool over the samples ``start`` … ``start + n − 1``: True inside ``gaps``, each (first lost sample,
+    next received sample) in sample indices (the interpolated samples of :attr:`Segment.hidden`)."""
+    mask = np.zeros(n, bool)
+    for lo, hi in gaps:
+        mask[max(lo - start, 0):max(min(hi - start, n), 0)] = True
+    return mask
+
+
 #: Segments (after bridging) shorter than this are not analysed: under 2 s
 #: there are fewer than two strides of slow walking, too few for the frame
 #: (forward from the step rhythm, a shoe's pitch sign from whole strides) and
@@ -271,9 +280,7 @@ def bridged_segments(recording: Recording, *, max_gap_s: float, min_duration_s: 
             gyr = None if gyr_all is None else np.column_stack([np.interp(grid, i, gyr_all[a:b, c]) for c in range(3)])
             long_ = np.flatnonzero(gap_hides_step(np.diff(i) - 1, fs))
             if len(long_):
-                hidden = np.zeros(len(grid), bool)
-                for k in long_:
-                    hidden[i[k] + 1 - i[0]:i[k + 1] - i[0]] = True
+                hidden = hidden_mask([(i[k] + 1, i[k + 1]) for k in long_], int(i[0]), len(grid))
         out.append(Segment(start_index=int(i[0]), sampling_rate_hz=fs, acc=acc, gyr=gyr, hidden=hidden))
     return out
 

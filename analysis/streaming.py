@@ -108,7 +108,7 @@ from analysis import alignment
 from analysis.activity import trunk_posture_log_likelihoods
 from analysis.constants import FOOT_PLACEMENTS, GRAVITY_M_S2, PLACEMENTS, TRUNK_PLACEMENTS
 from analysis.gait import SHOE_MAX_STANCE_S, LowerBackGait, ShoeGait, walking_ic_forward
-from analysis.pipeline import MAX_BRIDGED_GAP_S, classify_strike, gap_hides_step, strike_angle_deg
+from analysis.pipeline import MAX_BRIDGED_GAP_S, classify_strike, gap_hides_step, hidden_mask, strike_angle_deg
 from analysis.signals import butter_sos, unit
 
 THIGH_PLACEMENTS = ("thigh-left", "thigh-right")
@@ -535,10 +535,8 @@ class LiveMetrics:
         low = self._gravity.backward(rows[:, 6:9])  # zero-phase gravity low-pass (forward pass carried)
         up_t = low / np.linalg.norm(low, axis=1, keepdims=True)
         f_v = np.einsum("ij,ij->i", acc, up_t)
-        hidden = np.zeros(e - a, bool)  # samples bridged over a gap that can hide a flight, as the batch's Segment.hidden
-        for lo, hi in self._hidden:
-            hidden[max(lo, a) - a:max(min(hi, e) - a, 0)] = True
-        ic_rel, running_rel = self._lower_back_ic(f_v, hidden)
+        # samples bridged over a gap that can hide a flight, as the batch's Segment.hidden
+        ic_rel, running_rel = self._lower_back_ic(f_v, hidden_mask(self._hidden, a, e - a))
         limit = (e - a) - self._n_margin
         dup = 0.5 * self._lbg.min_step_s * fs
         keep = [(float(ic), bool(r)) for ic, r in zip(ic_rel, running_rel)

@@ -33,11 +33,12 @@ from _peer_io import main_wrapper
 _AXIS = {"x": 0, "y": 1, "z": 2}
 
 
-def _axis(spec: str, acc: np.ndarray) -> np.ndarray:
+def _unit_axis(spec: str) -> np.ndarray:
+    """The input-frame unit vector that ``spec`` (``"+x"`` … ``"-z"``) names."""
     spec = spec.strip().lower()
     if len(spec) != 2 or spec[0] not in "+-" or spec[1] not in _AXIS:
         raise ValueError(f"axis must be one of +x, -x, +y, -y, +z, -z, not {spec!r}")
-    return (1.0 if spec[0] == "+" else -1.0) * acc[:, _AXIS[spec[1]]]
+    return (1.0 if spec[0] == "+" else -1.0) * np.eye(3)[_AXIS[spec[1]]]
 
 
 def run(inp: dict) -> dict:
@@ -53,8 +54,8 @@ def run(inp: dict) -> dict:
     if not axes or "is" not in axes or "pa" not in axes:
         raise ValueError('options_json needs "axes": {"is": ..., "pa": ...} (the input axes that point up and forward)')
     acc = inp["acc_m_s2"]
-    up, fwd = _axis(axes["is"], np.eye(3)), _axis(axes["pa"], np.eye(3))
-    if abs(up @ fwd) > 0.5:
+    up, fwd = _unit_axis(axes["is"]), _unit_axis(axes["pa"])
+    if up @ fwd != 0:
         raise ValueError(f"axes is {axes['is']} and pa {axes['pa']} are the same axis")
     left = np.cross(up, fwd)
     body = pd.DataFrame({"acc_is": acc @ up, "acc_ml": acc @ left, "acc_pa": acc @ fwd})
