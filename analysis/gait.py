@@ -94,8 +94,11 @@ Shoe (:class:`ShoeGait`)
     largest ``|a|`` in the later half of the interval, timed at the onset of
     its jerk (largest ``|da/dt|`` within ``impact_search_s`` before the peak).
     Picking every ``|a|`` peak instead also takes the push-offs (ipol_gait:
-    F1 0.66).  Validated on walking (ipol_gait feet F1 0.961 / 25 ms,
-    gaitmap_example 1.000 / 22 ms, gyroscope dropped).  Running has no
+    F1 0.66).  A walk's stride whose stance never got as quiet as a
+    foot-flat (a restless sensor) gets its quietest instant about one
+    stride after the last foot-flat instead (:meth:`ShoeGait._missed_flats`).
+    Validated on walking (ipol_gait feet F1 0.967 / 25 ms, gaitmap_example
+    1.000 / 22 ms, gyroscope dropped).  Running has no
     foot-flat: where no foot-flat lies within ``no_flat_s`` of a landing-sized
     ``|a|`` peak (≥ 2.5 g), that peak is the IC (adept_running's shoe against
     the hip: 99.8 % of its impacts paired with a hip step within ±50 ms).
@@ -768,6 +771,11 @@ class ShoeGait:
         prominent) with no foot-flat within this is a running stride's IC:
         the foot never rested.  Longer than walking's mid-stance to push-off
         (≤ 0.5 s), so a walking push-off is never taken for it.
+    missed_flat_spread_g
+        Accelerometer only: where a walk's stride has no foot-flat as quiet as
+        ``flat_spread_g`` (foot-flats 1.5 typical strides apart or more), its
+        quietest instant counts when its spread is below this × g
+        (:meth:`_missed_flats`).
 
     Attributes (after :meth:`detect`, sample indices as floats)
     ----------
@@ -777,8 +785,9 @@ class ShoeGait:
     def __init__(self, min_swing_rad_s: float = 2.0, min_stride_s: float = 0.45, swing_cutoff_hz: float = 5.0,
                  min_swing_deg: float = 15.0, impact_search_s: float = 0.08, impact_jerk_ratio: float = 4.0,
                  flat_window_s: float = 0.1, flat_spread_g: float = 0.1, min_impact_g: float = 1.5,
-                 no_flat_s: float = 1.0):
+                 no_flat_s: float = 1.0, missed_flat_spread_g: float = 0.2):
         self.no_flat_s = no_flat_s
+        self.missed_flat_spread_g = missed_flat_spread_g
         self.flat_window_s = flat_window_s
         self.flat_spread_g = flat_spread_g
         self.min_impact_g = min_impact_g
@@ -996,6 +1005,8 @@ class ShoeGait:
         # also has quiet instants every min_stride_s, with nothing between them)
         landed = np.maximum.reduceat(norm, flat)[:-1] >= self.min_impact_g * G
         typical = float(np.median(gap[landed] if landed.any() else gap))
+        flat = self._missed_flats(flat, spread, norm, typical, running=runs[~self._near(runs, flat, fs)])
+        gap = np.diff(flat)
         # the impact is in the later half of the interval since the last foot-flat (the push-off in
         # the earlier half); after a pause, or for the first foot-flat, in the typical stride's later half
         half = np.minimum(np.r_[typical, gap], typical) / 2.0
@@ -1012,8 +1023,45 @@ class ShoeGait:
             j0 = max(0, p - back)
             ic.append(j0 + int(np.argmax(jerk[j0:p])) + 0.5 if p - j0 >= 2 else float(p))
         # where no foot-flat lies within no_flat_s of an impact peak, the foot did not rest: running
-        near_flat = np.abs(runs[:, None] - flat[None, :]).min(axis=1) <= self.no_flat_s * fs if len(runs) else np.zeros(0, bool)
-        return self._set_acc_only_ics(np.sort(np.r_[np.asarray(ic, float), runs[~near_flat].astype(float)]))
+        return self._set_acc_only_ics(np.sort(np.r_[np.asarray(ic, float), runs[~self._near(runs, flat, fs)].astype(float)]))
+
+    def _near(self, peaks: np.ndarray, flat: np.ndarray, fs: float) -> np.ndarray:
+        """Which ``|a|`` peaks have a foot-flat within ``no_flat_s`` (the others are running ICs)."""
+        if not len(peaks):
+            return np.zeros(0, bool)
+        return np.abs(peaks[:, None] - flat[None, :]).min(axis=1) <= self.no_flat_s * fs
+
+    def _missed_flats(self, flat: np.ndarray, spread: np.ndarray, norm: np.ndarray, typical: float, *,
+                      running: np.ndarray) -> np.ndarray:
+        """Foot-flats with the ones a walk's strides missed put back (accelerometer only).
+
+        Every stride has a foot-flat, but on some walkers (a loose or dorsal
+        sensor, a heavy landing) the stance never gets as quiet as
+        ``flat_spread_g``, and a stride without a foot-flat loses its IC.  Where
+        consecutive foot-flats lie more than 1.5 typical strides apart (nearer
+        two strides than one) with a landing-sized ``|a|`` between them, the
+        quietest instant 0.75–1.25 typical strides after the first (and half
+        a stride before the second) is the missing stride's foot-flat, if its
+        spread is below ``missed_flat_spread_g``; repeated from there until no
+        stride is missing.  A gap
+        holding a ``running`` impact (no foot-flat within ``no_flat_s``) is
+        running, where the foot never rests (adept_running's shoe has quiet
+        instants below 0.2 g in its running strides), and is left alone.
+        """
+        out = [int(f) for f in flat]
+        k = 0
+        while k + 1 < len(out):
+            a, b = out[k], out[k + 1]
+            if (b - a > 1.5 * typical and norm[a:b].max() >= self.min_impact_g * G
+                    and not np.any((running > a) & (running < b))):
+                lo, hi = int(a + 0.75 * typical), int(min(a + 1.25 * typical, b - 0.5 * typical))
+                if hi > lo:
+                    m = lo + int(np.argmin(spread[lo:hi]))
+                    if spread[m] < self.missed_flat_spread_g * G:
+                        out.insert(k + 1, m)
+                        continue  # the part after m may miss another
+            k += 1
+        return np.asarray(out, int)
 
     def _set_acc_only_ics(self, ic: np.ndarray) -> "ShoeGait":
         self.ic_ = ic
