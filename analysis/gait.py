@@ -1043,10 +1043,10 @@ class ShoeGait:
         quietest instant 0.75–1.25 typical strides after the first (and half
         a stride before the second) is the missing stride's foot-flat, if its
         spread is below ``missed_flat_spread_g``; repeated from there until no
-        stride is missing.  A gap
-        holding a ``running`` impact (no foot-flat within ``no_flat_s``) is
-        running, where the foot never rests (adept_running's shoe has quiet
-        instants below 0.2 g in its running strides), and is left alone.
+        stride is missing.  A gap holding a ``running`` impact (no foot-flat
+        within ``no_flat_s``) is running, where the foot never rests
+        (adept_running's shoe has quiet instants below 0.2 g in its running
+        strides), and is left alone.
         """
         out = [int(f) for f in flat]
         k = 0

@@ -146,9 +146,10 @@ def _walk_acc_only(fs: float, strides: int, restless_stance_g: float, seed: int 
     """A closed-form accelerometer-only walk: landing spike at each IC, a stance, a push-off, a swing.
 
     Stride 1.1 s: IC (4 g spike, 10 ms), stance to 0.6 s (gravity plus 0.01 g white noise), push-off
-    (2 g bump at 0.65 s), swing (1.5 g sinusoid) to the next IC; the walk ends standing after its last IC.  Every fourth stance (from the third) also vibrates
-    at 20 Hz (a loose sensor, a heavy walker) so that its spread over any 0.1 s window (two whole
-    periods) is ``restless_stance_g``: amplitude √2 × that.
+    (2 g bump at 0.65 s), swing (1.5 g sinusoid) to the next IC; the walk ends standing after its last
+    IC.  Every fourth stance (from the third) also vibrates at 20 Hz (a loose sensor, a heavy walker)
+    so that its spread over any 0.1 s window (two whole periods) is ``restless_stance_g``: amplitude
+    √2 × that.
     """
     rng = np.random.default_rng(seed)
     period_s = 1.1
