@@ -303,9 +303,42 @@ def cache_report(settings: Settings, path: Path, report, recording=None) -> None
         if c in steps:
             steps[c] = steps[c].astype(object).where(steps[c].notna(), None).astype("string")
     _atomic_write(report_cache_dir(settings) / f"{key}.steps.parquet", lambda p: steps.to_parquet(p, index=False))
+    doc = report.to_dict()
     meta = {"placement": report.placement, "sampling_rate_hz": report.sampling_rate_hz,
-            "summary": report.to_dict()["summary"], "warnings": list(report.warnings)}
+            "summary": doc["summary"], "warnings": list(report.warnings), "run_fields": _run_fields(doc)}
     _atomic_write(report_cache_dir(settings) / f"{key}.meta.json", lambda p: p.write_text(json.dumps(meta)))
+
+
+def _run_fields(doc: dict) -> dict | None:
+    """The run figures the journal derives from this analysis (:func:`journal.documents.analysis_run_fields`), for
+    the Run page to compare with those the journal holds (made when the run was imported, maybe by older code)."""
+    from journal.documents import analysis_run_fields
+    from journal.errors import JournalError
+
+    try:
+        return analysis_run_fields(doc)
+    except (JournalError, ValueError):
+        return None
+
+
+def refresh_run_analysis(settings: Settings, run_id: int, runner: str) -> dict[str, tuple]:
+    """Analyse run ``run_id``'s recording with the current code and put its figures into the journal
+    (:meth:`journal.Journal.refresh_analysis`); returns what changed.  ``ValueError`` when it has no recording."""
+    from analysis.pipeline import analyse
+    from sensing.formats import open_recording
+
+    with open_journal(settings) as j:
+        runs = j.runs(runner=runner).set_index("id")
+        if run_id not in runs.index:
+            raise ValueError(f"run {run_id} is not one of {runner}'s runs")
+        path = resolve_recording(settings, runs.loc[run_id, "recording_path"])
+        if path is None:
+            raise ValueError(f"run {run_id} has no recording in the data directory to analyse")
+        rec = open_recording(path)
+        report = analyse(rec)
+        changed = j.refresh_analysis(run_id, report.to_dict(), runner=runner)
+    cache_report(settings, path, report, recording=rec)
+    return changed
 
 
 def analysed_steps(settings: Settings, path: Path) -> tuple[pd.DataFrame, dict]:

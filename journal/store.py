@@ -62,6 +62,14 @@ PAIN_ALIASES = {"lower-back": "lower-back-centre", "lower-back-center": "lower-b
 TIMING_ALIASES = {"during": "during-run", "after": "after-run", "morning": "next-morning", "work": "at-work"}
 _UNSET: Any = object()
 
+#: The run columns an analysis of the recording gives (besides the stored summary) and a newer analysis of the same
+#: recording replaces (:meth:`Journal.refresh_analysis`), with the words the dashboard uses for them.  The cadence
+#: only without a FIT file, the duration only for a run that came from the analysis alone.
+ANALYSED_RUN_COLUMNS = {"steps_n": "running steps", "impact_index_mean": "impact index",
+                        "mechanical_load_au": "mechanical load", "heel_strike_share": "heel-strike share",
+                        "trunk_lean_fwd_deg": "trunk lean forward", "trunk_lean_fwd_drift_deg": "trunk-lean drift",
+                        "cadence_spm": "cadence", "duration_s": "duration"}
+
 
 @dataclass(frozen=True)
 class RunnerInfo:
@@ -88,6 +96,12 @@ class ImportResult:
     run_ids: tuple[int, ...] = ()
     dates: tuple[date, ...] = ()
     message: str = ""
+
+
+def analysed_columns(source: str | None, has_fit: bool) -> list[str]:
+    """Which of :data:`ANALYSED_RUN_COLUMNS` a run of this ``source`` takes from its analysis."""
+    return [k for k in ANALYSED_RUN_COLUMNS
+            if not (k == "cadence_spm" and has_fit) and not (k == "duration_s" and source != "analysis")]
 
 
 def _now() -> datetime:
@@ -514,6 +528,35 @@ class Journal:
             s.add(run)
             s.flush()
             return ImportResult(src, "analysis", "imported", (run.id,), dates=dates, message=heart_problem)
+
+    def refresh_analysis(self, run_id: int, doc: dict, *, runner: str | None = None) -> dict[str, tuple]:
+        """Replace the figures an analysis gave run ``run_id`` with those of ``doc``: the same recording analysed
+        again, by a newer version of backstride (the dashboard's Run page offers it when the two differ).
+
+        Replaced: steps, impact index and mechanical load, heel-strike share, trunk lean and its drift, the stored
+        summary, the cadence unless the run has a FIT file, and the running duration of a run that came from the
+        analysis alone (a FIT file's or a typed duration stays).  The start, RPE, kind, note and heart rate stay.  The run keeps its import record (so
+        importing the old document again is still a duplicate).  Returns ``{column: (before, after)}`` for each
+        figure that changed.
+        """
+        docs.check_analysis(doc)
+        f = docs.analysis_run_fields(doc)
+        with self._write() as s, s.begin():
+            run = self._get_run(s, run_id, runner)
+            if run.analysis_import_id is None:
+                raise InvalidValueError("run_id", run_id, "a run imported with an analysis of its recording",
+                                        "this run has none: import the recording's analysis instead")
+            new = {k: f[k] for k in analysed_columns(run.source, run.fit_import_id is not None)}
+            if "duration_s" in new:
+                if f["duration_s"] is None:
+                    del new["duration_s"]
+                else:
+                    new["duration_s"] = self._run_values(duration_s=f["duration_s"])["duration_s"]
+            changed = {k: (getattr(run, k), val) for k, val in new.items() if getattr(run, k) != val}
+            for k, (_, val) in changed.items():
+                setattr(run, k, val)
+            run.analysis_summary = doc["summary"]
+            return changed
 
     def add_day(self, summary: dict, *, runner: str | None = None) -> ImportResult:
         """Store the sitting summary of one all-day recording (see :mod:`journal.documents`)."""

@@ -427,6 +427,53 @@ def test_compare_two_runs_side_by_side(duo, recorded_runs):
     assert console_errors(duo) == []
 
 
+def test_run_summary_made_by_an_older_analysis_is_shown_and_updated(duo, demo_app, tmp_path):
+    """A run whose journal figures an older version made (here: written over in the journal) is shown with what the
+    current analysis of its recording gives instead; one click puts those into the journal, keeping RPE and kind."""
+    import sqlalchemy as sa
+
+    from dashboard.pages.run import summary_rows
+    from journal import Journal
+    from journal.db import Run
+
+    app, url = demo_app
+    shoe_path = tmp_path / "data" / "recordings" / "shoe.parquet"
+    shoe_path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(SAMPLES / "sim_shoe_run.parquet", shoe_path)
+    rid = _import_recorded_run(url, tmp_path / "data", shoe_path, "2025-03-12T07:00", "easy")
+    with Journal.open(url) as j:
+        current = j.runs(runner="demo").set_index("id").loc[rid].to_dict() | {"id": rid}
+        with j._write() as s, s.begin():
+            s.execute(sa.update(Run).where(Run.id == rid).values(
+                cadence_spm=current["cadence_spm"] - 12.0, heel_strike_share=0.05,
+                duration_s=current["duration_s"] + 300.0))
+        old = j.runs(runner="demo").set_index("id").loc[rid].to_dict() | {"id": rid}
+    # what the page should list: the rows that differ, current value and journal value (independent of the page)
+    expected = [f"{k}: {b} now, {a} in the journal" for (k, a), (_, b) in zip(summary_rows(old), summary_rows(current))
+                if a != b]
+    assert {e.split(":")[0] for e in expected} == {"duration", "session load", "cadence", "heel-strike share"}
+
+    _open(duo, app, f"/run?id={rid}", "#run-stale", timeout=60)
+    assert [li.text for li in duo.find_elements("#run-stale li")] == expected
+    screenshot(duo, "run_stale_summary")
+    duo.find_element("#run-refresh").click()
+    duo.wait_for_contains_text("#run-refresh-message", "Journal updated", timeout=60)
+    assert "cadence" in duo.find_element("#run-refresh-message").text
+    assert not duo.find_elements("#run-stale")
+    rows = [[td.text for td in tr.find_elements("css selector", "td")]
+            for tr in duo.find_elements("#run-summary tbody tr")]
+    assert rows == [list(r) for r in summary_rows(current)]
+    with Journal.open(url) as j:
+        now = j.runs(runner="demo").set_index("id").loc[rid].to_dict()
+    for k in ("cadence_spm", "heel_strike_share", "duration_s", "steps_n", "rpe", "kind"):
+        assert now[k] == current[k], k
+    # shown again: nothing left to update
+    duo.driver.get(duo.server_url + f"/run?id={rid}")
+    duo.wait_for_element("#run-summary", timeout=30)
+    assert not duo.find_elements("#run-stale")
+    assert console_errors(duo) == []
+
+
 def test_clinic_report_pdf(duo, demo_app):
     import re
     import shutil as sh

@@ -283,6 +283,45 @@ def test_analysis_of_a_run_already_in_the_journal_is_merged(j):
     assert len(j.runs()) == 2
 
 
+def test_refreshing_a_runs_analysis_replaces_its_figures_and_keeps_what_was_typed(j):
+    """The same recording analysed again (by a newer version) and imported on a shifted start: the run is found by
+    its id, not by time; its form figures follow the new analysis, its start, RPE, kind and note stay."""
+    rid = j.import_analysis(_analysis(), rpe=4, kind="easy").run_ids[0]
+    j.set_run(rid, note="windy")
+    new = _analysis(start="2026-03-10T06:00:00+00:00", duration_s=2460.0, n_steps=7000, impact_index_mean=1.5,
+                    rearfoot_share=0.25, trunk_lean_fwd_deg=6.0, fatigue={"trunk_lean_fwd_deg": {"change": -0.5}},
+                    cadence_spm=175.0)
+    changed = j.refresh_analysis(rid, new)
+    assert changed == {"steps_n": (6800, 7000), "impact_index_mean": (1.25, 1.5),
+                       "mechanical_load_au": (6800 * 1.25, 7000 * 1.5), "heel_strike_share": (0.6, 0.25),
+                       "trunk_lean_fwd_deg": (8.5, 6.0), "trunk_lean_fwd_drift_deg": (1.5, -0.5),
+                       "cadence_spm": (170.0, 175.0), "duration_s": (2400.0, 2460.0)}
+    r = j.runs().iloc[0]
+    assert len(j.runs()) == 1 and r["analysis_summary"] == new["summary"]
+    assert (r["rpe"], r["kind"], r["note"], r["local_date"]) == (4, "easy", "windy", date(2026, 3, 3))
+    assert r["session_load_au"] == pytest.approx(41 * 4)  # the new running duration × RPE
+    assert j.refresh_analysis(rid, new) == {}  # nothing left to change
+    # the old document is still known: importing it again changes nothing
+    assert j.import_analysis(_analysis()).status == "duplicate"
+
+    # a typed run the analysis was merged into keeps its typed duration
+    typed = j.add_run(start="2026-03-05T07:00", duration_s=2500, rpe=3)
+    j.import_analysis(_analysis(start="2026-03-05T06:01:00+00:00"))
+    assert set(j.refresh_analysis(typed, _analysis(start="2026-03-05T06:01:00+00:00", cadence_spm=160.0))) == {
+        "cadence_spm"}
+    assert j.runs().set_index("id").loc[typed, "duration_s"] == 2500
+    # a run without an analysis, a bad document, someone else's run: refused, nothing changes
+    bare = j.add_run(start="2026-03-07T07:00", duration_s=1800)
+    with pytest.raises(InvalidValueError, match="imported with an analysis"):
+        j.refresh_analysis(bare, new)
+    with pytest.raises(FileImportError, match="schema"):
+        j.refresh_analysis(rid, dict(new, schema="backstride.analysis/0"))
+    j.add_runner("bo")
+    with pytest.raises(InvalidValueError, match="ana's runs|one of"):
+        j.refresh_analysis(rid, new, runner="bo")
+    assert j.runs(runner="ana").set_index("id").loc[rid, "heel_strike_share"] == pytest.approx(0.25)
+
+
 def test_heart_rate_strap_recorded_beside_the_imu_gives_the_run_its_heart_rate(j, tmp_path):
     """A live session folder with heart_rate.arrows: mean/max heart rate and TRIMP, the link drop not filled."""
     from sensing.chunked import EventWriter

@@ -21,7 +21,7 @@ from dash import Input, Output, State, dcc, html, no_update
 from dashboard import figures as F
 from dashboard.data import (Settings, analysed_steps, cached, display_signal, journal_version, open_journal,
                             recording_key, resolve_recording)
-from dashboard.pages.common import CARD_STYLE, error, no_runner, table
+from dashboard.pages.common import CARD_STYLE, error, no_runner, ok, table
 
 PATH = "/run"
 TITLE = "Run"
@@ -57,6 +57,41 @@ def summary_rows(run: dict) -> list[tuple[str, str]]:
         ("trunk-lean drift (early → late)", _val(run["trunk_lean_fwd_drift_deg"], "+.1f", "°")),
         ("impact index (mean)", _val(run["impact_index_mean"], ".2f", " g/s")),
     ]
+
+
+def stale_rows(run: dict, run_fields: dict | None) -> list[tuple[str, str, str]]:
+    """(label, journal's text, current analysis's text) for each summary figure that the analysis of the run's
+    recording by this version (``run_fields``, see :func:`dashboard.data.cache_report`) shows differently from
+    the journal, whose figures were made when the run was imported (perhaps by an older version).  Only what
+    :meth:`journal.Journal.refresh_analysis` would replace is compared (a FIT file's cadence, a typed duration
+    are the run's own)."""
+    from journal.load import session_load_au
+    from journal.store import analysed_columns
+
+    if not run_fields or not run.get("analysis_summary"):
+        return []
+    cols = analysed_columns(run.get("source"), isinstance(run.get("fit_path"), str))
+    now = dict(run) | {k: run_fields.get(k) for k in cols if not (k == "duration_s" and run_fields.get(k) is None)}
+    if now["duration_s"] != run["duration_s"]:
+        now["session_load_au"] = session_load_au(now["duration_s"], run.get("rpe"))
+    return [(k, was, is_) for (k, was), (_, is_) in zip(summary_rows(run), summary_rows(now)) if was != is_]
+
+
+def summary_card(run: dict, stale: list[tuple[str, str, str]] = ()) -> list:
+    """The run's summary table and flags, and, when the journal's figures are not what the current analysis of the
+    recording gives, what differs, with a button that puts the current figures into the journal."""
+    flags = [t for t in (run.get("message"), run.get("intensity_reason") if run.get("intensity_flag") is True else None)
+             if isinstance(t, str) and t]
+    out = [table([{"k": k, "v": v} for k, v in summary_rows(run)], [("k", ""), ("v", "")], id="run-summary"),
+           html.Ul([html.Li(f"⚑ {f}") for f in flags]) if flags else None]
+    if stale:
+        out.append(html.Div([
+            html.P("This summary was made when the run was imported; this version of backstride analyses the "
+                   "recording (the charts below) differently:"),
+            html.Ul([html.Li(f"{k}: {is_} now, {was} in the journal") for k, was, is_ in stale]),
+            html.Button("Update the journal from the current analysis", id="run-refresh", n_clicks=0),
+        ], id="run-stale", style={"color": "#8a6d3b"}))
+    return out
 
 
 def _runs(settings: Settings, runner: str) -> pd.DataFrame:
@@ -113,8 +148,6 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
     cmp_id = int(cmp_id) if cmp_id and cmp_id.isdigit() and int(cmp_id) in ids and int(cmp_id) != rid else None
 
     steps, meta, why = run_data(settings, run)
-    flags = [t for t in (run.get("message"), run.get("intensity_reason") if run.get("intensity_flag") is True else None)
-             if isinstance(t, str) and t]
     head = [
         html.H2(f"Run · {_label(run)}"),
         html.Div([
@@ -123,8 +156,9 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
             html.Div(["compare with ", dcc.Dropdown(id="run-compare", options=options, value=cmp_id,
                                                     placeholder="another run…", style={"width": "26em"})]),
         ], style={"display": "flex", "gap": "2em"}),
-        html.Div([table([{"k": k, "v": v} for k, v in summary_rows(run)], [("k", ""), ("v", "")], id="run-summary"),
-                  html.Ul([html.Li(f"⚑ {f}") for f in flags]) if flags else None], style=CARD_STYLE),
+        html.Div(summary_card(run, stale_rows(run, (meta or {}).get("run_fields"))), id="run-summary-card",
+                 style=CARD_STYLE),
+        html.Div(id="run-refresh-message"),
         dcc.Store(id="run-id", data=rid),
     ]
     body: list = []
@@ -228,6 +262,25 @@ def register(app, settings: Settings) -> None:
     def _select(rid, cmp_id, search):
         new = f"?id={rid}" + (f"&compare={cmp_id}" if cmp_id and cmp_id != rid else "")
         return no_update if search == new else new
+
+    @app.callback(Output("run-summary-card", "children"), Output("run-refresh-message", "children"),
+                  Input("run-refresh", "n_clicks"), State("run-id", "data"), State("runner", "value"),
+                  prevent_initial_call=True)
+    def _refresh(n_clicks, rid, runner):
+        """Put the current analysis's figures into the journal and show the run's summary as it now stands."""
+        from dashboard.data import current_settings, refresh_run_analysis
+        from journal.store import ANALYSED_RUN_COLUMNS
+
+        if not n_clicks:
+            return no_update, no_update
+        s = current_settings()
+        try:
+            changed = refresh_run_analysis(s, int(rid), runner)
+        except (ValueError, OSError) as exc:
+            return no_update, error(f"The journal was not changed: {exc}")
+        run = _runs(s, runner).set_index("id").loc[int(rid)].to_dict() | {"id": int(rid)}
+        what = ", ".join(ANALYSED_RUN_COLUMNS[k] for k in changed) or "nothing"
+        return summary_card(run), ok(f"Journal updated from the current analysis of the recording: {what}.")
 
     def _zoomed(relayout, rid, runner):
         """(settings, recording path, steps, meta, x range) for a zoom, or None when nothing is to redraw.
