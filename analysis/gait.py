@@ -73,8 +73,11 @@ Shoe (:class:`ShoeGait`)
     lobe turns the foot by ``min_swing_deg``.  Running strides (duty factor
     < 0.5): a forefoot landing keeps rotating toe-up after contact, so the
     zero crossing is foot-flat; when the landing impact (a spike of jerk)
-    comes before the zero crossing, IC is at the impact.  Validated on
-    simulated forefoot running only (no real forefoot data here).  FC: the
+    comes before the zero crossing, IC is at the impact.  A foot that stops
+    turning in the air has its zero crossing before the landing: with no
+    impact near the crossing, the first within ``hover_search_s`` after it is
+    the IC if the foot barely turned until then.  Validated on simulated
+    running only (no real running data with a gyroscope here).  FC: the
     positive ``ω`` peak (fastest plantarflexion,
     push-off) before the swing peak.  Mid-stance: least angular rate between
     IC and the next FC.  A segment that starts inside a swing (the recording
@@ -760,6 +763,11 @@ class ShoeGait:
         Running only: how long before the zero crossing a landing impact is
         looked for, and how far its jerk must stand above the stride's median.
         Accelerometer only: how long before the ``|a|`` peak the jerk onset is looked for.
+    hover_search_s, hover_max_deg
+        Running only: when no impact comes near the zero crossing, how long
+        after it a landing impact is looked for, and how little the foot may
+        turn before it for the foot to have been in the air (a foot whose heel
+        is down turns by its strike angle to flat, a rearfoot strike ≥ 8°).
     flat_window_s, flat_spread_g
         Accelerometer only: a foot-flat (mid-stance) instant has the spread of
         the specific force vector over a centred ``flat_window_s`` window
@@ -785,7 +793,10 @@ class ShoeGait:
     def __init__(self, min_swing_rad_s: float = 2.0, min_stride_s: float = 0.45, swing_cutoff_hz: float = 5.0,
                  min_swing_deg: float = 15.0, impact_search_s: float = 0.08, impact_jerk_ratio: float = 4.0,
                  flat_window_s: float = 0.1, flat_spread_g: float = 0.1, min_impact_g: float = 1.5,
-                 no_flat_s: float = 1.0, missed_flat_spread_g: float = 0.2):
+                 no_flat_s: float = 1.0, missed_flat_spread_g: float = 0.2, hover_search_s: float = 0.15,
+                 hover_max_deg: float = 2.0):
+        self.hover_search_s = hover_search_s
+        self.hover_max_deg = hover_max_deg
         self.no_flat_s = no_flat_s
         self.missed_flat_spread_g = missed_flat_spread_g
         self.flat_window_s = flat_window_s
@@ -880,7 +891,7 @@ class ShoeGait:
             ic.append(np.nan if t_ic is None else t_ic)
         ic = np.asarray(ic)
         fc = np.asarray(fc)
-        ic = self._impact_before_rotation_stops(ic, fc, acc_m_s2, fs)
+        ic = self._running_ic_at_impact(ic, fc, om, acc_m_s2, fs)
         # stride k: IC after swing k, FC = push-off before swing k+1
         ic_out, fc_out, ms_out = [], [], []
         for k in range(len(ic)):
@@ -909,8 +920,8 @@ class ShoeGait:
         self.ms_ = np.asarray(ms_out)
         return self
 
-    def _impact_before_rotation_stops(self, ic, fc, acc, fs):
-        """Running strides: IC at the landing impact when it comes before the toe-up rotation stops.
+    def _running_ic_at_impact(self, ic, fc, om, acc, fs):
+        """Running strides: IC at the landing impact where the toe-up rotation does not stop at landing.
 
         The zero crossing of ω is where the foot stops rotating toe-up.  A
         heel strike lands there (or just before: the impact follows it).  A
@@ -919,10 +930,16 @@ class ShoeGait:
         the strike angle comes out near 0°.  The landing impact (largest jerk
         of the acceleration, ``|d a / dt|``, from ``impact_search_s`` before to
         0.06 s after the zero crossing) marks contact in either case; when it
-        comes first, it is the IC.  Only running strides (duty factor below
-        0.5: a flight phase exists) are refined: in walking, terminal swing
-        brakes the foot hard enough to fake an impact (ipol_gait), and the
-        zero crossing is within 5 ms of motion capture there (gaitmap).
+        comes first, it is the IC.  A foot can also stop turning in the air
+        and land a moment later at the angle it holds (a flat landing after a
+        still terminal swing): then no impact comes near the zero crossing,
+        and the first one within ``hover_search_s`` after it is the IC if the
+        foot turned by less than ``hover_max_deg`` until then (after a heel
+        strike without an impact, the foot turns down to flat by its strike
+        angle before the forefoot lands).  Only running strides (duty factor
+        below 0.5: a flight phase exists) are refined: in walking, terminal
+        swing brakes the foot hard enough to fake an impact (ipol_gait), and
+        the zero crossing is within 5 ms of motion capture there (gaitmap).
         """
         if len(ic) < 2:
             return ic
@@ -930,6 +947,7 @@ class ShoeGait:
         out = ic.copy()
         before = int(round(self.impact_search_s * fs))
         after = int(round(0.06 * fs))
+        hover = int(round(self.hover_search_s * fs))
         for k in range(len(ic)):
             if not np.isfinite(ic[k]) or k + 1 >= len(ic) or not np.isfinite(ic[k + 1]):
                 continue
@@ -947,8 +965,20 @@ class ShoeGait:
             # above half the spike (the spike's far side can be larger)
             j = a + int(np.argmax(jerk[a:b] > 0.5 * peak))
             typical = np.median(jerk[int(ic[k - 1]) if k > 0 and np.isfinite(ic[k - 1]) else a:b])
-            if j + 1 <= ic[k] and peak > self.impact_jerk_ratio * typical:
-                out[k] = j + 0.5  # the jump happens between samples j and j+1
+            if peak > self.impact_jerk_ratio * typical:
+                if j + 1 <= ic[k]:
+                    out[k] = j + 0.5  # the jump happens between samples j and j+1
+                continue
+            c = min(len(jerk), z + hover, int(f))  # the landing comes before the push-off
+            if c <= b:
+                continue
+            late = jerk[b:c].max()
+            if late <= self.impact_jerk_ratio * typical:
+                continue
+            j = b + int(np.argmax(jerk[b:c] > 0.5 * late))
+            turned_deg = np.degrees(np.abs(om[z:j + 1]).sum() / fs)
+            if turned_deg < self.hover_max_deg:
+                out[k] = j + 0.5
         return out
 
     def _ic_of_swing_at_start(self, om, om_swing, height, first_ic, fs):

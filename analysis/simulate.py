@@ -161,10 +161,16 @@ def shoe_run(
     mount: Rotation | None = None,
     noise: float = 1.0,
     seed: int = 0,
+    impact_delay_s: float = 0.0,
 ) -> tuple[Recording, SimTruth]:
     """A standing period then a run, from a sensor on one shoe.
 
-    ``strike_angle_deg`` may be an array (one per stride) to mix patterns.
+    ``strike_angle_deg`` may be an array (one per stride) to mix patterns.  The
+    late-swing pitch follows the stride's own angle and the landing the next
+    one's, so a 12° stride followed by a 3° landing holds the foot still at
+    about 3° for the last ~0.1 s of swing (it stops turning in the air).
+    ``impact_delay_s``: the landing impact comes this long after IC (a soft
+    heel landing whose shock comes with the forefoot); IC stays where the heel lands.
     """
     fs = sampling_rate_hz
     rng = np.random.default_rng(seed)
@@ -216,8 +222,9 @@ def shoe_run(
         u = (t[m] - sw0) / (sw1 - sw0)
         a_lin[m, 0] = 60.0 * np.sin(2 * np.pi * u)
         a_lin[m, 2] = 20.0 * np.sin(2 * np.pi * u) * (u < 0.5)
-        mi = (t >= ic[k]) & (t < ic[k] + 0.06)
-        tau = t[mi] - ic[k]
+        t_hit = ic[k] + impact_delay_s
+        mi = (t >= t_hit) & (t < t_hit + 0.06)
+        tau = t[mi] - t_hit
         a_lin[mi, 2] += 8.0 * G * np.exp(-tau / 0.008) * np.sin(2 * np.pi * 40 * tau + np.pi / 2) * (tau > 0.003)
         a_lin[mi, 0] += -3.0 * G * np.exp(-tau / 0.01) * (tau > 0.003)
     f_world = a_lin + [0.0, 0.0, G]

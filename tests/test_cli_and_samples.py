@@ -42,6 +42,9 @@ def test_analyse_shoe_sample_strike_share(tmp_path):
     share = doc["summary"]["strike_share"]
     assert share["rearfoot"] == pytest.approx((truth["strike_angle_deg"] > 8).mean(), abs=0.06)
     assert share["midfoot"] == pytest.approx((truth["strike_angle_deg"] < 8).mean(), abs=0.06)
+    # every landing timed, the flat ones after a still late swing too (they were 110 ms early)
+    errs = np.asarray(_match([s["ic_s"] for s in doc["steps"]], truth["ic_s"], 0.05))
+    assert len(errs) >= len(truth) - 1 and np.all(np.abs(errs) < 0.02)
 
 
 def test_real_gaitmap_shoe_sample_ic_against_motion_capture():

@@ -1,4 +1,5 @@
-"""Shoe sensor edge cases: a recording that starts mid-swing, and a shoe without a gyroscope.
+"""Shoe sensor edge cases: a recording that starts mid-swing, a running foot that stops turning before it lands,
+a heel landing whose shock comes late, and a shoe without a gyroscope.
 
 Truth comes from analysis.simulate.shoe_run (ICs known by construction), cut
 or stripped of its gyroscope here.
@@ -37,6 +38,45 @@ def _arrays(rec, start_s):
 def _nearest_error_s(det_s, ref_s):
     det_s = np.asarray(det_s)
     return np.array([np.min(np.abs(det_s - r)) for r in ref_s])
+
+
+def _interior_errors_s(rep, truth):
+    """Signed error of the detection nearest each true IC but the simulator's first (no swing before it)."""
+    det = rep.steps["ic_s"].to_numpy(float)
+    return np.array([det[np.argmin(np.abs(det - r))] - r for r in truth.steps["ic_s"].to_numpy(float)[1:]])
+
+
+def test_running_foot_that_stops_turning_in_the_air_lands_at_its_impact():
+    """Mixed 12° and 3° strides: before a 3° landing that follows a 12° stride the foot stops turning toe-up about
+    0.11 s before it lands (the simulator's late swing follows the stride's own angle), so the zero crossing of ω
+    is in the air and the landing impact is the contact.  These ICs were 110 ms early, and the strides around them
+    came out at 149 and 198 steps/min instead of 170 (sample_recordings/sim_shoe_run)."""
+    angles = np.where(np.random.default_rng(2).random(56) < 0.7, 12.0, 3.0)  # 56 strides of 120/170 s in 40 s
+    rec, truth = shoe_run(sampling_rate_hz=FS, run_s=40.0, strike_angle_deg=angles, seed=3)
+    hovering = (angles[1:len(truth.steps)] == 3.0) & (angles[:len(truth.steps) - 1] == 12.0)
+    assert hovering.sum() >= 8
+    rep = analyse(rec)
+    err = _interior_errors_s(rep, truth)
+    assert np.all(np.abs(err) < 0.02), np.round(err[np.abs(err) >= 0.02] * 1000)
+    assert np.all(np.abs(err[hovering[:len(err)]]) < 0.015)
+    run = rep.steps[rep.steps["activity"] == "running"]
+    cad = run["cadence_spm"].to_numpy(float)[1:-1]
+    assert np.nanmax(np.abs(cad - 170.0)) < 5.0  # the two landings are timed 11 ms apart (-9 and +2 ms)
+    # the contact time of a 3° landing is the same 0.25 s as a 12° one (same FC rule): within 15 ms of each other
+    ct = run.set_index(np.round(run["ic_s"], 1))["contact_time_s"]
+    lands_flat = np.isin(np.round(run["ic_s"], 1), np.round(truth.steps["ic_s"][1:][hovering], 1))
+    assert abs(ct[lands_flat].median() - ct[~lands_flat].median()) < 0.015
+
+
+@pytest.mark.parametrize("delay_s", [0.04, 0.1])
+@pytest.mark.parametrize("angle_deg", [12.0, 3.0])
+def test_heel_landing_whose_shock_comes_late_keeps_the_heel_contact(delay_s, angle_deg):
+    """No impact at the zero crossing, one 40-100 ms later (a soft heel landing, the shock with the forefoot): the
+    foot turns down to flat by its strike angle before that impact, so it was on the ground: IC stays at the heel."""
+    rec, truth = shoe_run(sampling_rate_hz=FS, run_s=20.0, strike_angle_deg=angle_deg, seed=5,
+                          impact_delay_s=delay_s)
+    err = _interior_errors_s(analyse(rec), truth)
+    assert np.all(np.abs(err) < 0.02) and abs(np.median(err)) < 0.012
 
 
 @pytest.mark.parametrize("before_ic_s", [0.3, 0.22])
