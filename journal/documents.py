@@ -286,8 +286,34 @@ def analysis_recording_path(doc: dict) -> str | None:
 # Sitting days
 
 
+def unmeasured_day(doc: Any) -> bool:
+    """A day the analysis could not measure: worn too little (``"insufficient-wear"``, under 10 h), so its
+    ``sitting_s`` is null (:mod:`analysis.days`).  The journal does not store it: a short recording's day is not a
+    day of sitting."""
+    return isinstance(doc, dict) and doc.get("sitting_s") is None and "insufficient-wear" in (doc.get("flags") or [])
+
+
+def measured_days(days: list, source: str = "<dict>") -> tuple[list[dict], str]:
+    """The checked days of ``days`` that were measured, and a note naming those left out (empty when none)."""
+    kept = [check_day(x, source) for x in days if not unmeasured_day(x)]
+    left = [str(x.get("date")) for x in days if unmeasured_day(x)]
+    note = (f"day{'s' if len(left) > 1 else ''} {', '.join(left)} not stored: worn too little to measure sitting"
+            if left else "")
+    return kept, note
+
+
 def check_day(doc: Any, source: str = "<dict>") -> dict[str, Any]:
-    """A validated, cleaned sitting-day summary, or :class:`InvalidValueError`."""
+    """A validated, cleaned sitting-day summary, or :class:`InvalidValueError` (naming ``source`` and the day)."""
+    try:
+        return _check_day(doc, source)
+    except InvalidValueError as exc:
+        if source == "<dict>":
+            raise
+        day = doc.get("date") if isinstance(doc, dict) else None
+        raise InvalidValueError(f"{source}: day {day}: {exc.field}", exc.value, exc.expected) from exc
+
+
+def _check_day(doc: Any, source: str) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise FileImportError(source, f"expected a sitting-day object, got {type(doc).__name__}")
     missing = [k for k in DAY_KEYS if k not in doc]

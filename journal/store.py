@@ -17,6 +17,7 @@ import csv
 import io
 import json
 import math
+import dataclasses
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -467,19 +468,23 @@ class Journal:
         days = doc.get("days") or []
         if not isinstance(days, list):
             raise FileImportError(src, "'days' is not a list of day summaries")
-        days_clean = [docs.check_day(x, src) for x in days]
+        days_clean, days_note = docs.measured_days(days, src)
         if f["duration_s"] is None:
             if days_clean:
                 return self.add_days(days, runner=runner, source_path=source_path, sha256=sha256)
             raise FileImportError(src, "the analysis document has no running in it (no running bouts, "
-                                       "no summary.running.duration_s) and no sitting days", "was it a walk?")
+                                       "no summary.running.duration_s) and no sitting days"
+                                  + (f" ({days_note})" if days_note else ""), "was it a walk?")
         vals = self._run_values(duration_s=f["duration_s"], distance_m=f["distance_m"])
         rec = recording_path or docs.analysis_recording_path(doc)
         try:
-            return self._import_analysis(doc, src, sha256, runner, start, extra, f, vals, rec, source_path,
-                                         days_clean)
+            res = self._import_analysis(doc, src, sha256, runner, start, extra, f, vals, rec, source_path,
+                                        days_clean)
         except IntegrityError:
             return self._raced(src, "analysis", sha256, runner)
+        if days_note and res.status != "duplicate":
+            res = dataclasses.replace(res, message="; ".join(m for m in (res.message, days_note) if m))
+        return res
 
     def _import_analysis(self, doc, src, sha256, runner, start, extra, f, vals, rec, source_path,
                          days_clean=()) -> ImportResult:
@@ -564,17 +569,21 @@ class Journal:
 
     def add_days(self, summaries: list[dict], *, runner: str | None = None, source_path: str | None = None,
                  sha256: str | None = None) -> ImportResult:
-        """Store several sitting days at once (all or none); a day already present is replaced."""
+        """Store several sitting days at once (all or none); a day already present is replaced.  A day worn too
+        little to measure (``sitting_s`` null, flag ``insufficient-wear``) is left out, and the result says so."""
         src = source_path or "<dict>"
-        cleaned = [docs.check_day(x, src) for x in summaries]
+        cleaned, note = docs.measured_days(summaries, src)
+        if not cleaned:
+            raise FileImportError(src, note or "no sitting days in it")
         dates = [c["date"] for c in cleaned]
         if len(set(dates)) != len(dates):
             raise InvalidValueError("date", sorted(d for d in dates if dates.count(d) > 1)[0], "each date once")
         sha256 = sha256 or docs.content_hash(summaries if len(summaries) != 1 else summaries[0])
         try:
-            return self._add_days(cleaned, dates, src, source_path, sha256, runner)
+            res = self._add_days(cleaned, dates, src, source_path, sha256, runner)
         except IntegrityError:
             return self._raced(src, "day", sha256, runner)
+        return dataclasses.replace(res, message=note) if note and res.status != "duplicate" else res
 
     def _add_days(self, cleaned, dates, src, source_path, sha256, runner) -> ImportResult:
         with self._write() as s, s.begin():

@@ -461,3 +461,32 @@ def test_all_day_analysis_stores_its_days_with_the_run_or_alone(j):
     with pytest.raises(InvalidValueError, match="sitting_s"):
         j.import_analysis(bad)
     assert len(j.runs()) == 1 and len(j.sitting_days()) == 2
+
+
+def test_a_short_recordings_day_is_not_stored_and_the_import_says_so(j, tmp_path):
+    """``backstride analyse`` of a 7-min run gives a day worn too little to measure (sitting_s null, flag
+    insufficient-wear, analysis.days): the run is imported, the day left out and named; a file of such days only is
+    refused with its name; a bad day's error names the file and the day."""
+    short = {**_day("2026-03-08", wear_s=420.0, sitting_s=None, bouts_ge_30min=0, bouts_ge_2h=0,
+                    longest_sitting_s=0.0, breaks_per_sitting_h=None), "flags": ["insufficient-wear"]}
+    doc = _analysis(start="2026-03-08T06:00:00+00:00")
+    doc["days"] = [short]
+    res = j.import_analysis(doc)
+    assert res.status == "imported" and len(res.run_ids) == 1 and res.dates == ()
+    assert "2026-03-08 not stored" in res.message and "worn too little" in res.message
+    assert len(j.sitting_days()) == 0
+    # with a measured day beside it, that one is stored
+    both = _analysis(start="2026-03-09T06:00:00+00:00")
+    both["days"] = [_day("2026-03-09"), dict(short, date="2026-03-10")]
+    res = j.import_analysis(both)
+    assert res.dates == (date(2026, 3, 9),) and "2026-03-10 not stored" in res.message
+    # a file holding only unmeasured days: refused, naming it
+    p = tmp_path / "days.json"
+    p.write_text(json.dumps([short]))
+    with pytest.raises(FileImportError, match=r"days\.json: day 2026-03-08 not stored"):
+        j.import_file(p)
+    # a day with a real error: the file and the day are named
+    p.write_text(json.dumps([_day("2026-03-11", sitting_s=None)]))
+    with pytest.raises(InvalidValueError, match=r"days\.json: day 2026-03-11: sitting_s: got None"):
+        j.import_file(p)
+    assert len(j.sitting_days()) == 1
