@@ -98,18 +98,24 @@ def horizontal_basis(up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def standing_reference(acc: np.ndarray, gyr: np.ndarray | None, *, sampling_rate_hz: float, gait_up: np.ndarray,
-                       first_gait_index: int, min_duration_s: float = 3.0, max_tilt_deg: float = 30.0) -> tuple[np.ndarray, tuple[int, int]] | None:
+                       first_gait_index: int, min_duration_s: float = 3.0, max_tilt_deg: float = 30.0,
+                       window_s: float = 10.0) -> tuple[np.ndarray, tuple[int, int]] | None:
     """Upright standing reference: the still period nearest before the gait.
 
     A still period counts as standing when its gravity direction is within
     ``max_tilt_deg`` of the mean gait direction (lying is ~90° away; sitting
-    tilts the pelvis back by 20–40°, see tests).  Returns (up vector, index
-    range) or None.
+    tilts the pelvis back by 20–40°, see tests).  Only its ``window_s`` next
+    to the gait is used (the last seconds before it, or the first after it):
+    a slow stand-up from a chair can leave no movement the still detector
+    sees, so one still period may hold sitting and then standing.  Returns
+    (up vector, index range) or None.
     """
     fs = sampling_rate_hz
     periods = runs(still_mask(acc, gyr, sampling_rate_hz=fs), int(min_duration_s * fs))
+    w = int(round(window_s * fs))
     best = None
     for a, b in periods:
+        a, b = (max(a, b - w), b) if b <= first_gait_index + fs else (a, min(b, a + w))
         up = unit(acc[a:b].mean(axis=0))
         tilt = np.degrees(np.arccos(np.clip(np.dot(up, unit(gait_up)), -1, 1)))
         if tilt > max_tilt_deg:

@@ -93,6 +93,26 @@ def test_fatigue_flag_on_growing_lean_and_not_on_steady_run(lb_reports):
     assert steady and steady[0]["flags"] == []
 
 
+@pytest.mark.parametrize("desk_first", [True, False])
+def test_trunk_lean_reference_is_the_stand_before_the_gait_not_a_chair(desk_first):
+    """A recording that begins at a desk (20 min sitting, 5 slumped: fidgets there pass for a step now and then),
+    then stands a minute and runs: lean relative to that standing (the simulator's 8°).  The gait direction was
+    the mean from the first to the last IC, mostly sitting, so the standing reference was a chair's (no lean at
+    all, or 33° on the workday sample); and a still period that goes from slumped to standing without a
+    movement the still detector sees counts by its last seconds only."""
+    from analysis.simulate_day import simulate_day
+
+    m = 60.0
+    sched = ([("sitting", 20 * m), ("slumped", 5 * m), ("standing", 60.0), ("running", 5 * m)] if desk_first else
+             [("standing", 30.0), ("walking", 2 * m), ("sitting", 40 * m), ("standing", 60.0), ("running", 5 * m)])
+    rec, _, _ = simulate_day(sched, sampling_rate_hz=25.0, placement="lower-back",
+                             mount=Rotation.from_euler("xyz", [180, 0, 35], degrees=True), seed=3,
+                             quantum_m_s2=0.02, pelvis_height_change_m=0.38)
+    steps = analyse(rec).steps
+    lean = steps.loc[steps["activity"] == "running", "trunk_lean_fwd_deg"]
+    assert lean.notna().mean() > 0.99 and abs(lean.median() - 8.0) < 2.0  # the last step has no next IC
+
+
 def test_no_standing_period_means_no_lean():
     rec, _ = lower_back_run(sampling_rate_hz=100.0, run_s=40.0, standing_s=0.0, seed=6)
     rep = analyse(rec)
