@@ -411,14 +411,22 @@ def signal_figure(t_s: np.ndarray, acc_norm_m_s2: np.ndarray, ic_s: np.ndarray, 
                             "uirevision": "signal"})
 
 
-#: Per-step metrics of the Run page: column, axis title, display factor.
-STEP_PANELS = {
+#: Per-step metrics (:data:`analysis.pipeline.PER_STEP_METRICS`) as the dashboard shows them: column, label with
+#: the unit shown, factor from the column's unit to that unit.
+STEP_METRICS = {
     "cadence_spm": ("cadence (steps/min)", 1.0),
+    "step_time_s": ("step time (ms)", 1000.0),
     "contact_time_s": ("contact time (ms)", 1000.0),
+    "flight_time_s": ("flight time (ms)", 1000.0),
+    "vertical_oscillation_m": ("vertical oscillation (cm)", 100.0),
     "strike_angle_deg": ("foot-strike angle (°)", 1.0),
     "impact_index": ("impact index (g/s)", 1.0),
     "trunk_lean_fwd_deg": ("trunk lean forward (°)", 1.0),
+    "trunk_lean_side_deg": ("trunk lean sideways (°, + left)", 1.0),
 }
+#: Per-step metrics of the Run page's panels, in order: column, axis title, display factor.
+STEP_PANELS = {c: STEP_METRICS[c] for c in
+               ("cadence_spm", "contact_time_s", "strike_angle_deg", "impact_index", "trunk_lean_fwd_deg")}
 #: Time windows across the view when there are too many steps to draw one by one.
 STEP_WINDOWS = 300
 
@@ -562,12 +570,13 @@ def per_step_figure(steps: pd.DataFrame, fatigue: list[dict] | None = None, *,
 def fatigue_rows(fatigue: list[dict]) -> list[dict]:
     """Early-versus-late rows for a table: one per bout and metric, flagged ones marked.
 
-    ``fatigue`` is the ``summary.fatigue`` list of :func:`analysis.pipeline.fatigue`.
+    ``fatigue`` is the ``summary.fatigue`` list of :func:`analysis.pipeline.fatigue`.  Metrics are named and
+    scaled as in :data:`STEP_METRICS` (``step_time_s`` 0.36 is "step time (ms)" 360).
     """
     rows = []
     for b in fatigue or []:
         for m, v in b.get("metrics", {}).items():
-            label, factor = STEP_PANELS.get(m, (m, 1.0))
+            label, factor = STEP_METRICS.get(m, (m, 1.0))
             rows.append({
                 "bout": int(b.get("bout", 0)), "metric": label,
                 "early": v["early"] * factor, "late": v["late"] * factor, "change": v["change"] * factor,
@@ -656,7 +665,10 @@ def pain_trend(pains: pd.DataFrame, as_of: date, *, window_days: int = 7) -> dic
     """Mean daily-highest pain in the last ``window_days`` against the window before, with a word.
 
     ``pains``: pain reports (``local_date``, ``rating``).  Returns
-    ``{"recent", "before", "word"}``; missing windows are None.
+    ``{"recent", "before", "word"}``; missing windows are None.  The word says
+    which days it compares ("the 7 days to 02 Mar 2025 against the 7 before"),
+    so that it is not read as the journal's pain flags, which look at other
+    windows (three 7-day windows up to the day of the flag, 3 weeks of reports).
     """
     if pains is None or len(pains) == 0:
         return {"recent": None, "before": None, "word": "no pain reports"}
@@ -667,16 +679,17 @@ def pain_trend(pains: pd.DataFrame, as_of: date, *, window_days: int = 7) -> dic
                    & (daily.index <= end - pd.Timedelta(days=window_days))]
     r = float(recent.mean()) if len(recent) else None
     b = float(before.mean()) if len(before) else None
+    last = f"the {window_days} days to {end:%d %b %Y}"
     if r is None:
-        word = "no recent reports"
+        word = f"no reports in {last}"
     elif b is None:
-        word = f"{r:.1f}/10 (nothing to compare with)"
+        word = f"{r:.1f}/10 in {last} (none in the {window_days} before to compare with)"
     elif r > b + 0.5:
-        word = f"rising ({b:.1f} → {r:.1f}/10)"
+        word = f"rising ({b:.1f} → {r:.1f}/10: {last} against the {window_days} before)"
     elif r < b - 0.5:
-        word = f"easing ({b:.1f} → {r:.1f}/10)"
+        word = f"easing ({b:.1f} → {r:.1f}/10: {last} against the {window_days} before)"
     else:
-        word = f"about level ({r:.1f}/10)"
+        word = f"about level ({b:.1f} → {r:.1f}/10: {last} against the {window_days} before)"
     return {"recent": r, "before": b, "word": word}
 
 

@@ -24,9 +24,11 @@ weeks   what happens
         eased for three weeks (flag: worth discussing with a physiotherapist).
 ======  =================================================================================
 
-Runs with a recording (all but two) carry an analysis summary
+Runs recorded with the IMU (all but two) carry an analysis summary
 (``backstride.analysis/1``) with form figures: heel-strike share and trunk-lean
-drift are larger in the long and hard runs of week 5.  Everything is drawn
+drift are larger in the long and hard runs of week 5.  The summaries are made
+up and no recording file comes with the demo, so no run names one (no
+``recording_path``): the dashboard shows their summaries only.  Everything is drawn
 from ``numpy.random.default_rng(seed)``: the same seed gives the same journal.
 
 Load it with :func:`load_demo` (``python -m journal.demo [URL]``).
@@ -115,7 +117,6 @@ def generate(seed: int = DEFAULT_SEED, *, start: date = DEFAULT_START, name: str
                 data.analyses.append({
                     "schema": REPORT_SCHEMA, "placement": "lower-back", "sampling_rate_hz": 100.0,
                     "steps": [], "bouts": [{"start_s": 0.0, "end_s": duration_s}], "warnings": [],
-                    "recording_path": f"recordings/{d.isoformat()}-{kind}.parquet",
                     "summary": {
                         "start_utc": t0.astimezone(ZoneInfo("UTC")).isoformat(),
                         "duration_s": duration_s,

@@ -167,7 +167,9 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
         fat = (run.get("analysis_summary") or {}).get("fatigue")
         if isinstance(fat, dict):  # a summary-only document: {"metric": {"change": …}}
             body.append(html.P("Early → late change stored with the run: " + ", ".join(
-                f"{m} {v.get('change'):+.2f}" for m, v in fat.items() if isinstance(v, dict) and "change" in v)))
+                f"{label} {v.get('change') * factor:+.3g}" for m, v in fat.items()
+                if isinstance(v, dict) and "change" in v
+                for label, factor in [F.STEP_METRICS.get(m, (m, 1.0))])))
     else:
         path = resolve_recording(settings, run.get("recording_path"))
         view = cached(("run-view", recording_key(path)), lambda: run_view(settings, path, steps, meta))

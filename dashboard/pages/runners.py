@@ -18,6 +18,12 @@ TITLE = "Runners"
 CURRENT_DAYS = 7
 
 
+def prompt_text(pain_flags) -> str:
+    """The pain flags as one text, each with the day it was raised: a flag of 19 Feb ("pain keeps rising", over
+    the three 7-day windows up to 19 Feb) beside the pain trend of the last 7 days must not read as today's."""
+    return "; ".join(f"{pf.date:%d %b %Y}: {pf.message}" for pf in pain_flags)
+
+
 def overview(settings: Settings) -> list[dict]:
     """One row per runner: current flags, last session, pain trend, physiotherapist prompt."""
     rows = []
@@ -42,7 +48,7 @@ def overview(settings: Settings) -> list[dict]:
             rows.append({"name": info.name, "last": last,
                          "flags": f"{n_flags} in the last {CURRENT_DAYS} days ({', '.join(kinds)})" if n_flags else "none",
                          "pain": F.pain_trend(data.pains, tl.end)["word"],
-                         "prompt": "; ".join(pf.message for pf in latest.values()),
+                         "prompt": prompt_text(latest.values()),
                          "end": tl.end})
     return rows
 
@@ -63,8 +69,13 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
         html.H2("Runners"),
         html.P("Current flags are those of the last 7 days of each runner's journal. Flags are patterns worth a "
                "look, not findings.", style={"color": "#555"}),
+        html.P("Pain trend: the mean of each day's highest rating over the runner's last 7 days against the 7 days "
+               "before. A prompt is the latest of its kind in the last 2 calendar weeks, dated the day it was raised; "
+               "\"keeps rising\" compares the weekly averages of the three 7-day windows up to that day.",
+               style={"color": "#555"}),
         html.Div(table(out, [("name", "runner"), ("last", "last session"), ("flags", "current flags"),
-                             ("pain", "pain (last 7 days vs the 7 before)"), ("prompt", "prompt"),
+                             ("pain", "pain trend"),
+                             ("prompt", "prompt (day raised)"),
                              ("report", "session report")], id="runners-table"), style=CARD_STYLE),
     ])
 
