@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from analysis.constants import PLACEMENTS
+from analysis.constants import FOOT_PLACEMENTS, PLACEMENTS
 
 
 def _placement_arg(value: str) -> str:
@@ -70,7 +71,12 @@ def run(args: argparse.Namespace) -> int:
         text += "\n" + "\n".join(f"warning: {w}" for w in file_warnings)
     out = json.dumps(doc, indent=1, allow_nan=False)
     if args.json == "-":
-        print(out)
+        try:
+            print(out)
+            sys.stdout.flush()
+        except BrokenPipeError:  # `--json - | head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+            return 0
     elif args.json:
         Path(args.json).write_text(out)
     if not args.quiet and args.json != "-":
@@ -186,7 +192,28 @@ def render_activity_text(res, days) -> str:
                      + (f"  FLAGS: {', '.join(d['flags'])}" if d["flags"] else ""))
     if res.slump:
         lines.append(f"  slumped sitting {res.slump['slumped_s'] / 60:.0f} min of {res.slump['sitting_s'] / 60:.0f} min")
+    lines.extend(f"warning: {w}" for w in res.warnings)
     return "\n".join(lines)
+
+
+#: Per-step columns as the text report names them, with the unit, digits and scale it shows them in.
+METRIC_TEXT = {
+    "cadence_spm": ("cadence", " steps/min", 0, 1.0), "step_time_s": ("step time", " ms", 0, 1000.0),
+    "contact_time_s": ("contact time", " ms", 0, 1000.0), "flight_time_s": ("flight time", " ms", 0, 1000.0),
+    "vertical_oscillation_m": ("vertical oscillation", " cm", 1, 100.0),
+    "impact_index": ("impact index", " g/s", 0, 1.0), "strike_angle_deg": ("foot-strike angle", "°", 1, 1.0),
+    "trunk_lean_fwd_deg": ("trunk lean forward", "°", 1, 1.0),
+    "trunk_lean_side_deg": ("trunk lean sideways (+left)", "°", 1, 1.0),
+}
+
+
+def _metric_name(column: str) -> str:
+    return METRIC_TEXT.get(column, (column,))[0]
+
+
+def _fmt_metric(column: str, v) -> str:
+    _, unit, digits, scale = METRIC_TEXT.get(column, (column, "", 3, 1.0))
+    return _fmt(v, unit, digits, scale)
 
 
 def _fmt(v, unit="", digits=1, scale=1.0):
@@ -205,16 +232,18 @@ def render_text(report) -> str:
         + (f", started {rec['start_utc']}" if rec.get("start_utc") else ""),
         "",
     ]
+    # a shoe sensor sees one foot: each of its rows is a stride of that foot (two steps; cadence counts both)
+    unit = "strides of this foot" if report.placement in FOOT_PLACEMENTS else "steps"
     if len(report.bouts):
         lines.append("bouts:")
         for b in report.bouts.itertuples():
-            lines.append(f"  {b.activity:8s} {b.start_s:8.1f} – {b.end_s:8.1f} s  ({b.steps} steps)")
+            lines.append(f"  {b.activity:8s} {b.start_s:8.1f} – {b.end_s:8.1f} s  ({b.steps} {unit})")
         lines.append("")
     for act in ("running", "walking"):
         a = s.get(act)
         if not a:
             continue
-        lines.append(f"{act}: {a['steps']} steps")
+        lines.append(f"{act}: {a['steps']} {unit}")
         rows = [
             ("cadence", _fmt(a.get("median_cadence_spm"), " steps/min", 0)),
             ("contact time", _fmt(a.get("median_contact_time_s"), " ms", 0, 1000)),
@@ -235,11 +264,12 @@ def render_text(report) -> str:
         lines.append(f"foot strike: {share}")
     asym = s.get("asymmetry") or {}
     if asym:
-        lines.append("left/right (running): " + ", ".join(
-            f"{m} {v['symmetry_index_pct']:+.1f} %" for m, v in asym.items()))
+        lines.append("left/right symmetry index (running): " + ", ".join(
+            f"{_metric_name(m)} {v['symmetry_index_pct']:+.1f} %" for m, v in asym.items()))
     for f in s.get("fatigue", []):
         flagged = ", ".join(
-            f"{m} {v['early']:.3g}→{v['late']:.3g}" for m, v in f["metrics"].items() if v["flagged"])
+            f"{_metric_name(m)} {_fmt_metric(m, v['early'])} → {_fmt_metric(m, v['late'])}"
+            for m, v in f["metrics"].items() if v["flagged"])
         lines.append(f"form under fatigue, bout {f['bout']} ({f['start_s']:.0f}–{f['end_s']:.0f} s): "
                      + (f"FLAG {flagged}" if flagged else "no change beyond the thresholds"))
     if report.warnings:

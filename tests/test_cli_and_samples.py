@@ -24,7 +24,16 @@ def test_analyse_lower_back_sample_against_its_truth(tmp_path, capsys):
     assert main(["analyse", str(SAMPLES / "sim_lower_back_run.parquet"), "--json", str(out)]) == 0
     text = capsys.readouterr().out
     assert "cadence" in text and "170 steps/min" in text
+    # what the text says is in words and units, and it says what the JSON warns about
+    import re
+
+    n = int(re.search(r"running: (\d+) steps", text).group(1))
+    assert abs(n - len(pd.read_csv(SAMPLES / "sim_lower_back_run.truth.csv"))) <= 2
+    assert "_s " not in text and "_deg" not in text
+    assert "FLAG trunk lean forward" in text
     doc = json.loads(out.read_text())
+    for w in doc["warnings"]:
+        assert f"warning: {w}" in text
     truth = pd.read_csv(SAMPLES / "sim_lower_back_run.truth.csv")
     ic = [s["ic_s"] for s in doc["steps"]]
     errs = _match(ic, truth["ic_s"], 0.05)
@@ -34,11 +43,14 @@ def test_analyse_lower_back_sample_against_its_truth(tmp_path, capsys):
     assert "trunk_lean_fwd_deg" in doc["summary"]["fatigue"][0]["flags"]
 
 
-def test_analyse_shoe_sample_strike_share(tmp_path):
+def test_analyse_shoe_sample_strike_share(tmp_path, capsys):
     out = tmp_path / "s.json"
-    assert main(["analyse", str(SAMPLES / "sim_shoe_run.parquet"), "--json", str(out), "--quiet"]) == 0
+    assert main(["analyse", str(SAMPLES / "sim_shoe_run.parquet"), "--json", str(out)]) == 0
     doc = json.loads(out.read_text())
     truth = pd.read_csv(SAMPLES / "sim_shoe_run.truth.csv")
+    # a shoe sees one foot: its 169 running rows are strides (the simulator's 170 minus the first), not steps
+    text = capsys.readouterr().out
+    assert "running: 169 strides of this foot" in text and "170 steps/min" in text
     share = doc["summary"]["strike_share"]
     assert share["rearfoot"] == pytest.approx((truth["strike_angle_deg"] > 8).mean(), abs=0.06)
     assert share["midfoot"] == pytest.approx((truth["strike_angle_deg"] < 8).mean(), abs=0.06)
@@ -123,3 +135,17 @@ def test_bids_lost_samples_are_gaps_not_an_error(tmp_path):
     lines[10] = "\t".join(fields)
     motion.write_text("\n".join(lines) + "\n")
     assert main(["analyse", str(motion), "--placement", "lower-back", "--quiet"]) == 2
+
+
+def test_json_to_a_pipe_that_closes_early_ends_quietly():
+    """`backstride analyse REC --json - | head`: the reader stops early; no traceback, exit 0."""
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "sensing.cli", "analyse", str(SAMPLES / "sim_lower_back_run.parquet"), "--json", "-"]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=SAMPLES.parent)
+    first = p.stdout.readline()
+    p.stdout.close()  # as head does after its lines
+    err = p.stderr.read().decode()
+    assert p.wait(timeout=120) == 0, err
+    assert first.strip() == b"{" and "Traceback" not in err and "BrokenPipe" not in err
