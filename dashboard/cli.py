@@ -18,7 +18,10 @@ PASSWORD_ENV = "BACKSTRIDE_DASHBOARD_PASSWORD"
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("dashboard", help="open the dashboard in your browser (Dash app)")
+    p = subparsers.add_parser(
+        "dashboard", help="serve the dashboard (Dash app) at the address it prints; open that in your browser",
+        description="Serve the dashboard (a Dash app) until Ctrl+C. It prints the address it serves at "
+                    f"(http://{DEFAULT_HOST}:{DEFAULT_PORT}/ by default); open that address in your browser.")
     p.add_argument("--host", default=DEFAULT_HOST,
                    help=f"address to listen on (default {DEFAULT_HOST}; anything else needs a password)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")

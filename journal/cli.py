@@ -26,12 +26,14 @@ import hashlib
 import json
 import math
 import sys
+from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
 from journal.db import EXERCISE_CATEGORIES, LIFTING_LEVELS, PAIN_LOCATIONS, PAIN_TIMINGS, RUN_KINDS
 from journal.errors import JournalError
 from journal.load import LOAD_LABELS, LOAD_MEASURES
+from journal.store import MAX_EXERCISE_S, MAX_RUN_S, PAIN_ALIASES
 
 # ----------------------------------------------------------------------------
 # Registration
@@ -114,7 +116,9 @@ def register(subparsers) -> None:
     # pain
     p = subparsers.add_parser("pain", help="report pain (0-10)")
     p.add_argument("rating", type=int, help="0 (none) to 10 (worst imaginable)")
-    p.add_argument("--where", required=True, metavar="WHERE", help="one of: " + ", ".join(PAIN_LOCATIONS))
+    p.add_argument("--where", required=True, metavar="WHERE", help="one of: " + ", ".join(PAIN_LOCATIONS)
+                   + "".join(f"; {_or([a for a, t in PAIN_ALIASES.items() if t == loc])} mean{'s' * (n == 1)} {loc}"
+                             for loc, n in Counter(PAIN_ALIASES.values()).items()))
     p.add_argument("--when", required=True, choices=PAIN_TIMINGS, help="when it hurts")
     p.add_argument("--at", default=None, help="time of the report, local (default: now)")
     p.add_argument("--note", default=None)
@@ -183,6 +187,10 @@ def _timeline_options(p: argparse.ArgumentParser) -> None:
                    help="days with nothing logged: unknown (default) or rest days")
 
 
+def _or(words: list[str]) -> str:
+    return " or ".join(filter(None, (", ".join(words[:-1]), words[-1])))
+
+
 def _usage(p: argparse.ArgumentParser) -> int:
     p.print_help()
     return 2
@@ -196,6 +204,19 @@ def _open(args):
 
 def _err(msg: str) -> None:
     print(f"error: {msg}", file=sys.stderr)
+
+
+def _in_range(value: float | None, option: str, unit: str, lo: float, hi: float, *,
+              lo_open: bool = False) -> float | None:
+    """``value`` of ``option`` checked in the unit the user typed, before it is converted to SI units.
+
+    The journal checks the converted value again, but its message would name
+    its own field in seconds (``sleep_s: got 108000.0``) instead of the option.
+    """
+    if value is None or (math.isfinite(value) and (value > lo if lo_open else value >= lo) and value <= hi):
+        return value
+    expected = f"above {lo:g} and at most {hi:g} {unit}" if lo_open else f"from {lo:g} to {hi:g} {unit}"
+    raise JournalError(f"{option}: got {value:g} {unit}, expected a number {expected}")
 
 
 def _guard(fn):
@@ -325,6 +346,7 @@ def cmd_import(args) -> int:
 
 @_guard
 def cmd_run_add(args) -> int:
+    _in_range(args.duration_min, "--duration-min", "min", 0, MAX_RUN_S / 60, lo_open=True)
     with _open(args) as j:
         rid = j.add_run(runner=args.runner, start=args.start, duration_s=args.duration_min * 60.0,
                         distance_m=None if args.distance_km is None else args.distance_km * 1000.0,
@@ -386,6 +408,12 @@ def cmd_pain(args) -> int:
 @_guard
 def cmd_checkin(args) -> int:
     h = 3600.0
+    for option, hours in (("--sleep-h", args.sleep_h), ("--sitting-h", args.sitting_h),
+                          ("--standing-h", args.standing_h)):
+        _in_range(hours, option, "h", 0, 24)
+    if (args.sitting_h or 0) + (args.standing_h or 0) > 24:
+        raise JournalError(f"--sitting-h + --standing-h: got {args.sitting_h:g} h + {args.standing_h:g} h, "
+                           f"expected at most 24 h together")
     with _open(args) as j:
         j.add_checkin(runner=args.runner, day=args.date,
                       sleep_s=None if args.sleep_h is None else args.sleep_h * h,
@@ -399,6 +427,7 @@ def cmd_checkin(args) -> int:
 
 @_guard
 def cmd_exercise(args) -> int:
+    _in_range(args.minutes, "--minutes", "min", 0, MAX_EXERCISE_S / 60, lo_open=True)
     with _open(args) as j:
         j.add_exercise(args.name, runner=args.runner, category=args.category, sets=args.sets,
                        duration_s=None if args.minutes is None else args.minutes * 60.0, day=args.date,

@@ -58,6 +58,8 @@ EXPORT_SCHEMA = "backstride.journal-export/1"
 #: Fastest plausible average running speed (the 100 m world record is 10.4 m/s).
 MAX_SPEED_M_S = 11.0
 MAX_RUN_S = 48 * 3600.0
+#: Longest core or mobility session the journal takes.
+MAX_EXERCISE_S = 6 * 3600.0
 PAIN_ALIASES = {"lower-back": "lower-back-centre", "lower-back-center": "lower-back-centre",
                 "lower-back-middle": "lower-back-centre", "back": "lower-back-centre"}
 TIMING_ALIASES = {"during": "during-run", "after": "after-run", "morning": "next-morning", "work": "at-work"}
@@ -709,7 +711,7 @@ class Journal:
             "name": v.text("name", name, max_len=64, optional=False),
             "category": v.choice("category", category, EXERCISE_CATEGORIES),
             "sets": v.integer("sets", sets, lo=1, hi=100, optional=True),
-            "duration_s": v.number("duration_s", duration_s, lo=0, lo_open=True, hi=6 * 3600, unit="s",
+            "duration_s": v.number("duration_s", duration_s, lo=0, lo_open=True, hi=MAX_EXERCISE_S, unit="s",
                                    optional=True),
             "note": v.text("note", note, max_len=2000),
         }

@@ -26,7 +26,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from analysis.cli import _placement_arg
 from analysis.constants import PLACEMENTS
+
+PLACEMENT_HELP = (f"one of {', '.join(PLACEMENTS)} (or a common name for one: LowerBack, L5, pelvis, LeftFoot, "
+                  "right_foot, ...)")
 
 
 def register(subparsers) -> None:
@@ -38,8 +42,8 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("record", help="stream and record one or more BLE sensors, with a live view")
     p.add_argument("--sensor", action="append", required=True, metavar="NAME_OR_ADDRESS",
                    help="advertised name (or its start) or address; repeat for several sensors")
-    p.add_argument("--placement", action="append", required=True, choices=PLACEMENTS,
-                   help="where each sensor is worn, one per --sensor, in the same order")
+    p.add_argument("--placement", action="append", required=True, type=_placement_arg, metavar="P",
+                   help=f"where each sensor is worn, one per --sensor, in the same order: {PLACEMENT_HELP}")
     p.add_argument("--out", type=Path, default=None, help="folder for the recording (default recordings/live-<UTC>)")
     p.add_argument("--rate", type=int, action="append", default=None,
                    help="sampling rate to ask for, Hz: once for every sensor, or one per --sensor in the same order "
@@ -50,7 +54,8 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("replay", help="play a recording through the live path (live view)")
     p.add_argument("recording", type=Path)
     p.add_argument("--speed", default="1", help="1 (real time), 10, any factor, or max")
-    p.add_argument("--placement", choices=PLACEMENTS, default=None, help="overrides the recording's placement")
+    p.add_argument("--placement", type=_placement_arg, metavar="P", default=None,
+                   help=f"overrides the recording's placement: {PLACEMENT_HELP}")
     p.set_defaults(func=cmd_replay)
 
 
@@ -89,17 +94,25 @@ def cmd_scan(args, *, scanner_backend=None, console: Console | None = None) -> i
 
 
 def _summary(session, console: Console, folder: Path | None) -> int:
+    """One line per sensor and stream, then the session's error unless a line already said it; 1 after an error."""
     snap = session.snapshot()
     code = 0
     streams = snap.get("streams") or []
-    for s in snap.get("sensors") or ([] if streams else [snap]):
+    # a session that failed before it had a sensor (no Bluetooth, an unreadable file) has nothing to count:
+    # its error alone says what happened
+    sensors = snap.get("sensors") if session.has_sources else []
+    told = set()
+    for s in sensors or []:
         console.print(f"{s.get('sensor') or s.get('placement')}: {s.get('samples_received')} samples, "
                       f"{s.get('lost_samples')} lost, {s.get('link_drops')} link drops, state {s.get('state')}"
                       + (f" ({s['error']})" if s.get("error") else ""))
+        told.add(s.get("error"))
     for s in streams:
         console.print(stream_summary(s))
+        told.add(s.get("error"))
     if snap.get("state") == "error":
-        console.print(f"[red]{snap.get('error')}[/]")
+        if snap.get("error") not in told:
+            console.print(f"[red]{snap.get('error')}[/]")
         code = 1
     if folder is not None:
         console.print(f"recording: {folder}  (open with: backstride analyse {folder} --placement P)")
@@ -147,7 +160,8 @@ def cmd_record(args, *, client_backend=None, scanner_backend=None, console: Cons
         console.print(f"[red]{exc}[/]")
         return 2
     _run_session(session, console, show_view, title=f"recording → {out}  (Ctrl-C stops)",
-                 on_interrupt="stopping: closing the recording …")
+                 on_interrupt="stopping: closing the recording …",
+                 waiting=f"looking for {', '.join(args.sensor)} (up to {args.scan_timeout:g} s each) …")
     return _summary(session, console, out if out.exists() else None)
 
 
@@ -155,7 +169,8 @@ def _stop_on_sigterm(*_args) -> None:
     raise KeyboardInterrupt
 
 
-def _run_session(session, console: Console, show_view: bool, *, title: str, on_interrupt: str) -> None:
+def _run_session(session, console: Console, show_view: bool, *, title: str, on_interrupt: str,
+                 waiting: str = "starting …") -> None:
     """Run a LiveSession to its end (or Ctrl-C), with the live view or silently; always stopped.
 
     SIGTERM (``kill``, a service manager, a shell that started the command in
@@ -170,7 +185,13 @@ def _run_session(session, console: Console, show_view: bool, *, title: str, on_i
     session.start()
     try:
         if show_view:
-            run_live_view(session, console=console, title=title)
+            # the live view once there is something to show; a session that fails before (no Bluetooth, an
+            # unreadable file) shows its error once, in the summary, instead of in a table of nothing
+            with console.status(waiting):
+                while not session.has_sources and not session.wait(0.05):
+                    pass
+            if session.has_sources:
+                run_live_view(session, console=console, title=title)
         else:
             session.wait()
     except KeyboardInterrupt:
@@ -194,7 +215,8 @@ def cmd_replay(args, *, console: Console | None = None, show_view: bool = True) 
         console.print(f"[red]{args.recording}: does not exist[/]")
         return 2
     session = LiveSession.replay(args.recording, speed=speed, placement=args.placement)
-    _run_session(session, console, show_view, title=f"replay {args.recording} at {args.speed}×", on_interrupt="stopped")
+    _run_session(session, console, show_view, title=f"replay {args.recording} at {args.speed}×", on_interrupt="stopped",
+                 waiting=f"opening {args.recording} …")
     return _summary(session, console, None)
 
 

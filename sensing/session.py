@@ -189,6 +189,11 @@ class LiveSession:
     def running(self) -> bool:
         return self._started and not self._finished.is_set()
 
+    @property
+    def has_sources(self) -> bool:
+        """True once the sensors (or the replayed recording) are set up; before, :meth:`snapshot` has none to show."""
+        return self._pipeline is not None
+
     # -- reading (any thread) ---------------------------------------------------------------
     def snapshot(self) -> dict:
         """State and live metrics of the (first) sensor; ``"sensors"`` lists every IMU sensor's.

@@ -1,0 +1,164 @@
+"""What the ``backstride`` commands tell a user: options named as typed, in the units typed, each error once."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from journal import Journal
+from sensing.cli import build_parser, main
+
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_recordings"
+
+
+@pytest.fixture
+def url(tmp_path):
+    u = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    assert main(["runner", "add", "ana", "--journal", u]) == 0
+    return u
+
+
+@pytest.fixture
+def wide(monkeypatch):
+    """Help and rich output on one line each (no wrapping in the middle of a name)."""
+    monkeypatch.setenv("COLUMNS", "400")
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def help_text(capsys, *argv) -> str:
+    with pytest.raises(SystemExit) as e:
+        main([*argv, "--help"])
+    assert e.value.code == 0
+    return capsys.readouterr().out
+
+
+# -- 1. hours and minutes are refused in hours and minutes -------------------------------------------------
+
+
+@pytest.mark.parametrize(("argv", "said", "not_said"), [
+    # 30 h = 108000 s; the journal's limits: a day (24 h), a run of 48 h (2880 min), an exercise of 6 h (360 min)
+    (("checkin", "--sleep-h", "30"), ("--sleep-h: got 30 h", "0 to 24 h"), ("sleep_s", "108000")),
+    (("checkin", "--sitting-h", "25"), ("--sitting-h: got 25 h", "0 to 24 h"), ("work_sitting_s", "90000")),
+    (("checkin", "--standing-h", "-1"), ("--standing-h: got -1 h", "0 to 24 h"), ("work_standing_s", "-3600")),
+    (("checkin", "--sitting-h", "20", "--standing-h", "10"), ("--sitting-h + --standing-h", "20 h + 10 h", "24 h"),
+     ("_s", "72000")),
+    (("run", "add", "--start", "2026-03-03T07:00", "--duration-min", "3000"),
+     ("--duration-min: got 3000 min", "2880 min"), ("duration_s", "180000")),
+    (("run", "add", "--start", "2026-03-03T07:00", "--duration-min", "0"),
+     ("--duration-min: got 0 min", "above 0"), ("duration_s",)),
+    (("exercise", "plank", "--minutes", "400"), ("--minutes: got 400 min", "360 min"), ("duration_s", "24000")),
+])
+def test_converted_options_are_refused_in_the_unit_typed(capsys, url, argv, said, not_said):
+    code, _, err = run(capsys, *argv, "--journal", url)
+    assert code == 1
+    for text in said:
+        assert text in err
+    for text in not_said:
+        assert text not in err
+    with Journal.open(url) as j:
+        assert len(j.checkins()) == len(j.runs()) == len(j.exercises()) == 0
+
+
+def test_the_limits_themselves_are_accepted(capsys, url):
+    assert run(capsys, "checkin", "--date", "2026-03-03", "--sleep-h", "24", "--sitting-h", "12",
+               "--standing-h", "12", "--journal", url)[0] == 0
+    assert run(capsys, "run", "add", "--start", "2026-03-03", "--duration-min", "2880", "--journal", url)[0] == 0
+    assert run(capsys, "exercise", "plank", "--minutes", "360", "--date", "2026-03-03", "--journal", url)[0] == 0
+    with Journal.open(url) as j:
+        c = j.checkins().iloc[0]
+        assert (c["sleep_s"], c["work_sitting_s"], c["work_standing_s"]) == (24 * 3600, 12 * 3600, 12 * 3600)
+        assert j.runs().iloc[0]["duration_s"] == 48 * 3600
+        assert j.exercises().iloc[0]["duration_s"] == 6 * 3600
+
+
+# -- 2. --where: what the help lists is what is taken ------------------------------------------------------
+
+
+def test_pain_where_help_lists_lower_back_which_is_taken_as_the_centre(capsys, url, wide):
+    text = help_text(capsys, "pain")
+    assert re.search(r"(?<![\w-])lower-back(?![\w-])", text), text
+    code, _, err = run(capsys, "pain", "4", "--where", "lower-back", "--when", "after-run", "--journal", url)
+    assert code == 0, err
+    code, _, err = run(capsys, "pain", "4", "--where", "lower-backs", "--when", "after-run", "--journal", url)
+    assert code == 1 and "lower-back-centre, lower-back-left, lower-back-right" in err
+    with Journal.open(url) as j:
+        assert list(j.pain_reports()["location"]) == ["lower-back-centre"]
+
+
+# -- 3. a session that fails before it has a sensor: its error once, no "None" ---------------------------
+
+
+def _once(text: str, needle: str) -> None:
+    assert text.count(needle) == 1, text
+    assert "None" not in text, text
+
+
+def test_replay_of_a_truncated_recording_says_so_once(capsys, tmp_path, wide):
+    trunc = tmp_path / "trunc.parquet"
+    trunc.write_bytes((SAMPLES / "sim_lower_back_run.parquet").read_bytes()[:5000])  # head -c 5000
+    code, out, err = run(capsys, "replay", str(trunc), "--speed", "max")
+    assert code == 1
+    _once(out + err, "not a readable Parquet file")
+    assert str(trunc) in out
+
+
+class _NoAdapterScanner:
+    """What bleak meets on a machine without Bluetooth: no system D-Bus socket to connect to."""
+
+    def __init__(self, *args, **kwargs):
+        raise FileNotFoundError(2, "No such file or directory")
+
+
+def test_record_without_a_bluetooth_adapter_says_so_once(tmp_path, wide):
+    import io
+
+    from rich.console import Console
+
+    from sensing.record_cli import cmd_record
+
+    args = build_parser().parse_args(["record", "--sensor", "backstride-2A01", "--placement", "lower-back",
+                                      "--out", str(tmp_path / "rec"), "--scan-timeout", "0.1"])
+    buf = io.StringIO()
+    code = cmd_record(args, scanner_backend=_NoAdapterScanner, console=Console(file=buf, width=400))
+    text = buf.getvalue()
+    assert code == 1
+    _once(text, "Bluetooth is not available")
+    assert "'backstride-2A01'" in text
+    assert not (tmp_path / "rec").exists()
+
+
+# -- 4. help texts and --placement names -------------------------------------------------------------------
+
+
+def test_dashboard_help_says_it_serves_and_does_not_open_a_browser(capsys, wide):
+    for text in (help_text(capsys), help_text(capsys, "dashboard")):
+        line = text.lower()
+        assert "open the dashboard in your browser" not in line
+        assert "serve" in line and "address" in line
+
+
+@pytest.mark.parametrize(("given", "placement"), [("L5", "lower-back"), ("pelvis", "lower-back"),
+                                                  ("LowerBack", "lower-back"), ("LeftFoot", "foot-left"),
+                                                  ("right_foot", "foot-right"), ("chest", "chest")])
+def test_replay_and_record_take_the_placement_names_analyse_takes(given, placement):
+    parser = build_parser()
+    assert parser.parse_args(["analyse", "x.parquet", "--placement", given]).placement == placement
+    assert parser.parse_args(["replay", "x.parquet", "--placement", given]).placement == placement
+    args = parser.parse_args(["record", "--sensor", "a", "--placement", given, "--sensor", "b",
+                              "--placement", "foot-left"])
+    assert args.placement == [placement, "foot-left"]
+
+
+def test_replay_and_record_refuse_an_unknown_placement_by_name(capsys):
+    for argv in (["replay", "x.parquet", "--placement", "elbow"], ["record", "--sensor", "a", "--placement", "elbow"]):
+        with pytest.raises(SystemExit) as e:
+            main(argv)
+        assert e.value.code == 2
+        assert "unknown placement 'elbow': expected one of lower-back, foot-left" in capsys.readouterr().err
