@@ -6,9 +6,11 @@ and a second runner, ``samples``, whose runs are the analyses of the running
 recordings in ``sample_recordings/`` (so the Run page has signals and steps to
 show), then serves the dashboard and prints its address.
 
-The two simulated sample runs carry the same start time (they were simulated
-as one run seen by a belt and by a shoe sensor); the shoe run is placed one
-day later so that both appear as runs of their own.
+Each sample run is placed when its running began (the workday's in its
+afternoon, on the day the Day page shows it).  The belt and shoe runs carry
+the same start time (they were simulated as one run seen by a belt and by a
+shoe sensor); the shoe run is placed one day later so that both appear as
+runs of their own.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ def build(data_dir: Path, *, progress: bool = True) -> str:
     from dashboard.data import Settings, cache_report
     from journal import Journal, UnknownRunnerError
     from journal.demo import load_demo
+    from journal.documents import analysis_run_fields, analysis_start
 
     data_dir.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{(data_dir / 'journal.sqlite3').resolve()}"
@@ -46,17 +49,20 @@ def build(data_dir: Path, *, progress: bool = True) -> str:
         except UnknownRunnerError:
             j.add_runner(SAMPLE_RUNNER, timezone="UTC")
         runs = [p for p in sorted(SAMPLES.glob("sim_*.parquet"))]
-        shift = timedelta(0)
+        placed: list[tuple[datetime, datetime]] = []
         for path in tqdm(runs, desc="analysing sample recordings", unit="file", disable=not progress):
             target = rec_dir / path.name
             shutil.copy2(path, target)
             report = analyse_path(target)
             cache_report(settings, target, report)
             doc = report.to_dict()
-            start = datetime.fromisoformat(doc["recording"]["start_utc"]) + shift
+            start = analysis_start(doc)  # when the running began (the workday's run is in its afternoon)
+            length = timedelta(seconds=analysis_run_fields(doc)["duration_s"] or 0.0)
+            while any(start < b and a < start + length for a, b in placed):
+                start += timedelta(days=1)  # the belt and shoe runs are one simulated run: a day apart
+            placed.append((start, start + length))
             j.import_analysis(doc, runner=SAMPLE_RUNNER, start=start, rpe=4, kind="easy",
                               recording_path=str(target), source_path=str(path))
-            shift += timedelta(days=1)
     return url
 
 

@@ -13,7 +13,8 @@ has steps, otherwise from the summary:
 =========================  =========================================  ==============================================
 journal column             from the running steps                     else from the summary
 =========================  =========================================  ==============================================
-start                      ``recording.start_utc``                    ``summary.start_utc``; else the ``start`` argument
+start                      ``recording.start_utc`` + first running    ``summary.start_utc`` (+ the same); else the
+                           bout's ``start_s``                         ``start`` argument
 distance_m                 none                                       ``distance_m``
 steps_n                    number of running steps (×2 for a shoe     ``running.steps``, ``n_steps``
                            sensor: one row per stride of that foot)
@@ -43,7 +44,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +143,19 @@ def _step_values(steps: list, key: str) -> np.ndarray:
 
 
 def analysis_start(doc: dict) -> datetime | None:
+    """When the run began: the recording's start (``recording.start_utc``, else ``summary.start_utc`` or
+    ``start_utc``) plus the first running bout's ``start_s`` (an all-day recording's run begins hours after the
+    recording does; a run-only recording's a few seconds after)."""
+    t0 = recording_start(doc)
+    if t0 is None:
+        return None
+    starts = [_num(b.get("start_s")) for b in doc.get("bouts") or []
+              if isinstance(b, dict) and b.get("activity", "running") == "running"]
+    starts = [x for x in starts if x is not None and x >= 0]
+    return t0 + timedelta(seconds=min(starts)) if starts else t0
+
+
+def recording_start(doc: dict) -> datetime | None:
     """The recording's start (``recording.start_utc``, else ``summary.start_utc`` or ``start_utc``)."""
     for node in (doc.get("recording") or {}, doc.get("summary", {}), doc):
         s = node.get("start_utc") if isinstance(node, dict) else None

@@ -463,6 +463,19 @@ def test_all_day_analysis_stores_its_days_with_the_run_or_alone(j):
     assert len(j.runs()) == 1 and len(j.sitting_days()) == 2
 
 
+def test_an_all_day_recordings_run_starts_when_the_running_does(j):
+    """A recording that starts at 06:30 UTC and whose running bout begins 31115 s later (the workday sample's run)
+    is a run at 15:08:35 UTC, not at 06:30; without bouts the recording's start stays."""
+    doc = _analysis(start="2026-05-04T06:30:00+00:00")
+    doc["bouts"] = [{"start_s": 120.0, "end_s": 1320.0, "activity": "walking"},
+                    {"start_s": 31115.0, "end_s": 32915.0, "activity": "running"}]
+    rid = j.import_analysis(doc).run_ids[0]
+    r = j.runs().set_index("id").loc[rid]
+    assert r["start_utc"] == datetime(2026, 5, 4, 15, 8, 35, tzinfo=timezone.utc)
+    rid2 = j.import_analysis(_analysis(start="2026-05-06T06:30:00+00:00")).run_ids[0]
+    assert j.runs().set_index("id").loc[rid2, "start_utc"] == datetime(2026, 5, 6, 6, 30, tzinfo=timezone.utc)
+
+
 def test_a_short_recordings_day_is_not_stored_and_the_import_says_so(j, tmp_path):
     """``backstride analyse`` of a 7-min run gives a day worn too little to measure (sitting_s null, flag
     insufficient-wear, analysis.days): the run is imported, the day left out and named; a file of such days only is
