@@ -1,22 +1,26 @@
-"""``make demo``: analyse the sample recordings and print their reports.
+"""``python -m sensing.demo``: the text reports of the sample recordings, without the dashboard.
 
-(Until the dashboard lands, the demo is the terminal report.)
+Each report is what ``backstride analyse FILE`` prints (running form, and for
+the belt sensor's all-day recording its activity and sitting days); ``make
+demo`` shows the same recordings in the dashboard.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from analysis.cli import render_text
-from analysis.pipeline import analyse_path
+from analysis.cli import analyse_document
+from sensing.formats import open_recording
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_recordings"
 
 
 def main() -> None:
     for path in sorted(SAMPLES.glob("*.parquet")):
+        rec = open_recording(path)
+        _, text = analyse_document(rec, rec.placement, timezone=(rec.extra or {}).get("time_zone"))
         print("=" * 78)
-        print(render_text(analyse_path(path)))
+        print(text)
         print()
 
 
