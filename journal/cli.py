@@ -33,7 +33,7 @@ from pathlib import Path
 from journal.db import EXERCISE_CATEGORIES, LIFTING_LEVELS, PAIN_LOCATIONS, PAIN_TIMINGS, RUN_KINDS
 from journal.errors import JournalError
 from journal.load import LOAD_LABELS, LOAD_MEASURES
-from journal.store import MAX_EXERCISE_S, MAX_RUN_S, PAIN_ALIASES
+from journal.store import MAX_DISTANCE_M, MAX_EXERCISE_S, MAX_RUN_S, MAX_SPEED_M_S, PAIN_ALIASES
 
 # ----------------------------------------------------------------------------
 # Registration
@@ -347,6 +347,10 @@ def cmd_import(args) -> int:
 @_guard
 def cmd_run_add(args) -> int:
     _in_range(args.duration_min, "--duration-min", "min", 0, MAX_RUN_S / 60, lo_open=True)
+    _in_range(args.distance_km, "--distance-km", "km", 0, MAX_DISTANCE_M / 1000)
+    if args.distance_km is not None and args.distance_km * 1000.0 / (args.duration_min * 60.0) > MAX_SPEED_M_S:
+        raise JournalError(f"--distance-km: {args.distance_km:g} km in {args.duration_min:g} min is faster than "
+                           f"{MAX_SPEED_M_S * 3.6:g} km/h; check the units (kilometres and minutes)")
     with _open(args) as j:
         rid = j.add_run(runner=args.runner, start=args.start, duration_s=args.duration_min * 60.0,
                         distance_m=None if args.distance_km is None else args.distance_km * 1000.0,

@@ -57,6 +57,7 @@ from journal.link import JournalData, PainEpisode, Timeline, build_timeline
 EXPORT_SCHEMA = "backstride.journal-export/1"
 #: Fastest plausible average running speed (the 100 m world record is 10.4 m/s).
 MAX_SPEED_M_S = 11.0
+MAX_DISTANCE_M = 500_000.0
 MAX_RUN_S = 48 * 3600.0
 #: Longest core or mobility session the journal takes.
 MAX_EXERCISE_S = 6 * 3600.0
@@ -281,7 +282,7 @@ class Journal:
                     ) -> dict:
         f = {
             "duration_s": v.number("duration_s", duration_s, lo=0, lo_open=True, hi=MAX_RUN_S, unit="s"),
-            "distance_m": v.number("distance_m", distance_m, lo=0, hi=500_000, unit="m", optional=True,
+            "distance_m": v.number("distance_m", distance_m, lo=0, hi=MAX_DISTANCE_M, unit="m", optional=True,
                                    hint="a distance cannot be negative"),
             "rpe": v.number("rpe", rpe, lo=0, hi=10, optional=True, hint="session RPE on the 0-10 scale"),
             "kind": v.choice("kind", kind, RUN_KINDS, optional=True),

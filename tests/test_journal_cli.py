@@ -70,7 +70,10 @@ def test_bad_input_is_refused_with_a_message(capsys, url):
     assert code == 1 and "rating: got 12, expected a whole number from 0 to 10" in err
     code, _, err = run(capsys, "run", "add", "--start", "2026-03-03T07:00", "--duration-min", "30",
                        "--distance-km", "-3", "--journal", url)
-    assert code == 1 and "distance_m: got -3000.0" in err
+    assert code == 1 and "--distance-km: got -3 km, expected a number from 0 to 500 km" in err
+    code, _, err = run(capsys, "run", "add", "--start", "2026-03-03T07:00", "--duration-min", "30",
+                       "--distance-km", "30", "--journal", url)  # 60 km/h: metres or miles meant?
+    assert code == 1 and "--distance-km: 30 km in 30 min is faster than 39.6 km/h" in err
     code, _, err = run(capsys, "pain", "3", "--where", "neck", "--when", "after-run", "--journal", url)
     assert code == 1 and "expected one of lower-back-centre" in err
     code, _, err = run(capsys, "pain", "3", "--where", "leg", "--when", "after-run", "--runner", "bob",
