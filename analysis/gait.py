@@ -940,6 +940,9 @@ class ShoeGait:
         below 0.5: a flight phase exists) are refined: in walking, terminal
         swing brakes the foot hard enough to fake an impact (ipol_gait), and
         the zero crossing is within 5 ms of motion capture there (gaitmap).
+        Both impact rules need the shock to stand ``impact_jerk_ratio`` above
+        the stride's jerk: on the simulator's shock (40 Hz ringing) they work
+        at 100 Hz and above, not at 64 Hz or 50 Hz (tests at 100 and 200 Hz).
         """
         if len(ic) < 2:
             return ic
@@ -969,13 +972,18 @@ class ShoeGait:
                 if j + 1 <= ic[k]:
                     out[k] = j + 0.5  # the jump happens between samples j and j+1
                 continue
-            c = min(len(jerk), z + hover, int(f))  # the landing comes before the push-off
+            # the landing comes a contact's worth before the push-off (0.1 s, the shortest running contacts)
+            c = min(len(jerk), z + hover, int(f) - int(round(0.1 * fs)))
             if c <= b:
                 continue
-            late = jerk[b:c].max()
+            p = b + int(np.argmax(jerk[b:c]))
+            late = jerk[p]
             if late <= self.impact_jerk_ratio * typical:
                 continue
-            j = b + int(np.argmax(jerk[b:c] > 0.5 * late))
+            # onset: the spike's steepest rise in the 30 ms before its peak (terminal-swing braking runs straight
+            # into the landing, and at 100 Hz it is above half the blurred spike: "first above half" was 30-50 ms early)
+            lo = max(b, p - int(round(0.03 * fs)))
+            j = lo + 1 + int(np.argmax(np.diff(jerk[lo:p + 1]))) if p > lo else p
             turned_deg = np.degrees(np.abs(om[z:j + 1]).sum() / fs)
             if turned_deg < self.hover_max_deg:
                 out[k] = j + 0.5

@@ -46,13 +46,16 @@ def _interior_errors_s(rep, truth):
     return np.array([det[np.argmin(np.abs(det - r))] - r for r in truth.steps["ic_s"].to_numpy(float)[1:]])
 
 
-def test_running_foot_that_stops_turning_in_the_air_lands_at_its_impact():
+@pytest.mark.parametrize("fs", [FS, 100.0])
+def test_running_foot_that_stops_turning_in_the_air_lands_at_its_impact(fs):
     """Mixed 12° and 3° strides: before a 3° landing that follows a 12° stride the foot stops turning toe-up about
     0.11 s before it lands (the simulator's late swing follows the stride's own angle), so the zero crossing of ω
     is in the air and the landing impact is the contact.  These ICs were 110 ms early, and the strides around them
-    came out at 149 and 198 steps/min instead of 170 (sample_recordings/sim_shoe_run)."""
+    came out at 149 and 198 steps/min instead of 170 (sample_recordings/sim_shoe_run).  At 100 Hz the swing's
+    braking runs into the blurred landing shock (its onset was 30-50 ms early when read as the first jerk above
+    half the shock)."""
     angles = np.where(np.random.default_rng(2).random(56) < 0.7, 12.0, 3.0)  # 56 strides of 120/170 s in 40 s
-    rec, truth = shoe_run(sampling_rate_hz=FS, run_s=40.0, strike_angle_deg=angles, seed=3)
+    rec, truth = shoe_run(sampling_rate_hz=fs, run_s=40.0, strike_angle_deg=angles, seed=3)
     hovering = (angles[1:len(truth.steps)] == 3.0) & (angles[:len(truth.steps) - 1] == 12.0)
     assert hovering.sum() >= 8
     rep = analyse(rec)
