@@ -142,17 +142,25 @@ def _step_values(steps: list, key: str) -> np.ndarray:
     return np.array([x for x in vals if x is not None], dtype=float)
 
 
+#: A running bout this long or longer can start a run (:func:`analysis_start`).
+RUN_START_MIN_BOUT_S = 60.0
+
+
 def analysis_start(doc: dict) -> datetime | None:
     """When the run began: the recording's start (``recording.start_utc``, else ``summary.start_utc`` or
-    ``start_utc``) plus the first running bout's ``start_s`` (an all-day recording's run begins hours after the
-    recording does; a run-only recording's a few seconds after)."""
+    ``start_utc``) plus the ``start_s`` of the first running bout of a minute or more, else of the longest (an
+    all-day recording's run begins hours after the recording does; a run-only recording's a few seconds after)."""
     t0 = recording_start(doc)
     if t0 is None:
         return None
-    starts = [_num(b.get("start_s")) for b in doc.get("bouts") or []
-              if isinstance(b, dict) and b.get("activity", "running") == "running"]
-    starts = [x for x in starts if x is not None and x >= 0]
-    return t0 + timedelta(seconds=min(starts)) if starts else t0
+    bouts = [(_num(b.get("start_s")), _num(b.get("end_s"))) for b in doc.get("bouts") or []
+             if isinstance(b, dict) and b.get("activity", "running") == "running"]
+    bouts = sorted((a, (e if e is not None else a) - a) for a, e in bouts if a is not None and a >= 0)
+    if not bouts:
+        return t0
+    # the first bout of a minute or more: a dash for the bus before the run is not its start; else the longest
+    first = next((a for a, length in bouts if length >= RUN_START_MIN_BOUT_S), max(bouts, key=lambda b: b[1])[0])
+    return t0 + timedelta(seconds=first)
 
 
 def recording_start(doc: dict) -> datetime | None:
@@ -308,9 +316,11 @@ def unmeasured_day(doc: Any) -> bool:
 
 
 def measured_days(days: list, source: str = "<dict>") -> tuple[list[dict], str]:
-    """The checked days of ``days`` that were measured, and a note naming those left out (empty when none)."""
+    """The checked days of ``days`` that were measured, and a note naming those left out that were worn an hour or
+    more (empty when none)."""
     kept = [check_day(x, source) for x in days if not unmeasured_day(x)]
-    left = [str(x.get("date")) for x in days if unmeasured_day(x)]
+    # a run-only recording's few minutes are no day anyone expected: only days worn an hour or more are named
+    left = [str(x.get("date")) for x in days if unmeasured_day(x) and (_num(x.get("wear_s")) or 0.0) >= 3600.0]
     note = (f"day{'s' if len(left) > 1 else ''} {', '.join(left)} not stored: worn too little to measure sitting"
             if left else "")
     return kept, note
@@ -324,7 +334,7 @@ def check_day(doc: Any, source: str = "<dict>") -> dict[str, Any]:
         if source == "<dict>":
             raise
         day = doc.get("date") if isinstance(doc, dict) else None
-        raise InvalidValueError(f"{source}: day {day}: {exc.field}", exc.value, exc.expected) from exc
+        raise InvalidValueError(f"{source}: day {day}: {exc.field}", exc.value, exc.expected, exc.hint) from exc
 
 
 def _check_day(doc: Any, source: str) -> dict[str, Any]:

@@ -23,6 +23,7 @@ class InvalidValueError(JournalError):
         self.field = field
         self.value = value
         self.expected = expected
+        self.hint = hint
         msg = f"{field}: got {value!r}, expected {expected}"
         if hint:
             msg += f"; {hint}"

@@ -510,19 +510,25 @@ class Journal:
                 "analysis_summary": doc["summary"], "recording_path": rec, "analysis_import_id": imp.id,
             }
             heart, heart_problem = _strap_heart_rate(rec, t0, vals["duration_s"], r)
-            existing = self._overlapping(s, r, t0, vals["duration_s"])
+            # the same recording analysed again (a newer version) is the same run, wherever its start now falls
+            # (runs imported before the start moved to the running's start sit at the recording's start)
+            existing = (s.scalars(sa.select(Run).where(Run.runner_id == r.id, Run.recording_path == rec,
+                                                       Run.analysis_import_id.is_not(None))).first()
+                        if rec else None) or self._overlapping(s, r, t0, vals["duration_s"])
             if existing is not None:
                 status = "updated" if existing.analysis_import_id is not None else "merged"
                 for k, val in fields.items():
                     setattr(existing, k, val)
+                # as refresh_analysis: a FIT file's cadence and a typed or FIT duration stay
+                for k, val in self._analysed_values(existing, f).items():
+                    if k not in fields:
+                        setattr(existing, k, val)
                 for k, val in heart.items():  # heart rate from a FIT file is kept
                     if getattr(existing, k) is None:
                         setattr(existing, k, val)
                 for k in ("distance_m",):
                     if getattr(existing, k) is None:
                         setattr(existing, k, vals[k])
-                if existing.cadence_spm is None:
-                    existing.cadence_spm = f["cadence_spm"]
                 if existing.rpe is None:
                     existing.rpe = extra["rpe"]
                 if existing.kind is None:
@@ -554,17 +560,25 @@ class Journal:
             if run.analysis_import_id is None:
                 raise InvalidValueError("run_id", run_id, "a run imported with an analysis of its recording",
                                         "this run has none: import the recording's analysis instead")
-            new = {k: f[k] for k in analysed_columns(run.source, run.fit_import_id is not None)}
-            if "duration_s" in new:
-                if f["duration_s"] is None:
-                    del new["duration_s"]
-                else:
-                    new["duration_s"] = self._run_values(duration_s=f["duration_s"])["duration_s"]
+            new = self._analysed_values(run, f)
             changed = {k: (getattr(run, k), val) for k, val in new.items() if getattr(run, k) != val}
             for k, (_, val) in changed.items():
                 setattr(run, k, val)
             run.analysis_summary = doc["summary"]
             return changed
+
+    def _analysed_values(self, run: Run, f: dict) -> dict:
+        """The columns (:func:`analysed_columns`) run ``run`` takes from an analysis whose run fields are ``f``;
+        a FIT run without a cadence takes the analysis's."""
+        new = {k: f[k] for k in analysed_columns(run.source, run.fit_import_id is not None)}
+        if run.fit_import_id is not None and run.cadence_spm is None:
+            new["cadence_spm"] = f["cadence_spm"]
+        if "duration_s" in new:
+            if f["duration_s"] is None:
+                del new["duration_s"]
+            else:
+                new["duration_s"] = self._run_values(duration_s=f["duration_s"])["duration_s"]
+        return new
 
     def add_day(self, summary: dict, *, runner: str | None = None) -> ImportResult:
         """Store the sitting summary of one all-day recording (see :mod:`journal.documents`)."""
@@ -577,7 +591,8 @@ class Journal:
         src = source_path or "<dict>"
         cleaned, note = docs.measured_days(summaries, src)
         if not cleaned:
-            raise FileImportError(src, note or "no sitting days in it")
+            raise FileImportError(src, note or ("no day in it was worn long enough to measure sitting" if summaries
+                                                else "no sitting days in it"))
         dates = [c["date"] for c in cleaned]
         if len(set(dates)) != len(dates):
             raise InvalidValueError("date", sorted(d for d in dates if dates.count(d) > 1)[0], "each date once")

@@ -474,6 +474,27 @@ def test_an_all_day_recordings_run_starts_when_the_running_does(j):
     assert r["start_utc"] == datetime(2026, 5, 4, 15, 8, 35, tzinfo=timezone.utc)
     rid2 = j.import_analysis(_analysis(start="2026-05-06T06:30:00+00:00")).run_ids[0]
     assert j.runs().set_index("id").loc[rid2, "start_utc"] == datetime(2026, 5, 6, 6, 30, tzinfo=timezone.utc)
+    # a 25-s dash for the bus at 06:31 is not the start of the 30-min run at 07:00
+    dash = _analysis(start="2026-05-08T06:30:00+00:00")
+    dash["bouts"] = [{"start_s": 60.0, "end_s": 85.0, "activity": "running"},
+                     {"start_s": 1800.0, "end_s": 3600.0, "activity": "running"}]
+    rid3 = j.import_analysis(dash).run_ids[0]
+    assert j.runs().set_index("id").loc[rid3, "start_utc"] == datetime(2026, 5, 8, 7, 0, tzinfo=timezone.utc)
+
+
+def test_a_newer_analysis_of_the_same_recording_updates_its_run_as_refresh_would(j):
+    """Importing a newer analysis of a recording already in the journal: the same run (found by its recording even
+    where its start moved: older versions dated an all-day recording's run at the recording's start), with the
+    figures refresh_analysis gives (cadence and running duration too), so the Run page has nothing to flag."""
+    old = _analysis(start="2026-05-04T06:30:00+00:00")  # an older version's document: no bouts, dated 06:30
+    rid = j.import_analysis(old, recording_path="rec/day.parquet", rpe=3).run_ids[0]
+    new = _analysis(start="2026-05-04T06:30:00+00:00", cadence_spm=172.0, duration_s=1800.0, rearfoot_share=0.3)
+    new["bouts"] = [{"start_s": 31115.0, "end_s": 32915.0, "activity": "running"}]
+    res = j.import_analysis(new, recording_path="rec/day.parquet")
+    assert res.status == "updated" and res.run_ids == (rid,) and len(j.runs()) == 1
+    r = j.runs().iloc[0]
+    assert (r["cadence_spm"], r["duration_s"], r["heel_strike_share"], r["rpe"]) == (172.0, 1800.0, 0.3, 3)
+    assert j.refresh_analysis(rid, new) == {}
 
 
 def test_a_short_recordings_day_is_not_stored_and_the_import_says_so(j, tmp_path):
@@ -486,8 +507,13 @@ def test_a_short_recordings_day_is_not_stored_and_the_import_says_so(j, tmp_path
     doc["days"] = [short]
     res = j.import_analysis(doc)
     assert res.status == "imported" and len(res.run_ids) == 1 and res.dates == ()
-    assert "2026-03-08 not stored" in res.message and "worn too little" in res.message
+    assert res.message == ""  # 7 min worn: no day anyone expected, nothing to say
     assert len(j.sitting_days()) == 0
+    short["wear_s"] = 5 * 3600.0  # half a day worn: say why it is not stored
+    doc = _analysis(start="2026-03-08T16:00:00+00:00")
+    doc["days"] = [short]
+    res = j.import_analysis(doc)
+    assert "2026-03-08 not stored" in res.message and "worn too little" in res.message
     # with a measured day beside it, that one is stored
     both = _analysis(start="2026-03-09T06:00:00+00:00")
     both["days"] = [_day("2026-03-09"), dict(short, date="2026-03-10")]
@@ -497,6 +523,9 @@ def test_a_short_recordings_day_is_not_stored_and_the_import_says_so(j, tmp_path
     p = tmp_path / "days.json"
     p.write_text(json.dumps([short]))
     with pytest.raises(FileImportError, match=r"days\.json: day 2026-03-08 not stored"):
+        j.import_file(p)
+    p.write_text(json.dumps([dict(short, wear_s=420.0)]))
+    with pytest.raises(FileImportError, match=r"days\.json: no day in it was worn long enough"):
         j.import_file(p)
     # a day with a real error: the file and the day are named
     p.write_text(json.dumps([_day("2026-03-11", sitting_s=None)]))
