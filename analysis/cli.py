@@ -201,7 +201,7 @@ METRIC_TEXT = {
     "cadence_spm": ("cadence", " steps/min", 0, 1.0), "step_time_s": ("step time", " ms", 0, 1000.0),
     "contact_time_s": ("contact time", " ms", 0, 1000.0), "flight_time_s": ("flight time", " ms", 0, 1000.0),
     "vertical_oscillation_m": ("vertical oscillation", " cm", 1, 100.0),
-    "impact_index": ("impact index", " g/s", 0, 1.0), "strike_angle_deg": ("foot-strike angle", "°", 1, 1.0),
+    "impact_index": ("impact index", " g/s", 1, 1.0), "strike_angle_deg": ("foot-strike angle", "°", 1, 1.0),
     "trunk_lean_fwd_deg": ("trunk lean forward", "°", 1, 1.0),
     "trunk_lean_side_deg": ("trunk lean sideways (+left)", "°", 1, 1.0),
 }
