@@ -510,11 +510,7 @@ class Journal:
                 "analysis_summary": doc["summary"], "recording_path": rec, "analysis_import_id": imp.id,
             }
             heart, heart_problem = _strap_heart_rate(rec, t0, vals["duration_s"], r)
-            # the same recording analysed again (a newer version) is the same run, wherever its start now falls
-            # (runs imported before the start moved to the running's start sit at the recording's start)
-            existing = (s.scalars(sa.select(Run).where(Run.runner_id == r.id, Run.recording_path == rec,
-                                                       Run.analysis_import_id.is_not(None))).first()
-                        if rec else None) or self._overlapping(s, r, t0, vals["duration_s"])
+            existing = self._same_recording(s, r, rec, doc) or self._overlapping(s, r, t0, vals["duration_s"])
             if existing is not None:
                 status = "updated" if existing.analysis_import_id is not None else "merged"
                 for k, val in fields.items():
@@ -641,6 +637,23 @@ class Journal:
         s.add(imp)
         s.flush()
         return imp
+
+    @staticmethod
+    def _same_recording(s: Session, r: Runner, rec: str | None, doc: dict) -> Run | None:
+        """The run an earlier analysis of this recording made: same recording path, and its start inside the
+        recording's time span (a file name used again for another day's recording is another run).  Found so, a
+        newer analysis updates it wherever its start now falls (older versions dated an all-day recording's run
+        at the recording's start)."""
+        t0 = docs.recording_start(doc)
+        length = _num_or_none((doc.get("recording") or {}).get("duration_s"))
+        if not rec or t0 is None or length is None:
+            return None
+        for c in s.scalars(sa.select(Run).where(Run.runner_id == r.id, Run.recording_path == rec,
+                                                Run.analysis_import_id.is_not(None))):
+            start = c.start_utc if c.start_utc.tzinfo else c.start_utc.replace(tzinfo=timezone.utc)
+            if t0 - timedelta(seconds=1) <= start <= t0 + timedelta(seconds=length):
+                return c
+        return None
 
     @staticmethod
     def _overlapping(s: Session, r: Runner, start_utc: datetime, duration_s: float) -> Run | None:
@@ -949,6 +962,14 @@ def _json_value(x):
     if x is pd.NaT:
         return None
     return x
+
+
+def _num_or_none(x) -> float | None:
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
 
 
 def _records(df: pd.DataFrame) -> list[dict]:

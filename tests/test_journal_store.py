@@ -486,15 +486,22 @@ def test_a_newer_analysis_of_the_same_recording_updates_its_run_as_refresh_would
     """Importing a newer analysis of a recording already in the journal: the same run (found by its recording even
     where its start moved: older versions dated an all-day recording's run at the recording's start), with the
     figures refresh_analysis gives (cadence and running duration too), so the Run page has nothing to flag."""
-    old = _analysis(start="2026-05-04T06:30:00+00:00")  # an older version's document: no bouts, dated 06:30
+    recording = {"start_utc": "2026-05-04T06:30:00+00:00", "duration_s": 37117.5}
+    old = dict(_analysis(start="2026-05-04T06:30:00+00:00"), recording=recording)  # older version: no bouts, 06:30
     rid = j.import_analysis(old, recording_path="rec/day.parquet", rpe=3).run_ids[0]
     new = _analysis(start="2026-05-04T06:30:00+00:00", cadence_spm=172.0, duration_s=1800.0, rearfoot_share=0.3)
+    new["recording"] = recording
     new["bouts"] = [{"start_s": 31115.0, "end_s": 32915.0, "activity": "running"}]
     res = j.import_analysis(new, recording_path="rec/day.parquet")
     assert res.status == "updated" and res.run_ids == (rid,) and len(j.runs()) == 1
     r = j.runs().iloc[0]
     assert (r["cadence_spm"], r["duration_s"], r["heel_strike_share"], r["rpe"]) == (172.0, 1800.0, 0.3, 3)
     assert j.refresh_analysis(rid, new) == {}
+    # the next day's recording written to the same file name is another run
+    other = dict(_analysis(start="2026-05-05T06:30:00+00:00"), recording={"start_utc": "2026-05-05T06:30:00+00:00",
+                                                                           "duration_s": 3000.0})
+    res = j.import_analysis(other, recording_path="rec/day.parquet")
+    assert res.status == "imported" and len(j.runs()) == 2
 
 
 def test_a_short_recordings_day_is_not_stored_and_the_import_says_so(j, tmp_path):
