@@ -645,7 +645,7 @@ class Journal:
         newer analysis updates it wherever its start now falls (older versions dated an all-day recording's run
         at the recording's start)."""
         t0 = docs.recording_start(doc)
-        length = _num_or_none((doc.get("recording") or {}).get("duration_s"))
+        length = docs._num((doc.get("recording") or {}).get("duration_s"))
         if not rec or t0 is None or length is None:
             return None
         for c in s.scalars(sa.select(Run).where(Run.runner_id == r.id, Run.recording_path == rec,
@@ -962,14 +962,6 @@ def _json_value(x):
     if x is pd.NaT:
         return None
     return x
-
-
-def _num_or_none(x) -> float | None:
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
