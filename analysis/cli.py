@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.constants import FOOT_PLACEMENTS, PLACEMENTS
+from analysis.constants import FOOT_PLACEMENTS, METRIC_DISPLAY, PLACEMENTS
 
 
 def _placement_arg(value: str) -> str:
@@ -196,24 +196,13 @@ def render_activity_text(res, days) -> str:
     return "\n".join(lines)
 
 
-#: Per-step columns as the text report names them, with the unit, digits and scale it shows them in.
-METRIC_TEXT = {
-    "cadence_spm": ("cadence", " steps/min", 0, 1.0), "step_time_s": ("step time", " ms", 0, 1000.0),
-    "contact_time_s": ("contact time", " ms", 0, 1000.0), "flight_time_s": ("flight time", " ms", 0, 1000.0),
-    "vertical_oscillation_m": ("vertical oscillation", " cm", 1, 100.0),
-    "impact_index": ("impact index", " g/s", 1, 1.0), "strike_angle_deg": ("foot-strike angle", "°", 1, 1.0),
-    "trunk_lean_fwd_deg": ("trunk lean forward", "°", 1, 1.0),
-    "trunk_lean_side_deg": ("trunk lean sideways (+left)", "°", 1, 1.0),
-}
-
-
 def _metric_name(column: str) -> str:
-    return METRIC_TEXT.get(column, (column,))[0]
+    return METRIC_DISPLAY.get(column, (column,))[0]
 
 
 def _fmt_metric(column: str, v) -> str:
-    _, unit, digits, scale = METRIC_TEXT.get(column, (column, "", 3, 1.0))
-    return _fmt(v, unit, digits, scale)
+    _, unit, scale, digits = METRIC_DISPLAY.get(column, (column, "", 1.0, 3))
+    return _fmt(v, unit if unit in ("", "°") else " " + unit, digits, scale)
 
 
 def _fmt(v, unit="", digits=1, scale=1.0):

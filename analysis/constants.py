@@ -101,5 +101,19 @@ FATIGUE_FLAG_THRESHOLDS = {
     "strike_angle_deg": 3.0,
 }
 
+#: How reports show each per-step column: its name, the unit shown, the factor from the column's SI unit to that
+#: unit, and the digits (the text report of ``backstride analyse`` and the dashboard both read this table).
+METRIC_DISPLAY = {
+    "cadence_spm": ("cadence", "steps/min", 1.0, 0),
+    "step_time_s": ("step time", "ms", 1000.0, 0),
+    "contact_time_s": ("contact time", "ms", 1000.0, 0),
+    "flight_time_s": ("flight time", "ms", 1000.0, 0),
+    "vertical_oscillation_m": ("vertical oscillation", "cm", 100.0, 1),
+    "impact_index": ("impact index", "g/s", 1.0, 1),
+    "strike_angle_deg": ("foot-strike angle", "°", 1.0, 1),
+    "trunk_lean_fwd_deg": ("trunk lean forward", "°", 1.0, 1),
+    "trunk_lean_side_deg": ("trunk lean sideways (+left)", "°", 1.0, 1),
+}
+
 REPORT_SCHEMA = "backstride.analysis/1"
 RECORDING_SCHEMA = "backstride.recording/1"

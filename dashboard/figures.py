@@ -21,6 +21,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from analysis.constants import METRIC_DISPLAY
+
 #: Colours used consistently across pages.
 COLOUR = {
     "load": "#4C78A8",
@@ -412,18 +414,8 @@ def signal_figure(t_s: np.ndarray, acc_norm_m_s2: np.ndarray, ic_s: np.ndarray, 
 
 
 #: Per-step metrics (:data:`analysis.pipeline.PER_STEP_METRICS`) as the dashboard shows them: column, label with
-#: the unit shown, factor from the column's unit to that unit.
-STEP_METRICS = {
-    "cadence_spm": ("cadence (steps/min)", 1.0),
-    "step_time_s": ("step time (ms)", 1000.0),
-    "contact_time_s": ("contact time (ms)", 1000.0),
-    "flight_time_s": ("flight time (ms)", 1000.0),
-    "vertical_oscillation_m": ("vertical oscillation (cm)", 100.0),
-    "strike_angle_deg": ("foot-strike angle (°)", 1.0),
-    "impact_index": ("impact index (g/s)", 1.0),
-    "trunk_lean_fwd_deg": ("trunk lean forward (°)", 1.0),
-    "trunk_lean_side_deg": ("trunk lean sideways (°, + left)", 1.0),
-}
+#: the unit shown, factor from the column's unit to that unit (from :data:`analysis.constants.METRIC_DISPLAY`).
+STEP_METRICS = {c: (f"{name} ({unit})", scale) for c, (name, unit, scale, _) in METRIC_DISPLAY.items()}
 #: Per-step metrics of the Run page's panels, in order: column, axis title, display factor.
 STEP_PANELS = {c: STEP_METRICS[c] for c in
                ("cadence_spm", "contact_time_s", "strike_angle_deg", "impact_index", "trunk_lean_fwd_deg")}
