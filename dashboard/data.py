@@ -290,10 +290,11 @@ def _atomic_write(target: Path, write: Callable[[Path], None]) -> None:
         raise
 
 
-def cache_report(settings: Settings, path: Path, report, recording=None) -> None:
+def cache_report(settings: Settings, path: Path, report, recording=None, doc: dict | None = None) -> None:
     """Keep the per-step table and summary of ``report`` (an ``analysis.pipeline.Report``) for ``path``.
 
-    With ``recording`` (the ``Recording`` that was analysed), its display signal is kept as well.
+    With ``recording`` (the ``Recording`` that was analysed), its display signal is kept as well; ``doc`` is
+    ``report.to_dict()`` when the caller has made it already (0.15 s for a day's 14 000 steps).
     """
     key = _cache_key(path)
     if recording is not None:
@@ -303,7 +304,7 @@ def cache_report(settings: Settings, path: Path, report, recording=None) -> None
         if c in steps:
             steps[c] = steps[c].astype(object).where(steps[c].notna(), None).astype("string")
     _atomic_write(report_cache_dir(settings) / f"{key}.steps.parquet", lambda p: steps.to_parquet(p, index=False))
-    doc = report.to_dict()
+    doc = report.to_dict() if doc is None else doc
     meta = {"placement": report.placement, "sampling_rate_hz": report.sampling_rate_hz,
             "summary": doc["summary"], "warnings": list(report.warnings), "run_fields": _run_fields(doc)}
     _atomic_write(report_cache_dir(settings) / f"{key}.meta.json", lambda p: p.write_text(json.dumps(meta)))
@@ -336,8 +337,9 @@ def refresh_run_analysis(settings: Settings, run_id: int, runner: str) -> dict[s
             raise ValueError(f"run {run_id} has no recording in the data directory to analyse")
         rec = open_recording(path)
         report = analyse(rec)
-        changed = j.refresh_analysis(run_id, report.to_dict(), runner=runner)
-    cache_report(settings, path, report, recording=rec)
+        doc = report.to_dict()
+        changed = j.refresh_analysis(run_id, doc, runner=runner)
+    cache_report(settings, path, report, recording=rec, doc=doc)
     return changed
 
 
@@ -469,7 +471,7 @@ def import_upload(settings: Settings, path: Path, *, original_name: str, runner:
             progress(4, "storing the run")
             res = j.import_analysis(doc, runner=runner, rpe=rpe, kind=kind, recording_path=str(path),
                                     source_path=original_name, sha256=hashlib.sha256(path.read_bytes()).hexdigest())
-            cache_report(settings, path, report, recording=rec)
+            cache_report(settings, path, report, recording=rec, doc=doc)
         else:
             progress(3, "reading the file")
             res = j.import_file(path, runner=runner, rpe=rpe, kind=kind)

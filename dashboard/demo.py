@@ -54,8 +54,8 @@ def build(data_dir: Path, *, progress: bool = True) -> str:
             target = rec_dir / path.name
             shutil.copy2(path, target)
             report = analyse_path(target)
-            cache_report(settings, target, report)
             doc = report.to_dict()
+            cache_report(settings, target, report, doc=doc)
             start = analysis_start(doc)  # when the running began (the workday's run is in its afternoon)
             length = timedelta(seconds=analysis_run_fields(doc)["duration_s"] or 0.0)
             while any(start < b and a < start + length for a, b in placed):
