@@ -26,7 +26,6 @@ import hashlib
 import json
 import math
 import sys
-from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -116,9 +115,11 @@ def register(subparsers) -> None:
     # pain
     p = subparsers.add_parser("pain", help="report pain (0-10)")
     p.add_argument("rating", type=int, help="0 (none) to 10 (worst imaginable)")
-    p.add_argument("--where", required=True, metavar="WHERE", help="one of: " + ", ".join(PAIN_LOCATIONS)
-                   + "".join(f"; {_or([a for a, t in PAIN_ALIASES.items() if t == loc])} mean{'s' * (n == 1)} {loc}"
-                             for loc, n in Counter(PAIN_ALIASES.values()).items()))
+    aliases: dict[str, list[str]] = {}  # location → the other names it takes
+    for alias, loc in PAIN_ALIASES.items():
+        aliases.setdefault(loc, []).append(alias)
+    p.add_argument("--where", required=True, metavar="WHERE", help="one of: " + ", ".join(PAIN_LOCATIONS) + "".join(
+        f"; {_or(names)} mean{'s' if len(names) == 1 else ''} {loc}" for loc, names in aliases.items()))
     p.add_argument("--when", required=True, choices=PAIN_TIMINGS, help="when it hurts")
     p.add_argument("--at", default=None, help="time of the report, local (default: now)")
     p.add_argument("--note", default=None)

@@ -14,10 +14,10 @@ Units follow :mod:`analysis.constants`: SI, the unit in every name
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import math
-import dataclasses
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -102,10 +102,11 @@ class ImportResult:
     message: str = ""
 
 
-def analysed_columns(source: str | None, has_fit: bool) -> list[str]:
-    """Which of :data:`ANALYSED_RUN_COLUMNS` a run of this ``source`` takes from its analysis."""
+def analysed_columns(source: str | None, fit_cadence: bool) -> list[str]:
+    """Which of :data:`ANALYSED_RUN_COLUMNS` a run of this ``source`` takes from its analysis: not a cadence a FIT
+    file gave it (``fit_cadence``), nor a duration that was typed or came from a FIT file."""
     return [k for k in ANALYSED_RUN_COLUMNS
-            if not (k == "cadence_spm" and has_fit) and not (k == "duration_s" and source != "analysis")]
+            if not (k == "cadence_spm" and fit_cadence) and not (k == "duration_s" and source != "analysis")]
 
 
 def _now() -> datetime:
@@ -544,10 +545,10 @@ class Journal:
         again, by a newer version of backstride (the dashboard's Run page offers it when the two differ).
 
         Replaced: steps, impact index and mechanical load, heel-strike share, trunk lean and its drift, the stored
-        summary, the cadence unless the run has a FIT file, and the running duration of a run that came from the
-        analysis alone (a FIT file's or a typed duration stays).  The start, RPE, kind, note and heart rate stay.  The run keeps its import record (so
-        importing the old document again is still a duplicate).  Returns ``{column: (before, after)}`` for each
-        figure that changed.
+        summary, the cadence unless a FIT file gave it, and the running duration of a run that came from the
+        analysis alone (a FIT file's or a typed duration stays).  The start, RPE, kind, note and heart rate stay.
+        The run keeps its import record (so importing the old document again is still a duplicate).  Returns
+        ``{column: (before, after)}`` for each figure that changed.
         """
         docs.check_analysis(doc)
         f = docs.analysis_run_fields(doc)
@@ -564,11 +565,10 @@ class Journal:
             return changed
 
     def _analysed_values(self, run: Run, f: dict) -> dict:
-        """The columns (:func:`analysed_columns`) run ``run`` takes from an analysis whose run fields are ``f``;
-        a FIT run without a cadence takes the analysis's."""
-        new = {k: f[k] for k in analysed_columns(run.source, run.fit_import_id is not None)}
-        if run.fit_import_id is not None and run.cadence_spm is None:
-            new["cadence_spm"] = f["cadence_spm"]
+        """The columns (:func:`analysed_columns`) run ``run`` takes from an analysis whose run fields are ``f``
+        (a FIT run without a cadence takes the analysis's)."""
+        fit_cadence = run.fit_import_id is not None and run.cadence_spm is not None
+        new = {k: f[k] for k in analysed_columns(run.source, fit_cadence)}
         if "duration_s" in new:
             if f["duration_s"] is None:
                 del new["duration_s"]

@@ -70,7 +70,9 @@ def stale_rows(run: dict, run_fields: dict | None) -> list[tuple[str, str, str]]
 
     if not run_fields or not run.get("analysis_summary"):
         return []
-    cols = analysed_columns(run.get("source"), isinstance(run.get("fit_path"), str))
+    cadence = run.get("cadence_spm")
+    fit_cadence = isinstance(run.get("fit_path"), str) and cadence is not None and math.isfinite(cadence)
+    cols = analysed_columns(run.get("source"), fit_cadence)
     now = dict(run) | {k: run_fields.get(k) for k in cols if not (k == "duration_s" and run_fields.get(k) is None)}
     if now["duration_s"] != run["duration_s"]:
         now["session_load_au"] = session_load_au(now["duration_s"], run.get("rpe"))
