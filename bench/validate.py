@@ -21,8 +21,8 @@ detections per trial, so reruns skip the slow peers; ``--only TEXT`` runs
 the data sets whose name contains TEXT.  Peers (scikit-digital-health and
 mobgap's Mobilise-D pipelines P1 and P2 for the lower back, gaitmap for the
 shoe; :data:`PEERS`) run on the same inputs in their own environments
-(``bash bench/peers/setup.sh``), and their figures are printed beside ours.  Nothing here is tuned: the algorithms' parameters are the
-documented defaults.
+(``bash bench/peers/setup.sh``), and their figures are printed beside ours.
+Nothing here is tuned: the algorithms' parameters are the documented defaults.
 """
 
 from __future__ import annotations
