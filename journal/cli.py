@@ -30,9 +30,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from journal.db import EXERCISE_CATEGORIES, LIFTING_LEVELS, PAIN_LOCATIONS, PAIN_TIMINGS, RUN_KINDS
-from journal.errors import JournalError
+from journal.errors import InvalidValueError, JournalError
 from journal.load import LOAD_LABELS, LOAD_MEASURES
-from journal.store import MAX_DISTANCE_M, MAX_EXERCISE_S, MAX_RUN_S, MAX_SPEED_M_S, PAIN_ALIASES
+from journal import validate as v
+from journal.store import MAX_DISTANCE_M, MAX_EXERCISE_S, MAX_RUN_S, MAX_SPEED_M_S, PAIN_ALIASES, TIMING_ALIASES
 
 # ----------------------------------------------------------------------------
 # Registration
@@ -220,11 +221,26 @@ def _in_range(value: float | None, option: str, unit: str, lo: float, hi: float,
     raise JournalError(f"{option}: got {value:g} {unit}, expected a number {expected}")
 
 
+#: journal field -> the option (its argparse dest) that typed it, in the same unit, so a refusal names what the
+#: user typed (``--hr: got 300.0``, not ``avg_hr_bpm``); fields typed in another unit are checked by _in_range
+_FIELD_OPTIONS = {"avg_hr_bpm": "hr", "hr_rest_bpm": "hr_rest", "hr_max_bpm": "hr_max", "day": "date",
+                  **{f: f for f in ("rpe", "kind", "note", "where", "when", "at", "sets", "stress", "sleep_quality",
+                                    "lifting", "category", "sex", "timezone", "weeks", "start", "end")}}
+
+
 def _guard(fn):
     """Turn refused input into a message and exit code 1."""
     def wrapper(args) -> int:
         try:
             return fn(args)
+        except InvalidValueError as exc:
+            dest = _FIELD_OPTIONS.get(exc.field)
+            if dest is not None and hasattr(args, dest):
+                msg = f"--{dest.replace('_', '-')}: got {exc.value!r}, expected {exc.expected}"
+                _err(msg + (f"; {exc.hint}" if exc.hint else ""))
+            else:
+                _err(str(exc))
+            return 1
         except JournalError as exc:
             _err(str(exc))
             return 1
@@ -406,7 +422,10 @@ def cmd_pain(args) -> int:
     with _open(args) as j:
         pid = j.add_pain(args.rating, runner=args.runner, where=args.where, when=args.when, at=args.at,
                          note=args.note)
-        print(f"pain {args.rating}/10 ({args.where}, {args.when}) recorded (report {pid})")
+        # echo what was stored (the alias typed, such as lower-back, is kept as lower-back-centre)
+        where = v.choice("where", args.where, PAIN_LOCATIONS, aliases=PAIN_ALIASES)
+        when = v.choice("when", args.when, PAIN_TIMINGS, aliases=TIMING_ALIASES)
+        print(f"pain {args.rating}/10 ({where}, {when}) recorded (report {pid})")
     return 0
 
 

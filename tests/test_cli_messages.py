@@ -78,14 +78,32 @@ def test_the_limits_themselves_are_accepted(capsys, url):
         assert j.exercises().iloc[0]["duration_s"] == 6 * 3600
 
 
+@pytest.mark.parametrize(("argv", "said", "field"), [
+    # options typed in the journal's own unit: the refusal names the option, not the stored field
+    (("run", "add", "--start", "2026-03-03T07:00", "--duration-min", "40", "--hr", "300"),
+     "--hr: got 300.0, expected a number from 25 to 250 bpm", "avg_hr_bpm"),
+    (("runner", "set", "ana", "--hr-rest", "130"), "--hr-rest: got 130.0", "hr_rest_bpm"),
+    (("checkin", "--date", "2026-03-03", "--sleep-quality", "9"), "--sleep-quality: got 9", "sleep_quality"),
+    (("checkin", "--date", "2999-01-01", "--stress", "2"), "--date: got '2999-01-01'", "day:"),
+])
+def test_options_typed_in_the_stored_unit_are_named_as_typed(capsys, url, argv, said, field):
+    code, _, err = run(capsys, *argv, "--journal", url)
+    assert code == 1
+    assert said in err and field not in err, err
+    with Journal.open(url) as j:
+        assert len(j.checkins()) == len(j.runs()) == 0
+        assert j.runner("ana").hr_rest_bpm is None
+
+
 # -- 2. --where: what the help lists is what is taken ------------------------------------------------------
 
 
 def test_pain_where_help_lists_lower_back_which_is_taken_as_the_centre(capsys, url, wide):
     text = help_text(capsys, "pain")
     assert re.search(r"(?<![\w-])lower-back(?![\w-])", text), text
-    code, _, err = run(capsys, "pain", "4", "--where", "lower-back", "--when", "after-run", "--journal", url)
+    code, out, err = run(capsys, "pain", "4", "--where", "lower-back", "--when", "after-run", "--journal", url)
     assert code == 0, err
+    assert "(lower-back-centre, after-run)" in out  # what was stored, not the alias typed
     code, _, err = run(capsys, "pain", "4", "--where", "lower-backs", "--when", "after-run", "--journal", url)
     assert code == 1 and "lower-back-centre, lower-back-left, lower-back-right" in err
     with Journal.open(url) as j:
@@ -107,6 +125,17 @@ def test_replay_of_a_truncated_recording_says_so_once(capsys, tmp_path, wide):
     assert code == 1
     _once(out + err, "not a readable Parquet file")
     assert str(trunc) in out
+
+
+def test_replay_piped_prints_the_final_table_then_the_summary_on_its_own_line(capsys, wide):
+    code, out, err = run(capsys, "replay", str(SAMPLES / "sim_shoe_run.parquet"), "--speed", "max")
+    assert code == 0, err
+    lines = out.splitlines()
+    summary = [i for i, line in enumerate(lines) if line.startswith("sim_shoe_run.parquet: ")]
+    assert len(summary) == 1, out
+    assert lines[summary[0] - 1].startswith("└"), out  # the table's last border, then the summary line
+    assert "25600 samples, 0 lost" in lines[summary[0]]
+    assert sum(line.startswith("┏") for line in lines) == 1, out  # one table, not a frame per refresh
 
 
 class _NoAdapterScanner:
