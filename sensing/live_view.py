@@ -111,10 +111,12 @@ def run_live_view(session, *, console: Console | None = None, refresh_hz: float 
     if not console.is_terminal:
         # piped or redirected: a table redrawn in place means nothing there (rich's Live would write its last
         # frame without a line end, gluing the next line to it); the final table once, as a line of output
-        while until_finished and session.running:
-            time.sleep(1.0 / refresh_hz)
-        snap = session.snapshot()
-        console.print(build_table(snap, title))
+        try:
+            while until_finished and session.running:
+                time.sleep(1.0 / refresh_hz)
+        finally:  # Ctrl-C too: the table as it stood, as Live leaves its last frame
+            snap = session.snapshot()
+            console.print(build_table(snap, title))
         return snap
     with Live(build_table(session.snapshot(), title), console=console, refresh_per_second=refresh_hz, transient=False) as live:
         while True:
