@@ -402,7 +402,7 @@ def cmd_run_list(args) -> int:
     for c in ("id", "date", "kind", "min", "km", "RPE", "load", "TRIMP", "source"):
         t.add_column(c, justify="right" if c not in ("date", "kind", "source") else "left")
     for _, r in runs.iterrows():
-        t.add_row(str(r["id"]), str(r["local_date"]), r["kind"] or "?", _f(r["duration_s"] / 60, 0),
+        t.add_row(str(r["id"]), str(r["local_date"]), r["kind"] if isinstance(r["kind"], str) else "?", _f(r["duration_s"] / 60, 0),
                   _f(r["distance_m"] / 1000 if r["distance_m"] == r["distance_m"] else None, 1), _f(r["rpe"], 0),
                   _f(r["session_load_au"], 0), _f(r["trimp_au"], 0), r["source"])
     Console(width=args.__dict__.get("width") or None).print(t)

@@ -35,7 +35,8 @@ Rolling figures use the known days of their window only and come with a
   with ``λ = 2/(N+1)``, N = 7 and 28 days.  The average starts at the first
   known day's load; an unknown day leaves it unchanged (as if that day's load
   were the current average).  The ratio is NaN for the first 27 days after the
-  first known day (warm-up).
+  first known day (warm-up) and, as the rolling ratio, where under
+  ``min_coverage`` of the last 7 days are known (weeks without data).
 * Monotony and strain (Foster 1998, Med Sci Sports Exerc 30:1164-1168):
   monotony = mean daily load / standard deviation (sample, ddof=1) of the
   daily loads over 7 days; strain = weekly load × monotony, the weekly load
@@ -240,14 +241,17 @@ def ewma(load: pd.Series, span_days: int) -> pd.Series:
     return pd.Series(out, index=load.index)
 
 
-def acwr_ewma(load: pd.Series, *, acute_days: int = 7, chronic_days: int = 28) -> pd.DataFrame:
-    """EWMA acute and chronic load and their ratio (NaN during the warm-up)."""
+def acwr_ewma(load: pd.Series, *, acute_days: int = 7, chronic_days: int = 28, min_coverage: float = 0.75
+              ) -> pd.DataFrame:
+    """EWMA acute and chronic load and their ratio (NaN during the warm-up and, as the rolling ratio, where
+    fewer than ``min_coverage`` of the last ``acute_days`` days are known: the averages only carry on there)."""
     a = ewma(load, acute_days)
     c = ewma(load, chronic_days)
     known = load.notna().to_numpy()
     first = int(np.argmax(known)) if known.any() else len(load)
     warm = np.arange(len(load)) < first + chronic_days - 1
-    ratio = (a / c.where(c > 0)).mask(warm)
+    coverage = load.notna().astype(float).rolling(acute_days, min_periods=1).sum() / acute_days
+    ratio = (a / c.where(c > 0)).mask(warm | (coverage < min_coverage).to_numpy())
     return pd.DataFrame({"ewma_acute": a, "ewma_chronic": c, "acwr_ewma": ratio})
 
 

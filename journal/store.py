@@ -262,6 +262,12 @@ class Journal:
                 time_known = False
             else:
                 start_utc = v.moment("start", start, zone)
+            now = _now()
+            if (start_utc > now + timedelta(minutes=5) if time_known
+                    else start_utc.astimezone(zone).date() > now.astimezone(zone).date()):
+                # a run dated ahead would also move every "last N weeks" view (timeline, run list) past the real ones
+                raise InvalidValueError("start", start, "a start not in the future",
+                                        "runs are logged once they have happened")
             f = self._run_values(duration_s=duration_s, distance_m=distance_m, rpe=rpe, kind=kind,
                                  avg_hr_bpm=avg_hr_bpm, max_hr_bpm=max_hr_bpm)
             trimp = None

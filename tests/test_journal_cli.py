@@ -64,6 +64,27 @@ def test_a_day_in_the_journal(capsys, url, tmp_path):
     assert code == 0 and "easy" in out and "225" in out
 
 
+def test_run_list_shows_a_run_without_a_kind_and_refuses_one_dated_ahead(capsys, url):
+    from datetime import date, timedelta
+
+    run(capsys, "runner", "add", "ana", "--journal", url)
+    assert run(capsys, "run", "add", "--start", "2026-03-03T07:00", "--duration-min", "45", "--rpe", "4",
+               "--journal", url)[0] == 0  # no --kind: NULL in the journal, NaN in the table
+    assert run(capsys, "run", "add", "--start", "2026-03-04T07:00", "--duration-min", "30", "--kind", "easy",
+               "--journal", url)[0] == 0
+    ahead = (date.today() + timedelta(days=3)).isoformat()
+    code, _, err = run(capsys, "run", "add", "--start", f"{ahead}T07:00", "--duration-min", "30", "--journal", url)
+    assert code == 1 and "--start" in err and "not in the future" in err
+    code, _, err = run(capsys, "run", "add", "--start", ahead, "--duration-min", "30", "--journal", url)
+    assert code == 1 and "not in the future" in err  # a date alone too
+    code, out, err = run(capsys, "run", "list", "--weeks", "2", "--journal", url)
+    assert code == 0, err
+    rows = [line for line in out.splitlines() if "2026-03-0" in line]
+    assert len(rows) == 2 and "?" in rows[0] and "easy" in rows[1], out
+    with Journal.open(url) as j:
+        assert len(j.runs()) == 2
+
+
 def test_bad_input_is_refused_with_a_message(capsys, url):
     run(capsys, "runner", "add", "ana", "--journal", url)
     code, out, err = run(capsys, "pain", "12", "--where", "lower-back-left", "--when", "after-run", "--journal", url)

@@ -154,6 +154,18 @@ def test_acwr_ewma_warm_up_and_value():
     assert r2["acwr_ewma"].iloc[-1] == pytest.approx(27.5 / chronic)
 
 
+def test_acwr_ewma_is_blank_after_weeks_without_data():
+    # 40 known days at 10, then 60 unlogged days: the averages carry on at 10, the ratio must not (it would read
+    # 1.0, a steady runner, for a runner the journal knows nothing about)
+    s = _series([10] * 40 + [None] * 60 + [10] * 7)
+    r = L.acwr_ewma(s)
+    assert r["ewma_acute"].iloc[99] == pytest.approx(10.0)            # the state is kept ...
+    assert r["acwr_ewma"].iloc[40] == pytest.approx(1.0)              # 6 of the last 7 days known (0.86)
+    assert r["acwr_ewma"].iloc[41:100].isna().all()                   # ... the ratio is not shown: 5/7 < 0.75
+    assert r["acwr_ewma"].iloc[105] == pytest.approx(1.0)             # 6 known days again
+    assert r["acwr_ewma"].iloc[100:105].isna().all()
+
+
 # -- monotony and strain -----------------------------------------------------------------------
 
 
