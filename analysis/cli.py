@@ -86,94 +86,21 @@ def run(args: argparse.Namespace) -> int:
 
 def analyse_document(rec, placement: str | None, *, timezone: str | None = None, min_posture_s: float | None = None,
                      progress: bool = False, analyse=None) -> tuple[dict, str]:
-    """The JSON document and the readable text of ``backstride analyse``.
+    """The JSON document and the readable text of ``backstride analyse`` (:func:`analysis.document.full_analysis`)."""
+    from analysis.document import full_analysis
 
-    Running form (:func:`analysis.pipeline.analyse`) for lower-back, chest and
-    shoe sensors, as before; for lower-back and thigh sensors the all-day
-    activity (``activities``, ``transitions``, ``days``, ``sitting``) is added,
-    with the walking/running seconds taken from the running analysis where it ran
-    and, for a lower-back sensor, walking bouts assembled from its steps
-    (:func:`analysis.activity.apply_gait_report`).
-    """
-    from analysis import activity_constants as AK
-    from analysis.activity import ACTIVITY_PLACEMENTS, activity_from_recording, apply_gait_report
-    from analysis.days import day_summaries
-
-    if analyse is None:
-        from analysis.pipeline import analyse
-    if placement is None:
-        raise ValueError(f"{rec.source or 'recording'}: placement unknown; give --placement "
-                         "(lower-back, thigh-left, thigh-right, foot-left, foot-right, chest)")
-    report = None
-    if placement not in ("thigh-left", "thigh-right"):
-        report = analyse(rec, placement=placement)
-        doc = report.to_dict()
-        text = render_text(report)
+    fa = full_analysis(rec, placement, timezone=timezone, min_posture_s=min_posture_s, progress=progress,
+                       analyse=analyse)
+    if fa.report is not None:
+        text = render_text(fa.report)
     else:
-        from analysis.constants import REPORT_SCHEMA
-        from analysis.pipeline import VERSION
-
-        meta = rec.metadata()
-        meta.pop("extra", None)
-        meta["source"] = rec.source
-        meta["duration_s"] = rec.duration_s
-        doc = {"schema": REPORT_SCHEMA, "generator": {"name": "backstride", "version": VERSION}, "placement": placement,
-               "sampling_rate_hz": rec.sampling_rate_hz, "recording": meta, "steps": [], "bouts": [], "summary": {},
-               "warnings": ["running form needs a lower-back, chest or shoe sensor; a thigh sensor gives activity and posture only"]}
-        text = f"backstride analysis — {rec.source or 'recording'}\nplacement {placement}, {rec.sampling_rate_hz:g} Hz, {rec.duration_s:.0f} s"
-    if placement in ACTIVITY_PLACEMENTS:
-        mp = AK.MIN_POSTURE_S if min_posture_s is None else float(min_posture_s)
-        res = activity_from_recording(rec, placement, min_posture_s=mp, progress=progress)
-        if report is not None and placement == "lower-back":
-            # walking vs running from the step detector, and walking bouts the
-            # intensity rule missed (Mobilise-D rules on the detected steps)
-            res = apply_gait_report(res, report.bouts, report.steps)
-        tz = timezone or (rec.extra or {}).get("time_zone")
-        days = day_summaries(res, rec.start_utc, tz)
-        doc["activities"] = res.activities_json()
-        doc["transitions"] = res.transitions_json()
-        doc["days"] = days
-        doc["sitting"] = {
-            "min_posture_s": mp,
-            "bouts": [{"start_s": round(float(b.start_s), 3), "end_s": round(float(b.end_s), 3),
-                       "duration_s": round(float(b.duration_s), 3), "ended_by": b.ended_by}
-                      for b in res.sitting_bouts.itertuples()],
-            "breaks_by_min_posture_s": res.breaks_by_min_posture_s,
-            "slump": res.slump,
-            "events": res.events,
-            "mounts": [{"start_s": m.start_s, "end_s": m.end_s, "up_sensor": m.up_sensor, "source": m.source}
-                       for m in res.mounts],
-            "cannot_separate": CANNOT_SEPARATE[placement],
-        }
-        doc["warnings"] = list(doc.get("warnings", [])) + res.warnings
-        doc = _clean(doc)
-        text += "\n" + render_activity_text(res, days)
-    return doc, text
+        text = (f"backstride analysis — {rec.source or 'recording'}\nplacement {fa.doc['placement']}, "
+                f"{rec.sampling_rate_hz:g} Hz, {rec.duration_s:.0f} s")
+    if fa.activity is not None:
+        text += "\n" + render_activity_text(fa.activity, fa.days)
+    return fa.doc, text
 
 
-#: Postures a placement cannot tell apart (said in every report).
-CANNOT_SEPARATE = {
-    "lower-back": "sitting vs standing rests mostly on the sit-to-stand / stand-to-sit movements (the pelvis "
-                  "rises or drops) and partly on the pelvis tilting back when sitting; someone who sits with an "
-                  "upright pelvis and was not seen sitting down (e.g. after lying, or at the start of the "
-                  "recording) is reported standing. Lying is reliable.",
-    "thigh-left": "sitting and lying both put the thigh horizontal: lying is reported as sitting.",
-    "thigh-right": "sitting and lying both put the thigh horizontal: lying is reported as sitting.",
-}
-
-
-def _clean(obj):
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, (np.floating, float)):
-        return None if not np.isfinite(obj) else float(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
 
 
 def render_activity_text(res, days) -> str:

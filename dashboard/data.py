@@ -444,8 +444,8 @@ def import_upload(settings: Settings, path: Path, *, original_name: str, runner:
                   kind: str | None = None, progress: Callable[[int, str], None] = lambda *_: None) -> str:
     """Import a stored upload into the journal; returns the message for the page.
 
-    A recording is analysed first (:func:`analysis.pipeline.analyse`) and
-    stored as a run with its analysis; FIT and JSON go through
+    A recording is analysed first (:func:`analysis.document.full_analysis`) and
+    stored as a run with its analysis (and, for a belt or thigh sensor, its days); FIT and JSON go through
     :meth:`journal.Journal.import_file`.  Raises ``ValueError`` (with a clear
     message) when the file cannot be used; the journal is then unchanged
     (each journal write is one transaction).
@@ -456,7 +456,7 @@ def import_upload(settings: Settings, path: Path, *, original_name: str, runner:
     with open_journal(settings) as j:
         j.runner(runner)  # unknown runner: refuse before any work
         if suffix == ".parquet":
-            from analysis.pipeline import analyse
+            from analysis.document import full_analysis
             from sensing.formats import open_recording
 
             progress(2, "reading the recording")
@@ -466,12 +466,14 @@ def import_upload(settings: Settings, path: Path, *, original_name: str, runner:
                                  "(placement); analyse it with 'backstride analyse --placement …'")
             progress(3, f"analysing {rec.duration_s / 60:.1f} min at {rec.sampling_rate_hz:g} Hz "
                         f"({rec.placement})")
-            report = analyse(rec)
-            doc = report.to_dict()
+            # what `backstride analyse --json` writes: the run and, for a belt or thigh sensor, its days (sitting)
+            fa = full_analysis(rec, timezone=(rec.extra or {}).get("time_zone") or j.runner(runner).timezone)
+            doc = fa.doc
             progress(4, "storing the run")
             res = j.import_analysis(doc, runner=runner, rpe=rpe, kind=kind, recording_path=str(path),
                                     source_path=original_name, sha256=hashlib.sha256(path.read_bytes()).hexdigest())
-            cache_report(settings, path, report, recording=rec, doc=doc)
+            if fa.report is not None:
+                cache_report(settings, path, fa.report, recording=rec, doc=doc)
         else:
             progress(3, "reading the file")
             res = j.import_file(path, runner=runner, rpe=rpe, kind=kind)

@@ -24,17 +24,20 @@ from pathlib import Path
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_recordings"
 SAMPLE_RUNNER = "samples"
+#: the sample runner lives where the simulated workday was recorded (its recording's time_zone)
+SAMPLE_TIMEZONE = "Europe/Amsterdam"
 
 
 def build(data_dir: Path, *, progress: bool = True) -> str:
     """Create (once) the demo journal in ``data_dir``; returns its URL."""
     from tqdm import tqdm
 
-    from analysis.pipeline import analyse_path
+    from analysis.document import full_analysis
     from dashboard.data import Settings, cache_report
     from journal import Journal, UnknownRunnerError
     from journal.demo import load_demo
     from journal.documents import analysis_run_fields, analysis_start
+    from sensing.formats import open_recording
 
     data_dir.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{(data_dir / 'journal.sqlite3').resolve()}"
@@ -47,15 +50,17 @@ def build(data_dir: Path, *, progress: bool = True) -> str:
             j.runner(SAMPLE_RUNNER)
             return url
         except UnknownRunnerError:
-            j.add_runner(SAMPLE_RUNNER, timezone="UTC")
+            j.add_runner(SAMPLE_RUNNER, timezone=SAMPLE_TIMEZONE)
+        zone = SAMPLE_TIMEZONE
         runs = [p for p in sorted(SAMPLES.glob("sim_*.parquet"))]
         placed: list[tuple[datetime, datetime]] = []
         for path in tqdm(runs, desc="analysing sample recordings", unit="file", disable=not progress):
             target = rec_dir / path.name
             shutil.copy2(path, target)
-            report = analyse_path(target)
-            doc = report.to_dict()
-            cache_report(settings, target, report, doc=doc)
+            rec = open_recording(target)
+            fa = full_analysis(rec, timezone=(rec.extra or {}).get("time_zone") or zone)  # the workday's sitting too
+            doc = fa.doc
+            cache_report(settings, target, fa.report, recording=rec, doc=doc)
             start = analysis_start(doc)  # when the running began (the workday's run is in its afternoon)
             length = timedelta(seconds=analysis_run_fields(doc)["duration_s"] or 0.0)
             while any(start < b and a < start + length for a, b in placed):

@@ -304,23 +304,21 @@ def _file_sha256(path: Path) -> str:
 
 
 def _import_recording(j, path: Path, args):
-    """A recording (not FIT/JSON): analyse it first (``analysis.pipeline.analyse_path``), then import.
+    """A recording (not FIT/JSON): analyse it first (:func:`analysis.document.full_analysis`, what
+    ``backstride analyse --json`` writes: its run and, for a belt or thigh sensor, its days), then import.
 
     The content hash is the recording's, so importing the same recording twice
     does nothing; importing its analysis JSON later updates the same run.
     """
+    from analysis.document import full_analysis
+    from sensing.formats import open_recording
+
+    zone = j.runner(args.runner).timezone  # the days' dates where the recording names no time zone of its own
     try:
-        from analysis.pipeline import analyse_path
-    except ImportError:
-        raise JournalError(
-            f"{path}: a recording; analysing it during import needs analysis.pipeline, which this version "
-            f"of backstride does not have yet. Run 'backstride analyse' on it and import the resulting "
-            f".json instead.") from None
-    try:
-        report = analyse_path(path)
+        rec = open_recording(path)
+        doc = full_analysis(rec, timezone=(rec.extra or {}).get("time_zone") or zone).doc
     except ValueError as exc:  # RecordingError is a ValueError: unreadable or unsuitable recording
         raise JournalError(f"cannot analyse the recording: {exc}") from None
-    doc = report.to_dict() if hasattr(report, "to_dict") else report
     return j.import_analysis(doc, runner=args.runner, start=args.start, rpe=args.rpe, kind=args.kind,
                              recording_path=str(path.resolve()), source_path=str(path),
                              sha256=_file_sha256(path))

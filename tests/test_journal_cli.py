@@ -155,17 +155,6 @@ def test_import_a_recording_runs_the_analysis(capsys, url):
     assert r["heel_strike_share"] == pytest.approx((truth > 8.0).mean())
 
 
-def test_import_a_recording_without_the_analysis_pipeline(capsys, url, tmp_path, monkeypatch):
-    import sys
-
-    monkeypatch.setitem(sys.modules, "analysis.pipeline", None)  # import fails
-    run(capsys, "runner", "add", "ana", "--journal", url)
-    rec = tmp_path / "session.parquet"
-    rec.write_bytes(b"PAR1")
-    code, _, err = run(capsys, "import", str(rec), "--journal", url)
-    assert code == 1 and "analysis.pipeline" in err and "backstride analyse" in err
-
-
 def test_timeline_and_export(capsys, url, tmp_path):
     from journal.demo import load_demo
 
