@@ -675,7 +675,8 @@ def fatigue(steps: pd.DataFrame, bouts: pd.DataFrame, *, fraction: float = FATIG
             thresholds: dict[str, float] = FATIGUE_FLAG_THRESHOLDS) -> list[dict]:
     """Form under fatigue: change of each per-step metric from the first to the last fifth of each running bout.
 
-    A change beyond ``thresholds[metric]`` (absolute; for ``impact_index`` a
+    Each fifth's value is its median, balanced between the feet where sides are
+    known (:func:`_side_balanced_median`).  A change beyond ``thresholds[metric]`` (absolute; for ``impact_index`` a
     relative change) is flagged.  Bouts with fewer than 20 steps are skipped.
     """
     out = []
@@ -686,7 +687,7 @@ def fatigue(steps: pd.DataFrame, bouts: pd.DataFrame, *, fraction: float = FATIG
         early, late = g.iloc[:k], g.iloc[-k:]
         metrics = {}
         for m in PER_STEP_METRICS:
-            e, l = early[m].median(), late[m].median()
+            e, l = _side_balanced_median(early, m), _side_balanced_median(late, m)
             if not (np.isfinite(e) and np.isfinite(l)):
                 continue
             change = l - e
@@ -702,6 +703,19 @@ def fatigue(steps: pd.DataFrame, bouts: pd.DataFrame, *, fraction: float = FATIG
                     "steps_per_fifth": k, "metrics": metrics,
                     "flags": [m for m, v in metrics.items() if v["flagged"]]})
     return out
+
+
+def _side_balanced_median(g: pd.DataFrame, m: str) -> float:
+    """Median of ``g[m]`` balanced between the feet: the mean of the left steps' and the right steps' medians
+    where both feet have values, else the plain median.  A metric that alternates by side (the sideways lean,
+    +left, swings to the stance side) has a plain median that is one side's value whenever a fifth holds one
+    step more of that side: a change of ~2x the swing that did not happen."""
+    if "side" in g:
+        left = g.loc[g["side"] == "left", m].median()
+        right = g.loc[g["side"] == "right", m].median()
+        if np.isfinite(left) and np.isfinite(right):
+            return float(0.5 * (left + right))
+    return float(g[m].median())
 
 
 def _asymmetry(steps: pd.DataFrame) -> dict:

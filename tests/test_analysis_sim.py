@@ -93,6 +93,34 @@ def test_fatigue_flag_on_growing_lean_and_not_on_steady_run(lb_reports):
     assert steady and steady[0]["flags"] == []
 
 
+def test_fatigue_of_a_metric_that_alternates_by_side_sees_no_change_that_did_not_happen():
+    """Sideways lean +-2.5 deg by stance side, the same all run: no change from the first to the last fifth, even
+    when a fifth holds one step more of one side (a plain median is then that side's value: -2.5 - (+2.5) = -5,
+    a flag).  Closed form: 100 running steps alternating left/right, one late step without a lean."""
+    import pandas as pd
+
+    from analysis.pipeline import fatigue
+
+    n = 100
+    side = np.where(np.arange(n) % 2 == 0, "left", "right")
+    lean = np.where(side == "left", 2.5, -2.5)
+    lean[-3] = np.nan  # step 97, a right one: the last fifth holds 10 left and 9 right values
+    steps = pd.DataFrame({"ic_s": 0.35 * np.arange(n), "activity": "running", "bout": 0, "side": side,
+                          "trunk_lean_side_deg": lean, "cadence_spm": 171.4})
+    for m in ("step_time_s", "contact_time_s", "flight_time_s", "vertical_oscillation_m", "impact_index",
+              "strike_angle_deg", "trunk_lean_fwd_deg"):
+        steps[m] = np.nan
+    f = fatigue(steps, pd.DataFrame())
+    side_lean = f[0]["metrics"]["trunk_lean_side_deg"]
+    assert side_lean["early"] == pytest.approx(0.0) and side_lean["late"] == pytest.approx(0.0)
+    assert f[0]["flags"] == []
+    # one side leaning 3 deg more in the last fifth is a real change of half that (balanced between the feet)
+    later = lean.copy()
+    later[80:] = np.where(side[80:] == "left", 5.5, -2.5)
+    f = fatigue(steps.assign(trunk_lean_side_deg=later), pd.DataFrame())
+    assert f[0]["metrics"]["trunk_lean_side_deg"]["change"] == pytest.approx(1.5)
+
+
 @pytest.mark.parametrize("day", ["desk first", "walk, sit, run", "slumped, 5 s stand, run"])
 def test_trunk_lean_reference_is_the_stand_before_the_gait_not_a_chair(day):
     """A recording that begins at a desk (20 min sitting, 5 slumped: fidgets there pass for a step now and then),
