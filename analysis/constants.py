@@ -84,6 +84,16 @@ FOREFOOT_THRESHOLD_DEG = -1.6
 #: gaitmap example (motion capture); see bench/RESULTS.md.
 STRIKE_INDETERMINATE_BAND_DEG = 2.0
 
+# Lower-back impact index (an indicator, analysis.pipeline.impact_index): the steepest rise of vertical specific
+# force after IC, read in one fixed band so that recordings at different rates compare: low-passed at 20 Hz,
+# interpolated (band-limited) to 400 Hz before differentiating.  Below 2.5x the cutoff (50 Hz) the band is not
+# recorded and the index is not given.  Measured (bench, session 14): simulated run 52.2 / 51.2 / 51.8 / 52.2 /
+# 52.6 g/s at 50 / 64 / 100 / 128 / 200 Hz (the former 25-Hz-or-less filter and 2-sample slope: 34.5 ... 67.0);
+# adept_running hip resampled 100 -> 64 -> 50 Hz: 109.4 / 112.2 / 114.3 g/s (former 105.7 / 52.5 / 55.9).
+IMPACT_CUTOFF_HZ = 20.0
+IMPACT_MIN_RATE_HZ = 2.5 * IMPACT_CUTOFF_HZ
+IMPACT_SLOPE_RATE_HZ = 400.0
+
 # Form under fatigue: change from the first to the last fifth of a running bout.
 FATIGUE_FRACTION = 0.2
 #: Flag thresholds for the early→late change of each per-step metric.  Stated,

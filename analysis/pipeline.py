@@ -35,6 +35,9 @@ from analysis.constants import (
     FOOT_PLACEMENTS,
     FOREFOOT_THRESHOLD_DEG,
     GRAVITY_M_S2 as G,
+    IMPACT_CUTOFF_HZ,
+    IMPACT_MIN_RATE_HZ,
+    IMPACT_SLOPE_RATE_HZ,
     REARFOOT_THRESHOLD_DEG,
     REPORT_SCHEMA,
     STRIKE_INDETERMINATE_BAND_DEG,
@@ -149,6 +152,9 @@ def analyse(recording: Recording, placement: str | None = None) -> Report:
     if not recording.has_gyr:
         warnings.append("no gyroscope: " + "; ".join(
             v for k, v in GYROSCOPE_NEEDS.items() if placement in FOOT_PLACEMENTS or not k.startswith(("strike", "fc_s"))))
+    if placement in TRUNK_PLACEMENTS and fs < IMPACT_MIN_RATE_HZ:
+        warnings.append(f"impact index not given: it needs at least {IMPACT_MIN_RATE_HZ:g} Hz (its band reaches "
+                        f"{IMPACT_CUTOFF_HZ:g} Hz), this recording has {fs:g} Hz")
     gaps = recording.gaps
     segments = bridged_segments(recording, max_gap_s=MAX_BRIDGED_GAP_S, min_duration_s=MIN_SEGMENT_S)
     lost = gaps["lost_samples"].to_numpy()
@@ -473,20 +479,33 @@ def _trunk_per_step(acc_b: np.ndarray, tilt: np.ndarray | None, ic: np.ndarray, 
 def impact_index(f_v_m_s2: np.ndarray, ic: np.ndarray, *, sampling_rate_hz: float, window_s: float = 0.06) -> np.ndarray:
     """Impact-transient *indicator* per step: peak vertical loading rate at the sensor, in g/s.
 
-    The steepest rise of vertical specific force (low-passed at 25 Hz, or less
-    at low sampling rates) within ``window_s`` after IC.  A sharp, early rise
-    goes with a hard (typically heel-first) landing, but this is an
-    indicator, not a foot-strike class: it has not been validated against
-    foot-strike labels.
+    The steepest rise of vertical specific force within ``window_s`` after IC,
+    read in one band whatever the sampling rate: low-passed at
+    ``IMPACT_CUTOFF_HZ``, interpolated band-limited (polyphase) to
+    ``IMPACT_SLOPE_RATE_HZ`` and differentiated there, so that a 50-Hz and a
+    200-Hz recording of the same running give the same index (a two-sample
+    slope at the recording's own rate halves it at 50 Hz).  NaN below
+    ``IMPACT_MIN_RATE_HZ``.  A sharp, early rise goes with a hard (typically
+    heel-first) landing, but this is an indicator, not a foot-strike class:
+    it has not been validated against foot-strike labels.
     """
+    from fractions import Fraction
+
+    from scipy.signal import resample_poly
+
     fs = sampling_rate_hz
-    s = lowpass(f_v_m_s2, 25.0, sampling_rate_hz=fs) if len(f_v_m_s2) > 30 else f_v_m_s2
-    rate = np.gradient(s) * fs / G
-    w = max(2, int(window_s * fs))
     out = np.full(len(ic), np.nan)
-    if len(rate) < w or len(ic) == 0:
+    if fs < IMPACT_MIN_RATE_HZ or len(f_v_m_s2) <= 30 or len(ic) == 0:
         return out
-    a = np.maximum(0, np.floor(np.asarray(ic, float)) - 1).astype(np.int64)
+    s = lowpass(f_v_m_s2, IMPACT_CUTOFF_HZ, sampling_rate_hz=fs)
+    up = Fraction(IMPACT_SLOPE_RATE_HZ / fs).limit_denominator(64)
+    fu = fs * up.numerator / up.denominator
+    s = resample_poly(s, up.numerator, up.denominator) if up != 1 else s
+    rate = np.gradient(s) * fu / G
+    w = max(2, int(window_s * fu))
+    if len(rate) < w:
+        return out
+    a = np.maximum(0, np.floor(np.asarray(ic, float) * (fu / fs)) - 1).astype(np.int64)
     ok = a + w <= len(rate)
     windows = np.lib.stride_tricks.sliding_window_view(rate, w)
     out[ok] = windows[a[ok]].max(axis=1)
