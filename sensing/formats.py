@@ -112,7 +112,24 @@ def read_parquet(path: str | Path) -> Recording:
             f = unit_factor(col[:3], units[col], source=path, where=f"metadata.units.{col}")
             if f != 1.0:
                 df[col] = df[col] * f
-    return _recording(df, meta, path)
+    df, note = _lost_rows_as_gaps(df, path)
+    rec = _recording(df, meta, path)
+    if note:
+        rec.extra.setdefault("warnings", []).append(note)
+    return rec
+
+
+def _lost_rows_as_gaps(df: pd.DataFrame, path, rows=None) -> tuple[pd.DataFrame, str | None]:
+    """Rows missing (NaN) in every channel are samples the recorder lost: dropped, so that their sample indices are
+    gaps (as BIDS-Motion's all-n/a rows and as sample counters' losses); a row missing only some channels stays
+    (validation names it).  ``rows``: each row's name for the message (default its sample index)."""
+    lost = df.isna().all(axis=1).to_numpy() if len(df.columns) else np.zeros(len(df), bool)
+    if not lost.any():
+        return df, None
+    first = int(np.flatnonzero(lost)[0])
+    where = rows[first] if rows is not None else f"sample {df.index[first]}"
+    return df[~lost], (f"{path}: {int(lost.sum())} rows missing in every channel (first at {where}) read as lost "
+                       "samples (gaps in the analysis, never interpolated into the recording)")
 
 
 def _recording(df: pd.DataFrame, meta: Mapping, path) -> Recording:
@@ -207,7 +224,11 @@ def read_csv(
         idx = np.arange(len(df))
         fs = sampling_rate_hz
     df.index = pd.Index(idx.astype(np.int64), name="sample_index")
-    return Recording(data=df, sampling_rate_hz=float(fs), start_utc=utc(start_utc), placement=placement, source=str(path))
+    df, note = _lost_rows_as_gaps(df, path, [f"row {i + 2}" for i in range(len(df))])
+    rec = Recording(data=df, sampling_rate_hz=float(fs), start_utc=utc(start_utc), placement=placement, source=str(path))
+    if note:
+        rec.extra.setdefault("warnings", []).append(note)
+    return rec
 
 
 def _rate_from_times(t: np.ndarray) -> float:

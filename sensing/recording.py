@@ -250,11 +250,12 @@ def validate(rec: Recording) -> None:
             run_end = nan[0]
             while run_end + 1 < len(col) and not np.isfinite(col[run_end + 1]):
                 run_end += 1
+            what = "missing (NaN)" if np.isnan(col[nan]).all() else "non-finite (NaN or infinite)"
             raise RecordingError(
                 src, f"column {c}, rows {nan[0]}-{run_end}",
-                f"{len(nan)} missing (NaN) values",
-                "finite numbers (a row missing in every channel is a lost sample; BIDS-Motion n/a rows are read so "
-                "unless nan_as_gap=False)",
+                f"{len(nan)} {what} values",
+                "finite numbers (a file's row missing in every channel is read as a lost sample; a row missing "
+                "only some channels is not)",
             )
         limit = MAX_ABS_ACC_M_S2 if c.startswith("acc") else MAX_ABS_GYR_RAD_S if c.startswith("gyr") else 5000.0
         over = np.flatnonzero(np.abs(col) > limit)

@@ -189,3 +189,36 @@ def test_placement_override_and_validation(tmp_path):
     assert open_recording(p, placement="foot-left").placement == "foot-left"
     with pytest.raises(RecordingError, match="unknown placement"):
         open_recording(p, placement="elbow")
+
+
+def test_rows_missing_in_every_channel_are_lost_samples_and_a_partial_row_is_named(tmp_path):
+    """A NaN burst in a Parquet or CSV file: rows missing in every channel are samples the recorder lost (gaps,
+    never interpolated into the recording), as BIDS-Motion's n/a rows; a row missing only some channels is
+    refused with its column and rows."""
+    rec = _rec(gaps=False)
+    df = rec.data.copy()
+    df.iloc[100:130] = np.nan  # 30 samples lost in every channel
+    write_parquet(rec, tmp_path / "ok.parquet")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(tmp_path / "ok.parquet")
+    burst = pa.Table.from_pandas(df.reset_index(), preserve_index=False).replace_schema_metadata(table.schema.metadata)
+    pq.write_table(burst, tmp_path / "burst.parquet")
+    got = read_parquet(tmp_path / "burst.parquet")
+    assert got.lost_samples == 30 and len(got.data) == 470
+    assert got.gaps["start_s"].iloc[0] == pytest.approx(1.00)
+    np.testing.assert_allclose(got.data.loc[130].to_numpy(), rec.data.loc[130].to_numpy())
+    assert any("30 rows missing in every channel (first at sample 100)" in w for w in got.extra["warnings"])
+    df.iloc[100:130, 1:] = df.iloc[90, 1:].to_numpy()  # now only acc_x is missing there
+    part = pa.Table.from_pandas(df.reset_index(), preserve_index=False).replace_schema_metadata(table.schema.metadata)
+    pq.write_table(part, tmp_path / "part.parquet")
+    with pytest.raises(RecordingError, match=r"column acc_x, rows 100-129: 30 missing \(NaN\) values"):
+        read_parquet(tmp_path / "part.parquet")
+    # CSV: an empty row is a lost sample (named by its file line), a half-empty one an error
+    p = _csv(tmp_path, "ax,ay,az\n0,0,1\n,,\n,,\n0,0,1\n0,0,1\n")
+    got = read_csv(p, MAPPING, sampling_rate_hz=50.0)
+    assert list(got.data.index) == [0, 3, 4] and got.lost_samples == 2
+    assert any("2 rows missing in every channel (first at row 3)" in w for w in got.extra["warnings"])
+    with pytest.raises(RecordingError, match="column acc_z"):
+        read_csv(_csv(tmp_path, "ax,ay,az\n0,0,1\n0,0,\n0,0,1\n0,0,1\n"), MAPPING, sampling_rate_hz=50.0)
