@@ -176,9 +176,10 @@ def analyse(recording: Recording, placement: str | None = None) -> Report:
             + (f"; {n_unanalysed} piece{'s' if n_unanalysed > 1 else ''} between them shorter than "
                f"{MIN_SEGMENT_S:g} s {'were' if n_unanalysed > 1 else 'was'} not analysed" if n_unanalysed > 0 else ""))
     frames = []
+    standing = None  # the last segment's standing reference: (up in the sensor frame, its span in s, segment end s)
     for seg in segments:
         if placement in TRUNK_PLACEMENTS:
-            df = _trunk_segment(seg, warnings)
+            df, standing = _trunk_segment(seg, warnings, standing)
         else:
             df = _foot_segment(seg, placement, warnings)
         if df is not None and len(df):
@@ -320,7 +321,17 @@ def _gait_samples(ic: np.ndarray, bout_id: np.ndarray, n: int) -> tuple[np.ndarr
     return m, int(ic[np.flatnonzero(use)[0]])
 
 
-def _trunk_segment(seg: Segment, warnings: list[str]) -> pd.DataFrame | None:
+#: A segment without a still stand of its own (it began mid-run, after a link dropout longer than the bridged
+#: gaps) takes the previous segment's standing reference when it began at most this long after that one ended
+#: and its sensor sits as it did there (the mean specific force over the gait within REFERENCE_CARRY_MAX_TURN_DEG):
+#: the sensor was not taken off in between.
+REFERENCE_CARRY_S = 120.0
+REFERENCE_CARRY_MAX_TURN_DEG = 10.0
+
+
+def _trunk_segment(seg: Segment, warnings: list[str], previous=None) -> tuple[pd.DataFrame | None, tuple | None]:
+    """Steps of one segment from a trunk sensor, and the standing reference for the next segment (``previous``:
+    that of the segment before, or None)."""
     fs = seg.sampling_rate_hz
     acc, gyr = seg.acc, seg.gyr
     up_t = gravity_direction_lowpass(acc, sampling_rate_hz=fs, cutoff_hz=0.5)
@@ -328,7 +339,7 @@ def _trunk_segment(seg: Segment, warnings: list[str]) -> pd.DataFrame | None:
     gait = LowerBackGait().detect(f_v, sampling_rate_hz=fs, hidden=seg.hidden)
     ic, fc, running = gait.ic_, gait.fc_, gait.running_
     if len(ic) < 4:
-        return None
+        return None, previous
     # the forward direction is found in the frame of the mean specific force from the first to the last IC, as
     # validated (taking it over the steps alone moved mobgap_lab to F1 0.839 / 27.5 ms from 0.831 / 25 ms:
     # bench/RESULTS.md); the standing reference is looked for next to the walks themselves (_gait_samples)
@@ -337,13 +348,24 @@ def _trunk_segment(seg: Segment, warnings: list[str]) -> pd.DataFrame | None:
     in_gait, first_gait = _gait_samples(ic, bout_id, len(acc))
     ref = alignment.standing_reference(acc, gyr, sampling_rate_hz=fs, gait_up=unit(acc[in_gait].mean(axis=0)),
                                        first_gait_index=first_gait)
-    if ref is None:
+    carried = False
+    if ref is None and previous is not None:
+        p_up, p_ref_s, p_end_s, p_gait_up = previous
+        turn_deg = np.degrees(np.arccos(np.clip(np.dot(p_gait_up, gait_up), -1.0, 1.0)))
+        if seg.start_s - p_end_s <= REFERENCE_CARRY_S and turn_deg <= REFERENCE_CARRY_MAX_TURN_DEG:
+            up, up_source, ref_s, carried = p_up, "still standing", p_ref_s, True
+            warnings.append(f"segment at {seg.start_s:.1f} s (after a gap): trunk lean relative to the standing at "
+                            f"{p_ref_s[0]:.1f}-{p_ref_s[1]:.1f} s before it (the sensor sits as it did)")
+    if carried:
+        pass
+    elif ref is None:
         up, up_source, ref_s = gait_up, "mean during gait", None
         warnings.append(f"segment at {seg.start_s:.1f} s: no still standing period found, so trunk lean cannot be "
                         "given relative to upright standing (stand still for 5 s before running)")
     else:
         up, (a, b) = ref
         up_source, ref_s = "still standing", (seg.start_s + a / fs, seg.start_s + b / fs)
+    standing = (up, ref_s, seg.start_s + len(acc) / fs, gait_up) if ref_s is not None else None
     fwd, fwd_source = alignment.trunk_forward(acc, gait_up, ic.astype(int), running, sampling_rate_hz=fs)
     frame = alignment.trunk_frame(up, fwd, up_source=up_source, forward_source=fwd_source, reference_s=ref_s)
     acc_b = frame.to_body(acc)
@@ -385,7 +407,7 @@ def _trunk_segment(seg: Segment, warnings: list[str]) -> pd.DataFrame | None:
         tilt = complementary_tilt_deg(acc_b, gyr_b, sampling_rate_hz=fs)
     lean_fwd, lean_side, sway_fwd, sway_side = _trunk_per_step(acc_b, tilt, ic, fc, fs)
     impact = impact_index(f_v, ic, sampling_rate_hz=fs)
-    if ref is None:
+    if ref_s is None:
         lean_fwd[:] = np.nan
         lean_side[:] = np.nan
     vo = vertical_oscillation_m(f_v, ic, sampling_rate_hz=fs)
@@ -402,7 +424,7 @@ def _trunk_segment(seg: Segment, warnings: list[str]) -> pd.DataFrame | None:
         "trunk_sway_side_deg": sway_side,
         "trunk_sway_fwd_deg": sway_fwd,
         "_segment": seg.start_index,
-    })
+    }), standing if standing is not None else previous
 
 
 def _range_means(cum: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -307,6 +307,35 @@ def test_short_gaps_are_bridged_not_lost():
     assert any("bridged" in w for w in rep.warnings)
 
 
+@pytest.mark.parametrize(("turn_deg", "carried"), [(0.0, True), (30.0, False)])
+def test_trunk_lean_after_a_dropout_keeps_the_standing_before_it(turn_deg, carried):
+    """A 3-s dropout mid-run (longer than the bridged gaps: the analysis splits there) leaves the second part
+    with no still stand of its own: its lean is read against the stand before the gap (the simulator's 8 deg),
+    unless the sensor sits otherwise after the gap (turned 30 deg about the forward axis: re-clipped), when the
+    lean is not given, as before."""
+    from sensing.recording import from_arrays
+
+    rec, _ = lower_back_run(sampling_rate_hz=100.0, run_s=60.0, lean_fwd_deg=8.0, seed=3)
+    data = rec.data
+    t = data.index.to_numpy() / 100.0
+    keep = ~((t >= 40.0) & (t < 43.0))
+    acc = data[["acc_x", "acc_y", "acc_z"]].to_numpy()[keep]
+    gyr = data[["gyr_x", "gyr_y", "gyr_z"]].to_numpy()[keep]
+    after = t[keep] >= 43.0
+    rot = Rotation.from_euler("x", turn_deg, degrees=True)
+    acc[after], gyr[after] = rot.apply(acc[after]), rot.apply(gyr[after])
+    rep = analyse(from_arrays(acc, gyr_rad_s=gyr, sampling_rate_hz=100.0, sample_index=data.index.to_numpy()[keep],
+                              placement="lower-back"))
+    late = rep.steps[(rep.steps["ic_s"] > 44.0) & (rep.steps["activity"] == "running")]
+    assert len(late) > 30
+    if carried:
+        assert late["trunk_lean_fwd_deg"].median() == pytest.approx(8.0, abs=1.5)
+        assert any("after a gap" in w for w in rep.warnings)
+    else:
+        assert late["trunk_lean_fwd_deg"].isna().all()
+        assert any("no still standing period" in w for w in rep.warnings)
+
+
 def _lose_bursts(rec, *, seed: int, first_s: float = 3.0):
     """``rec`` with bursts of 0.15–0.45 s lost every 1–3 s (a BLE link dropping packets), and the lost spans."""
     import dataclasses
