@@ -307,7 +307,9 @@ def _shell(settings: Settings, pages, requested: tuple[str, str] | None = None) 
         problem = None
     except Exception as exc:  # a journal that cannot be opened: say so in the page
         names, problem = [], f"cannot open the journal {settings.journal_url}: {exc}"
-    runner = names[0] if names else None
+    # the runner of the address (?runner=NAME) when it names one, so that the picker shows the page's runner
+    wanted = query_of(requested[1]).get("runner") if requested is not None else None
+    runner = wanted if wanted in names else (names[0] if names else None)
     content, key = None, None
     if requested is not None and problem is None:
         try:
@@ -321,7 +323,7 @@ def _shell(settings: Settings, pages, requested: tuple[str, str] | None = None) 
         dcc.Location(id="url", refresh="callback-nav"),
         html.Div([html.B("backstride"), *links,
                   html.Span("runner:", style={"marginLeft": "auto"}),
-                  dcc.Dropdown(id="runner", options=names, value=names[0] if names else None, clearable=False,
+                  dcc.Dropdown(id="runner", options=names, value=runner, clearable=False,
                                persistence=True, persistence_type="session", style={"width": "14em"})],
                  style=NAV_STYLE),
         html.Div(problem, id="journal-problem", style={"color": "#b00", "padding": "0 1em"}) if problem else None,
@@ -361,8 +363,47 @@ def _render(settings: Settings, by_path: dict, pathname: str | None, search: str
         raise
 
 
+#: Query keys that name something of one runner (a run, a recording): dropped when another runner is picked.
+RUNNER_OWN_KEYS = ("id", "compare", "rec")
+
+
+def runner_sync(search: str | None, runner: str | None, names: list[str], picked: bool
+                ) -> tuple[str | None, str | None]:
+    """Keep the runner picker and the address's ``?runner=`` one runner: ``(picker value, search)`` to set
+    (None: leave as it is).
+
+    ``picked``: the user chose ``runner`` in the picker; the address then follows (``runner=`` set, the
+    other runner's run or recording dropped).  Otherwise the address changed (a link, a typed URL, the first
+    load, where the picker may show the runner remembered from earlier in the session): the picker follows
+    the address's runner when it is one of ``names``.
+    """
+    from urllib.parse import urlencode
+
+    query = query_of(search)
+    wanted = query.get("runner")
+    if picked:
+        if not runner or wanted == runner:
+            return None, None
+        kept = {k: v for k, v in query.items() if k not in RUNNER_OWN_KEYS and k != "runner"}
+        return None, "?" + urlencode({"runner": runner, **kept})
+    if wanted and wanted != runner and wanted in names:
+        return wanted, None
+    return None, None
+
+
 def _register_router(app: dash.Dash, pages, settings: Settings) -> None:
+    from dash import ctx
+
     by_path = {p.PATH: p for p in pages}
+
+    @app.callback(Output("runner", "value", allow_duplicate=True), Output("url", "search", allow_duplicate=True),
+                  Input("url", "search"), Input("runner", "value"), prevent_initial_call="initial_duplicate")
+    def _sync_runner(search, runner):
+        """One runner for the page and the picker (see :func:`runner_sync`); the router then renders it."""
+        picked = ctx.triggered_id == "runner"
+        names = [] if picked else runner_names(settings)
+        value, new_search = runner_sync(search, runner, names, picked)
+        return (no_update if value is None else value), (no_update if new_search is None else new_search)
 
     @app.callback(Output("page", "children"), Output("page-key", "data"), Input("url", "pathname"),
                   Input("url", "search"), Input("runner", "value"), State("page-key", "data"))

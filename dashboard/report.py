@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.data import Settings, open_journal
+from dashboard.pages.common import local_time
 
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
@@ -35,6 +36,13 @@ def _f(x, spec: str, unit: str = "", scale: float = 1.0) -> str:
     except (TypeError, ValueError):
         return "–"
     return "–" if not math.isfinite(v) else f"{v:{spec}}{unit}"
+
+
+def week_load_text(load_known, coverage) -> str:
+    """A week's known load as the command line's timeline writes it: "≥ 120" when days of the week are unknown
+    (``coverage`` < 1: the sum is a lower bound), "120" when all seven are known."""
+    text = _f(load_known, ".0f")
+    return f"≥ {text}" if text != "–" and coverage < 1 else text
 
 
 def collect(settings: Settings, runner: str, *, run_id: int | None = None, weeks: int = 8) -> dict:
@@ -60,8 +68,11 @@ def collect(settings: Settings, runner: str, *, run_id: int | None = None, weeks
 
 
 def svg_bars(values: list[float], labels: list[str], *, flags: list[bool] | None = None, width: int = 640,
-             height: int = 140, unit: str = "") -> str:
-    """A small bar chart as inline SVG (prints without scripts); NaN bars are left empty."""
+             height: int = 140, unit: str = "", lower_bound: list[bool] | None = None) -> str:
+    """A small bar chart as inline SVG (prints without scripts); NaN bars are left empty.
+
+    A bar marked in ``lower_bound`` is a value known to be at least this much (a week with days unknown): it
+    is drawn as an outline and labelled "≥ value", never as a total."""
     n = max(len(values), 1)
     finite = [v for v in values if v is not None and math.isfinite(v)]
     top = max(finite) if finite else 1.0
@@ -74,9 +85,12 @@ def svg_bars(values: list[float], labels: list[str], *, flags: list[bool] | None
         if v is not None and math.isfinite(v):
             h = (height - 15) * v / top
             colour = "#E45756" if flags and flags[i] else "#4C78A8"
+            partial = bool(lower_bound and lower_bound[i])
+            text = f"≥ {v:.0f}" if partial else f"{v:.0f}"
+            paint = (f'fill="none" stroke="{colour}" stroke-dasharray="3,2"' if partial else f'fill="{colour}"')
             parts.append(f'<rect x="{x + 2:.1f}" y="{height - h:.1f}" width="{max(bw - 4, 1):.1f}" height="{h:.1f}" '
-                         f'fill="{colour}"><title>{H.escape(labels[i])}: {v:.0f}{unit}</title></rect>')
-            parts.append(f'<text x="{x + bw / 2:.1f}" y="{height - h - 3:.1f}" text-anchor="middle">{v:.0f}</text>')
+                         f'{paint}><title>{H.escape(labels[i])}: {text}{unit}</title></rect>')
+            parts.append(f'<text x="{x + bw / 2:.1f}" y="{height - h - 3:.1f}" text-anchor="middle">{text}</text>')
         parts.append(f'<text x="{x + bw / 2:.1f}" y="{height + 14}" text-anchor="middle">{H.escape(labels[i])}</text>')
     parts.append(f'<line x1="28" y1="{height}" x2="{width - 8}" y2="{height}" stroke="#999"/></svg>')
     return "".join(parts)
@@ -106,12 +120,14 @@ def report_html(d: dict) -> str:
     from dashboard.figures import association_lines, fatigue_rows
 
     info, tl = d["runner"], d["timeline"]
+    tz = info.timezone
     wk = tl.weekly
     out = [f"<!doctype html><html><head><meta charset='utf-8'><title>backstride report: {H.escape(info.name)}"
            f"</title><style>{CSS}</style></head><body>",
            f"<h1>backstride session report: {H.escape(info.name)}</h1>",
            f"<p class='note'>{tl.start:%d %b %Y} – {tl.end:%d %b %Y} · generated "
-           f"{d['generated_utc']:%Y-%m-%d %H:%M} UTC · time zone {H.escape(info.timezone)}</p>",
+           f"{H.escape(local_time(d['generated_utc'], tz))} · dates and times in the runner's time zone, "
+           f"{H.escape(tz)}</p>",
            "<p class='note'>backstride measures and shows; it does not diagnose. A flag is a pattern worth a look "
            "(the 10 % rules, sitting 2 h in one go or 6 h a day, pain that does not ease), not a finding.</p>"]
     latest = {}
@@ -125,9 +141,13 @@ def report_html(d: dict) -> str:
     out.append("<h2>Weekly load</h2>")
     if len(wk):
         labels = [f"{pd.Timestamp(w):%d %b}" for w in wk.index]
+        # a week with days unknown has a lower bound, not a total ("unknown, never a silent zero"): "≥ 120",
+        # as the command line's timeline says it
+        partial = [bool(r["coverage"] < 1) for _, r in wk.iterrows()]
         out.append(svg_bars([float(v) for v in wk["load_known"]], labels,
-                            flags=[f is True for f in wk["flag"]], unit=" au"))
-        rows = [[f"{pd.Timestamp(w):%d %b %Y}", _f(r["load_known"], ".0f"), f"{int(r['known_days'])}/7",
+                            flags=[f is True for f in wk["flag"]], unit=" au", lower_bound=partial))
+        rows = [[f"{pd.Timestamp(w):%d %b %Y}", week_load_text(r["load_known"], r["coverage"]),
+                 f"{int(r['known_days'])}/7",
                  _f(r["increase"], "+.0%"), int(r["runs_n"]) if pd.notna(r["runs_n"]) else "–",
                  _f(r["duration_s"], ".0f", " min", 1 / 60), _f(r["core_n"], ".0f"),
                  _f(r["sitting_s"], ".1f", " h", 1 / 3600), "; ".join(x for x in (r["reason"], r["core_note"]) if x)]
@@ -161,7 +181,7 @@ def report_html(d: dict) -> str:
 
     run = d.get("run")
     if run is not None:
-        out.append(f"<h2>Session: {pd.Timestamp(run['start_utc']):%a %d %b %Y %H:%M} UTC, "
+        out.append(f"<h2>Session: {H.escape(local_time(run['start_utc'], tz, '%a %d %b %Y %H:%M'))}, "
                    f"{H.escape(run['kind'] if isinstance(run['kind'], str) else 'run')}, "
                    f"{_f(run['duration_s'], '.0f', ' min', 1 / 60)}</h2>")
         meta = d.get("run_meta")
@@ -183,7 +203,7 @@ def report_html(d: dict) -> str:
     if len(pains):
         out.append(svg_bars([float(x) for x in pains["rating"]],
                             [f"{pd.Timestamp(x):%d/%m}" for x in pains["local_date"]], height=80, unit="/10"))
-        out.append(_table([[f"{pd.Timestamp(r['reported_utc']):%Y-%m-%d %H:%M} UTC", f"{int(r['rating'])}/10",
+        out.append(_table([[local_time(r["reported_utc"], tz), f"{int(r['rating'])}/10",
                             r["location"], r["timing"], r["note"] or ""] for _, r in pains.iterrows()],
                           ["reported", "rating", "where", "when", "note"]))
     else:

@@ -394,6 +394,7 @@ def test_compare_two_runs_side_by_side(duo, recorded_runs):
     app, url, _, runs = recorded_runs
     with Journal.open(url) as j:
         table = j.runs(runner="demo").set_index("id")
+        tz = j.runner("demo").timezone
     a = table.loc[runs["long"]].to_dict() | {"id": runs["long"]}
     b = table.loc[runs["shoe"]].to_dict() | {"id": runs["shoe"]}
     # The journal's cadence of the lower-back run is the simulation's (independent truth).
@@ -411,7 +412,7 @@ def test_compare_two_runs_side_by_side(duo, recorded_runs):
             for tr in duo.find_elements("#run-compare-table tbody tr")]
     heads = [th.text for th in duo.find_elements("#run-compare-table thead th")]
     assert heads[1:] == [_label(a), _label(b)]
-    assert rows == [[k, va, vb] for (k, va), (_, vb) in zip(summary_rows(a), summary_rows(b))]
+    assert rows == [[k, va, vb] for (k, va), (_, vb) in zip(summary_rows(a, tz), summary_rows(b, tz))]
     assert any(r[0] == "cadence" and r[1] == f"{a['cadence_spm']:.0f} steps/min" for r in rows)
 
     # The graph: both runs in every panel either has, each across its whole length (0-100 %).
@@ -448,8 +449,10 @@ def test_run_summary_made_by_an_older_analysis_is_shown_and_updated(duo, demo_ap
                 cadence_spm=current["cadence_spm"] - 12.0, heel_strike_share=0.05,
                 duration_s=current["duration_s"] + 300.0))
         old = j.runs(runner="demo").set_index("id").loc[rid].to_dict() | {"id": rid}
+        tz = j.runner("demo").timezone
     # what the page should list: the rows that differ, current value and journal value (independent of the page)
-    expected = [f"{k}: {b} now, {a} in the journal" for (k, a), (_, b) in zip(summary_rows(old), summary_rows(current))
+    expected = [f"{k}: {b} now, {a} in the journal"
+                for (k, a), (_, b) in zip(summary_rows(old, tz), summary_rows(current, tz))
                 if a != b]
     assert {e.split(":")[0] for e in expected} == {"duration", "session load", "cadence", "heel-strike share"}
 
@@ -462,7 +465,7 @@ def test_run_summary_made_by_an_older_analysis_is_shown_and_updated(duo, demo_ap
     assert not duo.find_elements("#run-stale")
     rows = [[td.text for td in tr.find_elements("css selector", "td")]
             for tr in duo.find_elements("#run-summary tbody tr")]
-    assert rows == [list(r) for r in summary_rows(current)]
+    assert rows == [list(r) for r in summary_rows(current, tz)]
     with Journal.open(url) as j:
         now = j.runs(runner="demo").set_index("id").loc[rid].to_dict()
     for k in ("cadence_spm", "heel_strike_share", "duration_s", "steps_n", "rpe", "kind"):
@@ -534,4 +537,106 @@ def test_navigation_links_render_the_next_page(duo, demo_app):
     duo.find_element("#nav-timeline").click()
     duo.wait_for_element("#tl-graph .main-svg", timeout=15)
     screenshot(duo, "navigation")
+    assert console_errors(duo) == []
+
+
+# ----------------------------------------------------------------------------
+# One runner per page: the heading, the runner picker and what the forms save
+
+SECOND_RUNNER = "second"
+
+
+def _pains_by_runner(url: str) -> dict[str, int]:
+    from journal import Journal
+
+    with Journal.open(url) as j:
+        return {name: len(j.pain_reports(runner=name)) for name in ("demo", SECOND_RUNNER)}
+
+
+@pytest.fixture
+def two_runner_app(demo_app):
+    """The demo app with a second runner (no entries yet), listed after demo in the runner picker."""
+    from journal import Journal
+
+    app, url = demo_app
+    with Journal.open(url) as j:
+        j.add_runner(SECOND_RUNNER, timezone="UTC")
+        assert [r.name for r in j.runners()][0] == "demo"  # the picker's default is not the runner of the URL
+    return app, url
+
+
+def _picker(duo) -> str:
+    return duo.find_element("#runner .dash-dropdown-value").text
+
+
+def test_log_page_saves_to_the_runner_of_the_url(duo, two_runner_app):
+    app, url = two_runner_app
+    before = _pains_by_runner(url)
+    _open(duo, app, f"/log?runner={SECOND_RUNNER}", "#log-pain-submit")
+    assert duo.find_element("h2").text == f"Log · {SECOND_RUNNER}"
+    _wait_for(duo, lambda: _picker(duo) == SECOND_RUNNER, timeout_s=10)
+    duo.find_element("#log-pain-submit").click()
+    duo.wait_for_contains_text("#log-pain-result", "saved as report", timeout=10)
+    assert _pains_by_runner(url) == {"demo": before["demo"], SECOND_RUNNER: before[SECOND_RUNNER] + 1}
+
+    # Picking another runner changes the page (heading and address), and the forms save there.
+    duo.select_dcc_dropdown("#runner", "demo")
+    duo.wait_for_text_to_equal("h2", "Log · demo", timeout=10)
+    assert "runner=demo" in duo.driver.current_url
+    duo.find_element("#log-pain-submit").click()
+    duo.wait_for_contains_text("#log-pain-result", "saved as report", timeout=10)
+    assert _pains_by_runner(url) == {"demo": before["demo"] + 1, SECOND_RUNNER: before[SECOND_RUNNER] + 1}
+
+    # Opened again by address in the same session (the picker remembers "demo"): the address wins.
+    duo.driver.get(duo.server_url + f"/log?runner={SECOND_RUNNER}")
+    duo.wait_for_text_to_equal("h2", f"Log · {SECOND_RUNNER}", timeout=15)
+    _wait_for(duo, lambda: _picker(duo) == SECOND_RUNNER, timeout_s=10)
+    _wait_for(duo, lambda: duo.driver.execute_script(CALLBACKS_IDLE_JS))
+    assert duo.find_element("h2").text == f"Log · {SECOND_RUNNER}"
+    duo.find_element("#log-pain-submit").click()
+    duo.wait_for_contains_text("#log-pain-result", "saved as report", timeout=10)
+    assert _pains_by_runner(url) == {"demo": before["demo"] + 1, SECOND_RUNNER: before[SECOND_RUNNER] + 2}
+    screenshot(duo, "log_second_runner")
+    assert console_errors(duo) == []
+
+
+def test_run_and_day_pages_follow_the_runner_of_the_url(duo, two_runner_app):
+    from journal import Journal
+
+    app, url = two_runner_app
+    with Journal.open(url) as j:
+        rid = j.add_run(start="2025-03-01T07:30", duration_s=1800.0, rpe=4, runner=SECOND_RUNNER)
+        demo_last = int(j.runs(runner="demo")["id"].iloc[-1])
+    _open(duo, app, f"/run?runner={SECOND_RUNNER}&id={rid}", "#run-summary")
+    assert f"(#{rid})" in duo.find_element("h2").text
+    _wait_for(duo, lambda: _picker(duo) == SECOND_RUNNER, timeout_s=10)
+    # the second runner is in UTC: the start as typed, the zone named
+    assert "2025-03-01 07:30 (UTC)" in duo.find_element("#run-summary").text
+
+    # Picking demo shows demo's latest run (the second runner's run id is dropped from the address).
+    duo.select_dcc_dropdown("#runner", "demo")
+    duo.wait_for_contains_text("h2", f"(#{demo_last})", timeout=15)
+    assert "runner=demo" in duo.driver.current_url and f"id={rid}" not in duo.driver.current_url
+
+    duo.driver.get(duo.server_url + f"/day?runner={SECOND_RUNNER}")
+    duo.wait_for_contains_text("#day-zone", "Europe/Amsterdam (the recording's time zone)", timeout=30)
+    _wait_for(duo, lambda: _picker(duo) == SECOND_RUNNER, timeout_s=10)
+    screenshot(duo, "day_second_runner")
+    assert console_errors(duo) == []
+
+
+def test_runners_page_link_opens_that_runners_timeline(duo, two_runner_app):
+    from journal import Journal
+
+    app, url = two_runner_app
+    with Journal.open(url) as j:
+        j.add_run(start="2025-03-01T07:30", duration_s=1800.0, rpe=4, runner=SECOND_RUNNER)
+    _open(duo, app, "/runners", "#runners-table")
+    duo.find_element(f"#runners-table a[id*='{SECOND_RUNNER}']").click()
+    duo.wait_for_text_to_equal("h2", f"Timeline · {SECOND_RUNNER}", timeout=15)
+    _wait_for(duo, lambda: _picker(duo) == SECOND_RUNNER, timeout_s=10)
+    _wait_for(duo, lambda: duo.driver.execute_script(CALLBACKS_IDLE_JS))
+    assert duo.find_element("h2").text == f"Timeline · {SECOND_RUNNER}"
+    path = duo.driver.execute_script("return window.location.pathname")
+    assert path == "/"
     assert console_errors(duo) == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlencode
+
 from dash import html
 
 ERROR_STYLE = {"color": "#b00020", "fontWeight": "bold"}
@@ -33,3 +35,26 @@ def table(rows: list[dict], columns: list[tuple[str, str]], id: str | None = Non
         body.append(html.Tr([html.Td(r.get(k, ""), style={"padding": "2px 8px"}) for k, _ in columns], style=style))
     kw = {"id": id} if id else {}
     return html.Table([head, html.Tbody(body)], style={"borderCollapse": "collapse", "fontSize": "0.9em"}, **kw)
+
+
+def with_query(search: str | None, **changes) -> str:
+    """``search`` (``?a=1&b=2``) with ``changes`` applied (None removes a key); the other keys (``runner``) stay."""
+    query = {k: v[-1] for k, v in parse_qs((search or "").lstrip("?")).items()}
+    for k, v in changes.items():
+        if v is None:
+            query.pop(k, None)
+        else:
+            query[k] = str(v)
+    return "?" + urlencode(query) if query else ""
+
+
+def local_time(t_utc, tz: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """The moment ``t_utc`` (aware, or naive UTC) as clock time in the IANA zone ``tz``, the zone named:
+    ``2025-03-01 00:30 (Europe/Amsterdam)``.  "–" when there is no moment."""
+    import pandas as pd
+
+    if t_utc is None or (not isinstance(t_utc, str) and pd.isna(t_utc)):
+        return "–"
+    t = pd.Timestamp(t_utc)
+    t = t.tz_localize("UTC") if t.tzinfo is None else t
+    return f"{t.tz_convert(tz):{fmt}} ({tz})"

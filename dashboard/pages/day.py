@@ -2,9 +2,13 @@
 sit-stand transitions, and the alerts that would have fired at 30 min and 2 h.
 
 The classification is :mod:`analysis.activity` (per second: lying, sitting,
-standing, walking, running) and the per-day summary :mod:`analysis.days`, in
-the runner's time zone.  Recordings offered: the sample work day and the
-uploaded recordings.
+standing, walking, running) and the per-day summary :mod:`analysis.days`.
+The day is the one the runner lived: clock times and calendar days are in the
+recording's own time zone when it names one (``extra.time_zone``, as
+``backstride analyse`` uses it), else in the runner's; the page says which.
+Recordings offered: the sample work day, and the runner's own uploads (those
+the journal holds as the recording of one of the runner's runs); another
+runner's uploads are never listed.
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import figures as F
-from dashboard.data import Settings, open_journal
-from dashboard.pages.common import CARD_STYLE, error, table
+from dashboard.data import Settings, open_journal, resolve_recording
+from dashboard.pages.common import CARD_STYLE, error, table, with_query
 
 PATH = "/day"
 TITLE = "Day"
@@ -33,40 +37,76 @@ def _available() -> bool:
     return True
 
 
-def day_sources(settings: Settings) -> dict[str, Path]:
+def day_sources(settings: Settings, runner: str | None) -> dict[str, Path]:
+    """The recordings the Day page offers for ``runner``: the sample work day(s), and those of the runner's uploads
+    that the journal holds as the recording of one of the runner's runs (the upload's link to its runner).
+
+    An upload stored only as sitting days (an all-day recording without running) is linked to its runner only by
+    the journal's import record, which the journal does not expose: it is not listed."""
     out = {f"sample: {p.stem}": p for p in sorted(settings.samples_dir.glob("*workday*.parquet"))}
-    if settings.uploads_dir.is_dir():
-        out.update({f"upload: {p.stem[:12]}": p for p in sorted(settings.uploads_dir.glob("*.parquet"))})
+    if not runner or not settings.uploads_dir.is_dir():
+        return out
+    uploads = settings.uploads_dir.resolve()
+    with open_journal(settings) as j:
+        paths = j.runs(runner=runner).get("recording_path", [])
+    own = {p.resolve() for p in (resolve_recording(settings, rp) for rp in paths if isinstance(rp, str))
+           if p is not None}
+    out.update({f"upload: {p.stem[:12]}": p for p in sorted(own)
+                if p.parent == uploads and p.suffix.lower() == ".parquet"})
     return out
+
+
+def day_time_zone(meta: dict, runner_tz: str | None) -> tuple[str, str]:
+    """``(zone, why)``: the IANA zone the Day page shows a recording in, and whose zone it is.
+
+    The recording's own (``extra.time_zone``: where it was recorded) when it names a valid one, else the
+    runner's, else UTC."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    own = (meta.get("extra") or {}).get("time_zone")
+    if isinstance(own, str) and own:
+        try:
+            return ZoneInfo(own).key, "the recording's time zone"
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    if runner_tz:
+        return runner_tz, "the runner's time zone" + (f" (the recording's {own!r} is not a time zone)" if own else
+                                                      "; the recording names none")
+    return "UTC", "no time zone known"
 
 
 def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
     if not _available():
         return html.Div([html.H2("Day"), html.P("The all-day activity analysis (analysis.activity, analysis.days) "
                                                 "is not available in this version.", id="day-unavailable")])
-    sources = day_sources(settings)
+    sources = day_sources(settings, runner)
     name = query.get("rec") if query.get("rec") in sources else next(iter(sources), None)
     head = [html.H2("Day"),
             dcc.Dropdown(id="day-source", options=list(sources), value=name, clearable=False, style={"width": "26em"})]
     if name is None:
         return html.Div(head + [html.P("No all-day recording yet: upload one on the Log page.")])
-    tz = "UTC"
+    runner_tz = None
     if runner:
         with open_journal(settings) as j:
-            tz = j.runner(runner).timezone
+            runner_tz = j.runner(runner).timezone
     try:
-        body = _day_body(sources[name], tz)
+        body = _day_body(sources[name], runner_tz)
     except (ValueError, OSError) as exc:
         body = [error(f"cannot analyse {name}: {exc}", id="day-error")]
     return html.Div(head + body)
 
 
-def _day_body(path: Path, tz: str) -> list:
+def _day_body(path: Path, runner_tz: str | None) -> list:
     from analysis.activity import activity_from_parquet
     from analysis.days import day_summaries
 
     result, meta = activity_from_parquet(path)
     start = pd.Timestamp(meta["start_utc"]) if meta.get("start_utc") else None
+    tz, why = day_time_zone(meta, runner_tz)
+    zone_note = (html.P(f"Clock times and days in {tz} ({why}).", id="day-zone", style={"color": "#555"})
+                 if start is not None else
+                 html.P("The recording has no start time: hours are counted from its start.", id="day-zone",
+                        style={"color": "#555"}))
     fig = F.day_figure(result.activities, result.transitions, result.sitting_bouts, start, tz)
     alerts = F.sitting_alerts(result.sitting_bouts)
     days = day_summaries(result, start.to_pydatetime() if start is not None else None, tz)
@@ -79,6 +119,7 @@ def _day_body(path: Path, tz: str) -> list:
     n30 = int((alerts["threshold_s"] == F.SITTING_ALERTS_S[0]).sum())
     n2h = int((alerts["threshold_s"] == F.SITTING_ALERTS_S[1]).sum())
     return [
+        zone_note,
         dcc.Graph(id="day-graph", figure=fig, config={"displaylogo": False}),
         html.P(f"Alerts that would have fired: {n30} at 30 min of sitting (time to get up and walk), {n2h} at 2 h "
                f"(a bout long enough to stiffen the lower back). {len(result.transitions)} sit-stand transitions.",
@@ -94,7 +135,5 @@ def register(app, settings: Settings) -> None:
     @app.callback(Output("url", "search", allow_duplicate=True), Input("day-source", "value"),
                   State("url", "search"), prevent_initial_call=True)
     def _pick(name, search):
-        from urllib.parse import urlencode
-
-        new = "?" + urlencode({"rec": name})
+        new = with_query(search, rec=name)
         return no_update if search == new else new

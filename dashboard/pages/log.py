@@ -44,6 +44,8 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
     kinds = [{"label": k, "value": k} for k in RUN_KINDS]
     return html.Div([
         html.H2(f"Log · {runner}"),
+        # the forms save to the runner this page was made for (the heading's), whatever the picker shows meanwhile
+        dcc.Store(id="log-runner", data=runner),
         html.Div([html.H3("Pain"),
                   _field("rating (0–10)", _num("log-pain-rating", 3, min=0, max=10, step=1)),
                   _field("where", dcc.Dropdown(id="log-pain-where", options=list(PAIN_LOCATIONS),
@@ -120,7 +122,7 @@ def register(app, settings: Settings) -> None:
     from dashboard.data import current_settings
 
     @app.callback(Output("log-pain-result", "children"), Input("log-pain-submit", "n_clicks"),
-                  State("runner", "value"), State("log-pain-rating", "value"), State("log-pain-where", "value"),
+                  State("log-runner", "data"), State("log-pain-rating", "value"), State("log-pain-where", "value"),
                   State("log-pain-when", "value"), State("log-pain-note", "value"), prevent_initial_call=True)
     def _pain(_, runner, rating, where, when, note):
         def go():
@@ -131,7 +133,7 @@ def register(app, settings: Settings) -> None:
             return f"pain {rating}/10 ({where}, {when}) saved as report {pid}"
         return _result(go)
 
-    @app.callback(Output("log-ci-result", "children"), Input("log-ci-submit", "n_clicks"), State("runner", "value"),
+    @app.callback(Output("log-ci-result", "children"), Input("log-ci-submit", "n_clicks"), State("log-runner", "data"),
                   State("log-ci-day", "value"), State("log-ci-sleep", "value"), State("log-ci-quality", "value"),
                   State("log-ci-stress", "value"), State("log-ci-sitting", "value"), State("log-ci-lifting", "value"),
                   prevent_initial_call=True)
@@ -143,7 +145,7 @@ def register(app, settings: Settings) -> None:
             return f"check-in of {day or 'today'} saved ({cid})"
         return _result(go)
 
-    @app.callback(Output("log-ex-result", "children"), Input("log-ex-submit", "n_clicks"), State("runner", "value"),
+    @app.callback(Output("log-ex-result", "children"), Input("log-ex-submit", "n_clicks"), State("log-runner", "data"),
                   State("log-ex-name", "value"), State("log-ex-category", "value"), State("log-ex-sets", "value"),
                   State("log-ex-minutes", "value"), State("log-ex-day", "value"), prevent_initial_call=True)
     def _exercise(_, runner, name, category, sets, minutes, day):
@@ -155,9 +157,10 @@ def register(app, settings: Settings) -> None:
             return f"{category} exercise {name!r} saved ({eid})"
         return _result(go)
 
-    @app.callback(Output("log-run-result", "children"), Input("log-run-submit", "n_clicks"), State("runner", "value"),
-                  State("log-run-start", "value"), State("log-run-minutes", "value"), State("log-run-km", "value"),
-                  State("log-run-rpe", "value"), State("log-run-kind", "value"), prevent_initial_call=True)
+    @app.callback(Output("log-run-result", "children"), Input("log-run-submit", "n_clicks"),
+                  State("log-runner", "data"), State("log-run-start", "value"), State("log-run-minutes", "value"),
+                  State("log-run-km", "value"), State("log-run-rpe", "value"), State("log-run-kind", "value"),
+                  prevent_initial_call=True)
     def _run(_, runner, start, minutes, km, rpe, kind):
         def go():
             if not start:
@@ -171,9 +174,9 @@ def register(app, settings: Settings) -> None:
             return f"run {rid} saved ({minutes:g} min, RPE {rpe if rpe is not None else '–'})"
         return _result(go)
 
-    @app.callback(Output("log-rpe-result", "children"), Input("log-rpe-submit", "n_clicks"), State("runner", "value"),
-                  State("log-rpe-run", "value"), State("log-rpe-value", "value"), State("log-rpe-kind", "value"),
-                  prevent_initial_call=True)
+    @app.callback(Output("log-rpe-result", "children"), Input("log-rpe-submit", "n_clicks"),
+                  State("log-runner", "data"), State("log-rpe-run", "value"), State("log-rpe-value", "value"),
+                  State("log-rpe-kind", "value"), prevent_initial_call=True)
     def _rpe(_, runner, rid, rpe, kind):
         def go():
             if rid is None:
@@ -187,7 +190,7 @@ def register(app, settings: Settings) -> None:
         return _result(go)
 
     @app.callback(Output("log-upload-result", "children"), Input("log-upload", "contents"),
-                  State("log-upload", "filename"), State("runner", "value"), State("log-up-rpe", "value"),
+                  State("log-upload", "filename"), State("log-runner", "data"), State("log-up-rpe", "value"),
                   State("log-up-kind", "value"), background=True,
                   progress=[Output("log-progress", "value"), Output("log-progress-text", "children")],
                   running=[(Output("log-upload", "disabled"), True, False)], prevent_initial_call=True)

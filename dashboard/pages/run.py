@@ -21,7 +21,7 @@ from dash import Input, Output, State, dcc, html, no_update
 from dashboard import figures as F
 from dashboard.data import (Settings, analysed_steps, cached, display_signal, journal_version, open_journal,
                             recording_key, resolve_recording)
-from dashboard.pages.common import CARD_STYLE, error, no_runner, ok, table
+from dashboard.pages.common import CARD_STYLE, error, local_time, no_runner, ok, table, with_query
 
 PATH = "/run"
 TITLE = "Run"
@@ -42,10 +42,11 @@ def _val(x, spec, unit="", scale=1.0):
     return "–" if not math.isfinite(f) else f"{f:{spec}}{unit}"
 
 
-def summary_rows(run: dict) -> list[tuple[str, str]]:
-    """The run's figures as (label, text) pairs."""
+def summary_rows(run: dict, tz: str) -> list[tuple[str, str]]:
+    """The run's figures as (label, text) pairs; its start as clock time in ``tz`` (the runner's time zone,
+    in which the journal dates the run), the zone named."""
     return [
-        ("date", f"{pd.Timestamp(run['start_utc']):%Y-%m-%d %H:%M} UTC"),
+        ("start", local_time(run["start_utc"], tz)),
         ("kind", run["kind"] if isinstance(run["kind"], str) else "–"),
         ("duration", _val(run["duration_s"], ".1f", " min", 1 / 60)),
         ("distance", _val(run["distance_m"], ".2f", " km", 1e-3)),
@@ -59,7 +60,7 @@ def summary_rows(run: dict) -> list[tuple[str, str]]:
     ]
 
 
-def stale_rows(run: dict, run_fields: dict | None) -> list[tuple[str, str, str]]:
+def stale_rows(run: dict, run_fields: dict | None, tz: str) -> list[tuple[str, str, str]]:
     """(label, journal's text, current analysis's text) for each summary figure that the analysis of the run's
     recording by this version (``run_fields``, see :func:`dashboard.data.cache_report`) shows differently from
     the journal, whose figures were made when the run was imported (perhaps by an older version).  Only what
@@ -76,15 +77,15 @@ def stale_rows(run: dict, run_fields: dict | None) -> list[tuple[str, str, str]]
     now = dict(run) | {k: run_fields.get(k) for k in cols if not (k == "duration_s" and run_fields.get(k) is None)}
     if now["duration_s"] != run["duration_s"]:
         now["session_load_au"] = session_load_au(now["duration_s"], run.get("rpe"))
-    return [(k, was, is_) for (k, was), (_, is_) in zip(summary_rows(run), summary_rows(now)) if was != is_]
+    return [(k, was, is_) for (k, was), (_, is_) in zip(summary_rows(run, tz), summary_rows(now, tz)) if was != is_]
 
 
-def summary_card(run: dict, stale: list[tuple[str, str, str]] = ()) -> list:
+def summary_card(run: dict, tz: str, stale: list[tuple[str, str, str]] = ()) -> list:
     """The run's summary table and flags, and, when the journal's figures are not what the current analysis of the
     recording gives, what differs, with a button that puts the current figures into the journal."""
     flags = [t for t in (run.get("message"), run.get("intensity_reason") if run.get("intensity_flag") is True else None)
              if isinstance(t, str) and t]
-    out = [table([{"k": k, "v": v} for k, v in summary_rows(run)], [("k", ""), ("v", "")], id="run-summary"),
+    out = [table([{"k": k, "v": v} for k, v in summary_rows(run, tz)], [("k", ""), ("v", "")], id="run-summary"),
            html.Ul([html.Li(f"⚑ {f}") for f in flags]) if flags else None]
     if stale:
         out.append(html.Div([
@@ -105,6 +106,14 @@ def _runs(settings: Settings, runner: str) -> pd.DataFrame:
     if len(runs):
         runs = runs.join(check_runs(runs, load_col="session_load_au")[["message"]], on="id")
     return runs
+
+
+def runner_timezone(settings: Settings, runner: str) -> str:
+    """The runner's time zone (IANA), in which the journal dates their runs and the pages show clock times."""
+    def read():
+        with open_journal(settings) as j:
+            return j.runner(runner).timezone
+    return cached(("timezone", journal_version(settings), runner), read)
 
 
 def run_data(settings: Settings, run: dict) -> tuple[pd.DataFrame | None, dict | None, str]:
@@ -149,6 +158,7 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
     cmp_id = query.get("compare")
     cmp_id = int(cmp_id) if cmp_id and cmp_id.isdigit() and int(cmp_id) in ids and int(cmp_id) != rid else None
 
+    tz = runner_timezone(settings, runner)
     steps, meta, why = run_data(settings, run)
     head = [
         html.H2(f"Run · {_label(run)}"),
@@ -158,10 +168,11 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
             html.Div(["compare with ", dcc.Dropdown(id="run-compare", options=options, value=cmp_id,
                                                     placeholder="another run…", style={"width": "26em"})]),
         ], style={"display": "flex", "gap": "2em"}),
-        html.Div(summary_card(run, stale_rows(run, (meta or {}).get("run_fields"))), id="run-summary-card",
+        html.Div(summary_card(run, tz, stale_rows(run, (meta or {}).get("run_fields"), tz)), id="run-summary-card",
                  style=CARD_STYLE),
         html.Div(id="run-refresh-message"),
         dcc.Store(id="run-id", data=rid),
+        dcc.Store(id="run-runner", data=runner),  # the refresh and the zooms read the runner this page shows
     ]
     body: list = []
     if steps is None:
@@ -190,7 +201,7 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
     if cmp_id is not None:
         other = runs.set_index("id").loc[cmp_id].to_dict() | {"id": cmp_id}
         o_steps, _, o_why = run_data(settings, other)
-        pairs = zip(summary_rows(run), summary_rows(other))
+        pairs = zip(summary_rows(run, tz), summary_rows(other, tz))
         body.append(html.Div([html.H3(f"Side by side: #{rid} and #{cmp_id}"),
                               table([{"k": a[0], "a": a[1], "b": b[1]} for a, b in pairs],
                                     [("k", ""), ("a", _label(run)), ("b", _label(other))], id="run-compare-table")],
@@ -264,11 +275,11 @@ def register(app, settings: Settings) -> None:
     @app.callback(Output("url", "search", allow_duplicate=True), Input("run-select", "value"),
                   Input("run-compare", "value"), State("url", "search"), prevent_initial_call=True)
     def _select(rid, cmp_id, search):
-        new = f"?id={rid}" + (f"&compare={cmp_id}" if cmp_id and cmp_id != rid else "")
+        new = with_query(search, id=rid, compare=cmp_id if cmp_id and cmp_id != rid else None)
         return no_update if search == new else new
 
     @app.callback(Output("run-summary-card", "children"), Output("run-refresh-message", "children"),
-                  Input("run-refresh", "n_clicks"), State("run-id", "data"), State("runner", "value"),
+                  Input("run-refresh", "n_clicks"), State("run-id", "data"), State("run-runner", "data"),
                   prevent_initial_call=True)
     def _refresh(n_clicks, rid, runner):
         """Put the current analysis's figures into the journal and show the run's summary as it now stands."""
@@ -284,7 +295,8 @@ def register(app, settings: Settings) -> None:
             return no_update, error(f"The journal was not changed: {exc}")
         run = _runs(s, runner).set_index("id").loc[int(rid)].to_dict() | {"id": int(rid)}
         what = ", ".join(ANALYSED_RUN_COLUMNS[k] for k in changed) or "nothing"
-        return summary_card(run), ok(f"Journal updated from the current analysis of the recording: {what}.")
+        return summary_card(run, runner_timezone(s, runner)), ok(
+            f"Journal updated from the current analysis of the recording: {what}.")
 
     def _zoomed(relayout, rid, runner):
         """(settings, recording path, steps, meta, x range) for a zoom, or None when nothing is to redraw.
@@ -303,7 +315,7 @@ def register(app, settings: Settings) -> None:
         return s, path, steps, meta, x_range
 
     @app.callback(Output("run-signal", "figure"), Input("run-signal", "relayoutData"), State("run-id", "data"),
-                  State("runner", "value"), prevent_initial_call=True)
+                  State("run-runner", "data"), prevent_initial_call=True)
     def _zoom(relayout, rid, runner):
         """Redraw the visible range at full detail."""
         z = _zoomed(relayout, rid, runner)
@@ -314,7 +326,7 @@ def register(app, settings: Settings) -> None:
         return F.signal_figure(t_s, acc, steps["ic_s"].to_numpy(dtype=float), x_range=x_range)
 
     @app.callback(Output("run-steps", "figure"), Input("run-steps", "relayoutData"), State("run-id", "data"),
-                  State("runner", "value"), prevent_initial_call=True)
+                  State("run-runner", "data"), prevent_initial_call=True)
     def _zoom_steps(relayout, rid, runner):
         """Per-step values of the visible range: each step once few enough are in view."""
         z = _zoomed(relayout, rid, runner)

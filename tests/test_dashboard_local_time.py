@@ -1,0 +1,271 @@
+"""The dashboard's clock times and days: in the runner's (or a recording's own) time zone, the zone named; the Day
+page lists only the runner's own uploads; the clinic report's partial weeks are lower bounds ("≥"), as in the CLI.
+
+Every expected value is built here from the entries the test makes (zoneinfo conversions, sums of the runs'
+duration × RPE), not read from the dashboard's own helpers.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+from datetime import datetime, timezone
+from html.parser import HTMLParser
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "sample_recordings"
+AMS = "Europe/Amsterdam"
+#: When the sample work day begins (sample_recordings/make_workday.py: start_utc, time zone Amsterdam).
+WORKDAY_START_UTC = datetime(2026, 5, 4, 6, 30, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def settings(tmp_path):
+    from dashboard.data import Settings
+    from journal import Journal
+
+    url = f"sqlite:///{tmp_path / 'journal.sqlite3'}"
+    with Journal.open(url) as j:
+        j.add_runner("ams", timezone=AMS)
+        j.add_runner("utc", timezone="UTC")
+    return Settings(journal_url=url, data_dir=(tmp_path / "data").resolve())
+
+
+def _find(component, id_: str):
+    """The component with ``id_`` in a Dash layout tree (None when absent)."""
+    if getattr(component, "id", None) == id_:
+        return component
+    children = getattr(component, "children", None)
+    for c in children if isinstance(children, (list, tuple)) else [children] if children is not None else []:
+        found = _find(c, id_)
+        if found is not None:
+            return found
+    return None
+
+
+def _text(component) -> str:
+    if component is None:
+        return ""
+    if isinstance(component, (str, int, float)):
+        return str(component)
+    children = getattr(component, "children", None)
+    if isinstance(children, (list, tuple)):
+        return "".join(_text(c) for c in children)
+    return _text(children)
+
+
+def _table_rows(table) -> list[list[str]]:
+    body = table.children[1]
+    return [[_text(td) for td in tr.children] for tr in body.children]
+
+
+class _Tables(HTMLParser):
+    """The tables of an HTML document as lists of rows of cell texts, and the texts of each <svg>."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self.svgs = [], []
+        self._cell = None
+        self._in_svg_text = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = ""
+        elif tag == "svg":
+            self.svgs.append([])
+        elif tag == "text":
+            self._in_svg_text = True
+            self.svgs[-1].append("")
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self.tables[-1][-1].append(self._cell)
+            self._cell = None
+        elif tag == "text":
+            self._in_svg_text = False
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell += data
+        if self._in_svg_text:
+            self.svgs[-1][-1] += data
+
+
+def _parse(html_text: str) -> _Tables:
+    p = _Tables()
+    p.feed(html_text)
+    return p
+
+
+# ----------------------------------------------------------------------------
+# Run page and clinic report: local clock times, the zone named
+
+
+def test_run_page_shows_the_start_in_the_runners_time_zone(settings):
+    from dashboard.pages import run as run_page
+    from journal import Journal
+
+    with Journal.open(settings.journal_url) as j:
+        rid = j.add_run(start="2025-03-01T00:30", duration_s=1800.0, rpe=4, runner="ams")
+    # independent truth: half past midnight on 1 March in Amsterdam is 23:30 UTC the day before
+    start = datetime(2025, 3, 1, 0, 30, tzinfo=ZoneInfo(AMS))
+    assert start.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M") == "2025-02-28 23:30"
+
+    page = run_page.layout(settings, "ams", {"id": str(rid)})
+    title = _text(page.children[0])
+    assert "2025-03-01" in title
+    rows = _table_rows(_find(page, "run-summary"))
+    assert rows[0][1] == f"2025-03-01 00:30 ({AMS})"  # the first row: when the run started
+    assert not any("UTC" in v or "2025-02-28" in v for _, v in rows)
+
+
+def test_run_page_of_a_utc_runner_names_utc(settings):
+    from dashboard.pages import run as run_page
+    from journal import Journal
+
+    with Journal.open(settings.journal_url) as j:
+        rid = j.add_run(start="2025-03-01T00:30", duration_s=1800.0, rpe=4, runner="utc")
+    rows = _table_rows(_find(run_page.layout(settings, "utc", {"id": str(rid)}), "run-summary"))
+    assert rows[0][1] == "2025-03-01 00:30 (UTC)"
+
+
+def test_clinic_report_lists_pain_and_the_session_in_local_time(settings):
+    from dashboard.report import collect, report_html
+    from journal import Journal
+
+    with Journal.open(settings.journal_url) as j:
+        j.add_run(start="2025-03-01T00:30", duration_s=1800.0, rpe=4, kind="easy", runner="ams")
+        j.add_pain(4, where="lower-back-centre", when="after-run", at="2025-03-01T01:10", runner="ams")
+    doc = report_html(collect(settings, "ams"))
+    pains = next(t for t in _parse(doc).tables if t[0][0] == "reported")
+    # 01:10 in Amsterdam on 1 March (00:10 UTC): the local time, the zone named
+    assert datetime(2025, 3, 1, 1, 10, tzinfo=ZoneInfo(AMS)).astimezone(timezone.utc).hour == 0
+    assert pains[1][0] == f"2025-03-01 01:10 ({AMS})"
+    assert "Session: Sat 01 Mar 2025 00:30 (Europe/Amsterdam), easy" in doc
+    assert not re.search(r"\d\d:\d\d UTC", doc)  # no clock time left in UTC for an Amsterdam runner
+    assert "time zone, Europe/Amsterdam" in doc
+
+
+# ----------------------------------------------------------------------------
+# Clinic report: a week with days unknown is a lower bound, as in the CLI
+
+
+def test_clinic_report_writes_partial_weeks_as_lower_bounds(settings):
+    from datetime import date, timedelta
+
+    from dashboard.report import collect, report_html
+    from journal import Journal
+
+    with Journal.open(settings.journal_url) as j:
+        # week of Mon 17 Feb 2025: every day known (a check-in each day), one run of 40 min at RPE 5
+        for k in range(7):
+            j.add_checkin(day=date(2025, 2, 17) + timedelta(days=k), sleep_s=7 * 3600.0, runner="utc")
+        j.add_run(start="2025-02-19T07:00", duration_s=40 * 60.0, rpe=5, runner="utc")
+        # week of 24 Feb: nothing logged (0 of 7 days known)
+        # week of 3 Mar: one run of 30 min at RPE 4 on Monday only (1 of 7 days known)
+        j.add_run(start="2025-03-03T07:00", duration_s=30 * 60.0, rpe=4, runner="utc")
+    doc = report_html(collect(settings, "utc"))
+    parsed = _parse(doc)
+    weeks = {r[0]: r for r in next(t for t in parsed.tables if t[0][0] == "week of")[1:]}
+    # session load = minutes × RPE (au): 40 × 5 = 200, and 30 × 4 = 120
+    assert weeks["17 Feb 2025"][1:3] == ["200", "7/7"]
+    assert weeks["24 Feb 2025"][1:3] == ["≥ 0", "0/7"]
+    assert weeks["03 Mar 2025"][1:3] == ["≥ 120", "1/7"]
+    # the weekly chart (the first one) says the same above its bars (its other texts are the weeks' dates)
+    above_bars = [t for t in parsed.svgs[0] if not re.fullmatch(r"\d\d [A-Z][a-z]{2}", t)]
+    assert above_bars[-3:] == ["200", "≥ 0", "≥ 120"]
+
+
+def test_week_load_text_marks_lower_bounds_only():
+    from dashboard.report import week_load_text
+
+    assert week_load_text(200.0, 7 / 7) == "200"
+    assert week_load_text(0.0, 0 / 7) == "≥ 0"
+    assert week_load_text(120.0, 6 / 7) == "≥ 120"
+    assert week_load_text(float("nan"), 0.0) == "–"
+
+
+# ----------------------------------------------------------------------------
+# Day page: the recording's own time zone; only the runner's own uploads
+
+
+def _first_bar_local(fig) -> pd.Timestamp:
+    return min(pd.Timestamp(min(t.base)) for t in fig.data if t.type == "bar" and t.base is not None)
+
+
+def test_day_page_shows_the_recording_in_its_own_time_zone(settings):
+    from dashboard.pages import day
+
+    pytest.importorskip("analysis.days")
+    page = day.layout(settings, "utc", {})  # a UTC runner; the sample work day was recorded in Amsterdam
+    assert _find(page, "day-source").value == "sample: sim_workday"
+    note = _text(_find(page, "day-zone"))
+    assert note == f"Clock times and days in {AMS} (the recording's time zone)."
+    fig = _find(page, "day-graph").figure
+    local = WORKDAY_START_UTC.astimezone(ZoneInfo(AMS)).replace(tzinfo=None)  # 08:30 (summer time)
+    assert _first_bar_local(fig) == pd.Timestamp(local)
+    assert AMS in fig.layout.xaxis2.title.text
+
+
+def test_day_page_uses_the_runners_zone_for_a_recording_without_one(settings, tmp_path):
+    from dataclasses import replace
+
+    from dashboard.data import Settings
+    from dashboard.pages import day
+    from sensing.formats import read_parquet, write_parquet
+
+    pytest.importorskip("analysis.days")
+    rec = read_parquet(SAMPLES / "sim_workday.parquet")
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    write_parquet(replace(rec, extra={k: v for k, v in (rec.extra or {}).items() if k != "time_zone"}),
+                  samples / "plain_workday.parquet")
+    s = Settings(journal_url=settings.journal_url, data_dir=settings.data_dir, samples_dir=samples)
+    page = day.layout(s, "ams", {})
+    assert _text(_find(page, "day-zone")).startswith(f"Clock times and days in {AMS} (the runner's time zone")
+    local = WORKDAY_START_UTC.astimezone(ZoneInfo(AMS)).replace(tzinfo=None)
+    assert _first_bar_local(_find(page, "day-graph").figure) == pd.Timestamp(local)
+    page = day.layout(s, "utc", {})
+    assert _first_bar_local(_find(page, "day-graph").figure) == pd.Timestamp(WORKDAY_START_UTC.replace(tzinfo=None))
+
+
+def _upload(settings, runner: str, sample: Path) -> Path:
+    """What the Log page does with a file: store it in the uploads folder, import it for ``runner``."""
+    from dashboard.data import import_upload, store_upload
+
+    contents = "data:application/octet-stream;base64," + base64.b64encode(sample.read_bytes()).decode()
+    path, _ = store_upload(settings, sample.name, contents)
+    import_upload(settings, path, original_name=sample.name, runner=runner)
+    return path
+
+
+def test_day_page_lists_only_the_runners_own_uploads(settings):
+    from dashboard.pages import day
+
+    a = _upload(settings, "ams", SAMPLES / "sim_lower_back_run.parquet")
+    b = _upload(settings, "utc", SAMPLES / "sim_shoe_run.parquet")
+    assert a.parent == b.parent == settings.uploads_dir.resolve() and a != b
+    # a stray file in the uploads folder that no runner imported belongs to nobody
+    shutil.copy(SAMPLES / "sim_workday.parquet", settings.uploads_dir / ("0" * 64 + ".parquet"))
+
+    def offered(runner, query=None):
+        picker = _find(day.layout(settings, runner, query or {}), "day-source")
+        return sorted(o for o in picker.options if o.startswith("upload:")), picker.value
+
+    name_a, name_b = f"upload: {a.stem[:12]}", f"upload: {b.stem[:12]}"
+    assert offered("ams")[0] == [name_a]
+    assert offered("utc")[0] == [name_b]
+    # a query naming the other runner's upload does not show it
+    assert offered("ams", {"rec": name_b})[1] != name_b
+    assert sorted(p for n, p in day.day_sources(settings, "ams").items() if n.startswith("upload:")) == [a]
+    assert not any(n.startswith("upload:") for n in day.day_sources(settings, None))
