@@ -814,6 +814,17 @@ class Journal:
                                                         "longest_sitting_s", "breaks_per_sitting_h", "wear_s",
                                                         "flags"), start, end)
 
+    def imports(self, *, runner: str | None = None) -> pd.DataFrame:
+        """The files imported for the runner: ``sha256`` of their content, ``kind`` (fit, analysis, day), the
+        ``path`` given at import and ``imported_utc``, oldest first (an upload's link to its runner, also where it
+        made no run: an all-day recording without running gives sitting days only)."""
+        with self._read() as s:
+            r = self._runner(s, runner)
+            rows = s.execute(sa.select(FileImport.sha256, FileImport.kind, FileImport.path, FileImport.imported_utc)
+                             .where(FileImport.runner_id == r.id)
+                             .order_by(FileImport.imported_utc, FileImport.id)).all()
+        return pd.DataFrame(rows, columns=["sha256", "kind", "path", "imported_utc"])
+
     def pain_reports(self, *, runner: str | None = None, start: date | None = None, end: date | None = None
                      ) -> pd.DataFrame:
         return self._frame(PainReport, runner, "local_date", ("id", "reported_utc", "local_date", "rating",

@@ -269,3 +269,25 @@ def test_day_page_lists_only_the_runners_own_uploads(settings):
     assert offered("ams", {"rec": name_b})[1] != name_b
     assert sorted(p for n, p in day.day_sources(settings, "ams").items() if n.startswith("upload:")) == [a]
     assert not any(n.startswith("upload:") for n in day.day_sources(settings, None))
+
+
+def test_day_page_lists_an_all_day_upload_without_a_run_for_its_runner_only(settings, tmp_path):
+    """A thigh sensor worn through a desk day (no running: the import stores sitting days, no run) is the
+    uploader's: linked by the journal's import record of its content (the upload's file name is that hash)."""
+    from datetime import datetime, timezone
+
+    from analysis.simulate_day import simulate_day
+    from dashboard.pages import day
+    from journal import Journal
+    from sensing.formats import write_parquet
+
+    desk = [("standing", 60)] + [("sitting", 40 * 60), ("standing", 60), ("walking", 120)] * 16  # 11.5 h
+    rec, _, _ = simulate_day(desk, sampling_rate_hz=12.5, placement="thigh-left",
+                             start_utc=datetime(2026, 5, 4, 7, 0, tzinfo=timezone.utc), seed=4)
+    write_parquet(rec, tmp_path / "desk_day.parquet")
+    path = _upload(settings, "ams", tmp_path / "desk_day.parquet")
+    with Journal.open(settings.journal_url) as j:
+        assert len(j.sitting_days(runner="ams")) == 1 and len(j.runs(runner="ams")) == 0  # premise: days, no run
+    name = f"upload: {path.stem[:12]}"
+    assert day.day_sources(settings, "ams").get(name) == path
+    assert name not in day.day_sources(settings, "utc")

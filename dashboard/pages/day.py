@@ -38,19 +38,20 @@ def _available() -> bool:
 
 
 def day_sources(settings: Settings, runner: str | None) -> dict[str, Path]:
-    """The recordings the Day page offers for ``runner``: the sample work day(s), and those of the runner's uploads
-    that the journal holds as the recording of one of the runner's runs (the upload's link to its runner).
-
-    An upload stored only as sitting days (an all-day recording without running) is linked to its runner only by
-    the journal's import record, which the journal does not expose: it is not listed."""
+    """The recordings the Day page offers for ``runner``: the sample work day(s), and the runner's own uploads:
+    those the journal holds as the recording of one of the runner's runs, or whose content the runner imported
+    (an upload is stored under the SHA-256 of its content; an all-day recording without running gives sitting
+    days and no run)."""
     out = {f"sample: {p.stem}": p for p in sorted(settings.samples_dir.glob("*workday*.parquet"))}
     if not runner or not settings.uploads_dir.is_dir():
         return out
     uploads = settings.uploads_dir.resolve()
     with open_journal(settings) as j:
         paths = j.runs(runner=runner).get("recording_path", [])
+        imported = set(j.imports(runner=runner)["sha256"])
     own = {p.resolve() for p in (resolve_recording(settings, rp) for rp in paths if isinstance(rp, str))
            if p is not None}
+    own |= {p.resolve() for p in uploads.glob("*.parquet") if p.stem in imported}
     out.update({f"upload: {p.stem[:12]}": p for p in sorted(own)
                 if p.parent == uploads and p.suffix.lower() == ".parquet"})
     return out
