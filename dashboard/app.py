@@ -35,12 +35,12 @@ import ipaddress
 import json
 import tempfile
 from pathlib import Path
-from urllib.parse import parse_qs
 
 import dash
 from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard.data import DEFAULT_MAX_UPLOAD_BYTES, PageCache, Settings, runner_names
+from dashboard.pages.common import query_of, with_query
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8050
@@ -335,11 +335,6 @@ def _shell(settings: Settings, pages, requested: tuple[str, str] | None = None) 
     ])
 
 
-def query_of(search: str | None) -> dict[str, str]:
-    """``?a=1&b=2`` → ``{"a": "1", "b": "2"}`` (last value wins)."""
-    return {k: v[-1] for k, v in parse_qs((search or "").lstrip("?")).items()}
-
-
 def _page_key(pathname: str | None, search: str | None, runner: str | None) -> str:
     """What a rendered page depends on: its path, its query and the runner it shows."""
     runner = query_of(search).get("runner") or runner
@@ -377,15 +372,11 @@ def runner_sync(search: str | None, runner: str | None, names: list[str], picked
     load, where the picker may show the runner remembered from earlier in the session): the picker follows
     the address's runner when it is one of ``names``.
     """
-    from urllib.parse import urlencode
-
-    query = query_of(search)
-    wanted = query.get("runner")
+    wanted = query_of(search).get("runner")
     if picked:
         if not runner or wanted == runner:
             return None, None
-        kept = {k: v for k, v in query.items() if k not in RUNNER_OWN_KEYS and k != "runner"}
-        return None, "?" + urlencode({"runner": runner, **kept})
+        return None, with_query(search, runner=runner, **dict.fromkeys(RUNNER_OWN_KEYS))
     if wanted and wanted != runner and wanted in names:
         return wanted, None
     return None, None

@@ -37,9 +37,14 @@ def table(rows: list[dict], columns: list[tuple[str, str]], id: str | None = Non
     return html.Table([head, html.Tbody(body)], style={"borderCollapse": "collapse", "fontSize": "0.9em"}, **kw)
 
 
+def query_of(search: str | None) -> dict[str, str]:
+    """``?a=1&b=2`` → ``{"a": "1", "b": "2"}`` (last value wins)."""
+    return {k: v[-1] for k, v in parse_qs((search or "").lstrip("?")).items()}
+
+
 def with_query(search: str | None, **changes) -> str:
     """``search`` (``?a=1&b=2``) with ``changes`` applied (None removes a key); the other keys (``runner``) stay."""
-    query = {k: v[-1] for k, v in parse_qs((search or "").lstrip("?")).items()}
+    query = query_of(search)
     for k, v in changes.items():
         if v is None:
             query.pop(k, None)
