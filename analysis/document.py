@@ -41,9 +41,11 @@ class FullAnalysis:
 
 
 def full_analysis(rec, placement: str | None = None, *, timezone: str | None = None,
-                  min_posture_s: float | None = None, progress: bool = False, analyse=None) -> FullAnalysis:
+                  fallback_timezone: str | None = None, min_posture_s: float | None = None, progress: bool = False,
+                  analyse=None) -> FullAnalysis:
     """Analyse ``rec`` worn at ``placement`` (default: the recording's own); days in ``timezone`` (IANA name;
-    default the recording's ``extra["time_zone"]``, else UTC).  ``ValueError`` when the placement is unknown."""
+    default the recording's ``extra["time_zone"]``, else ``fallback_timezone`` (the runner's), else UTC).
+    ``ValueError`` when the placement is unknown."""
     from analysis import activity_constants as AK
     from analysis.activity import ACTIVITY_PLACEMENTS, activity_from_recording, apply_gait_report
     from analysis.days import day_summaries
@@ -77,7 +79,7 @@ def full_analysis(rec, placement: str | None = None, *, timezone: str | None = N
         # walking vs running from the step detector, and walking bouts the
         # intensity rule missed (Mobilise-D rules on the detected steps)
         res = apply_gait_report(res, report.bouts, report.steps)
-    tz = timezone or (rec.extra or {}).get("time_zone")
+    tz = timezone or (rec.extra or {}).get("time_zone") or fallback_timezone
     days = day_summaries(res, rec.start_utc, tz)
     doc["activities"] = res.activities_json()
     doc["transitions"] = res.transitions_json()

@@ -454,7 +454,7 @@ def import_upload(settings: Settings, path: Path, *, original_name: str, runner:
 
     suffix = path.suffix.lower()
     with open_journal(settings) as j:
-        j.runner(runner)  # unknown runner: refuse before any work
+        zone = j.runner(runner).timezone  # unknown runner: refuse before any work
         if suffix == ".parquet":
             from analysis.document import full_analysis
             from sensing.formats import open_recording
@@ -467,7 +467,7 @@ def import_upload(settings: Settings, path: Path, *, original_name: str, runner:
             progress(3, f"analysing {rec.duration_s / 60:.1f} min at {rec.sampling_rate_hz:g} Hz "
                         f"({rec.placement})")
             # what `backstride analyse --json` writes: the run and, for a belt or thigh sensor, its days (sitting)
-            fa = full_analysis(rec, timezone=(rec.extra or {}).get("time_zone") or j.runner(runner).timezone)
+            fa = full_analysis(rec, fallback_timezone=zone)
             doc = fa.doc
             progress(4, "storing the run")
             res = j.import_analysis(doc, runner=runner, rpe=rpe, kind=kind, recording_path=str(path),

@@ -51,14 +51,13 @@ def build(data_dir: Path, *, progress: bool = True) -> str:
             return url
         except UnknownRunnerError:
             j.add_runner(SAMPLE_RUNNER, timezone=SAMPLE_TIMEZONE)
-        zone = SAMPLE_TIMEZONE
         runs = [p for p in sorted(SAMPLES.glob("sim_*.parquet"))]
         placed: list[tuple[datetime, datetime]] = []
         for path in tqdm(runs, desc="analysing sample recordings", unit="file", disable=not progress):
             target = rec_dir / path.name
             shutil.copy2(path, target)
             rec = open_recording(target)
-            fa = full_analysis(rec, timezone=(rec.extra or {}).get("time_zone") or zone)  # the workday's sitting too
+            fa = full_analysis(rec, fallback_timezone=SAMPLE_TIMEZONE)  # the workday's sitting too
             doc = fa.doc
             cache_report(settings, target, fa.report, recording=rec, doc=doc)
             start = analysis_start(doc)  # when the running began (the workday's run is in its afternoon)

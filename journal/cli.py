@@ -316,7 +316,7 @@ def _import_recording(j, path: Path, args):
     zone = j.runner(args.runner).timezone  # the days' dates where the recording names no time zone of its own
     try:
         rec = open_recording(path)
-        doc = full_analysis(rec, timezone=(rec.extra or {}).get("time_zone") or zone).doc
+        doc = full_analysis(rec, fallback_timezone=zone).doc
     except ValueError as exc:  # RecordingError is a ValueError: unreadable or unsuitable recording
         raise JournalError(f"cannot analyse the recording: {exc}") from None
     return j.import_analysis(doc, runner=args.runner, start=args.start, rpe=args.rpe, kind=args.kind,
