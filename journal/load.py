@@ -198,6 +198,12 @@ def daily_load(runs: pd.DataFrame, logged_days, *, start: date, end: date, load:
 # Rolling
 
 
+def coverage(load: pd.Series, window_days: int) -> pd.Series:
+    """Share of the known days (load not NaN) in the trailing ``window_days`` window of each day; days before the
+    start of the series count as unknown."""
+    return load.notna().astype(float).rolling(window_days, min_periods=1).sum() / window_days
+
+
 def rolling_known(load: pd.Series, window_days: int, *, shift_days: int = 0, min_coverage: float = 0.75
                   ) -> tuple[pd.Series, pd.Series]:
     """Mean daily load over the known days of a trailing window, and its coverage.
@@ -206,11 +212,10 @@ def rolling_known(load: pd.Series, window_days: int, *, shift_days: int = 0, min
     of the series count as unknown.
     """
     s = load.shift(shift_days) if shift_days else load
-    known = s.notna().astype(float)
-    coverage = known.rolling(window_days, min_periods=1).sum() / window_days
+    cov = coverage(s, window_days)
     mean = s.rolling(window_days, min_periods=1).mean()
-    mean = mean.where(coverage >= min_coverage)
-    return mean, coverage
+    mean = mean.where(cov >= min_coverage)
+    return mean, cov
 
 
 def acwr_rolling(load: pd.Series, *, acute_days: int = 7, chronic_days: int = 28, coupled: bool = False,
@@ -250,20 +255,18 @@ def acwr_ewma(load: pd.Series, *, acute_days: int = 7, chronic_days: int = 28, m
     known = load.notna().to_numpy()
     first = int(np.argmax(known)) if known.any() else len(load)
     warm = np.arange(len(load)) < first + chronic_days - 1
-    coverage = load.notna().astype(float).rolling(acute_days, min_periods=1).sum() / acute_days
-    ratio = (a / c.where(c > 0)).mask(warm | (coverage < min_coverage).to_numpy())
+    ratio = (a / c.where(c > 0)).mask(warm | (coverage(load, acute_days) < min_coverage).to_numpy())
     return pd.DataFrame({"ewma_acute": a, "ewma_chronic": c, "acwr_ewma": ratio})
 
 
 def monotony_strain(load: pd.Series, *, window_days: int = 7, min_coverage: float = 0.75) -> pd.DataFrame:
     """Foster's monotony and strain over a trailing window of known days."""
-    known = load.notna().astype(float)
-    coverage = known.rolling(window_days, min_periods=1).sum() / window_days
+    cov = coverage(load, window_days)
     mean = load.rolling(window_days, min_periods=2).mean()
     sd = load.rolling(window_days, min_periods=2).std(ddof=1)
-    monotony = (mean / sd.where(sd > 0)).where(coverage >= min_coverage)
+    monotony = (mean / sd.where(sd > 0)).where(cov >= min_coverage)
     strain = (mean * window_days * monotony)
-    return pd.DataFrame({"monotony": monotony, "strain": strain, "coverage": coverage})
+    return pd.DataFrame({"monotony": monotony, "strain": strain, "coverage": cov})
 
 
 def weekly(daily: pd.DataFrame, columns: dict[str, str] | None = None, *, min_coverage: float = 0.75
