@@ -329,6 +329,14 @@ REFERENCE_CARRY_S = 120.0
 REFERENCE_CARRY_MAX_TURN_DEG = 10.0
 
 
+def _sits_as_before(previous: tuple, start_s: float, gait_up: np.ndarray) -> bool:
+    """Whether a segment starting at ``start_s`` whose gait's mean specific force points along ``gait_up`` (sensor
+    frame) may take the standing reference ``previous`` of the segment before (see REFERENCE_CARRY_S)."""
+    _, _, end_s, previous_gait_up = previous
+    turn_deg = np.degrees(np.arccos(np.clip(np.dot(previous_gait_up, gait_up), -1.0, 1.0)))
+    return start_s - end_s <= REFERENCE_CARRY_S and turn_deg <= REFERENCE_CARRY_MAX_TURN_DEG
+
+
 def _trunk_segment(seg: Segment, warnings: list[str], previous=None) -> tuple[pd.DataFrame | None, tuple | None]:
     """Steps of one segment from a trunk sensor, and the standing reference for the next segment (``previous``:
     that of the segment before, or None)."""
@@ -348,23 +356,18 @@ def _trunk_segment(seg: Segment, warnings: list[str], previous=None) -> tuple[pd
     in_gait, first_gait = _gait_samples(ic, bout_id, len(acc))
     ref = alignment.standing_reference(acc, gyr, sampling_rate_hz=fs, gait_up=unit(acc[in_gait].mean(axis=0)),
                                        first_gait_index=first_gait)
-    carried = False
-    if ref is None and previous is not None:
-        p_up, p_ref_s, p_end_s, p_gait_up = previous
-        turn_deg = np.degrees(np.arccos(np.clip(np.dot(p_gait_up, gait_up), -1.0, 1.0)))
-        if seg.start_s - p_end_s <= REFERENCE_CARRY_S and turn_deg <= REFERENCE_CARRY_MAX_TURN_DEG:
-            up, up_source, ref_s, carried = p_up, "still standing", p_ref_s, True
-            warnings.append(f"segment at {seg.start_s:.1f} s (after a gap): trunk lean relative to the standing at "
-                            f"{p_ref_s[0]:.1f}-{p_ref_s[1]:.1f} s before it (the sensor sits as it did)")
-    if carried:
-        pass
-    elif ref is None:
+    if ref is not None:
+        up, (a, b) = ref
+        up_source, ref_s = "still standing", (seg.start_s + a / fs, seg.start_s + b / fs)
+    elif previous is not None and _sits_as_before(previous, seg.start_s, gait_up):
+        up, ref_s, _, _ = previous
+        up_source = "still standing"
+        warnings.append(f"segment at {seg.start_s:.1f} s (after a gap): trunk lean relative to the standing at "
+                        f"{ref_s[0]:.1f}-{ref_s[1]:.1f} s before it (the sensor sits as it did)")
+    else:
         up, up_source, ref_s = gait_up, "mean during gait", None
         warnings.append(f"segment at {seg.start_s:.1f} s: no still standing period found, so trunk lean cannot be "
                         "given relative to upright standing (stand still for 5 s before running)")
-    else:
-        up, (a, b) = ref
-        up_source, ref_s = "still standing", (seg.start_s + a / fs, seg.start_s + b / fs)
     standing = (up, ref_s, seg.start_s + len(acc) / fs, gait_up) if ref_s is not None else None
     fwd, fwd_source = alignment.trunk_forward(acc, gait_up, ic.astype(int), running, sampling_rate_hz=fs)
     frame = alignment.trunk_frame(up, fwd, up_source=up_source, forward_source=fwd_source, reference_s=ref_s)

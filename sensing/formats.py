@@ -119,15 +119,16 @@ def read_parquet(path: str | Path) -> Recording:
     return rec
 
 
-def _lost_rows_as_gaps(df: pd.DataFrame, path, rows=None) -> tuple[pd.DataFrame, str | None]:
+def _lost_rows_as_gaps(df: pd.DataFrame, path, first_line: int | None = None) -> tuple[pd.DataFrame, str | None]:
     """Rows missing (NaN) in every channel are samples the recorder lost: dropped, so that their sample indices are
     gaps (as BIDS-Motion's all-n/a rows and as sample counters' losses); a row missing only some channels stays
-    (validation names it).  ``rows``: each row's name for the message (default its sample index)."""
+    (validation names it).  The message names the first by its sample index, or by its file line when the
+    first row's line ``first_line`` is given (a CSV)."""
     lost = df.isna().all(axis=1).to_numpy() if len(df.columns) else np.zeros(len(df), bool)
     if not lost.any():
         return df, None
     first = int(np.flatnonzero(lost)[0])
-    where = rows[first] if rows is not None else f"sample {df.index[first]}"
+    where = f"sample {df.index[first]}" if first_line is None else f"row {first_line + first}"
     return df[~lost], (f"{path}: {int(lost.sum())} rows missing in every channel (first at {where}) read as lost "
                        "samples (gaps in the analysis, never interpolated into the recording)")
 
@@ -224,7 +225,7 @@ def read_csv(
         idx = np.arange(len(df))
         fs = sampling_rate_hz
     df.index = pd.Index(idx.astype(np.int64), name="sample_index")
-    df, note = _lost_rows_as_gaps(df, path, [f"row {i + 2}" for i in range(len(df))])
+    df, note = _lost_rows_as_gaps(df, path, first_line=2)  # line 1 is the header
     rec = Recording(data=df, sampling_rate_hz=float(fs), start_utc=utc(start_utc), placement=placement, source=str(path))
     if note:
         rec.extra.setdefault("warnings", []).append(note)
