@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.data import Settings, open_journal
-from dashboard.pages.common import local_time
+from dashboard.pages.common import local_time, run_start
 
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
@@ -181,7 +181,7 @@ def report_html(d: dict) -> str:
 
     run = d.get("run")
     if run is not None:
-        out.append(f"<h2>Session: {H.escape(local_time(run['start_utc'], tz, '%a %d %b %Y %H:%M'))}, "
+        out.append(f"<h2>Session: {H.escape(run_start(run, tz, '%a %d %b %Y %H:%M'))}, "
                    f"{H.escape(run['kind'] if isinstance(run['kind'], str) else 'run')}, "
                    f"{_f(run['duration_s'], '.0f', ' min', 1 / 60)}</h2>")
         meta = d.get("run_meta")

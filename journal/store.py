@@ -776,7 +776,7 @@ class Journal:
                     "vertical_oscillation_m", "stance_time_s", "stance_time_balance_left_pct", "step_length_m",
                     "steps_n", "impact_index_mean", "mechanical_load_au", "heel_strike_share",
                     "trunk_lean_fwd_deg", "trunk_lean_fwd_drift_deg", "recording_path", "fit_path",
-                    "analysis_summary", "note")
+                    "analysis_summary", "note", "time_known")
 
     def _frame(self, model, runner: str | None, date_col: str, columns: Iterable[str],
                start: date | None, end: date | None) -> pd.DataFrame:
@@ -794,18 +794,22 @@ class Journal:
             columns = list(columns)
             # Plain column tuples, not ORM objects: the same values (same result processing) at a fraction
             # of the cost, which matters for a year of history on every page view.
-            stored = [c for c in columns if c != "session_load_au"]
+            computed = ("session_load_au", "time_known")
+            stored = [c for c in columns if c not in computed]
             extra = [c for c in ("duration_s", "rpe") if "session_load_au" in columns and c not in stored]
+            extra += ["extra"] if "time_known" in columns else []
             q = q.with_only_columns(*[getattr(model, c) for c in stored + extra])
             rows = s.execute(q.order_by(*order, model.id)).all()
         pos = {c: i for i, c in enumerate(stored + extra)}
         data = [[(L.session_load_au(row[pos["duration_s"]], row[pos["rpe"]]) if c == "session_load_au"
+                  else bool((row[pos["extra"]] or {}).get("time_known", True)) if c == "time_known"
                   else row[pos[c]]) for c in columns] for row in rows]
         df = pd.DataFrame(data, columns=columns)
         return df.astype({c: float for c in columns if c in _FLOAT_COLS and c in df}) if len(df) else df
 
     def runs(self, *, runner: str | None = None, start: date | None = None, end: date | None = None) -> pd.DataFrame:
-        """The runner's runs, oldest first (one row per run, SI units, ``session_load_au`` computed)."""
+        """The runner's runs, oldest first (one row per run, SI units, ``session_load_au`` computed;
+        ``time_known`` False for a run entered with a date alone, whose ``start_utc`` is noon of that day)."""
         return self._frame(Run, runner, "local_date", self._RUN_COLUMNS, start, end)
 
     def sitting_days(self, *, runner: str | None = None, start: date | None = None, end: date | None = None

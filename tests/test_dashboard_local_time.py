@@ -139,6 +139,26 @@ def test_run_page_of_a_utc_runner_names_utc(settings):
     assert rows[0][1] == "2025-03-01 00:30 (UTC)"
 
 
+def test_a_run_entered_with_a_date_alone_shows_no_clock_time(settings):
+    # the journal keeps such a run at noon so it sorts within its day; noon is not when it was run
+    from dashboard.pages import run as run_page
+    from dashboard.report import collect, report_html
+    from journal import Journal
+
+    with Journal.open(settings.journal_url) as j:
+        rid = j.add_run(start="2025-03-01", duration_s=1800.0, rpe=4, kind="easy", runner="ams")
+        timed = j.add_run(start="2025-03-02T12:00", duration_s=1800.0, rpe=4, runner="ams")
+        runs = j.runs(runner="ams").set_index("id")
+    assert not runs.loc[rid, "time_known"] and runs.loc[timed, "time_known"]
+    rows = _table_rows(_find(run_page.layout(settings, "ams", {"id": str(rid)}), "run-summary"))
+    assert rows[0][1] == "2025-03-01 (time not given)"
+    rows = _table_rows(_find(run_page.layout(settings, "ams", {"id": str(timed)}), "run-summary"))
+    assert rows[0][1] == f"2025-03-02 12:00 ({AMS})"  # a real noon keeps its clock time
+    doc = report_html(collect(settings, "ams", run_id=rid))
+    assert "Session: Sat 01 Mar 2025 (time not given), easy" in doc
+    assert "12:00" not in doc
+
+
 def test_clinic_report_lists_pain_and_the_session_in_local_time(settings):
     from dashboard.report import collect, report_html
     from journal import Journal

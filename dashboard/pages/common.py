@@ -63,3 +63,13 @@ def local_time(t_utc, tz: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
     t = pd.Timestamp(t_utc)
     t = t.tz_localize("UTC") if t.tzinfo is None else t
     return f"{t.tz_convert(tz):{fmt}} ({tz})"
+
+
+def run_start(run, tz: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A journal run's start as :func:`local_time`; a run entered with a date alone (``time_known`` False,
+    stored at noon) as its date without a clock time: ``2025-03-01 (time not given)``."""
+    import pandas as pd
+
+    if not bool(run.get("time_known", True)):
+        return f"{pd.Timestamp(run['local_date']):{fmt.split('%H')[0].rstrip()}} (time not given)"
+    return local_time(run["start_utc"], tz, fmt)

@@ -21,7 +21,7 @@ from dash import Input, Output, State, dcc, html, no_update
 from dashboard import figures as F
 from dashboard.data import (Settings, analysed_steps, cached, display_signal, journal_version, open_journal,
                             recording_key, resolve_recording)
-from dashboard.pages.common import CARD_STYLE, error, local_time, no_runner, ok, table, with_query
+from dashboard.pages.common import CARD_STYLE, error, no_runner, run_start, ok, table, with_query
 
 PATH = "/run"
 TITLE = "Run"
@@ -46,7 +46,7 @@ def summary_rows(run: dict, tz: str) -> list[tuple[str, str]]:
     """The run's figures as (label, text) pairs; its start as clock time in ``tz`` (the runner's time zone,
     in which the journal dates the run), the zone named."""
     return [
-        ("start", local_time(run["start_utc"], tz)),
+        ("start", run_start(run, tz)),
         ("kind", run["kind"] if isinstance(run["kind"], str) else "–"),
         ("duration", _val(run["duration_s"], ".1f", " min", 1 / 60)),
         ("distance", _val(run["distance_m"], ".2f", " km", 1e-3)),
