@@ -26,6 +26,7 @@ import pandas as pd
 
 from dashboard.data import Settings, open_journal
 from dashboard.pages.common import local_time, run_start
+from journal.link import week_load_text
 
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
@@ -36,13 +37,6 @@ def _f(x, spec: str, unit: str = "", scale: float = 1.0) -> str:
     except (TypeError, ValueError):
         return "–"
     return "–" if not math.isfinite(v) else f"{v:{spec}}{unit}"
-
-
-def week_load_text(load_known, coverage) -> str:
-    """A week's known load as the command line's timeline writes it: "≥ 120" when days of the week are unknown
-    (``coverage`` < 1: the sum is a lower bound), "120" when all seven are known."""
-    text = _f(load_known, ".0f")
-    return f"≥ {text}" if text != "–" and coverage < 1 else text
 
 
 def collect(settings: Settings, runner: str, *, run_id: int | None = None, weeks: int = 8) -> dict:

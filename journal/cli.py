@@ -31,6 +31,7 @@ from pathlib import Path
 
 from journal.db import EXERCISE_CATEGORIES, LIFTING_LEVELS, PAIN_LOCATIONS, PAIN_TIMINGS, RUN_KINDS
 from journal.errors import InvalidValueError, JournalError
+from journal.link import week_load_text
 from journal.load import LOAD_LABELS, LOAD_MEASURES
 from journal import validate as v
 from journal.store import MAX_DISTANCE_M, MAX_EXERCISE_S, MAX_RUN_S, MAX_SPEED_M_S, PAIN_ALIASES, TIMING_ALIASES
@@ -549,7 +550,6 @@ def cmd_timeline(args) -> int:
         w.add_column(name, justify="left" if name in ("week", "notes", "vs week before") else "right",
                      overflow="fold")
     for ws, row in tl.weekly.iterrows():
-        prefix = "≥ " if row["coverage"] < 1 else ""
         change = "" if row["increase"] != row["increase"] else f"{row['increase']:+.0%}"
         if row["flag"] is True:
             change = f"[bold yellow]{change} (> 10 %)[/]"
@@ -559,7 +559,7 @@ def cmd_timeline(args) -> int:
         w.add_row(f"{ws:%d %b}", str(int(row["runs_n"])), _f(row["duration_s"] / 3600 if row["duration_s"] ==
                                                               row["duration_s"] else None),
                   _f(row["distance_m"] / 1000 if row["distance_m"] == row["distance_m"] else None),
-                  prefix + _f(row["load_known"] * scale, 0), f"{int(row['known_days'])}/7",
+                  week_load_text(row["load_known"] * scale, row["coverage"]), f"{int(row['known_days'])}/7",
                   _f(row["monotony"], 2), _f(row["strain"] * scale, 0), change,
                   _f(row["core_n"], 0), notes)
     console.print(w)

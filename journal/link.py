@@ -297,6 +297,15 @@ def build_timeline(data: JournalData, *, start: date | None = None, end: date | 
 # Pain and what came before
 
 
+def week_load_text(load_known, coverage) -> str:
+    """A week's known load as the timeline writes it (command line and clinic report): "≥ 120" when days of the
+    week are unknown (``coverage`` < 1: the sum is a lower bound), "120" when all seven are known, "–" when no
+    load is known."""
+    if load_known is None or not np.isfinite(load_known):
+        return "–"
+    return f"≥ {load_known:.0f}" if coverage < 1 else f"{load_known:.0f}"
+
+
 def spearman(x, y) -> tuple[float, float, int]:
     """Spearman's rho, its two-sided p-value and n over the pairs where both are known."""
     from scipy import stats

@@ -207,7 +207,7 @@ def test_clinic_report_writes_partial_weeks_as_lower_bounds(settings):
 
 
 def test_week_load_text_marks_lower_bounds_only():
-    from dashboard.report import week_load_text
+    from journal.link import week_load_text
 
     assert week_load_text(200.0, 7 / 7) == "200"
     assert week_load_text(0.0, 0 / 7) == "≥ 0"
