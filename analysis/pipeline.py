@@ -329,9 +329,10 @@ REFERENCE_CARRY_S = 120.0
 REFERENCE_CARRY_MAX_TURN_DEG = 10.0
 
 
-def _sits_as_before(previous: tuple, start_s: float, gait_up: np.ndarray) -> bool:
+def sits_as_before(previous: tuple, start_s: float, gait_up: np.ndarray) -> bool:
     """Whether a segment starting at ``start_s`` whose gait's mean specific force points along ``gait_up`` (sensor
-    frame) may take the standing reference ``previous`` of the segment before (see REFERENCE_CARRY_S)."""
+    frame) may take the standing reference ``previous`` = (up, its span in s, that segment's end s, its gait's up)
+    of the segment before (see REFERENCE_CARRY_S).  The live path (analysis.streaming) applies the same rule."""
     _, _, end_s, previous_gait_up = previous
     turn_deg = np.degrees(np.arccos(np.clip(np.dot(previous_gait_up, gait_up), -1.0, 1.0)))
     return start_s - end_s <= REFERENCE_CARRY_S and turn_deg <= REFERENCE_CARRY_MAX_TURN_DEG
@@ -359,7 +360,7 @@ def _trunk_segment(seg: Segment, warnings: list[str], previous=None) -> tuple[pd
     if ref is not None:
         up, (a, b) = ref
         up_source, ref_s = "still standing", (seg.start_s + a / fs, seg.start_s + b / fs)
-    elif previous is not None and _sits_as_before(previous, seg.start_s, gait_up):
+    elif previous is not None and sits_as_before(previous, seg.start_s, gait_up):
         up, ref_s, _, _ = previous
         up_source = "still standing"
         warnings.append(f"segment at {seg.start_s:.1f} s (after a gap): trunk lean relative to the standing at "

@@ -53,11 +53,14 @@ what comes after a step: the batch drops a walk's gait-initiation weight shift a
 adds its weak last step, the live detector keeps the one and does not add the other;
 the tests state how far apart live and batch are (tests/test_streaming.py).
 
-What is calibrated once from the first seconds of gait (and then kept, also
-across gaps): the body frame.  Trunk: up from the latest still standing period
-of at least 3 s before the gait (as :func:`analysis.alignment.standing_reference`),
-forward from :func:`analysis.alignment.trunk_forward` on the steps in the ring
-(``calibration_steps``, ≈ 6 s).  Shoe: :func:`analysis.alignment.foot_frame` on
+What is calibrated once from the first seconds of gait: the body frame.  Trunk:
+up from the latest still standing period of at least 3 s before the gait (as
+:func:`analysis.alignment.standing_reference`), forward from
+:func:`analysis.alignment.trunk_forward` on the steps in the ring
+(``calibration_steps``, ≈ 6 s); after a gap longer than the bridged ones it is
+made again, as the batch does per segment, keeping the standing reference from
+before the gap only when :func:`analysis.pipeline.sits_as_before` holds (the
+sensor cannot have been re-clipped).  Shoe (kept across gaps): :func:`analysis.alignment.foot_frame` on
 the first ``calibration_s`` of movement and up to 3 s of stillness before it
 (with the former live rule, the 10 s ending at the first movement, mostly
 standing, none of the live strides of 2 of the 52 ipol_gait left feet matched
@@ -108,7 +111,8 @@ from analysis import alignment
 from analysis.activity import trunk_posture_log_likelihoods
 from analysis.constants import FOOT_PLACEMENTS, GRAVITY_M_S2, PLACEMENTS, TRUNK_PLACEMENTS
 from analysis.gait import SHOE_MAX_STANCE_S, LowerBackGait, ShoeGait, walking_ic_forward
-from analysis.pipeline import MAX_BRIDGED_GAP_S, classify_strike, gap_hides_step, hidden_mask, strike_angle_deg
+from analysis.pipeline import (MAX_BRIDGED_GAP_S, classify_strike, gap_hides_step, hidden_mask, sits_as_before,
+                               strike_angle_deg)
 from analysis.signals import butter_sos, unit
 
 THIGH_PLACEMENTS = ("thigh-left", "thigh-right")
@@ -373,6 +377,8 @@ class LiveMetrics:
         self.frame_ = None
         self.up_standing_: np.ndarray | None = None
         self._gait_up: np.ndarray | None = None
+        self._calibrated_gait_up: np.ndarray | None = None  # trunk: the gait's up the body frame was made with
+        self._carried: tuple | None = None  # trunk: the standing reference before a gap (pipeline.sits_as_before)
         self._still_sum = np.zeros(3)
         self._still_n = 0
         self._still_candidate: np.ndarray | None = None
@@ -460,7 +466,18 @@ class LiveMetrics:
         return any(lo < b and hi > a for lo, hi in self._hidden)
 
     def _gap(self, start: int) -> None:
-        """Steps are not detected across a gap longer than the batch analysis bridges (as in it)."""
+        """Steps are not detected across a gap longer than the batch analysis bridges (as in it).  A trunk sensor's
+        body frame and standing reference end there too, as the batch's segment does: the steps after the gap
+        take a still stand of their own, else the one before the gap if the sensor sits as it did
+        (:func:`analysis.pipeline.sits_as_before`: within 120 s, turned by at most 10°), else no lean."""
+        if self.kind == "trunk" and len(self._ring):
+            gait_up = self._calibrated_gait_up if self._calibrated_gait_up is not None else self._gait_up
+            self._carried = ((self.up_standing_, None, self._ring.end / self.sampling_rate_hz, gait_up)
+                             if self.up_standing_ is not None and gait_up is not None else None)
+            self.frame_ = None
+            self.up_standing_ = None
+            self._gait_up = self._calibrated_gait_up = None
+            self._still_candidate = None
         self._ring.reset(start)
         self._gravity.state = None
         self._gravity_done = start
@@ -609,6 +626,11 @@ class LiveMetrics:
         if len(ic_buf) < 4:
             return
         gait_up = unit(acc[ic_buf[0]:ic_buf[-1] + 1].mean(axis=0))
+        if self.up_standing_ is None and self._carried is not None and sits_as_before(
+                self._carried, ring.start / fs, gait_up):
+            self.up_standing_ = self._carried[0]
+        self._carried = None
+        self._calibrated_gait_up = gait_up
         running = np.array([self._ic_running.get(i, False) for i in held], bool)
         fwd, src = alignment.trunk_forward(acc, gait_up, ic_buf, running, sampling_rate_hz=fs)
         up = self.up_standing_ if self.up_standing_ is not None else gait_up

@@ -261,6 +261,36 @@ def test_steps_after_a_gap_agree_with_batch():
     assert set(expected) <= set(j), "a batch step was missed"
 
 
+@pytest.mark.parametrize("gap_s, turn_deg, lean_after", [(2.0, 0.0, True), (150.0, 0.0, False), (3.0, 30.0, False)])
+def test_trunk_lean_after_a_gap_follows_the_batch_rule(gap_s, turn_deg, lean_after):
+    """A link dropout mid-run: the steps after it keep the lean relative to the stand before the run only when the
+    sensor cannot have been re-clipped (gap within 120 s, sensor turned by at most 10°), live as in the batch; a
+    sensor put back 30° tilted, or a gap of 150 s, gives no lean rather than one relative to a stale stand."""
+    rec = open_recording(SAMPLES / "sim_lower_back_run.parquet")
+    fs = rec.sampling_rate_hz
+    d = rec.data.copy()
+    idx = d.index.to_numpy()
+    g0, g1 = 150.0, 150.0 + gap_s
+    after = idx >= g1 * fs
+    turn = Rotation.from_euler("x", turn_deg, degrees=True)  # the sensor's own x axis: a tilt
+    for cols in (["acc_x", "acc_y", "acc_z"], ["gyr_x", "gyr_y", "gyr_z"]):
+        d.loc[after, cols] = turn.apply(d.loc[after, cols].to_numpy(copy=True))
+    rec = dataclasses.replace(rec, data=d[(idx < g0 * fs) | after])
+    report = analyse(rec)
+    lm, _ = stream(rec)
+    live_ic, j = match(lm, report.steps, fs)
+    live = np.array([np.nan if s.trunk_lean_fwd_deg is None else s.trunk_lean_fwd_deg for s in lm.steps_])
+    batch = report.steps["trunk_lean_fwd_deg"].to_numpy()[j]
+    before, later = live_ic < g0 - 2.0, live_ic > g1 + 3.0
+    assert np.isfinite(live[before]).mean() > 0.9 and np.isfinite(batch[before]).all()
+    if lean_after:
+        assert np.isfinite(live[later]).mean() > 0.9 and np.isfinite(batch[later]).all()
+        both = later & np.isfinite(live)
+        assert np.max(np.abs(live[both] - batch[both])) < 1.0
+    else:
+        assert not np.isfinite(live[later]).any() and not np.isfinite(batch[later]).any()
+
+
 @pytest.mark.parametrize("lost_min, lost_max", [(1, 10), (15, 45)])
 def test_lost_samples_are_bridged_like_the_batch(lost_min, lost_max):
     """Radio losses of 1–10 samples (≤ 0.1 s at 100 Hz), or bursts of 0.15–0.45 s, every 1.7 s: the batch
