@@ -226,6 +226,19 @@ def lost_bursts(every_s: float, shortest_s: float, longest_s: float) -> Callable
     return apply
 
 
+def clipped(acc_g: float, gyr_dps: float) -> Callable:
+    """A sensor set to a smaller range: |values| held at ±``acc_g`` g and ±``gyr_dps`` °/s per axis (what a
+    commodity sensor's saturated samples read)."""
+    from analysis.constants import GRAVITY_M_S2
+
+    def apply(t: ds.Trial):
+        acc, gyr = _arrays(t.recording)
+        acc = np.clip(acc, -acc_g * GRAVITY_M_S2, acc_g * GRAVITY_M_S2)
+        gyr = None if gyr is None else np.clip(gyr, -np.radians(gyr_dps), np.radians(gyr_dps))
+        return dataclasses.replace(t, recording=_with_arrays(t.recording, acc, gyr)), None
+    return apply
+
+
 def units_g_deg(t: ds.Trial):
     return t, {"acc": "g", "gyr": "deg/s"}
 
@@ -245,6 +258,8 @@ CONDITIONS: dict[str, Callable] = {
     "rate 128 Hz": resampled(128.0),
     "rate 200 Hz": resampled(200.0),
     "accelerometer only": acc_only,
+    "range ±8 g, ±1000 °/s": clipped(8.0, 1000.0),
+    "range ±4 g, ±500 °/s": clipped(4.0, 500.0),
     "lost bursts: 0.15–0.5 s every ~3 s": lost_bursts(3.0, 0.15, 0.5),
     "no standing: from 1st IC − 0.5 s": cut(-0.5),
     "mid-walk start: 1st IC + 2 s": cut(2.0),
