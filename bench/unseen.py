@@ -29,6 +29,8 @@ with validate.py's own matching and pooling (``_score_in_windows``, ``_pool``,
   inside a gap longer than the pipeline's bridging limit are dropped again).
   Reference times are unchanged (seconds).
 * ``acc only``: gyroscope channels dropped.
+* ``range``: every axis clipped to ±8 g / ±1000 °/s, or ±4 g / ±500 °/s (a sensor
+  set to a smaller range saturates there).
 * ``lost bursts``: bursts of 0.15–0.5 s lost every ~3 s (exponential gaps, seeded per
   trial; a BLE link that drops runs of packets), written as ``n/a`` rows.  The
   reference ICs inside the bursts still count.
