@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
+from analysis.jsonable import jsonable
 
 #: Postures a placement cannot tell apart (said in every report).
 CANNOT_SEPARATE = {
@@ -97,18 +97,4 @@ def full_analysis(rec, placement: str | None = None, *, timezone: str | None = N
         "cannot_separate": CANNOT_SEPARATE[placement],
     }
     doc["warnings"] = list(doc.get("warnings", [])) + res.warnings
-    return FullAnalysis(doc=_clean(doc), report=report, activity=res, days=days)
-
-
-def _clean(obj):
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, (np.floating, float)):
-        return None if not np.isfinite(obj) else float(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
+    return FullAnalysis(doc=jsonable(doc), report=report, activity=res, days=days)

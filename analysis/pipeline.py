@@ -21,7 +21,6 @@ each running bout) and a summary.  Outputs that need a gyroscope are ``None``
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +44,7 @@ from analysis.constants import (
 )
 from analysis.gait import (LowerBackGait, ShoeGait, assign_sides_trunk, vertical_oscillation_m, walking_fc_forward,
                            walking_ic_forward)
+from analysis.jsonable import jsonable
 from analysis.orientation import complementary_tilt_deg, gravity_direction_lowpass
 from analysis.signals import lowpass, unit
 from sensing.recording import Recording, Segment
@@ -83,18 +83,15 @@ class Report:
     recording: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        steps = []
-        for row in self.steps.to_dict(orient="records"):
-            steps.append({k: _json_value(v) for k, v in row.items()})
         return {
             "schema": REPORT_SCHEMA,
             "generator": {"name": "backstride", "version": VERSION},
             "placement": self.placement,
             "sampling_rate_hz": self.sampling_rate_hz,
             "recording": self.recording,
-            "steps": steps,
-            "bouts": [{k: _json_value(v) for k, v in b.items()} for b in self.bouts.to_dict(orient="records")],
-            "summary": _json_clean(self.summary),
+            "steps": jsonable(self.steps.to_dict(orient="records"), digits=6),
+            "bouts": jsonable(self.bouts.to_dict(orient="records"), digits=6),
+            "summary": jsonable(self.summary, digits=6),
             "warnings": list(self.warnings),
         }
 
@@ -103,28 +100,6 @@ class Report:
         if path is not None:
             Path(path).write_text(text)
         return text
-
-
-def _json_value(v):
-    if v is None:
-        return None
-    if isinstance(v, (np.floating, float)):
-        return None if not math.isfinite(float(v)) else round(float(v), 6)
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.bool_,)):
-        return bool(v)
-    if v is pd.NA or v is pd.NaT:
-        return None
-    return v
-
-
-def _json_clean(obj):
-    if isinstance(obj, dict):
-        return {str(k): _json_clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_clean(v) for v in obj]
-    return _json_value(obj)
 
 
 # ---------------------------------------------------------------------------

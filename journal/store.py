@@ -17,7 +17,6 @@ import csv
 import dataclasses
 import io
 import json
-import math
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -30,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from analysis.jsonable import jsonable
 from journal import documents as docs
 from journal import load as L
 from journal import validate as v
@@ -961,32 +961,8 @@ def _dates_only(df: pd.DataFrame, col: str) -> pd.DataFrame:
     return df
 
 
-def _json_value(x):
-    if x is None:
-        return None
-    if isinstance(x, (pd.Timestamp, datetime)):
-        if isinstance(x, pd.Timestamp) and pd.isna(x):
-            return None
-        return x.isoformat()
-    if isinstance(x, date):
-        return x.isoformat()
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        return None if not math.isfinite(float(x)) else float(x)
-    if isinstance(x, (np.bool_,)):
-        return bool(x)
-    if isinstance(x, (list, tuple)):
-        return [_json_value(i) for i in x]
-    if isinstance(x, dict):
-        return {str(k): _json_value(val) for k, val in x.items()}
-    if x is pd.NaT:
-        return None
-    return x
-
-
 def _records(df: pd.DataFrame) -> list[dict]:
-    return [{k: _json_value(val) for k, val in row.items()} for row in df.to_dict(orient="records")]
+    return [jsonable(row) for row in df.to_dict(orient="records")]
 
 
 def _strap_heart_rate(rec: str | None, t0: datetime, duration_s: float, r: Runner) -> tuple[dict[str, Any], str]:
