@@ -675,6 +675,8 @@ class LiveMetrics:
         leans = [s.trunk_lean_fwd_deg for s in recent if s.trunk_lean_fwd_deg is not None]
         if leans:
             self.trunk_lean_deg_ = float(np.median(leans))
+        elif self.frame_ is None or self.up_standing_ is None:
+            self.trunk_lean_deg_ = None  # after a gap: none until the frame is made again (not the old value)
 
     # -- shoe -------------------------------------------------------------------
     def _hop_foot(self) -> None:

@@ -287,8 +287,10 @@ def test_trunk_lean_after_a_gap_follows_the_batch_rule(gap_s, turn_deg, lean_aft
         assert np.isfinite(live[later]).mean() > 0.9 and np.isfinite(batch[later]).all()
         both = later & np.isfinite(live)
         assert np.max(np.abs(live[both] - batch[both])) < 1.0
+        assert lm.snapshot()["trunk_lean_deg"] is not None
     else:
         assert not np.isfinite(live[later]).any() and not np.isfinite(batch[later]).any()
+        assert lm.snapshot()["trunk_lean_deg"] is None  # the value shown is not the one from before the gap
 
 
 @pytest.mark.parametrize("lost_min, lost_max", [(1, 10), (15, 45)])
