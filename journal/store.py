@@ -102,11 +102,18 @@ class ImportResult:
     message: str = ""
 
 
-def analysed_columns(source: str | None, fit_cadence: bool) -> list[str]:
+def analysed_columns(source: str | None, fit_cadence: bool, other_sensor: Iterable[str] = ()) -> list[str]:
     """Which of :data:`ANALYSED_RUN_COLUMNS` a run of this ``source`` takes from its analysis: not a cadence a FIT
-    file gave it (``fit_cadence``), nor a duration that was typed or came from a FIT file."""
+    file gave it (``fit_cadence``), nor a duration that was typed or came from a FIT file, nor what a second sensor
+    worn on the same run gave it (``other_sensor``: the run's ``other_sensor_fields``)."""
     return [k for k in ANALYSED_RUN_COLUMNS
-            if not (k == "cadence_spm" and fit_cadence) and not (k == "duration_s" and source != "analysis")]
+            if not (k == "cadence_spm" and fit_cadence) and not (k == "duration_s" and source != "analysis")
+            and k not in other_sensor]
+
+
+def _other_sensor_fields(extra: dict | None) -> tuple[str, ...]:
+    """The run columns that the analysis of a second sensor worn on the run filled (see ``_import_analysis``)."""
+    return tuple(sorted({k for o in (extra or {}).get("other_sensors", []) for k in o.get("fields", [])}))
 
 
 def _now() -> datetime:
@@ -517,7 +524,12 @@ class Journal:
                 "analysis_summary": doc["summary"], "recording_path": rec, "analysis_import_id": imp.id,
             }
             heart, heart_problem = _strap_heart_rate(rec, t0, vals["duration_s"], r)
-            existing = self._same_recording(s, r, rec, doc) or self._overlapping(s, r, t0, vals["duration_s"])
+            same = self._same_recording(s, r, rec, doc)
+            existing = same or self._overlapping(s, r, t0, vals["duration_s"])
+            first_placement = (existing.extra or {}).get("placement") if existing is not None else None
+            if (existing is not None and same is None and existing.analysis_import_id is not None
+                    and first_placement is not None and first_placement != doc.get("placement")):
+                return self._add_other_sensor(existing, fields, imp, doc, rec, src, dates, first_placement)
             if existing is not None:
                 status = "updated" if existing.analysis_import_id is not None else "merged"
                 for k, val in fields.items():
@@ -536,6 +548,8 @@ class Journal:
                     existing.rpe = extra["rpe"]
                 if existing.kind is None:
                     existing.kind = extra["kind"]
+                if doc.get("placement") and not first_placement:  # whose analysis it now has (see _add_other_sensor)
+                    existing.extra = dict(existing.extra or {}, placement=doc.get("placement"))
                 return ImportResult(src, "analysis", status, (existing.id,), dates=dates, message=heart_problem)
             run = Run(runner_id=r.id, source="analysis", start_utc=t0, local_date=t0.astimezone(zone).date(),
                       rpe=extra["rpe"], kind=extra["kind"], cadence_spm=f["cadence_spm"],
@@ -545,6 +559,25 @@ class Journal:
             s.add(run)
             s.flush()
             return ImportResult(src, "analysis", "imported", (run.id,), dates=dates, message=heart_problem)
+
+    @staticmethod
+    def _add_other_sensor(run: Run, fields: dict, imp: FileImport, doc: dict, rec, src, dates,
+                          first_placement) -> ImportResult:
+        """A second sensor worn on a run that already has its analysis (a belt and a shoe): its analysis fills
+        the figures the first one cannot measure (heel-strike share from a shoe, trunk lean and impact index from a
+        belt) and replaces nothing; the run keeps its first recording, and notes the second in ``extra``."""
+        filled = {k: val for k, val in fields.items()
+                  if k in ANALYSED_RUN_COLUMNS and val is not None and getattr(run, k) is None}
+        for k, val in filled.items():
+            setattr(run, k, val)
+        extra = dict(run.extra or {})
+        extra["other_sensors"] = list(extra.get("other_sensors", [])) + [
+            {"placement": doc.get("placement"), "recording_path": rec, "import_id": imp.id, "fields": sorted(filled)}]
+        run.extra = extra  # a new dict: the JSON column sees the change
+        what = ", ".join(ANALYSED_RUN_COLUMNS[k] for k in filled) or "nothing the first did not have"
+        return ImportResult(src, "analysis", "merged", (run.id,), dates=dates,
+                            message=f"a second sensor ({doc.get('placement')}) on this run: it added {what}; "
+                                    f"the run's other figures stay those of its {first_placement or 'first'} sensor")
 
     def refresh_analysis(self, run_id: int, doc: dict, *, runner: str | None = None) -> dict[str, tuple]:
         """Replace the figures an analysis gave run ``run_id`` with those of ``doc``: the same recording analysed
@@ -574,7 +607,7 @@ class Journal:
         """The columns (:func:`analysed_columns`) run ``run`` takes from an analysis whose run fields are ``f``
         (a FIT run without a cadence takes the analysis's)."""
         fit_cadence = run.fit_import_id is not None and run.cadence_spm is not None
-        new = {k: f[k] for k in analysed_columns(run.source, fit_cadence)}
+        new = {k: f[k] for k in analysed_columns(run.source, fit_cadence, _other_sensor_fields(run.extra))}
         if "duration_s" in new:
             if f["duration_s"] is None:
                 del new["duration_s"]
@@ -776,7 +809,7 @@ class Journal:
                     "vertical_oscillation_m", "stance_time_s", "stance_time_balance_left_pct", "step_length_m",
                     "steps_n", "impact_index_mean", "mechanical_load_au", "heel_strike_share",
                     "trunk_lean_fwd_deg", "trunk_lean_fwd_drift_deg", "recording_path", "fit_path",
-                    "analysis_summary", "note", "time_known")
+                    "analysis_summary", "note", "time_known", "other_sensor_fields")
 
     def _frame(self, model, runner: str | None, date_col: str, columns: Iterable[str],
                start: date | None, end: date | None) -> pd.DataFrame:
@@ -794,22 +827,24 @@ class Journal:
             columns = list(columns)
             # Plain column tuples, not ORM objects: the same values (same result processing) at a fraction
             # of the cost, which matters for a year of history on every page view.
-            computed = ("session_load_au", "time_known")
+            computed = ("session_load_au", "time_known", "other_sensor_fields")
             stored = [c for c in columns if c not in computed]
             extra = [c for c in ("duration_s", "rpe") if "session_load_au" in columns and c not in stored]
-            extra += ["extra"] if "time_known" in columns else []
+            extra += ["extra"] if {"time_known", "other_sensor_fields"} & set(columns) else []
             q = q.with_only_columns(*[getattr(model, c) for c in stored + extra])
             rows = s.execute(q.order_by(*order, model.id)).all()
         pos = {c: i for i, c in enumerate(stored + extra)}
         data = [[(L.session_load_au(row[pos["duration_s"]], row[pos["rpe"]]) if c == "session_load_au"
                   else bool((row[pos["extra"]] or {}).get("time_known", True)) if c == "time_known"
+                  else _other_sensor_fields(row[pos["extra"]]) if c == "other_sensor_fields"
                   else row[pos[c]]) for c in columns] for row in rows]
         df = pd.DataFrame(data, columns=columns)
         return df.astype({c: float for c in columns if c in _FLOAT_COLS and c in df}) if len(df) else df
 
     def runs(self, *, runner: str | None = None, start: date | None = None, end: date | None = None) -> pd.DataFrame:
         """The runner's runs, oldest first (one row per run, SI units, ``session_load_au`` computed;
-        ``time_known`` False for a run entered with a date alone, whose ``start_utc`` is noon of that day)."""
+        ``time_known`` False for a run entered with a date alone, whose ``start_utc`` is noon of that day;
+        ``other_sensor_fields``: the columns a second sensor worn on the run filled, see ``_add_other_sensor``)."""
         return self._frame(Run, runner, "local_date", self._RUN_COLUMNS, start, end)
 
     def sitting_days(self, *, runner: str | None = None, start: date | None = None, end: date | None = None

@@ -73,7 +73,7 @@ def stale_rows(run: dict, run_fields: dict | None, tz: str) -> list[tuple[str, s
         return []
     cadence = run.get("cadence_spm")
     fit_cadence = isinstance(run.get("fit_path"), str) and cadence is not None and math.isfinite(cadence)
-    cols = analysed_columns(run.get("source"), fit_cadence)
+    cols = analysed_columns(run.get("source"), fit_cadence, run.get("other_sensor_fields") or ())
     now = dict(run) | {k: run_fields.get(k) for k in cols if not (k == "duration_s" and run_fields.get(k) is None)}
     if now["duration_s"] != run["duration_s"]:
         now["session_load_au"] = session_load_au(now["duration_s"], run.get("rpe"))

@@ -1,0 +1,95 @@
+"""Two sensors worn on one run (a belt and a shoe), imported one after the other: one run that keeps the figures of
+both, not the second sensor's analysis written over the first's.
+
+Truth: each recording imported alone into a journal of its own (the belt gives trunk lean and the impact index, the
+shoe the heel-strike share); the sample runs overlap in time (both start at the simulator's start time).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from journal import Journal
+from sensing.cli import main
+
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_recordings"
+BELT, SHOE = SAMPLES / "sim_lower_back_run.parquet", SAMPLES / "sim_shoe_run.parquet"
+
+
+def _journal(tmp_path, name: str, *files: Path, capsys) -> tuple[str, list[str]]:
+    url = f"sqlite:///{tmp_path / name}"
+    assert main(["runner", "add", "ana", "--timezone", "UTC", "--journal", url]) == 0
+    lines = []
+    for f in files:
+        assert main(["import", str(f), "--journal", url]) == 0
+        lines.append(capsys.readouterr().out)
+    return url, lines
+
+
+def _run(url: str) -> dict:
+    with Journal.open(url) as j:
+        runs = j.runs(runner="ana")
+    assert len(runs) == 1, runs
+    return runs.iloc[0].to_dict()
+
+
+@pytest.fixture(scope="module")
+def alone(tmp_path_factory) -> dict:
+    out = {}
+    for name, f in (("belt", BELT), ("shoe", SHOE)):
+        url = f"sqlite:///{tmp_path_factory.mktemp(name) / 'j.sqlite3'}"
+        assert main(["runner", "add", "ana", "--timezone", "UTC", "--journal", url]) == 0
+        assert main(["import", str(f), "--journal", url]) == 0
+        out[name] = _run(url)
+    # what each sensor can measure
+    assert out["belt"]["trunk_lean_fwd_deg"] is not None and math.isfinite(out["belt"]["trunk_lean_fwd_deg"])
+    assert math.isnan(out["belt"]["heel_strike_share"]) and math.isnan(out["shoe"]["trunk_lean_fwd_deg"])
+    assert math.isfinite(out["shoe"]["heel_strike_share"])
+    return out
+
+
+@pytest.mark.parametrize("first, second", [("belt", "shoe"), ("shoe", "belt")])
+def test_a_second_sensors_analysis_adds_what_the_first_cannot_measure(tmp_path, capsys, alone, first, second):
+    files = {"belt": BELT, "shoe": SHOE}
+    url, lines = _journal(tmp_path, "j.sqlite3", files[first], files[second], capsys=capsys)
+    run = _run(url)
+    a, b = alone[first], alone[second]
+    # the first sensor's figures and recording stay
+    for k in ("duration_s", "steps_n", "cadence_spm", "recording_path"):
+        assert run[k] == a[k], k
+    assert run["trunk_lean_fwd_deg"] == pytest.approx(alone["belt"]["trunk_lean_fwd_deg"])
+    assert run["trunk_lean_fwd_drift_deg"] == pytest.approx(alone["belt"]["trunk_lean_fwd_drift_deg"])
+    assert run["impact_index_mean"] == pytest.approx(alone["belt"]["impact_index_mean"])
+    assert run["heel_strike_share"] == pytest.approx(alone["shoe"]["heel_strike_share"])
+    filled = {k for k in ("heel_strike_share", "trunk_lean_fwd_deg", "trunk_lean_fwd_drift_deg", "impact_index_mean",
+                          "mechanical_load_au") if math.isnan(a[k]) and math.isfinite(b[k])}
+    assert set(run["other_sensor_fields"]) == filled and filled
+    assert "merged" in lines[1] and "second sensor" in lines[1]
+
+    # analysing the first recording again (the Run page's update) keeps what the second sensor gave
+    from analysis.document import full_analysis
+    from sensing.formats import open_recording
+
+    with Journal.open(url) as j:
+        doc = full_analysis(open_recording(files[first]), timezone="UTC").doc
+        j.refresh_analysis(int(run["id"]), doc, runner="ana")
+    again = _run(url)
+    for k in filled:
+        assert again[k] == pytest.approx(run[k]), k
+
+
+def test_the_same_sensor_again_still_updates_its_run(tmp_path, capsys):
+    # a re-export of the same recording (other bytes, same placement and time) is the same run's newer analysis
+    from analysis.document import full_analysis
+    from sensing.formats import open_recording
+
+    url, _ = _journal(tmp_path, "j.sqlite3", BELT, capsys=capsys)
+    doc = full_analysis(open_recording(BELT), timezone="UTC").doc
+    doc["summary"]["note"] = "re-exported"
+    with Journal.open(url) as j:
+        res = j.import_analysis(doc, runner="ana", recording_path=str(tmp_path / "copy.parquet"))
+    assert res.status == "updated"
+    assert _run(url)["other_sensor_fields"] == ()
