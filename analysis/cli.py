@@ -52,6 +52,10 @@ def run(args: argparse.Namespace) -> int:
     from sensing.formats import open_recording
     from sensing.recording import RecordingError
 
+    problem = _json_target_problem(args.json)
+    if problem:  # said before the analysis, not after it
+        print(f"backstride analyse: --json {args.json}: {problem}", file=sys.stderr)
+        return 2
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", BidsWarning)  # listed with the report's warnings instead
@@ -78,10 +82,29 @@ def run(args: argparse.Namespace) -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
             return 0
     elif args.json:
-        Path(args.json).write_text(out)
+        try:
+            Path(args.json).write_text(out)
+        except OSError as exc:
+            print(f"backstride analyse: --json {args.json}: could not write the document ({exc.strerror or exc})",
+                  file=sys.stderr)
+            return 2
     if not args.quiet and args.json != "-":
         print(text)
     return 0
+
+
+def _json_target_problem(target: str | None) -> str | None:
+    """Why the ``--json`` file cannot be written (None when it can, or when there is none or it is stdout)."""
+    if not target or target == "-":
+        return None
+    p = Path(target)
+    if p.is_dir():
+        return "is a folder; give a file name such as run.json"
+    if not p.parent.is_dir():
+        return f"its folder {p.parent} does not exist"
+    if not os.access(p.parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        return "cannot be written here (permission denied)"
+    return None
 
 
 def analyse_document(rec, placement: str | None, *, timezone: str | None = None, min_posture_s: float | None = None,

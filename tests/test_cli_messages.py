@@ -191,3 +191,13 @@ def test_replay_and_record_refuse_an_unknown_placement_by_name(capsys):
             main(argv)
         assert e.value.code == 2
         assert "unknown placement 'elbow': expected one of lower-back, foot-left" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("target, said", [("nodir/run.json", "its folder nodir does not exist"),
+                                          (".", "is a folder")])
+def test_analyse_refuses_a_json_target_it_cannot_write_before_analysing(capsys, tmp_path, monkeypatch, target, said):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "analyse", str(SAMPLES / "sim_shoe_run.parquet"), "--json", target)
+    assert code == 2 and out == ""  # no report: nothing was analysed
+    assert err.startswith(f"backstride analyse: --json {target}: {said}")
+    assert "Traceback" not in err and not (tmp_path / "nodir").exists()
