@@ -229,6 +229,38 @@ def read_csv(
     rec = Recording(data=df, sampling_rate_hz=float(fs), start_utc=utc(start_utc), placement=placement, source=str(path))
     if note:
         rec.extra.setdefault("warnings", []).append(note)
+    return check_gravity(rec, path, f"unit of {columns['acc_x'][0]} ({columns['acc_x'][1]})"
+                         if "acc_x" in columns else "accelerometer unit")
+
+
+#: A body-worn accelerometer reads gravity's specific force most of the time, so the median magnitude of its samples
+#: lies near 1 g (the shared recordings: 0.98-1.14 g on the trunk and on walking feet; a running shoe 2.0 g on
+#: adept_running, 2.1 g on the simulated one, its swing adding to it).  Above GRAVITY_MEDIAN_MAX_G the declared unit
+#: is wrong (m/s² declared as g reads 9.8 g); below GRAVITY_MEDIAN_MIN_G
+#: gravity is missing (a "free acceleration" export, or g declared as m/s²), which the analysis cannot work without.
+GRAVITY_MEDIAN_MAX_G = 5.0
+GRAVITY_MEDIAN_MIN_G = 0.5
+
+
+def check_gravity(rec: Recording, path, where: str) -> Recording:
+    """Refuse a recording whose accelerometer, in the unit its file declares (``where``: the field that declares
+    it), cannot be a body-worn sensor's; note one that lacks gravity (see GRAVITY_MEDIAN_MAX_G)."""
+    acc = rec.data[["acc_x", "acc_y", "acc_z"]].to_numpy(np.float64)
+    if not len(acc):
+        return rec
+    med_m_s2 = float(np.median(np.linalg.norm(acc, axis=1)))
+    med_g = med_m_s2 / GRAVITY_M_S2
+    reads = f"the accelerometer reads a median magnitude of {med_m_s2:.3g} m/s² ({med_g:.3g} g)"
+    if med_g > GRAVITY_MEDIAN_MAX_G:
+        hint = ("; the values look like m/s² declared as g" if 6 < med_g < 14
+                else "; the values look like mg declared as g" if 600 < med_g < 1400 else "")
+        raise RecordingError(path, where, f"{reads} in the unit declared",
+                             f"about 9.8 m/s² (1 g, gravity) for a body-worn sensor{hint}")
+    if med_g < GRAVITY_MEDIAN_MIN_G:
+        rec.extra.setdefault("warnings", []).append(
+            f"{path}: {where}: {reads}, where a body-worn sensor reads about 1 g (gravity): gravity removed "
+            "(a free-acceleration export) or values in g declared as m/s²; orientation, steps and posture need the "
+            "accelerometer's reading with gravity")
     return rec
 
 
@@ -280,14 +312,15 @@ def open_recording(path: str | Path, placement: str | None = None, *, nan_as_gap
     from sensing.bids import is_bids_path, read_bids
 
     if is_bids_path(path):
-        rec = read_bids(path, placement=placement, nan_as_gap=nan_as_gap)
+        rec = check_gravity(read_bids(path, placement=placement, nan_as_gap=nan_as_gap), path,
+                            "the accelerometer's units (channels.tsv)")
     elif name.endswith(".parquet"):
-        rec = read_parquet(path)
+        rec = check_gravity(read_parquet(path), path, "metadata.units of acc_x/y/z")
     else:
         with open(path, "rb") as fh:
             head = fh.read(4)
         if head == b"PAR1":
-            rec = read_parquet(path)
+            rec = check_gravity(read_parquet(path), path, "metadata.units of acc_x/y/z")
         else:
             raise RecordingError(path, "file", "not a recording backstride can read",
                                  "a backstride .parquet recording or a BIDS-Motion *_motion.tsv; "

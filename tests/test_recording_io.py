@@ -133,6 +133,28 @@ def test_wrong_unit_is_caught_by_plausibility(tmp_path):
         read_bids(p, placement="lower-back")
 
 
+def test_acceleration_in_m_s2_declared_as_g_is_refused_by_gravity(tmp_path):
+    """9.8 m/s² declared as g reads 9.8 g at rest: inside the per-sample limit (50 g), but a body-worn sensor's
+    median is about 1 g (gravity), so the file is refused, naming the units and what they look like."""
+    p = _bids_multi(tmp_path, units="g")
+    with pytest.raises(RecordingError, match=r"median magnitude of 96\.1 m/s² \(9\.8 g\).*look like m/s² declared as g"
+                       ) as info:
+        open_recording(p, placement="lower-back")
+    assert "sub-1_task-run" in str(info.value) and "channels.tsv" in str(info.value)
+
+
+def test_acceleration_without_gravity_is_read_with_a_warning(tmp_path):
+    """g declared as m/s² (or a free-acceleration export) reads 0.1 g at rest: read, and the warning says why the
+    analysis will find nothing."""
+    t = np.arange(300) / 100.0
+    p = _csv(tmp_path, "ax,ay,az\n" + "".join(f"{0.05 * np.sin(7 * x):.4f},0,1\n" for x in t))
+    rec = read_csv(p, {"acc_x": ("ax", "m/s^2"), "acc_y": ("ay", "m/s^2"), "acc_z": ("az", "m/s^2")},
+                   sampling_rate_hz=100.0)
+    assert rec.data["acc_z"].iloc[0] == pytest.approx(1.0)  # read as declared
+    (w,) = rec.extra["warnings"]
+    assert "unit of ax (m/s^2)" in w and "0.102 g" in w and "gravity removed" in w
+
+
 def _csv(tmp_path, text):
     p = tmp_path / "x.csv"
     p.write_text(text)
