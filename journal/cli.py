@@ -516,7 +516,7 @@ def cmd_timeline(args) -> int:
         km = f" {r['distance_m'] / 1000:.1f} km" if r["distance_m"] == r["distance_m"] else ""
         rpe = f" RPE {r['rpe']:g}" if r["rpe"] == r["rpe"] else ""
         runs_by_day.setdefault(r["local_date"], []).append(
-            f"{r['kind'] or 'run'} {r['duration_s'] / 60:.0f} min{km}{rpe}")
+            f"{r['kind'] if isinstance(r['kind'], str) else 'run'} {r['duration_s'] / 60:.0f} min{km}{rpe}")
 
     t = Table(title=f"{tl.runner}: {tl.start} to {tl.end} ({label}, {unit})", show_lines=False)
     for name, just in (("date", "left"), ("run", "left"), ("load", "right"), ("A:C", "right"),

@@ -75,7 +75,7 @@ def parse_speed(text: str) -> float | None:
 def cmd_scan(args, *, scanner_backend=None, console: Console | None = None) -> int:
     from sensing import ble
 
-    console = console or Console()
+    console = console or _console()
     try:
         found = asyncio.run(ble.scan(args.timeout, backend=scanner_backend, supported_only=not args.all))
     except Exception as exc:  # bleak: no adapter, BlueZ not running …
@@ -93,8 +93,15 @@ def cmd_scan(args, *, scanner_backend=None, console: Console | None = None) -> i
     return 0
 
 
-def _summary(session, console: Console, folder: Path | None) -> int:
-    """One line per sensor and stream, then the session's error unless a line already said it; 1 after an error."""
+def _console() -> Console:
+    """The commands' console: a pipe or file gets 160 columns, so the live values are not cut at 80 (as the
+    journal's timeline)."""
+    return Console(width=None if sys.stdout.isatty() else 160)
+
+
+def _summary(session, console: Console, folder: Path | None, *, interrupted: bool = False) -> int:
+    """One line per sensor and stream, then the session's error unless a line already said it; 1 after an error.
+    ``interrupted``: a replay stopped with Ctrl-C, whose sources read "stopped" rather than "finished"."""
     snap = session.snapshot()
     code = 0
     streams = snap.get("streams") or []
@@ -104,7 +111,8 @@ def _summary(session, console: Console, folder: Path | None) -> int:
     told = set()
     for s in sensors or []:
         console.print(f"{s.get('sensor') or s.get('placement')}: {s.get('samples_received')} samples, "
-                      f"{s.get('lost_samples')} lost, {s.get('link_drops')} link drops, state {s.get('state')}"
+                      f"{s.get('lost_samples')} lost, {s.get('link_drops')} link drops, state "
+                      f"{'stopped' if interrupted and s.get('state') == 'finished' else s.get('state')}"
                       + (f" ({s['error']})" if s.get("error") else ""))
         told.add(s.get("error"))
     for s in streams:
@@ -138,7 +146,7 @@ def cmd_record(args, *, client_backend=None, scanner_backend=None, console: Cons
     from sensing.ingest import default_out_dir
     from sensing.session import LiveSession
 
-    console = console or Console()
+    console = console or _console()
     if len(args.sensor) != len(args.placement):
         console.print(f"[red]give one --placement per --sensor, in order: {len(args.sensor)} sensors, "
                       f"{len(args.placement)} placements[/]")
@@ -170,7 +178,7 @@ def _stop_on_sigterm(*_args) -> None:
 
 
 def _run_session(session, console: Console, show_view: bool, *, title: str, on_interrupt: str,
-                 waiting: str = "starting …") -> None:
+                 waiting: str = "starting …") -> bool:
     """Run a LiveSession to its end (or Ctrl-C), with the live view or silently; always stopped.
 
     SIGTERM (``kill``, a service manager, a shell that started the command in
@@ -196,16 +204,18 @@ def _run_session(session, console: Console, show_view: bool, *, title: str, on_i
             session.wait()
     except KeyboardInterrupt:
         console.print(on_interrupt)
+        return True
     finally:
         session.stop()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+    return False
 
 
 def cmd_replay(args, *, console: Console | None = None, show_view: bool = True) -> int:
     from sensing.session import LiveSession
 
-    console = console or Console()
+    console = console or _console()
     try:
         speed = parse_speed(args.speed)
     except argparse.ArgumentTypeError as exc:
@@ -215,9 +225,11 @@ def cmd_replay(args, *, console: Console | None = None, show_view: bool = True) 
         console.print(f"[red]{args.recording}: does not exist[/]")
         return 2
     session = LiveSession.replay(args.recording, speed=speed, placement=args.placement)
-    _run_session(session, console, show_view, title=f"replay {args.recording} at {args.speed}×", on_interrupt="stopped",
-                 waiting=f"opening {args.recording} …")
-    return _summary(session, console, None)
+    interrupted = _run_session(session, console, show_view, title=f"replay {args.recording} at {args.speed}×",
+                               on_interrupt="stopped before the end of the recording",
+                               waiting=f"opening {args.recording} …")
+    code = _summary(session, console, None, interrupted=interrupted)
+    return 130 if interrupted and code == 0 else code  # 128 + SIGINT, as a shell reports Ctrl-C
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -201,3 +201,27 @@ def test_analyse_refuses_a_json_target_it_cannot_write_before_analysing(capsys, 
     assert code == 2 and out == ""  # no report: nothing was analysed
     assert err.startswith(f"backstride analyse: --json {target}: {said}")
     assert "Traceback" not in err and not (tmp_path / "nodir").exists()
+
+
+def test_replay_stopped_with_ctrl_c_says_stopped_and_exits_130_with_uncut_values():
+    """Piped (no terminal): the table is 160 columns wide, so the live values are whole; Ctrl-C before the end is
+    a stop, not a finish (exit 130 = 128 + SIGINT, as a shell reports it)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen([sys.executable, "-m", "sensing.cli", "replay", str(SAMPLES / "sim_lower_back_run.parquet"),
+                             "--speed", "1"], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(10.0)  # imports (3-4 s), then seconds of replay (the recording lasts 373 s at 1x)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, (out, err)
+    assert "stopped before the end of the recording" in out
+    assert "state stopped" in out and "state finished" not in out
+    assert "…" not in out, out  # nothing cut to fit 80 columns
+    assert "sim_lower_back_run.parquet" in out
