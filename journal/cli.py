@@ -74,7 +74,9 @@ def register(subparsers) -> None:
     p.set_defaults(func=lambda args, p=p: _usage(p))
 
     # import
-    p = subparsers.add_parser("import", help="import FIT files, analysis reports (.json) or sitting days (.json)")
+    p = subparsers.add_parser("import", help="import recordings (.parquet, BIDS-Motion *_motion.tsv, a `backstride "
+                              "record` folder: analysed on import), FIT files, analysis reports (.json) or sitting "
+                              "days (.json)")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--rpe", type=float, default=None, help="session RPE (0-10) for the imported runs")
     p.add_argument("--kind", choices=RUN_KINDS, default=None, help="kind of the imported runs")

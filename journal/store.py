@@ -493,7 +493,7 @@ class Journal:
                                        "no summary.running.duration_s) and no sitting days"
                                   + (f" ({days_note})" if days_note else ""), "was it a walk?")
         vals = self._run_values(duration_s=f["duration_s"], distance_m=f["distance_m"])
-        rec = recording_path or docs.analysis_recording_path(doc)
+        rec = recording_path or _found_recording(docs.analysis_recording_path(doc), source_path)
         try:
             res = self._import_analysis(doc, src, sha256, runner, start, extra, f, vals, rec, source_path,
                                         days_clean)
@@ -994,6 +994,18 @@ def _dates_only(df: pd.DataFrame, col: str) -> pd.DataFrame:
     """Calendar days as dates (2026-03-02), not midnight timestamps."""
     df[col] = pd.to_datetime(df[col]).dt.date
     return df
+
+
+def _found_recording(path: str | None, document_path: str | None) -> str | None:
+    """A document's recording path made absolute where the file is: the analysis wrote it as given to ``backstride
+    analyse`` (perhaps relative to where that ran); tried from here, then from the document's own folder.  Kept as
+    written when found in neither (the Run page then says the recording is not found)."""
+    if not path or Path(path).is_absolute():
+        return path
+    for base in (Path.cwd(), Path(document_path).resolve().parent if document_path else None):
+        if base is not None and (base / path).exists():
+            return str((base / path).resolve())
+    return path
 
 
 def _records(df: pd.DataFrame) -> list[dict]:

@@ -93,3 +93,23 @@ def test_the_same_sensor_again_still_updates_its_run(tmp_path, capsys):
         res = j.import_analysis(doc, runner="ana", recording_path=str(tmp_path / "copy.parquet"))
     assert res.status == "updated"
     assert _run(url)["other_sensor_fields"] == ()
+
+
+def test_an_analysis_json_made_with_a_relative_path_keeps_its_recording_found(tmp_path, capsys, monkeypatch):
+    # `backstride analyse bs/belt.parquet --json lb.json` run in a/, then imported from another folder
+    import shutil
+
+    (tmp_path / "a" / "bs").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    shutil.copy(BELT, tmp_path / "a" / "bs" / "belt.parquet")
+    monkeypatch.chdir(tmp_path / "a")
+    assert main(["analyse", "bs/belt.parquet", "--json", "lb.json", "--quiet"]) == 0
+    assert '"source": "bs/belt.parquet"' in (tmp_path / "a" / "lb.json").read_text()  # as given
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    url, _ = _journal(tmp_path, "j.sqlite3", tmp_path / "a" / "lb.json", capsys=capsys)
+    # found from the document's folder, and stored whole (the dashboard would look in its own data folder)
+    assert _run(url)["recording_path"] == str((tmp_path / "a" / "bs" / "belt.parquet").resolve())
+    # a document moved away from its recording: the path is kept as written (nothing to find it by)
+    shutil.move(tmp_path / "a" / "lb.json", tmp_path / "elsewhere" / "lb.json")
+    url2, _ = _journal(tmp_path, "j2.sqlite3", tmp_path / "elsewhere" / "lb.json", capsys=capsys)
+    assert _run(url2)["recording_path"] == "bs/belt.parquet"
