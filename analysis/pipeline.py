@@ -585,7 +585,13 @@ def classify_strike(angle_deg: float, *, rearfoot_threshold_deg: float = REARFOO
 # Bouts, per-step timing, fatigue, summary
 
 
-def _provisional_bouts(ic: np.ndarray, running: np.ndarray, fs: float, max_gap_s: float = 1.5) -> np.ndarray:
+#: A pause between steps longer than this, or a change between walking and running, starts a new bout (for the
+#: forward direction and the standing reference; the live path follows the same rule).
+BOUT_MAX_PAUSE_S = 1.5
+
+
+def _provisional_bouts(ic: np.ndarray, running: np.ndarray, fs: float, max_gap_s: float = BOUT_MAX_PAUSE_S
+                       ) -> np.ndarray:
     new = np.ones(len(ic), bool)
     if len(ic) > 1:
         new[1:] = (np.diff(ic) > max_gap_s * fs) | (running[1:] != running[:-1])

@@ -53,14 +53,19 @@ what comes after a step: the batch drops a walk's gait-initiation weight shift a
 adds its weak last step, the live detector keeps the one and does not add the other;
 the tests state how far apart live and batch are (tests/test_streaming.py).
 
-What is calibrated once from the first seconds of gait: the body frame.  Trunk:
-up from the latest still standing period of at least 3 s before the gait (as
-:func:`analysis.alignment.standing_reference`), forward from
-:func:`analysis.alignment.trunk_forward` on the steps in the ring
-(``calibration_steps``, ≈ 6 s); after a gap longer than the bridged ones it is
-made again, as the batch does per segment, keeping the standing reference from
-before the gap only when :func:`analysis.pipeline.sits_as_before` holds (the
-sensor cannot have been re-clipped).  Shoe (kept across gaps): :func:`analysis.alignment.foot_frame` on
+What is calibrated from the first seconds of gait: the body frame.  Trunk: once
+the ring (≈ 6 s) holds a bout of at least ``MIN_REFERENCE_BOUT_STEPS`` steps (a
+walk, not a fidget in a chair), up from the last 4 s of the latest still period
+of at least 3 s before it, if within 30° of the gait's direction (as
+:func:`analysis.alignment.standing_reference`), and forward from
+:func:`analysis.alignment.trunk_forward` on those steps; forward is found again
+on every later bout of that many steps (a pause over ``BOUT_MAX_PAUSE_S`` or a
+change between walking and running starts one), up kept, as the batch does per
+bout.  After a gap longer than the bridged ones the frame is made again, as the
+batch does per segment, keeping the standing reference from before the gap only
+when :func:`analysis.pipeline.sits_as_before` holds (the sensor cannot have been
+re-clipped).  The sitting timer stops for ``SITTING_MIN_STEPS`` steps within
+``sitting_no_step_s``, not for one.  Shoe (kept across gaps): :func:`analysis.alignment.foot_frame` on
 the first ``calibration_s`` of movement and up to 3 s of stillness before it
 (with the former live rule, the 10 s ending at the first movement, mostly
 standing, none of the live strides of 2 of the 52 ipol_gait left feet matched
@@ -111,8 +116,8 @@ from analysis import alignment
 from analysis.activity import trunk_posture_log_likelihoods
 from analysis.constants import FOOT_PLACEMENTS, GRAVITY_M_S2, PLACEMENTS, TRUNK_PLACEMENTS
 from analysis.gait import SHOE_MAX_STANCE_S, LowerBackGait, ShoeGait, walking_ic_forward
-from analysis.pipeline import (MAX_BRIDGED_GAP_S, classify_strike, gap_hides_step, hidden_mask, sits_as_before,
-                               strike_angle_deg)
+from analysis.pipeline import (BOUT_MAX_PAUSE_S, MAX_BRIDGED_GAP_S, MIN_REFERENCE_BOUT_STEPS, classify_strike, gap_hides_step,
+                               hidden_mask, sits_as_before, strike_angle_deg)
 from analysis.signals import butter_sos, unit
 
 THIGH_PLACEMENTS = ("thigh-left", "thigh-right")
@@ -254,6 +259,10 @@ def _gaussian_kernel(sigma_samples: float, truncate: float = 4.0) -> np.ndarray:
     return k / k.sum()
 
 
+#: Steps within ``sitting_no_step_s`` that stop the live sitting timer (walking, not a fidget in the chair).
+SITTING_MIN_STEPS = 3
+
+
 class _Ring:
     """The newest ``capacity`` rows of a contiguous stream; ``start``/``end`` are absolute sample indices.
 
@@ -376,15 +385,15 @@ class LiveMetrics:
         self.steps_: list[StepEvent] = []
         self.frame_ = None
         self.up_standing_: np.ndarray | None = None
-        self._gait_up: np.ndarray | None = None
         self._calibrated_gait_up: np.ndarray | None = None  # trunk: the gait's up the body frame was made with
         self._carried: tuple | None = None  # trunk: the standing reference before a gap (pipeline.sits_as_before)
+        self._bout_start: float | None = None  # trunk: the first IC of the current bout
+        self._bout_forward = False  # trunk: whether the body frame's forward was found on the current bout
         self._still_sum = np.zeros(3)
         self._still_n = 0
         self._still_candidate: np.ndarray | None = None
         self._first_still: np.ndarray | None = None
         self._moving_from: int | None = None  # shoe: absolute index where calibration data begin
-        self._last_step_index: int | None = None
         self._sit_start_index: int | None = None
         self._newest: int | None = None
         self.sitting_s_: float | None = None
@@ -471,12 +480,12 @@ class LiveMetrics:
         take a still stand of their own, else the one before the gap if the sensor sits as it did
         (:func:`analysis.pipeline.sits_as_before`: within 120 s, turned by at most 10°), else no lean."""
         if self.kind == "trunk" and len(self._ring):
-            gait_up = self._calibrated_gait_up if self._calibrated_gait_up is not None else self._gait_up
-            self._carried = ((self.up_standing_, None, self._ring.end / self.sampling_rate_hz, gait_up)
-                             if self.up_standing_ is not None and gait_up is not None else None)
+            if self.up_standing_ is not None:  # else a reference carried over an earlier gap stays carried
+                self._carried = (self.up_standing_, None, self._ring.end / self.sampling_rate_hz,
+                                 self._calibrated_gait_up)
             self.frame_ = None
             self.up_standing_ = None
-            self._gait_up = self._calibrated_gait_up = None
+            self._calibrated_gait_up = None
             self._still_candidate = None
         self._ring.reset(start)
         self._gravity.state = None
@@ -486,6 +495,7 @@ class LiveMetrics:
         self._pending_lean = []
         self._ic_abs = []
         self._ic_running = {}
+        self._bout_start, self._bout_forward = None, False
         self._still_sum[:] = 0
         self._still_n = 0
         self._sit_start_index = None
@@ -503,9 +513,12 @@ class LiveMetrics:
             self._still_sum += acc.sum(axis=0)
             self._still_n += len(acc)
             if self._still_n >= 3.0 * self.sampling_rate_hz:
-                self._still_candidate = unit(self._still_sum)
+                # as alignment.standing_reference: only its last 4 s (a slow stand-up can leave one still period
+                # holding the sitting before the standing)
+                n = min(self._still_n, int(round(4.0 * self.sampling_rate_hz)), len(self._ring))
+                self._still_candidate = unit(self._ring.span(self._ring.end - n, self._ring.end)[:, 0:3].mean(axis=0))
                 if self._first_still is None:
-                    self._first_still = self._still_candidate
+                    self._first_still = unit(self._still_sum)
         else:
             self._still_sum[:] = 0
             self._still_n = 0
@@ -570,25 +583,23 @@ class LiveMetrics:
         self._ic_running.update(found)
         self._scan_from = max(self._scan_from, e - self._n_margin)
         for abs_ic in new:
+            if (not self._ic_abs or abs_ic - self._ic_abs[-1] > BOUT_MAX_PAUSE_S * fs
+                    or self._ic_running.get(abs_ic) != self._ic_running.get(self._ic_abs[-1])):
+                self._bout_start, self._bout_forward = abs_ic, False  # a new bout (as pipeline._provisional_bouts)
             if self._ic_abs and abs_ic - self._ic_abs[-1] <= self._lbg.max_step_s * fs:
                 prev = self._ic_abs[-1]
                 step_s = None if self._across_hidden_gap(prev, abs_ic) else (abs_ic - prev) / fs
                 self.steps_.append(StepEvent(ic_s=prev / fs, step_time_s=step_s))
             self._ic_abs.append(abs_ic)
             self._last_ic = abs_ic
-            self._last_step_index = int(abs_ic)
             self._pending_lean.append(abs_ic)
         if len(self._ic_abs) > 4 * self.calibration_steps:
             self._ic_abs = self._ic_abs[-2 * self.calibration_steps:]
             self._ic_running = {i: self._ic_running[i] for i in self._ic_abs}
-        if new:
-            if self._gait_up is None:
-                self._gait_up = unit(acc[max(0, int(new[0]) - a):].mean(axis=0))
-                cand = self._still_candidate
-                if cand is not None and np.degrees(np.arccos(np.clip(cand @ self._gait_up, -1, 1))) <= 30.0:
-                    self.up_standing_ = cand
-            if self.frame_ is None and len(self._ic_abs) >= self.calibration_steps:
-                self._calibrate_trunk()
+        if new and self.frame_ is None:
+            self._calibrate_trunk()
+        elif new and not self._bout_forward:
+            self._bout_forward_again()
         self._lean_for_strides()
         self._refresh_trunk()
 
@@ -601,8 +612,8 @@ class LiveMetrics:
         (default walking IC rule: the steepest rise).  :meth:`_hop_trunk` then
         moves walking ICs halfway to the forward-acceleration peak
         (:func:`analysis.gait.walking_ic_forward`), as the batch analysis does,
-        once the body frame is calibrated; the first ``calibration_steps``
-        steps keep the vertical-force IC (at most
+        once the body frame is calibrated; the steps before it keep the
+        vertical-force IC (at most
         ``WALK_IC_FORWARD_SEARCH_S / 2`` from the batch's).
         """
         fs = self.sampling_rate_hz
@@ -617,17 +628,22 @@ class LiveMetrics:
         return g.ic_, g.running_
 
     def _calibrate_trunk(self) -> None:
-        """Body frame once, from the steps in the ring (as the batch: alignment.trunk_forward)."""
+        """Body frame once, from the steps in the ring (as the batch: alignment.trunk_forward), when the ring holds
+        a walk or run of at least MIN_REFERENCE_BOUT_STEPS steps (not a fidget in a chair).  Upright: the latest
+        still period before it if within 30° of the gait's direction (as alignment.standing_reference), else the
+        reference from before a gap when the sensor sits as it did there (pipeline.sits_as_before), else none."""
+        held = self._bout_held()
+        if held is None:
+            return
         fs = self.sampling_rate_hz
         ring = self._ring
         acc = ring.span(ring.start, ring.end)[:, 0:3]
-        held = [i for i in self._ic_abs if i >= ring.start]
         ic_buf = np.array([i - ring.start for i in held], dtype=int)
-        if len(ic_buf) < 4:
-            return
         gait_up = unit(acc[ic_buf[0]:ic_buf[-1] + 1].mean(axis=0))
-        if self.up_standing_ is None and self._carried is not None and sits_as_before(
-                self._carried, ring.start / fs, gait_up):
+        cand = self._still_candidate
+        if cand is not None and np.degrees(np.arccos(np.clip(cand @ gait_up, -1, 1))) <= 30.0:
+            self.up_standing_ = cand
+        elif self._carried is not None and sits_as_before(self._carried, ring.start / fs, gait_up):
             self.up_standing_ = self._carried[0]
         self._carried = None
         self._calibrated_gait_up = gait_up
@@ -636,6 +652,32 @@ class LiveMetrics:
         up = self.up_standing_ if self.up_standing_ is not None else gait_up
         self.frame_ = alignment.trunk_frame(up, fwd, up_source="still standing" if self.up_standing_ is not None
                                             else "mean during gait", forward_source=src, reference_s=None)
+        self._bout_forward = True
+
+    def _bout_held(self) -> list[float] | None:
+        """The current bout's ICs in the ring when they are MIN_REFERENCE_BOUT_STEPS or more, else None."""
+        held = [i for i in self._ic_abs if i >= self._ring.start and i >= (self._bout_start or 0)]
+        if len(held) < MIN_REFERENCE_BOUT_STEPS or np.any(np.diff(held) > self._lbg.max_step_s * self.sampling_rate_hz):
+            return None
+        return held
+
+    def _bout_forward_again(self) -> None:
+        """Forward found again on each bout of MIN_REFERENCE_BOUT_STEPS steps, up kept, as the batch does per bout
+        (a belt can turn between bouts; a run's braking sign is surer than a walk's)."""
+        held = self._bout_held()
+        if held is None:
+            return
+        fs = self.sampling_rate_hz
+        ring = self._ring
+        acc = ring.span(ring.start, ring.end)[:, 0:3]
+        ic_buf = np.array([i - ring.start for i in held], dtype=int)
+        running = np.array([self._ic_running.get(i, False) for i in held], bool)
+        fwd, src = alignment.trunk_forward(acc, self._calibrated_gait_up, ic_buf, running, sampling_rate_hz=fs)
+        self._bout_forward = True
+        if src != "unknown":
+            f = self.frame_
+            self.frame_ = alignment.trunk_frame(f.up, fwd, up_source=f.up_source, forward_source=src,
+                                                reference_s=None)
 
     def _lean_for_strides(self) -> None:
         """Lean of step k from the mean specific force over its stride (IC k to IC k+2), as the batch does."""
@@ -754,8 +796,10 @@ class LiveMetrics:
         mean = ring.span(ring.end - w, ring.end)[:, 0:3].mean(axis=0)
         tilt = np.degrees(np.arccos(np.clip(unit(mean) @ ref, -1, 1)))
         posture = posture_from_tilt_deg(tilt, body_part="thigh" if self.kind == "thigh" else "trunk")[0]
-        recent_step = self._last_step_index is not None and self._newest - self._last_step_index < (
-            self.sitting_no_step_s + self.margin_s) * fs
+        # walking: steps in the last sitting_no_step_s (+ the look-ahead); one or two are a fidget in the chair
+        # (the simulated workday's restarted the timer three times in a 135-min sit)
+        since = self._newest - (self.sitting_no_step_s + self.margin_s) * fs
+        recent_step = sum(i > since for i in self._ic_abs[-SITTING_MIN_STEPS:]) >= SITTING_MIN_STEPS
         if posture == "sitting" and not recent_step:
             if self._sit_start_index is None:
                 self._sit_start_index = self._newest

@@ -440,3 +440,62 @@ def test_live_walking_ics_move_to_the_forward_peak_like_the_batch():
     assert np.mean(after < 0.002) >= 0.75
     assert np.median(after) < 0.001
     assert np.max(before) <= WALK_IC_FORWARD_SEARCH_S / 2 + 0.002
+
+
+def test_a_workday_through_the_live_path_times_sitting_and_reads_the_run_like_the_batch():
+    """The simulated workday (10 h, lower back, 25 Hz; truth: sample_recordings/sim_workday.truth.csv) fed live.
+
+    * each sitting bout's timer runs unbroken to the bout's length (within the posture's 1-s window, the
+      ``sitting_no_step_s`` and the look-ahead): a fidget in the chair is no walk (it restarted a 135-min bout
+      three times); at a standing moment the timer reads 0;
+    * the run after lunch (after a 6-min link dropout and hours of sitting) reads the batch's trunk lean: the
+      standing reference is a stand before a walk, not a still moment in the chair, and the run's forward
+      direction is its own (the walk's sign is a coin toss on this simulator, see bench/RESULTS.md).
+    """
+    import pandas as pd
+
+    rec = open_recording(SAMPLES / "sim_workday.parquet")
+    fs = rec.sampling_rate_hz
+    truth = pd.read_csv(SAMPLES / "sim_workday.truth.csv")
+    gap = truth[truth["activity"] == "gap"].iloc[0]
+    # sitting spans (slumped or not) not cut by the dropout, over 20 min
+    spans, cur = [], None
+    for r in truth.itertuples():
+        if r.activity == "sitting":
+            cur = [cur[0] if cur else r.start_s, r.end_s]
+        else:
+            if cur:
+                spans.append(tuple(cur))
+            cur = None
+    if cur:
+        spans.append(tuple(cur))
+    spans = [(a, b) for a, b in spans if b - a > 1200 and not (a < gap.end_s and b > gap.start_s)]
+    assert len(spans) >= 5
+    run = truth[truth["activity"] == "running"].iloc[0]
+    stand = truth[(truth["activity"] == "standing") & (truth["start_s"] > run.end_s)].iloc[0]
+    probes = {**{b - 1.0: ("sit", b - a) for a, b in spans}, (stand.start_s + stand.end_s) / 2: ("stand", 0.0),
+              run.end_s - 5.0: ("run", None)}
+
+    lm = LiveMetrics(placement=rec.placement, sampling_rate_hz=fs)
+    d = rec.data
+    idx = d.index.to_numpy()
+    acc = d[["acc_x", "acc_y", "acc_z"]].to_numpy()
+    gyr = d[["gyr_x", "gyr_y", "gyr_z"]].to_numpy() if rec.has_gyr else None
+    seen = {}
+    pending = sorted(probes)
+    for a in range(0, len(idx), 25):
+        b = min(len(idx), a + 25)
+        lm.update(idx[a:b], acc[a:b], None if gyr is None else gyr[a:b])
+        while pending and idx[b - 1] / fs >= pending[0]:
+            seen[pending.pop(0)] = lm.snapshot()
+    for t, (what, value) in probes.items():
+        snap = seen[t]
+        if what == "sit":
+            assert snap["sitting_s"] == pytest.approx(value, abs=7.0), (t, snap)
+        elif what == "stand":
+            assert snap["sitting_s"] == 0.0, (t, snap)
+    report = analyse(rec)
+    steps = report.steps
+    batch_run = steps[(steps["ic_s"] > run.start_s) & (steps["ic_s"] < run.end_s)]["trunk_lean_fwd_deg"].median()
+    live_run = seen[run.end_s - 5.0]["trunk_lean_deg"]
+    assert live_run == pytest.approx(batch_run, abs=1.0)
