@@ -61,7 +61,7 @@ def register(subparsers) -> None:
     a.set_defaults(func=cmd_runner_add)
     a = sub.add_parser("set", help="change a runner's time zone or heart-rate settings")
     a.add_argument("name")
-    _runner_options(a, defaults=False)
+    _runner_options(a)
     _common(a, runner=False)
     a.set_defaults(func=cmd_runner_set)
     a = sub.add_parser("list", help="list the runners")
@@ -175,8 +175,8 @@ def register(subparsers) -> None:
     p.set_defaults(func=cmd_export)
 
 
-def _runner_options(a: argparse.ArgumentParser, defaults: bool = True) -> None:
-    a.add_argument("--timezone", default="UTC" if defaults else None,
+def _runner_options(a: argparse.ArgumentParser) -> None:
+    a.add_argument("--timezone", default=None,
                    help="IANA time zone, e.g. Europe/Amsterdam (default UTC)")
     a.add_argument("--hr-rest", type=float, default=None, help="resting heart rate (bpm), for TRIMP")
     a.add_argument("--hr-max", type=float, default=None, help="maximum heart rate (bpm), for TRIMP")
@@ -259,9 +259,11 @@ def _guard(fn):
 @_guard
 def cmd_runner_add(args) -> int:
     with _open(args) as j:
-        r = j.add_runner(args.name, timezone=args.timezone, hr_rest_bpm=args.hr_rest, hr_max_bpm=args.hr_max,
+        r = j.add_runner(args.name, timezone=args.timezone or "UTC", hr_rest_bpm=args.hr_rest, hr_max_bpm=args.hr_max,
                          sex=args.sex)
-        print(f"runner {r.name!r} added (time zone {r.timezone}) to {j.url}")
+        print(f"runner {r.name!r} added (time zone {r.timezone}) to {j.url}"
+              + ("; runs and pain are dated in UTC: set the runner's own zone with `backstride runner set "
+                 f"{r.name} --timezone Area/City` (e.g. Europe/Amsterdam)" if args.timezone is None else ""))
     return 0
 
 

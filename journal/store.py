@@ -277,6 +277,13 @@ class Journal:
                                         "runs are logged once they have happened")
             f = self._run_values(duration_s=duration_s, distance_m=distance_m, rpe=rpe, kind=kind,
                                  avg_hr_bpm=avg_hr_bpm, max_hr_bpm=max_hr_bpm)
+            same = self._overlapping(s, r, start_utc, f["duration_s"]) if time_known else None
+            if same is not None:
+                # one run typed twice would count its load twice
+                at = same.start_utc.replace(tzinfo=same.start_utc.tzinfo or timezone.utc).astimezone(zone)
+                raise InvalidValueError("start", start, "a time no other run covers",
+                                        f"run {same.id} ({at:%Y-%m-%d %H:%M}, {same.duration_s / 60:.0f} min) is then: "
+                                        "change that run, or delete it first")
             trimp = None
             if f["avg_hr_bpm"] is not None and r.hr_rest_bpm and r.hr_max_bpm:
                 trimp = L.trimp_from_mean(f["duration_s"], f["avg_hr_bpm"], hr_rest_bpm=r.hr_rest_bpm,

@@ -225,3 +225,13 @@ def test_replay_stopped_with_ctrl_c_says_stopped_and_exits_130_with_uncut_values
     assert "state stopped" in out and "state finished" not in out
     assert "…" not in out, out  # nothing cut to fit 80 columns
     assert "sim_lower_back_run.parquet" in out
+
+
+def test_runner_added_without_a_time_zone_is_told_it_is_utc(capsys, tmp_path, wide):
+    u = f"sqlite:///{tmp_path / 'tz.sqlite3'}"
+    code, out, _ = run(capsys, "runner", "add", "bob", "--journal", u)
+    assert code == 0 and "time zone UTC" in out and "runner set bob --timezone" in out
+    code, out, _ = run(capsys, "runner", "add", "eve", "--timezone", "UTC", "--journal", u)
+    assert code == 0 and "time zone UTC" in out and "runner set" not in out  # chosen, nothing to suggest
+    with Journal.open(u) as j:
+        assert j.runner("bob").timezone == "UTC"

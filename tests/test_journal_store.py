@@ -210,6 +210,18 @@ def test_run_typed_by_hand_and_local_dates(j):
     assert len(j.runs()) == 2
 
 
+def test_a_run_typed_twice_is_refused_and_the_first_kept(j):
+    rid = j.add_run(start="2026-03-04T07:00", duration_s=2400, rpe=4)
+    # the same run again, or one starting 10 min into it: its load would count twice
+    for start in ("2026-03-04T07:00", "2026-03-04T07:10"):
+        with pytest.raises(InvalidValueError, match=f"run {rid} \\(2026-03-04 07:00, 40 min\\) is then"):
+            j.add_run(start=start, duration_s=2400, rpe=4)
+    # later the same day, and a run given by its date alone, are other runs
+    j.add_run(start="2026-03-04T18:00", duration_s=1800, rpe=3)
+    j.add_run(start="2026-03-04", duration_s=1800, rpe=3)
+    assert len(j.runs()) == 3 and j.runs().iloc[0]["id"] == rid
+
+
 def test_pain_checkin_exercise(j):
     pid = j.add_pain(4, where="lower-back", when="after-run", at="2026-03-03T21:00", note="after the long run")
     p = j.pain_reports().iloc[0]
