@@ -222,7 +222,15 @@ def cmd_replay(args, *, console: Console | None = None, show_view: bool = True) 
         console.print(f"[red]{exc}[/]")
         return 2
     if not Path(args.recording).exists():
-        console.print(f"[red]{args.recording}: does not exist[/]")
+        console.print(f"[red]backstride replay: {args.recording}: does not exist[/]")
+        return 2
+    from sensing.formats import open_recording
+    from sensing.recording import RecordingError
+
+    try:  # an unreadable file is said once, as `analyse` says it, before any live view
+        open_recording(args.recording, placement=args.placement)
+    except (RecordingError, ValueError) as exc:
+        console.print(f"[red]backstride replay: {exc}[/]", soft_wrap=True)
         return 2
     session = LiveSession.replay(args.recording, speed=speed, placement=args.placement)
     interrupted = _run_session(session, console, show_view, title=f"replay {args.recording} at {args.speed}×",
