@@ -224,11 +224,13 @@ def cmd_replay(args, *, console: Console | None = None, show_view: bool = True) 
     if not Path(args.recording).exists():
         console.print(f"[red]backstride replay: {args.recording}: does not exist[/]")
         return 2
+    from sensing import chunked
     from sensing.formats import open_recording
     from sensing.recording import RecordingError
 
     try:  # an unreadable file is said once, as `analyse` says it, before any live view
-        open_recording(args.recording, placement=args.placement)
+        if not chunked.is_live(Path(args.recording)):  # a recorded folder may hold heart rate alone
+            open_recording(args.recording, placement=args.placement)
     except (RecordingError, ValueError) as exc:
         console.print(f"[red]backstride replay: {exc}[/]", soft_wrap=True)
         return 2
