@@ -632,13 +632,12 @@ class LiveMetrics:
         a walk or run of at least MIN_REFERENCE_BOUT_STEPS steps (not a fidget in a chair).  Upright: the latest
         still period before it if within 30° of the gait's direction (as alignment.standing_reference), else the
         reference from before a gap when the sensor sits as it did there (pipeline.sits_as_before), else none."""
-        held = self._bout_held()
-        if held is None:
+        bout = self._bout_steps()
+        if bout is None:
             return
+        acc, ic_buf, running = bout
         fs = self.sampling_rate_hz
         ring = self._ring
-        acc = ring.span(ring.start, ring.end)[:, 0:3]
-        ic_buf = np.array([i - ring.start for i in held], dtype=int)
         gait_up = unit(acc[ic_buf[0]:ic_buf[-1] + 1].mean(axis=0))
         cand = self._still_candidate
         if cand is not None and np.degrees(np.arccos(np.clip(cand @ gait_up, -1, 1))) <= 30.0:
@@ -647,32 +646,31 @@ class LiveMetrics:
             self.up_standing_ = self._carried[0]
         self._carried = None
         self._calibrated_gait_up = gait_up
-        running = np.array([self._ic_running.get(i, False) for i in held], bool)
         fwd, src = alignment.trunk_forward(acc, gait_up, ic_buf, running, sampling_rate_hz=fs)
         up = self.up_standing_ if self.up_standing_ is not None else gait_up
         self.frame_ = alignment.trunk_frame(up, fwd, up_source="still standing" if self.up_standing_ is not None
                                             else "mean during gait", forward_source=src, reference_s=None)
         self._bout_forward = True
 
-    def _bout_held(self) -> list[float] | None:
-        """The current bout's ICs in the ring when they are MIN_REFERENCE_BOUT_STEPS or more, else None."""
-        held = [i for i in self._ic_abs if i >= self._ring.start and i >= (self._bout_start or 0)]
+    def _bout_steps(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """The ring's acceleration, the current bout's ICs in it (ring-relative) and their running flags, when the
+        ring holds MIN_REFERENCE_BOUT_STEPS or more of them at step intervals; else None."""
+        ring = self._ring
+        held = [i for i in self._ic_abs if i >= ring.start and i >= (self._bout_start or 0)]
         if len(held) < MIN_REFERENCE_BOUT_STEPS or np.any(np.diff(held) > self._lbg.max_step_s * self.sampling_rate_hz):
             return None
-        return held
+        return (ring.span(ring.start, ring.end)[:, 0:3], np.array([i - ring.start for i in held], dtype=int),
+                np.array([self._ic_running.get(i, False) for i in held], bool))
 
     def _bout_forward_again(self) -> None:
         """Forward found again on each bout of MIN_REFERENCE_BOUT_STEPS steps, up kept, as the batch does per bout
         (a belt can turn between bouts; a run's braking sign is surer than a walk's)."""
-        held = self._bout_held()
-        if held is None:
+        bout = self._bout_steps()
+        if bout is None:
             return
-        fs = self.sampling_rate_hz
-        ring = self._ring
-        acc = ring.span(ring.start, ring.end)[:, 0:3]
-        ic_buf = np.array([i - ring.start for i in held], dtype=int)
-        running = np.array([self._ic_running.get(i, False) for i in held], bool)
-        fwd, src = alignment.trunk_forward(acc, self._calibrated_gait_up, ic_buf, running, sampling_rate_hz=fs)
+        acc, ic_buf, running = bout
+        fwd, src = alignment.trunk_forward(acc, self._calibrated_gait_up, ic_buf, running,
+                                           sampling_rate_hz=self.sampling_rate_hz)
         self._bout_forward = True
         if src != "unknown":
             f = self.frame_
