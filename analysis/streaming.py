@@ -388,7 +388,11 @@ class LiveMetrics:
         self._calibrated_gait_up: np.ndarray | None = None  # trunk: the gait's up the body frame was made with
         self._carried: tuple | None = None  # trunk: the standing reference before a gap (pipeline.sits_as_before)
         self._bout_start: float | None = None  # trunk: the first IC of the current bout
+        self._bout_n = 0  # trunk: steps in the current bout (also those no longer in the ring)
+        self._walk_n = 0  # trunk: steps since the last pause (a bout as far as the standing reference goes)
+        self._walk_start: float | None = None
         self._bout_forward = False  # trunk: whether the body frame's forward was found on the current bout
+        self._gap_end: int | None = None  # absolute index of the first sample after the last gap
         self._still_sum = np.zeros(3)
         self._still_n = 0
         self._still_candidate: np.ndarray | None = None
@@ -487,6 +491,7 @@ class LiveMetrics:
             self.up_standing_ = None
             self._calibrated_gait_up = None
             self._still_candidate = None
+            self.trunk_lean_deg_ = None  # until steps after the gap have a lean (_refresh_trunk)
         self._ring.reset(start)
         self._gravity.state = None
         self._gravity_done = start
@@ -495,7 +500,9 @@ class LiveMetrics:
         self._pending_lean = []
         self._ic_abs = []
         self._ic_running = {}
-        self._bout_start, self._bout_forward = None, False
+        self._bout_start, self._bout_forward, self._bout_n = None, False, 0
+        self._walk_start, self._walk_n = None, 0
+        self._gap_end = start
         self._still_sum[:] = 0
         self._still_n = 0
         self._sit_start_index = None
@@ -583,9 +590,14 @@ class LiveMetrics:
         self._ic_running.update(found)
         self._scan_from = max(self._scan_from, e - self._n_margin)
         for abs_ic in new:
-            if (not self._ic_abs or abs_ic - self._ic_abs[-1] > BOUT_MAX_PAUSE_S * fs
-                    or self._ic_running.get(abs_ic) != self._ic_running.get(self._ic_abs[-1])):
-                self._bout_start, self._bout_forward = abs_ic, False  # a new bout (as pipeline._provisional_bouts)
+            paused = not self._ic_abs or abs_ic - self._ic_abs[-1] > BOUT_MAX_PAUSE_S * fs
+            if paused:
+                self._walk_start, self._walk_n = abs_ic, 0
+            self._walk_n += 1
+            if paused or self._ic_running.get(abs_ic) != self._ic_running.get(self._ic_abs[-1]):
+                # a new bout (as pipeline._provisional_bouts)
+                self._bout_start, self._bout_forward, self._bout_n = abs_ic, False, 0
+            self._bout_n += 1
             if self._ic_abs and abs_ic - self._ic_abs[-1] <= self._lbg.max_step_s * fs:
                 prev = self._ic_abs[-1]
                 step_s = None if self._across_hidden_gap(prev, abs_ic) else (abs_ic - prev) / fs
@@ -632,17 +644,17 @@ class LiveMetrics:
         a walk or run of at least MIN_REFERENCE_BOUT_STEPS steps (not a fidget in a chair).  Upright: the latest
         still period before it if within 30° of the gait's direction (as alignment.standing_reference), else the
         reference from before a gap when the sensor sits as it did there (pipeline.sits_as_before), else none."""
-        bout = self._bout_steps()
+        bout = self._bout_steps(self._walk_start, self._walk_n)
         if bout is None:
             return
         acc, ic_buf, running = bout
         fs = self.sampling_rate_hz
-        ring = self._ring
         gait_up = unit(acc[ic_buf[0]:ic_buf[-1] + 1].mean(axis=0))
         cand = self._still_candidate
         if cand is not None and np.degrees(np.arccos(np.clip(cand @ gait_up, -1, 1))) <= 30.0:
             self.up_standing_ = cand
-        elif self._carried is not None and sits_as_before(self._carried, ring.start / fs, gait_up):
+        elif self._carried is not None and sits_as_before(self._carried, self._gap_end / fs, gait_up):
+            # timed from the gap's end, as the batch times it from its segment's start
             self.up_standing_ = self._carried[0]
         self._carried = None
         self._calibrated_gait_up = gait_up
@@ -652,12 +664,13 @@ class LiveMetrics:
                                             else "mean during gait", forward_source=src, reference_s=None)
         self._bout_forward = True
 
-    def _bout_steps(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """The ring's acceleration, the current bout's ICs in it (ring-relative) and their running flags, when the
-        ring holds MIN_REFERENCE_BOUT_STEPS or more of them at step intervals; else None."""
+    def _bout_steps(self, start: float | None, n_steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """The ring's acceleration, the ICs in it of the bout that began at IC ``start`` (ring-relative) and their
+        running flags, once that bout has ``n_steps`` >= MIN_REFERENCE_BOUT_STEPS steps (a slow walk's eighth step
+        can come after its first left the ring) and the ring holds at least 4 of them; else None."""
         ring = self._ring
-        held = [i for i in self._ic_abs if i >= ring.start and i >= (self._bout_start or 0)]
-        if len(held) < MIN_REFERENCE_BOUT_STEPS or np.any(np.diff(held) > self._lbg.max_step_s * self.sampling_rate_hz):
+        held = [i for i in self._ic_abs if i >= ring.start and i >= (start or 0)]
+        if n_steps < MIN_REFERENCE_BOUT_STEPS or len(held) < 4:
             return None
         return (ring.span(ring.start, ring.end)[:, 0:3], np.array([i - ring.start for i in held], dtype=int),
                 np.array([self._ic_running.get(i, False) for i in held], bool))
@@ -665,7 +678,7 @@ class LiveMetrics:
     def _bout_forward_again(self) -> None:
         """Forward found again on each bout of MIN_REFERENCE_BOUT_STEPS steps, up kept, as the batch does per bout
         (a belt can turn between bouts; a run's braking sign is surer than a walk's)."""
-        bout = self._bout_steps()
+        bout = self._bout_steps(self._bout_start, self._bout_n)
         if bout is None:
             return
         acc, ic_buf, running = bout
@@ -712,7 +725,8 @@ class LiveMetrics:
         recent = self.steps_[-self.n_recent:]
         times = [s.step_time_s for s in recent if s.step_time_s]
         self.cadence_spm_ = 60.0 / float(np.median(times)) if len(times) >= 2 else self.cadence_spm_
-        leans = [s.trunk_lean_fwd_deg for s in recent if s.trunk_lean_fwd_deg is not None]
+        since_s = (self._gap_end or 0) / self.sampling_rate_hz  # a lean from before a gap is not shown after it
+        leans = [s.trunk_lean_fwd_deg for s in recent if s.trunk_lean_fwd_deg is not None and s.ic_s >= since_s]
         if leans:
             self.trunk_lean_deg_ = float(np.median(leans))
         elif self.frame_ is None or self.up_standing_ is None:
@@ -780,9 +794,11 @@ class LiveMetrics:
     def _update_sitting(self) -> None:
         if self.kind == "foot" or self._newest is None:
             return
-        # upright reference: the standing period before the gait, else the first still period after
-        # the sensor was put on (the README asks for 5 s of still standing first)
-        ref = self.up_standing_ if self.up_standing_ is not None else self._first_still
+        # upright reference: the standing period before the gait, else (after a gap, until a walk makes the frame
+        # again) the one from before the gap, else the first still period after the sensor was put on (the README
+        # asks for 5 s of still standing first)
+        ref = (self.up_standing_ if self.up_standing_ is not None
+               else self._carried[0] if self._carried is not None else self._first_still)
         if ref is None:
             self.sitting_s_ = None
             return

@@ -277,7 +277,9 @@ def test_trunk_lean_after_a_gap_follows_the_batch_rule(gap_s, turn_deg, lean_aft
         d.loc[after, cols] = turn.apply(d.loc[after, cols].to_numpy(copy=True))
     rec = dataclasses.replace(rec, data=d[(idx < g0 * fs) | after])
     report = analyse(rec)
-    lm, _ = stream(rec)
+    lm, history = stream(rec)
+    # right after the gap nothing is shown: not the lean from before it (the frame is made on 8 new steps first)
+    assert all(snap["trunk_lean_deg"] is None for t, snap in history if g1 <= t < g1 + 1.5)
     live_ic, j = match(lm, report.steps, fs)
     live = np.array([np.nan if s.trunk_lean_fwd_deg is None else s.trunk_lean_fwd_deg for s in lm.steps_])
     batch = report.steps["trunk_lean_fwd_deg"].to_numpy()[j]
@@ -499,3 +501,16 @@ def test_a_workday_through_the_live_path_times_sitting_and_reads_the_run_like_th
     batch_run = steps[(steps["ic_s"] > run.start_s) & (steps["ic_s"] < run.end_s)]["trunk_lean_fwd_deg"].median()
     live_run = seen[run.end_s - 5.0]["trunk_lean_deg"]
     assert live_run == pytest.approx(batch_run, abs=1.0)
+
+
+@pytest.mark.parametrize("cadence_spm", [60.0, 84.0])
+def test_a_slow_walk_gets_its_body_frame_and_lean(cadence_spm):
+    """At 60 steps/min the 6-s ring holds 5 steps: the frame is made once the walk has 8 (not 8 in the ring),
+    and the live lean is the batch's."""
+    from analysis.simulate import lower_back_run
+
+    rec, _ = lower_back_run(sampling_rate_hz=100.0, run_s=60.0, cadence_spm=cadence_spm, contact_time_s=0.7)
+    lm, _ = stream(rec)
+    assert lm.frame_ is not None and lm.up_standing_ is not None
+    batch = analyse(rec).steps["trunk_lean_fwd_deg"]
+    assert lm.snapshot()["trunk_lean_deg"] == pytest.approx(float(batch.iloc[-lm.n_recent:].median()), abs=1.0)
