@@ -539,8 +539,10 @@ class Journal:
                 return self._add_other_sensor(existing, fields, imp, doc, rec, src, dates, first_placement)
             if existing is not None:
                 status = "updated" if existing.analysis_import_id is not None else "merged"
+                other = _other_sensor_fields(existing.extra)  # a second sensor's figures stay (_add_other_sensor)
                 for k, val in fields.items():
-                    setattr(existing, k, val)
+                    if k not in other:
+                        setattr(existing, k, val)
                 # as refresh_analysis: a FIT file's cadence and a typed or FIT duration stay
                 for k, val in self._analysed_values(existing, f).items():
                     if k not in fields:
@@ -572,14 +574,21 @@ class Journal:
                           first_placement) -> ImportResult:
         """A second sensor worn on a run that already has its analysis (a belt and a shoe): its analysis fills
         the figures the first one cannot measure (heel-strike share from a shoe, trunk lean and impact index from a
-        belt) and replaces nothing; the run keeps its first recording, and notes the second in ``extra``."""
+        belt) and replaces none of the first's; the run keeps its first recording, and notes the second in
+        ``extra``.  A newer analysis of that second sensor (same placement) replaces what it gave."""
+        placement = doc.get("placement")
+        extra = dict(run.extra or {})
+        others = list(extra.get("other_sensors", []))
+        before = next((o for o in others if o.get("placement") == placement), None)
+        own = set(before.get("fields", [])) if before else set()
         filled = {k: val for k, val in fields.items()
-                  if k in ANALYSED_RUN_COLUMNS and val is not None and getattr(run, k) is None}
+                  if k in ANALYSED_RUN_COLUMNS and val is not None and (k in own or getattr(run, k) is None)}
+        for k in own - set(filled):  # what that sensor gave before and its newer analysis does not
+            setattr(run, k, None)
         for k, val in filled.items():
             setattr(run, k, val)
-        extra = dict(run.extra or {})
-        extra["other_sensors"] = list(extra.get("other_sensors", [])) + [
-            {"placement": doc.get("placement"), "recording_path": rec, "import_id": imp.id, "fields": sorted(filled)}]
+        extra["other_sensors"] = [o for o in others if o is not before] + [
+            {"placement": placement, "recording_path": rec, "import_id": imp.id, "fields": sorted(filled)}]
         run.extra = extra  # a new dict: the JSON column sees the change
         what = ", ".join(ANALYSED_RUN_COLUMNS[k] for k in filled) or "nothing the first did not have"
         return ImportResult(src, "analysis", "merged", (run.id,), dates=dates,
@@ -950,6 +959,7 @@ class Journal:
             df = df.copy()
             df["analysis_summary"] = df["analysis_summary"].map(
                 lambda x: json.dumps(x, sort_keys=True) if x is not None else None)
+            df["other_sensor_fields"] = df["other_sensor_fields"].map(lambda fl: "; ".join(fl))
         if table == "sitting":
             df = df.copy()
             df["flags"] = df["flags"].map(lambda fl: "; ".join(fl))

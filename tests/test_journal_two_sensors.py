@@ -113,3 +113,31 @@ def test_an_analysis_json_made_with_a_relative_path_keeps_its_recording_found(tm
     shutil.move(tmp_path / "a" / "lb.json", tmp_path / "elsewhere" / "lb.json")
     url2, _ = _journal(tmp_path, "j2.sqlite3", tmp_path / "elsewhere" / "lb.json", capsys=capsys)
     assert _run(url2)["recording_path"] == "bs/belt.parquet"
+
+
+def test_newer_analyses_of_either_sensor_replace_only_their_own_figures(tmp_path, capsys, alone):
+    from analysis.document import full_analysis
+    from sensing.formats import open_recording
+
+    url, _ = _journal(tmp_path, "j.sqlite3", BELT, SHOE, capsys=capsys)
+    heel = alone["shoe"]["heel_strike_share"]
+    belt = full_analysis(open_recording(BELT), timezone="UTC").doc
+    belt["summary"]["note"] = "newer"  # other content: not a duplicate
+    shoe = full_analysis(open_recording(SHOE), timezone="UTC").doc
+    for st in shoe["steps"]:
+        if st.get("strike") in ("midfoot", "forefoot"):
+            st["strike"] = "rearfoot"  # a newer shoe analysis that reads every stride as a heel strike
+    with Journal.open(url) as j:
+        # the belt again (its own recording): its figures update, the shoe's heel-strike share stays
+        assert j.import_analysis(belt, runner="ana", recording_path=str(BELT)).status == "updated"
+        r = j.runs(runner="ana").iloc[0]
+        assert r["heel_strike_share"] == pytest.approx(heel)
+        # the shoe again, from another copy of its file: its one figure is replaced, its note not repeated
+        res = j.import_analysis(shoe, runner="ana", recording_path=str(tmp_path / "shoe-copy.parquet"))
+        assert res.status == "merged"
+        r = j.runs(runner="ana").iloc[0]
+        assert r["heel_strike_share"] == pytest.approx(1.0)
+        assert r["trunk_lean_fwd_deg"] == pytest.approx(alone["belt"]["trunk_lean_fwd_deg"])
+        assert r["other_sensor_fields"] == ("heel_strike_share",)
+        csv = j.export_csv("runs", runner="ana")
+    assert "heel_strike_share" in csv and "('heel_strike_share',)" not in csv  # a plain list in the CSV
