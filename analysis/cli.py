@@ -70,8 +70,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"backstride analyse: {exc}", file=sys.stderr)
         return 2
     file_warnings = list((rec.extra or {}).get("warnings", []))  # how the file was off its format, read anyway
-    if file_warnings:
-        doc["warnings"] = file_warnings + list(doc.get("warnings", []))
+    if file_warnings:  # the document has them already (analysis.document.full_analysis); the text says them too
         text += "\n" + "\n".join(f"warning: {w}" for w in file_warnings)
     out = json.dumps(doc, indent=1, allow_nan=False)
     if args.json == "-":

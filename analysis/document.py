@@ -71,6 +71,8 @@ def full_analysis(rec, placement: str | None = None, *, timezone: str | None = N
         doc = {"schema": REPORT_SCHEMA, "generator": {"name": "backstride", "version": VERSION}, "placement": placement,
                "sampling_rate_hz": rec.sampling_rate_hz, "recording": meta, "steps": [], "bouts": [], "summary": {},
                "warnings": ["running form needs a lower-back, chest or shoe sensor; a thigh sensor gives activity and posture only"]}
+    # how the file was off its format, read anyway (its reader's notes): first, in every caller's document
+    doc["warnings"] = list((rec.extra or {}).get("warnings", [])) + list(doc.get("warnings", []))
     if placement not in ACTIVITY_PLACEMENTS:
         return FullAnalysis(doc=doc, report=report, activity=None, days=[])
     mp = AK.MIN_POSTURE_S if min_posture_s is None else float(min_posture_s)

@@ -471,7 +471,8 @@ def import_upload(settings: Settings, path: Path, *, original_name: str, runner:
             doc = fa.doc
             progress(4, "storing the run")
             res = j.import_analysis(doc, runner=runner, rpe=rpe, kind=kind, recording_path=str(path),
-                                    source_path=original_name, sha256=hashlib.sha256(path.read_bytes()).hexdigest())
+                                    source_path=original_name, sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+                                    file_notes=rec.extra.get("warnings", []))
             if fa.report is not None:
                 cache_report(settings, path, fa.report, recording=rec, doc=doc)
         else:

@@ -326,7 +326,7 @@ def _import_recording(j, path: Path, args):
         raise JournalError(f"cannot analyse the recording: {exc}") from None
     return j.import_analysis(doc, runner=args.runner, start=args.start, rpe=args.rpe, kind=args.kind,
                              recording_path=str(path.resolve()), source_path=str(path),
-                             sha256=_file_sha256(path))
+                             sha256=_file_sha256(path), file_notes=rec.extra.get("warnings", []))
 
 
 def cmd_import(args) -> int:

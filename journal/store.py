@@ -471,13 +471,30 @@ class Journal:
 
     def import_analysis(self, doc: dict | str | Path, *, runner: str | None = None, start: datetime | str | None = None,
                         rpe: float | None = None, kind: str | None = None, recording_path: str | None = None,
-                        source_path: str | None = None, sha256: str | None = None) -> ImportResult:
+                        source_path: str | None = None, sha256: str | None = None,
+                        file_notes: Iterable[str] = ()) -> ImportResult:
         """Import a ``backstride.analysis/1`` document (a dict or a .json path) as a run.
 
         The summary is stored as given; the run's figures are derived as
         described in :mod:`journal.documents`.  When a run of the same time is
         already in the journal (from a FIT file), the analysis is attached to it.
+        ``file_notes``: what the recording's reader noted (``Recording.extra["warnings"]``, e.g. an accelerometer
+        without gravity), said in the result's message and in the error when the import is refused.
         """
+        notes = [n for n in file_notes if n]
+        try:
+            res = self._import_analysis_doc(doc, runner=runner, start=start, rpe=rpe, kind=kind,
+                                            recording_path=recording_path, source_path=source_path, sha256=sha256)
+        except FileImportError as exc:
+            if not notes:
+                raise
+            raise FileImportError(exc.path, "; ".join([exc.problem, *notes])) from None
+        if notes and res.status != "duplicate":
+            res = dataclasses.replace(res, message="; ".join(m for m in (res.message, *notes) if m))
+        return res
+
+    def _import_analysis_doc(self, doc, *, runner, start, rpe, kind, recording_path, source_path, sha256
+                             ) -> ImportResult:
         if not isinstance(doc, dict):
             source_path = str(doc)
             doc, raw = docs.load_json(doc)

@@ -141,3 +141,24 @@ def test_newer_analyses_of_either_sensor_replace_only_their_own_figures(tmp_path
         assert r["other_sensor_fields"] == ("heel_strike_share",)
         csv = j.export_csv("runs", runner="ana")
     assert "heel_strike_share" in csv and "('heel_strike_share',)" not in csv  # a plain list in the CSV
+
+
+def test_a_recording_without_gravity_is_refused_saying_why(tmp_path, capsys):
+    # the accelerometer in g written as m/s² (or a free-acceleration export): no step can be found; the refusal
+    # says what the reader noticed, not only "no running"
+    import dataclasses
+
+    from sensing.formats import open_recording, write_parquet
+
+    rec = open_recording(BELT)
+    data = rec.data.copy()
+    data[["acc_x", "acc_y", "acc_z"]] /= 9.80665
+    bad = write_parquet(dataclasses.replace(rec, data=data), tmp_path / "in_g.parquet")
+    url = f"sqlite:///{tmp_path / 'j.sqlite3'}"
+    assert main(["runner", "add", "ana", "--timezone", "UTC", "--journal", url]) == 0
+    capsys.readouterr()
+    assert main(["import", str(bad), "--journal", url]) == 1
+    out, err = capsys.readouterr()
+    assert "gravity removed" in out + err and "0.1" in out + err
+    with Journal.open(url) as j:
+        assert len(j.runs(runner="ana")) == 0
