@@ -609,7 +609,7 @@ class Journal:
         run.extra = extra  # a new dict: the JSON column sees the change
         what = ", ".join(ANALYSED_RUN_COLUMNS[k] for k in filled) or "nothing the first did not have"
         return ImportResult(src, "analysis", "merged", (run.id,), dates=dates,
-                            message=f"a second sensor ({doc.get('placement')}) on this run: it added {what}; "
+                            message=f"a second sensor ({placement}) on this run: it added {what}; "
                                     f"the run's other figures stay those of its {first_placement or 'first'} sensor")
 
     def refresh_analysis(self, run_id: int, doc: dict, *, runner: str | None = None) -> dict[str, tuple]:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.constants import PLACEMENTS
-from sensing.formats import unit_factor
+from sensing.formats import check_gravity, unit_factor
 from sensing.recording import Recording, RecordingError, SensorInfo, utc
 
 
@@ -431,12 +431,13 @@ def read_bids(path: str | Path, placement: str | None = None, *, nan_as_gap: boo
         extra["sampling_rate_effective_hz"] = float(eff)
     if warned:
         extra["warnings"] = warned
-    return Recording(
+    rec = Recording(
         data=df, sampling_rate_hz=float(fs), start_utc=start, placement=place,
         sensor=SensorInfo(make=_str_or_none(side.get("Manufacturer")), model=_str_or_none(side.get("ManufacturersModelName")),
                           firmware=_str_or_none(side.get("SoftwareVersions")), serial=_str_or_none(side.get("DeviceSerialNumber"))),
         source=str(motion), extra=extra,
     )
+    return check_gravity(rec, motion, "the accelerometer's units (channels.tsv)")
 
 
 def _str_or_none(v):

@@ -113,7 +113,11 @@ def read_parquet(path: str | Path) -> Recording:
             if f != 1.0:
                 df[col] = df[col] * f
     df, note = _lost_rows_as_gaps(df, path)
-    rec = _recording(df, meta, path)
+    return check_gravity(_noted(_recording(df, meta, path), note), path, "metadata.units of acc_x/y/z")
+
+
+def _noted(rec: Recording, note: str | None) -> Recording:
+    """``rec`` with ``note`` (what its reader noticed, read anyway) added to its warnings."""
     if note:
         rec.extra.setdefault("warnings", []).append(note)
     return rec
@@ -227,9 +231,7 @@ def read_csv(
     df.index = pd.Index(idx.astype(np.int64), name="sample_index")
     df, note = _lost_rows_as_gaps(df, path, first_line=2)  # line 1 is the header
     rec = Recording(data=df, sampling_rate_hz=float(fs), start_utc=utc(start_utc), placement=placement, source=str(path))
-    if note:
-        rec.extra.setdefault("warnings", []).append(note)
-    return check_gravity(rec, path, f"unit of {columns['acc_x'][0]} ({columns['acc_x'][1]})"
+    return check_gravity(_noted(rec, note), path, f"unit of {columns['acc_x'][0]} ({columns['acc_x'][1]})"
                          if "acc_x" in columns else "accelerometer unit")
 
 
@@ -257,10 +259,9 @@ def check_gravity(rec: Recording, path, where: str) -> Recording:
         raise RecordingError(path, where, f"{reads} in the unit declared",
                              f"about 9.8 m/s² (1 g, gravity) for a body-worn sensor{hint}")
     if med_g < GRAVITY_MEDIAN_MIN_G:
-        rec.extra.setdefault("warnings", []).append(
-            f"{path}: {where}: {reads}, where a body-worn sensor reads about 1 g (gravity): gravity removed "
-            "(a free-acceleration export) or values in g declared as m/s²; orientation, steps and posture need the "
-            "accelerometer's reading with gravity")
+        return _noted(rec, f"{path}: {where}: {reads}, where a body-worn sensor reads about 1 g (gravity): gravity "
+                           "removed (a free-acceleration export) or values in g declared as m/s²; orientation, steps "
+                           "and posture need the accelerometer's reading with gravity")
     return rec
 
 
@@ -312,15 +313,14 @@ def open_recording(path: str | Path, placement: str | None = None, *, nan_as_gap
     from sensing.bids import is_bids_path, read_bids
 
     if is_bids_path(path):
-        rec = check_gravity(read_bids(path, placement=placement, nan_as_gap=nan_as_gap), path,
-                            "the accelerometer's units (channels.tsv)")
+        rec = read_bids(path, placement=placement, nan_as_gap=nan_as_gap)
     elif name.endswith(".parquet"):
-        rec = check_gravity(read_parquet(path), path, "metadata.units of acc_x/y/z")
+        rec = read_parquet(path)
     else:
         with open(path, "rb") as fh:
             head = fh.read(4)
         if head == b"PAR1":
-            rec = check_gravity(read_parquet(path), path, "metadata.units of acc_x/y/z")
+            rec = read_parquet(path)
         else:
             raise RecordingError(path, "file", "not a recording backstride can read",
                                  "a backstride .parquet recording or a BIDS-Motion *_motion.tsv; "
