@@ -14,7 +14,7 @@ import numpy as np
 from analysis.constants import FOOT_PLACEMENTS, METRIC_DISPLAY, PLACEMENTS
 
 
-def _placement_arg(value: str) -> str:
+def placement_arg(value: str) -> str:
     """A placement as the command line gives it: ours (``lower-back``) or a name of that very place (LowerBack, L5,
     pelvis, left_foot, RightFoot, ...), as BIDS-Motion tracked points name them.  A neighbouring place (a waist,
     a hip, an ankle, the trunk) is not taken for it silently: the error names the placement it is near."""
@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("analyse", aliases=["analyze"], help="analyse a recording of walking or running",
                        description="Turn a recording (backstride .parquet or BIDS-Motion *_motion.tsv) into per-step running form.")
     p.add_argument("path", help="recording file (or a BIDS folder holding one *_motion.tsv)")
-    p.add_argument("--placement", type=_placement_arg, metavar="P",
+    p.add_argument("--placement", type=placement_arg, metavar="P",
                    help=f"where the sensor was worn, one of {', '.join(PLACEMENTS)} (or a common name for one: "
                         "LowerBack, L5, pelvis, LeftFoot, right_foot, ...); overrides the file's metadata")
     p.add_argument("--json", metavar="OUT", help="write the analysis document (schema backstride.analysis/1) here; '-' for stdout")

@@ -24,7 +24,7 @@ with validate.py's own matching and pooling (``_score_in_windows``, ``_pool``,
 * ``mount``: the sensor turned 90° about its vertical axis (an axis
   permutation with a flip), upside down (180° about a horizontal axis), tilted
   by 20°.  The vertical is the sensor axis nearest to the mean specific force.
-* ``rate``: resampled to 50, 64, 128, 200 Hz (:func:`scipy.signal.resample_poly`,
+* ``rate``: resampled to 25, 50, 64, 128, 200, 1000 Hz (:func:`scipy.signal.resample_poly`,
   on the trial's grid with lost samples linearly interpolated; samples that fall
   inside a gap longer than the pipeline's bridging limit are dropped again).
   Reference times are unchanged (seconds).
@@ -255,10 +255,12 @@ CONDITIONS: dict[str, Callable] = {
     "mount: 90° about vertical": rotated(90.0, "vertical"),
     "mount: upside down": rotated(180.0, "horizontal"),
     "mount: 20° tilt": rotated(20.0, "horizontal"),
+    "rate 25 Hz": resampled(25.0),
     "rate 50 Hz": resampled(50.0),
     "rate 64 Hz": resampled(64.0),
     "rate 128 Hz": resampled(128.0),
     "rate 200 Hz": resampled(200.0),
+    "rate 1000 Hz": resampled(1000.0),
     "accelerometer only": acc_only,
     "range ±8 g, ±1000 °/s": clipped(8.0, 1000.0),
     "range ±4 g, ±500 °/s": clipped(4.0, 500.0),

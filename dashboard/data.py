@@ -454,27 +454,13 @@ def import_upload(settings: Settings, path: Path, *, original_name: str, runner:
 
     suffix = path.suffix.lower()
     with open_journal(settings) as j:
-        zone = j.runner(runner).timezone  # unknown runner: refuse before any work
         if suffix == ".parquet":
-            from analysis.document import full_analysis
-            from sensing.formats import open_recording
+            from journal.recordings import import_recording
 
-            progress(2, "reading the recording")
-            rec = open_recording(path)
-            if rec.placement is None:
-                raise ValueError(f"{original_name}: the recording does not say where the sensor was worn "
-                                 "(placement); analyse it with 'backstride analyse --placement …'")
-            progress(3, f"analysing {rec.duration_s / 60:.1f} min at {rec.sampling_rate_hz:g} Hz "
-                        f"({rec.placement})")
-            # what `backstride analyse --json` writes: the run and, for a belt or thigh sensor, its days (sitting)
-            fa = full_analysis(rec, fallback_timezone=zone)
-            doc = fa.doc
-            progress(4, "storing the run")
-            res = j.import_analysis(doc, runner=runner, rpe=rpe, kind=kind, recording_path=str(path),
-                                    source_path=original_name, sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
-                                    file_notes=rec.extra.get("warnings", []))
-            if fa.report is not None:
-                cache_report(settings, path, fa.report, recording=rec, doc=doc)
+            res, done = import_recording(j, path, runner=runner, rpe=rpe, kind=kind, name=original_name,
+                                         progress=progress)
+            if done.analysis.report is not None:
+                cache_report(settings, path, done.analysis.report, recording=done.recording, doc=done.doc)
         else:
             progress(3, "reading the file")
             res = j.import_file(path, runner=runner, rpe=rpe, kind=kind)

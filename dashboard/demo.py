@@ -32,12 +32,11 @@ def build(data_dir: Path, *, progress: bool = True) -> str:
     """Create (once) the demo journal in ``data_dir``; returns its URL."""
     from tqdm import tqdm
 
-    from analysis.document import full_analysis
     from dashboard.data import Settings, cache_report
     from journal import Journal, UnknownRunnerError
     from journal.demo import load_demo
     from journal.documents import analysis_run_fields, analysis_start
-    from sensing.formats import open_recording
+    from journal.recordings import analyse_recording
 
     data_dir.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{(data_dir / 'journal.sqlite3').resolve()}"
@@ -56,17 +55,16 @@ def build(data_dir: Path, *, progress: bool = True) -> str:
         for path in tqdm(runs, desc="analysing sample recordings", unit="file", disable=not progress):
             target = rec_dir / path.name
             shutil.copy2(path, target)
-            rec = open_recording(target)
-            fa = full_analysis(rec, fallback_timezone=SAMPLE_TIMEZONE)  # the workday's sitting too
-            doc = fa.doc
-            cache_report(settings, target, fa.report, recording=rec, doc=doc)
+            done = analyse_recording(target, timezone=SAMPLE_TIMEZONE, name=str(path))  # the workday's sitting too
+            doc = done.doc
+            cache_report(settings, target, done.analysis.report, recording=done.recording, doc=doc)
             start = analysis_start(doc)  # when the running began (the workday's run is in its afternoon)
             length = timedelta(seconds=analysis_run_fields(doc)["duration_s"] or 0.0)
             while any(start < b and a < start + length for a, b in placed):
                 start += timedelta(days=1)  # the belt and shoe runs are one simulated run: a day apart
             placed.append((start, start + length))
-            j.import_analysis(doc, runner=SAMPLE_RUNNER, start=start, rpe=4, kind="easy",
-                              recording_path=str(target), source_path=str(path))
+            j.import_analysis(doc, runner=SAMPLE_RUNNER, start=start, rpe=4, kind="easy", recording_path=str(target),
+                              source_path=str(path), sha256=done.sha256, file_notes=done.notes)
     return url
 
 

@@ -22,13 +22,13 @@ Handlers return an exit code: 0 done, 1 refused input (the message says why),
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+from analysis.cli import placement_arg
 from journal.db import EXERCISE_CATEGORIES, LIFTING_LEVELS, PAIN_LOCATIONS, PAIN_TIMINGS, RUN_KINDS
 from journal.errors import InvalidValueError, JournalError
 from journal.link import week_load_text
@@ -82,6 +82,10 @@ def register(subparsers) -> None:
     p.add_argument("--kind", choices=RUN_KINDS, default=None, help="kind of the imported runs")
     p.add_argument("--start", default=None,
                    help="start time for an analysis report that has none (2026-03-01T07:30, local time)")
+    p.add_argument("--placement", default=None, metavar="P", type=placement_arg,
+                   help="where the sensor of a recording was worn, when the file does not say or holds several "
+                        "sensors: lower-back, foot-left, foot-right, thigh-left, thigh-right, chest (or a common "
+                        "name for one: LowerBack, L5, LeftFoot, ...); overrides the file's")
     _common(p)
     p.set_defaults(func=cmd_import)
 
@@ -300,37 +304,10 @@ def cmd_runner_demo(args) -> int:
     return 0
 
 
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _import_recording(j, path: Path, args):
-    """A recording (not FIT/JSON): analyse it first (:func:`analysis.document.full_analysis`, what
-    ``backstride analyse --json`` writes: its run and, for a belt or thigh sensor, its days), then import.
-
-    The content hash is the recording's, so importing the same recording twice
-    does nothing; importing its analysis JSON later updates the same run.
-    """
-    from analysis.document import full_analysis
-    from sensing.formats import open_recording
-
-    zone = j.runner(args.runner).timezone  # the days' dates where the recording names no time zone of its own
-    try:
-        rec = open_recording(path)
-        doc = full_analysis(rec, fallback_timezone=zone).doc
-    except ValueError as exc:  # RecordingError is a ValueError: unreadable or unsuitable recording
-        raise JournalError(f"cannot analyse the recording: {exc}") from None
-    return j.import_analysis(doc, runner=args.runner, start=args.start, rpe=args.rpe, kind=args.kind,
-                             recording_path=str(path.resolve()), source_path=str(path),
-                             sha256=_file_sha256(path), file_notes=rec.extra.get("warnings", []))
-
-
 def cmd_import(args) -> int:
     from tqdm import tqdm
+
+    from journal.recordings import import_recording
 
     try:
         j = _open(args)
@@ -348,7 +325,8 @@ def cmd_import(args) -> int:
                 elif not path.exists():
                     raise JournalError(f"{path}: no such file")
                 else:
-                    res = _import_recording(j, path, args)
+                    res, _ = import_recording(j, path, runner=args.runner, placement=args.placement,
+                                              start=args.start, rpe=args.rpe, kind=args.kind)
             except JournalError as exc:
                 failed += 1
                 tqdm.write(f"error: {exc}", file=sys.stderr)

@@ -26,7 +26,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from analysis.cli import _placement_arg
+from analysis.cli import placement_arg
 from analysis.constants import PLACEMENTS
 
 PLACEMENT_HELP = (f"one of {', '.join(PLACEMENTS)} (or a common name for one: LowerBack, L5, pelvis, LeftFoot, "
@@ -42,7 +42,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("record", help="stream and record one or more BLE sensors, with a live view")
     p.add_argument("--sensor", action="append", required=True, metavar="NAME_OR_ADDRESS",
                    help="advertised name (or its start) or address; repeat for several sensors")
-    p.add_argument("--placement", action="append", required=True, type=_placement_arg, metavar="P",
+    p.add_argument("--placement", action="append", required=True, type=placement_arg, metavar="P",
                    help=f"where each sensor is worn, one per --sensor, in the same order: {PLACEMENT_HELP}")
     p.add_argument("--out", type=Path, default=None, help="folder for the recording (default recordings/live-<UTC>)")
     p.add_argument("--rate", type=int, action="append", default=None,
@@ -54,7 +54,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("replay", help="play a recording through the live path (live view)")
     p.add_argument("recording", type=Path)
     p.add_argument("--speed", default="1", help="1 (real time), 10, any factor, or max")
-    p.add_argument("--placement", type=_placement_arg, metavar="P", default=None,
+    p.add_argument("--placement", type=placement_arg, metavar="P", default=None,
                    help=f"overrides the recording's placement: {PLACEMENT_HELP}")
     p.set_defaults(func=cmd_replay)
 

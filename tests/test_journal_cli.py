@@ -155,6 +155,53 @@ def test_import_a_recording_runs_the_analysis(capsys, url):
     assert r["heel_strike_share"] == pytest.approx((truth > 8.0).mean())
 
 
+def _record_folder(folder: Path, sample: Path, placements: tuple[str, ...]) -> None:
+    """A ``backstride record`` folder with ``sample``'s samples once per placement (as two sensors would write)."""
+    from sensing.chunked import ChunkWriter, write_session_index
+    from sensing.formats import open_recording
+
+    rec = open_recording(sample)
+    d = rec.data
+    for placement in placements:
+        w = ChunkWriter(folder / f"{placement}.arrows", sampling_rate_hz=rec.sampling_rate_hz, channels=("acc", "gyr"),
+                        placement=placement, background=False)
+        w.append(d.index.to_numpy(), {c: d[c].to_numpy() for c in d.columns}, {})
+        w.close({"final": True})
+    write_session_index(folder, [{"file": f"{p}.arrows", "placement": p} for p in placements])
+
+
+def test_import_a_record_folder_and_choose_its_sensor(capsys, url, tmp_path):
+    """A `backstride record` folder is imported like a file (it used to end in a traceback: a folder has no bytes to
+    hash); a folder of two sensors, or a file that does not say where it was worn, needs --placement."""
+    sample = Path(__file__).resolve().parents[1] / "sample_recordings" / "sim_lower_back_run.parquet"
+    if not sample.exists():
+        pytest.skip("sample recording absent")
+    run(capsys, "runner", "add", "ana", "--journal", url)
+    one, two = tmp_path / "one", tmp_path / "two"
+    _record_folder(one, sample, ("lower-back",))
+    _record_folder(two, sample, ("lower-back", "foot-left"))
+    code, out, err = run(capsys, "import", str(one), "--journal", url)
+    assert code == 0 and out.startswith(f"imported: {one} (analysis, run 1)"), err
+    assert run(capsys, "import", str(one), "--journal", url)[1].startswith("duplicate")
+    code, out, err = run(capsys, "import", str(two), "--journal", url)
+    assert code == 1 and "2 sensors: foot-left, lower-back" in err and "--placement" in err and "Traceback" not in err
+    code, out, err = run(capsys, "import", str(two), "--placement", "LowerBack", "--journal", url)
+    assert code == 0, err  # the same samples as folder one: the same run, analysed again
+    assert out.startswith(f"updated: {two} (analysis, run 1)")
+    # a file that does not say where the sensor was worn: refused, naming --placement, nothing stored
+    from sensing.formats import open_recording, write_parquet
+
+    rec = open_recording(sample)
+    rec.placement = None
+    nowhere = write_parquet(rec, tmp_path / "nowhere.parquet")
+    code, out, err = run(capsys, "import", str(nowhere), "--journal", url)
+    assert code == 1 and "does not say where the sensor was worn" in err and "--placement" in err
+    with Journal.open(url) as j:
+        runs = j.runs()
+        assert len(runs) == 1
+        assert runs.iloc[0]["analysis_summary"]["running"]["steps"] > 0
+
+
 def test_timeline_and_export(capsys, url, tmp_path):
     from journal.demo import load_demo
 
