@@ -108,11 +108,13 @@ def check_analysis(doc: Any, source: str = "<dict>") -> None:
             raise FileImportError(source, f"'{k}' is a {type(doc[k]).__name__}, expected a {t.__name__}")
 
 
-def _num(x) -> float | None:
+def summary_number(x) -> float | None:
+    """A finite number from an analysis document's field: the value itself, or a summary dict's mean, value or
+    median; None for anything else (missing, text, NaN, a bool)."""
     if isinstance(x, dict):
         for k in ("mean", "value", "median"):
             if k in x:
-                return _num(x[k])
+                return summary_number(x[k])
         return None
     if isinstance(x, bool) or x is None:
         return None
@@ -131,14 +133,14 @@ def _first(summary: dict, *paths: str) -> float | None:
                 node = None
                 break
             node = node[part]
-        val = _num(node)
+        val = summary_number(node)
         if val is not None:
             return val
     return None
 
 
 def _step_values(steps: list, key: str) -> np.ndarray:
-    vals = [_num(s.get(key)) for s in steps if isinstance(s, dict)]
+    vals = [summary_number(s.get(key)) for s in steps if isinstance(s, dict)]
     return np.array([x for x in vals if x is not None], dtype=float)
 
 
@@ -153,7 +155,7 @@ def analysis_start(doc: dict) -> datetime | None:
     t0 = recording_start(doc)
     if t0 is None:
         return None
-    bouts = [(_num(b.get("start_s")), _num(b.get("end_s"))) for b in doc.get("bouts") or []
+    bouts = [(summary_number(b.get("start_s")), summary_number(b.get("end_s"))) for b in doc.get("bouts") or []
              if isinstance(b, dict) and b.get("activity", "running") == "running"]
     bouts = sorted((a, (e if e is not None else a) - a) for a, e in bouts if a is not None and a >= 0)
     if not bouts:
@@ -186,14 +188,14 @@ def _running_steps(steps: list) -> list[dict]:
 
 
 def _mean(rows: list[dict], key: str) -> float | None:
-    vals = [_num(r.get(key)) for r in rows]
+    vals = [summary_number(r.get(key)) for r in rows]
     vals = [x for x in vals if x is not None]
     return float(np.mean(vals)) if vals else None
 
 
 def _rearfoot_share(counts: dict) -> float | None:
     """Rearfoot share among classified steps (rearfoot, midfoot, forefoot; indeterminate left out)."""
-    r, m, f = (_num(counts.get(k)) or 0.0 for k in ("rearfoot", "midfoot", "forefoot"))
+    r, m, f = (summary_number(counts.get(k)) or 0.0 for k in ("rearfoot", "midfoot", "forefoot"))
     return r / (r + m + f) if (r + m + f) > 0 else None
 
 
@@ -210,7 +212,7 @@ def _fatigue_drift(fatigue: Any, metric: str) -> float | None:
         change = _first(b, f"metrics.{metric}.change")
         if change is None:
             continue
-        w = (_num(b.get("end_s")) or 0.0) - (_num(b.get("start_s")) or 0.0)
+        w = (summary_number(b.get("end_s")) or 0.0) - (summary_number(b.get("start_s")) or 0.0)
         w = w if w > 0 else 1.0
         num += w * change
         den += w
@@ -231,12 +233,12 @@ def analysis_run_fields(doc: dict, source: str = "<dict>") -> dict[str, Any]:
         duration = _first(summary, "running_duration_s", "duration_s")
     if duration is None:
         bouts = [b for b in doc["bouts"] if isinstance(b, dict) and b.get("activity", "running") == "running"]
-        spans = [(_num(b.get("end_s")) or 0.0) - (_num(b.get("start_s")) or 0.0) for b in bouts]
+        spans = [(summary_number(b.get("end_s")) or 0.0) - (summary_number(b.get("start_s")) or 0.0) for b in bouts]
         spans = [x for x in spans if x > 0]
         if spans:
             duration = float(sum(spans))
     if duration is None:
-        t = [x for x in (_num(s.get("ic_s", s.get("t_s"))) for s in steps) if x is not None]
+        t = [x for x in (summary_number(s.get("ic_s", s.get("t_s"))) for s in steps) if x is not None]
         if len(t) >= 2:
             duration = float(max(t) - min(t))
     out["duration_s"] = duration
@@ -276,7 +278,7 @@ def analysis_run_fields(doc: dict, source: str = "<dict>") -> dict[str, Any]:
     drift = _fatigue_drift(summary.get("fatigue"), "trunk_lean_fwd_deg")
     if drift is None:
         drift = _first(summary, "trunk_lean_fwd_drift_deg")
-    lean_steps = [x for x in (_num(s.get("trunk_lean_fwd_deg")) for s in steps) if x is not None]
+    lean_steps = [x for x in (summary_number(s.get("trunk_lean_fwd_deg")) for s in steps) if x is not None]
     if drift is None and len(lean_steps) >= 20:
         k = max(1, int(round(len(lean_steps) * FATIGUE_FRACTION)))
         drift = float(np.median(lean_steps[-k:]) - np.median(lean_steps[:k]))
@@ -320,7 +322,7 @@ def measured_days(days: list, source: str = "<dict>") -> tuple[list[dict], str]:
     more (empty when none)."""
     kept = [check_day(x, source) for x in days if not unmeasured_day(x)]
     # a run-only recording's few minutes are no day anyone expected: only days worn an hour or more are named
-    left = [str(x.get("date")) for x in days if unmeasured_day(x) and (_num(x.get("wear_s")) or 0.0) >= 3600.0]
+    left = [str(x.get("date")) for x in days if unmeasured_day(x) and (summary_number(x.get("wear_s")) or 0.0) >= 3600.0]
     note = (f"day{'s' if len(left) > 1 else ''} {', '.join(left)} not stored: worn too little to measure sitting"
             if left else "")
     return kept, note

@@ -717,7 +717,7 @@ class Journal:
         newer analysis updates it wherever its start now falls (older versions dated an all-day recording's run
         at the recording's start)."""
         t0 = docs.recording_start(doc)
-        length = docs._num((doc.get("recording") or {}).get("duration_s"))
+        length = docs.summary_number((doc.get("recording") or {}).get("duration_s"))
         if not rec or t0 is None or length is None:
             return None
         for c in s.scalars(sa.select(Run).where(Run.runner_id == r.id, Run.recording_path == rec,
