@@ -82,6 +82,24 @@ def test_heel_landing_whose_shock_comes_late_keeps_the_heel_contact(delay_s, ang
     assert np.all(np.abs(err) < 0.02) and abs(np.median(err)) < 0.012
 
 
+@pytest.mark.parametrize("fs", [FS, 100.0])
+@pytest.mark.parametrize("angle_deg", [12.0, 20.0])
+def test_running_heel_strike_after_leg_retraction_lands_where_the_foot_slaps_down(fs, angle_deg):
+    """The leg retracts before landing: the toe-up rotation stops 30 ms before the heel lands and the foot turns
+    1.5° toe-down in the air (Falbriard et al. 2018: the pitch rate's zero crossing is 29 ms before force-plate
+    contact).  The zero crossing read as IC was 34-37 ms early here and the strike angle 1.5° high; the fastest rise
+    of the toe-down rate after it (their k5, 4 ms from contact) is the landing."""
+    rec, truth = shoe_run(sampling_rate_hz=fs, run_s=20.0, strike_angle_deg=angle_deg, seed=7, retraction_s=0.03)
+    rep = analyse(rec)
+    err = _interior_errors_s(rep, truth)
+    assert abs(np.median(err)) < 0.006 and np.percentile(np.abs(err), 90) < 0.012, np.round(err * 1000)
+    run = rep.steps[rep.steps["activity"] == "running"]
+    assert abs(run["strike_angle_deg"].median() - angle_deg) < 1.5
+    assert (run["strike"] == "rearfoot").mean() > 0.95
+    # the contact time (IC to push-off) no longer gains the 30 ms in the air
+    assert run["contact_time_s"].median() < 0.25 - 0.03 + 0.02
+
+
 @pytest.mark.parametrize("before_ic_s", [0.3, 0.22])
 def test_recording_cut_mid_swing_keeps_that_swings_ic(run, before_ic_s):
     rec, truth = run
