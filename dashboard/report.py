@@ -198,7 +198,8 @@ def report_html(d: dict) -> str:
         out.append(svg_bars([float(x) for x in pains["rating"]],
                             [f"{pd.Timestamp(x):%d/%m}" for x in pains["local_date"]], height=80, unit="/10"))
         out.append(_table([[local_time(r["reported_utc"], tz), f"{int(r['rating'])}/10",
-                            r["location"], r["timing"], r["note"] or ""] for _, r in pains.iterrows()],
+                            r["location"], r["timing"], r["note"] if isinstance(r["note"], str) else ""]
+                           for _, r in pains.iterrows()],  # no note: None or NaN in the frame, never "nan"
                           ["reported", "rating", "where", "when", "note"]))
     else:
         out.append("<p>No pain reports in this period.</p>")

@@ -101,6 +101,19 @@ def test_forms_submit_and_show_their_result(duo, demo_app):
     duo.wait_for_contains_text("#log-ex-result", "saved", timeout=10)
     duo.find_element("#log-ci-submit").click()
     duo.wait_for_contains_text("#log-ci-result", "saved", timeout=10)
+
+    # Out-of-range values are refused with the journal's message (the browser's own min/max handed them over as
+    # "empty", and a 30 h sleep or an RPE of 11 was saved as not given), and nothing is stored.
+    checkins0, runs1 = _count(url, "checkins"), _count(url, "runs")
+    for field, value, submit, result, name in (("#log-ci-sleep", "30", "#log-ci-submit", "#log-ci-result", "sleep"),
+                                                ("#log-run-rpe", "11", "#log-run-submit", "#log-run-result", "rpe")):
+        box = duo.find_element(field)
+        box.clear()
+        box.send_keys(value)
+        duo.find_element(submit).click()
+        duo.wait_for_contains_text(result, "not saved", timeout=10)
+        assert name in duo.find_element(result).text
+    assert _count(url, "checkins") == checkins0 and _count(url, "runs") == runs1
     screenshot(duo, "log_forms")
     assert console_errors(duo) == []
 

@@ -166,8 +166,11 @@ def test_clinic_report_lists_pain_and_the_session_in_local_time(settings):
     with Journal.open(settings.journal_url) as j:
         j.add_run(start="2025-03-01T00:30", duration_s=1800.0, rpe=4, kind="easy", runner="ams")
         j.add_pain(4, where="lower-back-centre", when="after-run", at="2025-03-01T01:10", runner="ams")
+        j.add_pain(2, where="lower-back-centre", when="next-morning", at="2025-03-02T07:00", note="stiff",
+                   runner="ams")
     doc = report_html(collect(settings, "ams"))
     pains = next(t for t in _parse(doc).tables if t[0][0] == "reported")
+    assert pains[2][-1] == "stiff" and pains[1][-1] == ""  # a report without a note: empty, never "nan"
     # 01:10 in Amsterdam on 1 March (00:10 UTC): the local time, the zone named
     assert datetime(2025, 3, 1, 1, 10, tzinfo=ZoneInfo(AMS)).astimezone(timezone.utc).hour == 0
     assert pains[1][0] == f"2025-03-01 01:10 ({AMS})"

@@ -27,8 +27,11 @@ def _field(label: str, component) -> html.Label:
     return html.Label([label, component], style=FIELD)
 
 
-def _num(id: str, value=None, **kw):
-    return dcc.Input(id=id, type="number", value=value, debounce=False, style={"width": "7em"}, **kw)
+def _num(id: str, value=None):
+    """A number field without the browser's own min/max/step checks: the browser hands an out-of-range value to
+    the page as "empty", so a sleep of 30 h or an RPE of 11 was saved as not given.  Every value goes to the journal,
+    which refuses exactly what the command line refuses, with the same message."""
+    return dcc.Input(id=id, type="number", value=value, debounce=False, step="any", style={"width": "7em"})
 
 
 def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
@@ -47,7 +50,7 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
         # the forms save to the runner this page was made for (the heading's), whatever the picker shows meanwhile
         dcc.Store(id="log-runner", data=runner),
         html.Div([html.H3("Pain"),
-                  _field("rating (0–10)", _num("log-pain-rating", 3, min=0, max=10, step=1)),
+                  _field("rating (0–10)", _num("log-pain-rating", 3)),
                   _field("where", dcc.Dropdown(id="log-pain-where", options=list(PAIN_LOCATIONS),
                                                value="lower-back-centre", clearable=False, style={"width": "14em"})),
                   _field("when", dcc.Dropdown(id="log-pain-when", options=list(PAIN_TIMINGS), value="after-run",
@@ -57,10 +60,10 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
                   html.Div(id="log-pain-result")], style=CARD_STYLE),
         html.Div([html.H3("Daily check-in"),
                   _field("day", dcc.Input(id="log-ci-day", type="date")),
-                  _field("sleep (h)", _num("log-ci-sleep", 7.5, min=0, max=24, step=0.25)),
-                  _field("sleep quality (1–5)", _num("log-ci-quality", 4, min=1, max=5, step=1)),
-                  _field("stress (1–5)", _num("log-ci-stress", 2, min=1, max=5, step=1)),
-                  _field("sitting at work (h)", _num("log-ci-sitting", 6, min=0, max=24, step=0.25)),
+                  _field("sleep (h)", _num("log-ci-sleep", 7.5)),
+                  _field("sleep quality (1–5)", _num("log-ci-quality", 4)),
+                  _field("stress (1–5)", _num("log-ci-stress", 2)),
+                  _field("sitting at work (h)", _num("log-ci-sitting", 6)),
                   _field("lifting", dcc.Dropdown(id="log-ci-lifting", options=list(LIFTING_LEVELS), value="none",
                                                  clearable=False, style={"width": "8em"})),
                   html.Button("Save check-in", id="log-ci-submit"),
@@ -69,30 +72,30 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
                   _field("exercise", dcc.Input(id="log-ex-name", type="text", value="plank")),
                   _field("kind", dcc.RadioItems(id="log-ex-category", options=list(EXERCISE_CATEGORIES), value="core",
                                                 inline=True)),
-                  _field("sets", _num("log-ex-sets", 3, min=1, max=100, step=1)),
-                  _field("minutes", _num("log-ex-minutes", None, min=0)),
+                  _field("sets", _num("log-ex-sets", 3)),
+                  _field("minutes", _num("log-ex-minutes", None)),
                   _field("day", dcc.Input(id="log-ex-day", type="date")),
                   html.Button("Add exercise", id="log-ex-submit"),
                   html.Div(id="log-ex-result")], style=CARD_STYLE),
         html.Div([html.H3("Run"),
                   _field("start (local time)", dcc.Input(id="log-run-start", type="text", placeholder="YYYY-MM-DD HH:MM")),
-                  _field("duration (min)", _num("log-run-minutes", 45, min=0)),
-                  _field("distance (km)", _num("log-run-km", None, min=0)),
-                  _field("session RPE (0–10)", _num("log-run-rpe", 4, min=0, max=10, step=1)),
+                  _field("duration (min)", _num("log-run-minutes", 45)),
+                  _field("distance (km)", _num("log-run-km", None)),
+                  _field("session RPE (0–10)", _num("log-run-rpe", 4)),
                   _field("kind", dcc.Dropdown(id="log-run-kind", options=kinds, value="easy", style={"width": "9em"})),
                   html.Button("Add run", id="log-run-submit"),
                   html.Div(id="log-run-result"),
                   html.H4("RPE of a run already in the journal (e.g. imported from a FIT file)"),
                   _field("run", dcc.Dropdown(id="log-rpe-run", options=run_opts,
                                              value=run_opts[0]["value"] if run_opts else None, style={"width": "24em"})),
-                  _field("session RPE", _num("log-rpe-value", None, min=0, max=10, step=1)),
+                  _field("session RPE", _num("log-rpe-value", None)),
                   _field("kind", dcc.Dropdown(id="log-rpe-kind", options=kinds, style={"width": "9em"})),
                   html.Button("Set", id="log-rpe-submit"),
                   html.Div(id="log-rpe-result")], style=CARD_STYLE),
         html.Div([html.H3("Upload a recording or a FIT file"),
                   html.Ul([html.Li(f"{k}: {v}") for k, v in UPLOAD_TYPES.items()]),
                   html.P(f"Up to {settings.max_upload_bytes / 1e6:.0f} MB. The analysis runs in the background."),
-                  _field("session RPE of the run", _num("log-up-rpe", None, min=0, max=10, step=1)),
+                  _field("session RPE of the run", _num("log-up-rpe", None)),
                   _field("kind", dcc.Dropdown(id="log-up-kind", options=kinds, style={"width": "9em"})),
                   dcc.Upload(id="log-upload", children=html.Div(["Drop a file here or ", html.A("choose one")]),
                              multiple=False,
