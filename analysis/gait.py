@@ -1008,11 +1008,11 @@ class ShoeGait:
         the foot toe-down in the air.  The minimum of the pitch angular acceleration before its maximum
         (``k5``; in our sign, toe down positive, the maximum of ``dω/dt`` before the toe-down peak) is 4 ms
         early (precision 4 ms, the smallest spread of bias between runners); their signals were low-passed
-        at 30 Hz, ours at 25 Hz.  The toe-down peak is sought up to half-way to the push-off, at most 0.15 s.
+        at 30 Hz, ours at 25 Hz.  The toe-down peak is sought up to half-way to the (known) push-off, at most
+        0.15 s.
         """
         z = int(np.ceil(zero))
-        end = min(len(om) - 1, z + int(round(0.15 * fs)),
-                  int(zero + 0.5 * (push_off - zero)) if np.isfinite(push_off) else z + int(round(0.15 * fs)))
+        end = min(len(om) - 1, z + int(round(0.15 * fs)), int(zero + 0.5 * (push_off - zero)))
         if end - z < 2:
             return zero
         peak = z + int(np.argmax(om[z:end + 1]))

@@ -43,9 +43,17 @@ class AnalysedRecording:
         return list(self.recording.extra.get("warnings", []))
 
 
-def file_sha256(path: Path) -> str:
+def content_sha256(path: Path) -> str:
+    """The content hash of a recording file, or of a ``backstride record`` folder (its files' names and bytes, in
+    name order)."""
+    path = Path(path)
     h = hashlib.sha256()
-    with Path(path).open("rb") as f:
+    if path.is_dir():
+        for f in sorted(p for p in path.rglob("*") if p.is_file()):
+            h.update(str(f.relative_to(path)).encode())
+            h.update(content_sha256(f).encode())
+        return h.hexdigest()
+    with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
@@ -79,17 +87,7 @@ def analyse_recording(path: str | Path, *, timezone: str | None, placement: str 
     except ValueError as exc:  # RecordingError is a ValueError: unreadable or unsuitable recording
         text = str(exc).replace(str(path), name)
         raise FileImportError(name, f"cannot analyse the recording: {text}") from None
-    return AnalysedRecording(path=path, recording=rec, analysis=fa, sha256=file_sha256(path) if path.is_file()
-                             else _folder_sha256(path))
-
-
-def _folder_sha256(path: Path) -> str:
-    """A ``backstride record`` folder's content hash: its files' names and bytes, in name order."""
-    h = hashlib.sha256()
-    for f in sorted(p for p in path.rglob("*") if p.is_file()):
-        h.update(str(f.relative_to(path)).encode())
-        h.update(file_sha256(f).encode())
-    return h.hexdigest()
+    return AnalysedRecording(path=path, recording=rec, analysis=fa, sha256=content_sha256(path))
 
 
 def import_recording(j, path: str | Path, *, runner: str | None = None, placement: str | None = None,
