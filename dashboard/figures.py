@@ -255,30 +255,42 @@ def timeline_figure(daily: pd.DataFrame, weekly: pd.DataFrame, runs: pd.DataFram
     sit_h = daily.get("sitting_s", pd.Series(np.nan, index=daily.index)).to_numpy(dtype=float) / 3600
     bout_h = daily.get("longest_sitting_s", pd.Series(np.nan, index=daily.index)).to_numpy(dtype=float) / 3600
     sit_flag = (sit_h >= SITTING_TOTAL_LIMIT_H) | (bout_h >= SITTING_BOUT_LIMIT_H)
-    traces.append(dict(type="bar", x=x, y=sit_h, name="sitting", showlegend=False, hoverinfo="skip",
+    traces.append(dict(type="bar", x=x, y=sit_h, name="sitting per day (h)", hovertext=details, hoverinfo="text",
                        marker={"color": np.where(sit_flag, COLOUR["flag"], COLOUR["sitting"]).tolist()}, **ax[3]))
     traces.append(dict(type="scatter", x=x, y=bout_h, mode="lines" if dense else "markers",
-                       name="longest sitting bout", showlegend=False, hoverinfo="skip",
+                       name="longest sitting bout (h)", hovertext=details, hoverinfo="text",
                        line={"color": COLOUR["bout"], "width": 1},
                        marker={"color": COLOUR["bout"], "symbol": "diamond", "size": 6}, **ax[3]))
     shapes.append(_hline(SITTING_TOTAL_LIMIT_H, ax[3], color=COLOUR["flag"], dash="dot", width=1))
     shapes.append(_hline(SITTING_BOUT_LIMIT_H, ax[3], color=COLOUR["bout"], dash="dot", width=1))
+    for y, text, colour in ((SITTING_TOTAL_LIMIT_H, f"{SITTING_TOTAL_LIMIT_H:g} h a day", COLOUR["flag"]),
+                            (SITTING_BOUT_LIMIT_H, f"{SITTING_BOUT_LIMIT_H:g} h in one go", COLOUR["bout"])):
+        layout["annotations"].append({"text": text, "xref": f"{ax[3]['xaxis']} domain", "x": 1, "xanchor": "left",
+                                      "yref": ax[3]["yaxis"], "y": y, "yanchor": "middle", "showarrow": False,
+                                      "font": {"size": 10, "color": colour}})
 
     # Row 5: heel-strike share and trunk lean per run (clickable).
     if len(runs):
         rx = pd.to_datetime(runs["local_date"])
         ids = runs["id"].to_numpy()
+        form_flag = np.array([f is True for f in runs.get("form_flag", pd.Series([None] * len(runs)))], bool)
+        form_reason = runs.get("form_reason", pd.Series([""] * len(runs))).fillna("").tolist()
         hover = [f"run {i}: {k if isinstance(k, str) else 'run'}, {_fmt(d / 60, '.0f', ' min')}<br>"
                  f"heel strike {_fmt(h * 100 if _num(h) is not None else None, '.0f', ' %')}, trunk lean "
-                 f"{_fmt(l, '.1f', '°')} (drift {_fmt(dr, '+.1f', '°')})<br>click to open"
-                 for i, k, d, h, l, dr in zip(ids, runs["kind"], runs["duration_s"], runs["heel_strike_share"],
-                                              runs["trunk_lean_fwd_deg"], runs["trunk_lean_fwd_drift_deg"])]
+                 f"{_fmt(l, '.1f', '°')} (drift {_fmt(dr, '+.1f', '°')})<br>" + (f"⚑ {fr}<br>" if fr else "")
+                 + "click to open"
+                 for i, k, d, h, l, dr, fr in zip(ids, runs["kind"], runs["duration_s"], runs["heel_strike_share"],
+                                                  runs["trunk_lean_fwd_deg"], runs["trunk_lean_fwd_drift_deg"],
+                                                  form_reason)]
+        # a run whose form drifted under fatigue (journal.rules.check_form) gets a red ring on both markers
+        ring = {"color": np.where(form_flag, COLOUR["flag"], "rgba(0,0,0,0)").tolist(), "width": 2.5}
         traces.append(dict(type="scatter", x=rx, y=runs["heel_strike_share"].to_numpy(dtype=float) * 100,
-                           mode="markers", name="heel strike (%)", marker={"color": COLOUR["heel"], "size": 9},
+                           mode="markers", name="heel strike (%)",
+                           marker={"color": COLOUR["heel"], "size": 9, "line": ring},
                            customdata=ids, hovertext=hover, hoverinfo="text", **ax[4]))
         traces.append(dict(type="scatter", x=rx, y=runs["trunk_lean_fwd_deg"].to_numpy(dtype=float),
                            mode="markers", name="trunk lean (°)",
-                           marker={"color": COLOUR["lean"], "size": 9, "symbol": "square"},
+                           marker={"color": COLOUR["lean"], "size": 9, "symbol": "square", "line": ring},
                            customdata=ids, hovertext=hover, hoverinfo="text", **ax2[5]))
 
     # Row 6: sleep, stress, core sessions.
@@ -299,9 +311,10 @@ def timeline_figure(daily: pd.DataFrame, weekly: pd.DataFrame, runs: pd.DataFram
     # Row 7: pain (markers only on days with a report when the span is long).
     if "pain_max" in daily:
         pain = daily["pain_max"].to_numpy(dtype=float)
+        # hover gives the day's details here too: a rest day with pain has no load bar to hover
         traces.append(dict(type="scatter", x=x, y=pain, mode="lines+markers", connectgaps=False, name="pain",
                            line={"color": COLOUR["pain"]}, marker={"size": 6 if not dense else 4},
-                           showlegend=False, hoverinfo="skip", **ax[6]))
+                           showlegend=False, hovertext=details, hoverinfo="text", **ax[6]))
         pflag = np.array(["pain" in (k or []) for k in daily.get("flag_kinds", [[]] * len(daily))], bool)
         if pflag.any():
             traces.append(dict(type="scatter", x=x[pflag], y=np.full(pflag.sum(), 10.5), mode="markers",

@@ -123,7 +123,8 @@ def report_html(d: dict) -> str:
            f"{H.escape(local_time(d['generated_utc'], tz))} · dates and times in the runner's time zone, "
            f"{H.escape(tz)}</p>",
            "<p class='note'>backstride measures and shows; it does not diagnose. A flag is a pattern worth a look "
-           "(the 10 % rules, sitting 2 h in one go or 6 h a day, pain that does not ease), not a finding.</p>"]
+           "(the 10 % rules, sitting 2 h in one go or 6 h a day, form that drifts under fatigue, pain that does not "
+           "ease), not a finding.</p>"]
     latest = {}
     for pf in tl.pain_flags:
         latest[pf.kind] = pf
@@ -161,7 +162,7 @@ def report_html(d: dict) -> str:
         rows, fl = [], []
         for _, r in runs.iterrows():
             msgs = "; ".join(str(x) for x in (r.get("message"), r.get("intensity_reason") if r.get("intensity_flag")
-                                                is True else "") if isinstance(x, str) and x)
+                                                is True else "", r.get("form_reason")) if isinstance(x, str) and x)
             rows.append([f"{pd.Timestamp(r['local_date']):%a %d %b}", r["kind"] if isinstance(r["kind"], str) else "–",
                          _f(r["duration_s"], ".0f", " min", 1 / 60), _f(r["distance_m"], ".1f", " km", 1e-3),
                          _f(r["rpe"], ".0f"), _f(r["session_load_au"], ".0f"), _f(r["cadence_spm"], ".0f"),

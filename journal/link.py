@@ -30,7 +30,11 @@ from journal import load as L
 from journal import rules as R
 
 CAVEAT = ("Associations in one runner's journal, not causes: several factors move together "
-          "(a hard week, short sleep, long sitting), and with few days chance alone gives large numbers.")
+          "(a hard week, short sleep, long sitting), pain itself changes what a runner does (more breaks from a "
+          "chair that hurts, a shorter run), so a pattern on the same day can run either way, and with few days "
+          "chance alone gives large numbers.")
+#: Added to the caution of a same-day association (lag 0): which came first cannot be told within a day.
+SAME_DAY_CAUTION = "same day: the pain may have changed this as much as the other way round"
 
 #: Factor name -> (daily column, plain description).
 FACTORS = {
@@ -49,11 +53,12 @@ FACTORS = {
     "heel_strike_share": ("heel_strike_share", "heel-strike share"),
     "trunk_lean": ("trunk_lean_fwd_deg", "forward trunk lean"),
     "trunk_lean_drift": ("trunk_lean_fwd_drift_deg", "trunk-lean drift within the run"),
-    "flagged": ("flagged", "a flagged day (load, build-up, sitting)"),
+    "flagged": ("flagged", "a flagged day (load, build-up, sitting, form under fatigue)"),
 }
 LIFTING_LEVEL = {"none": 0, "light": 1, "heavy": 2}
-#: Flag kinds that count as "a flagged day" for pain episodes (pain flags do not).
-LOAD_FLAG_KINDS = ("run", "week", "intensity", "sitting", "acwr")
+#: Flag kinds that count as "a flagged day" for pain episodes (pain flags do not): the load rules, sitting, and form
+#: that drifted under fatigue (:func:`journal.rules.check_form`).
+LOAD_FLAG_KINDS = ("run", "week", "intensity", "sitting", "acwr", "form")
 
 
 @dataclass
@@ -234,6 +239,7 @@ def build_timeline(data: JournalData, *, start: date | None = None, end: date | 
 
     run_checks = R.check_runs(runs, load_col=col, limit=limit) if len(runs) else R.check_runs(runs, load_col=col)
     intensity = R.check_intensity_order(runs, d) if len(runs) else R.check_intensity_order(runs)
+    form = R.check_form(runs)
     if len(runs):
         run_day = dict(zip(runs["id"], runs["local_date"]))
         for rid, flag, message in zip(run_checks.index, run_checks["flag"], run_checks["message"]):
@@ -242,6 +248,9 @@ def build_timeline(data: JournalData, *, start: date | None = None, end: date | 
         for flag, day, reason in zip(intensity["flag"], intensity["date"], intensity["reason"]):
             if flag is True:
                 add(day, "intensity", reason)
+        for rid, flag, reason in zip(form.index, form["form_flag"], form["form_reason"]):
+            if flag is True:
+                add(run_day[rid], "form", reason)
     label = L.LOAD_LABELS[load][0]
     weeks = R.check_weeks(d, limit=limit, label=f"week {label}")
     for flag, day, reason in zip(weeks["flag"], weeks["flag_date"], weeks["reason"]):
@@ -285,6 +294,7 @@ def build_timeline(data: JournalData, *, start: date | None = None, end: date | 
         runs_out = runs_out.join(run_checks[["duration_increase", "load_increase", "flag", "message"]], on="id")
         runs_out = runs_out.join(intensity[["flag", "reason"]].rename(
             columns={"flag": "intensity_flag", "reason": "intensity_reason"}), on="id")
+        runs_out = runs_out.join(form, on="id")
     days_in = data.days[(pd.to_datetime(data.days["date"]) >= lo) & (pd.to_datetime(data.days["date"]) <= hi)] \
         if len(data.days) else data.days
     return Timeline(runner=data.runner.get("name", ""), start=start, end=end, load=load, daily=daily, weekly=wk,
@@ -335,8 +345,8 @@ def lagged_associations(daily: pd.DataFrame, *, max_lag_days: int = 3, factors: 
     """Spearman correlation of pain on day d with each factor on day d − lag.
 
     Returns one row per (factor, lag) with ``rho``, ``p_value``, ``n`` and
-    ``caution``; ``rho`` is NaN when fewer than 3 pairs exist or either side is
-    constant.  Read it with :data:`CAVEAT`.
+    ``caution`` (for lag 0 also :data:`SAME_DAY_CAUTION`); ``rho`` is NaN when
+    fewer than 3 pairs exist or either side is constant.  Read it with :data:`CAVEAT`.
     """
     factors = factors or FACTORS
     full = daily.asfreq("D") if len(daily) else daily
@@ -349,7 +359,7 @@ def lagged_associations(daily: pd.DataFrame, *, max_lag_days: int = 3, factors: 
         for lag in range(max_lag_days + 1):
             rho, p, n = spearman(x.shift(lag).to_numpy(), y.to_numpy())
             rows.append({"factor": name, "description": desc, "lag_days": lag, "rho": rho, "p_value": p, "n": n,
-                         "caution": caution(n)})
+                         "caution": caution(n) + (f"; {SAME_DAY_CAUTION}" if lag == 0 else "")})
     return pd.DataFrame(rows)
 
 
@@ -360,7 +370,7 @@ def pain_rises_after_flags(daily: pd.DataFrame, *, rise_min: float = 2.0, lag_da
     The rise is measured against the last known pain value in the
     ``baseline_days`` before (pain-free check-in days count as 0).  Rises on
     consecutive days within ``lag_days`` of a listed episode are part of it.
-    Only load, build-up, sitting and ratio flags count, not pain flags.
+    Only load, build-up, sitting, ratio and form flags count, not pain flags.
     """
     # NumPy arrays instead of pandas masks per day (the same selections, ~100× faster for a year).
     idx = daily.index.to_numpy(dtype="datetime64[ns]")

@@ -28,6 +28,16 @@ Volume before intensity (:func:`check_intensity_order`)
     ``tolerance`` (10 %).  *Usual* is the median weekly number of runs and
     weekly running time over the ``baseline_weeks`` (8) calendar weeks before,
     counting weeks with at least one run.
+Form under fatigue (:func:`check_form`)
+    A run whose analysis found a per-step metric changing from the first to
+    the last fifth of a running bout by more than the analysis' stated
+    threshold (:data:`analysis.constants.FATIGUE_FLAG_THRESHOLDS`: trunk lean
+    2°, cadence 5 steps/min, contact time 15 ms, impact index 25 %, ...) is
+    flagged: form that drifts under fatigue raises the load on the spine
+    (DOMAIN.md, "neuro-functional shifts").  The flags are the ones the
+    analysis stored with the run; a summary-only document (``{"metric":
+    {"change": x}}``) is checked against the same thresholds.  A run without
+    an analysis: ``None``.
 Sitting (:func:`check_sitting`, :func:`sitting_trend`)
     A day with a sitting bout of 2 h or more, or 6 h or more of sitting in
     total, is flagged; the trend of breaks per sitting hour is the least-squares
@@ -49,6 +59,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from analysis.constants import FATIGUE_FLAG_THRESHOLDS, METRIC_DISPLAY
 from journal.db import INTENSITY_KINDS
 
 PHYSIO = "worth discussing with a physiotherapist who works with runners"
@@ -267,6 +278,76 @@ def check_intensity_order(runs: pd.DataFrame, daily: pd.DataFrame | None = None,
     if not rows:
         return pd.DataFrame(columns=cols, index=pd.Index([], name="id"))
     return _tristate(pd.DataFrame(rows).set_index("id")[cols], "flag")
+
+
+# ----------------------------------------------------------------------------
+# Form under fatigue
+
+
+def _form_text(metric: str, change: float, threshold: float | None) -> str:
+    """"trunk lean forward +2.8° (limit 2°)"; the impact index's change and limit are relative."""
+    name, unit, factor, digits = METRIC_DISPLAY.get(metric, (metric, "", 1.0, 2))
+    if metric == "impact_index":
+        return f"{name} {change:+.0%}" + (f" (limit {threshold:.0%})" if threshold is not None else "")
+    sep = "" if unit == "°" else " "
+    lim = f" (limit {threshold * factor:g}{sep}{unit})" if threshold is not None else ""
+    return f"{name} {change * factor:+.{digits}f}{sep}{unit}{lim}"
+
+
+def form_drifts(summary) -> tuple[bool | None, list[str]]:
+    """Whether a run's stored analysis summary flags its form under fatigue, and the flagged changes as texts.
+
+    ``summary`` is the run's ``analysis_summary``: its ``fatigue`` is the list of
+    :func:`analysis.pipeline.fatigue` (per bout, each metric with ``change``, ``flagged`` and ``threshold``) or,
+    from a summary-only document, ``{"metric": {"change": x}}``.  Per metric the largest flagged change over the
+    bouts is named.  ``(None, [])`` when there is nothing to check.
+    """
+    fat = summary.get("fatigue") if isinstance(summary, dict) else None
+    worst: dict[str, tuple[float, float | None]] = {}
+    checked = False
+    if isinstance(fat, list):
+        for b in fat:
+            for m, val in ((b or {}).get("metrics") or {}).items() if isinstance(b, dict) else ():
+                if not isinstance(val, dict) or not isinstance(val.get("change"), (int, float)):
+                    continue
+                checked = True
+                if val.get("flagged") is True:
+                    change = float(val["change"])
+                    if m == "impact_index":  # stored absolute; flagged (and shown) relative to the early fifth
+                        early = val.get("early")
+                        change = change / abs(early) if isinstance(early, (int, float)) and early else np.nan
+                    if m not in worst or abs(change) > abs(worst[m][0]):
+                        worst[m] = (change, val.get("threshold"))
+    elif isinstance(fat, dict):
+        for m, val in fat.items():
+            limit = FATIGUE_FLAG_THRESHOLDS.get(m)
+            change = val.get("change") if isinstance(val, dict) else None
+            if limit is None or not isinstance(change, (int, float)) or not np.isfinite(change):
+                continue
+            if m == "impact_index":  # a relative limit needs the early value
+                early = val.get("early")
+                if not isinstance(early, (int, float)) or not early:
+                    continue
+                change = change / abs(early)
+            checked = True
+            if abs(change) > limit:
+                worst[m] = (float(change), limit)
+    if not checked:
+        return None, []
+    return bool(worst), [_form_text(m, c, t) for m, (c, t) in worst.items()]
+
+
+def check_form(runs: pd.DataFrame) -> pd.DataFrame:
+    """The form-under-fatigue flag of every run (index = run id): ``form_flag`` (True / False / None) and
+    ``form_reason`` ("form drifted under fatigue: trunk lean forward +2.8° (limit 2°)": the largest change from
+    the first to the last fifth of a running bout)."""
+    rows = []
+    for rid, summary in zip(runs["id"] if len(runs) else [], runs["analysis_summary"] if len(runs) else []):
+        flag, texts = form_drifts(summary)
+        reason = ("form drifted under fatigue: " + ", ".join(texts)) if flag else ""
+        rows.append({"id": rid, "form_flag": flag, "form_reason": reason})
+    out = pd.DataFrame(rows, columns=["id", "form_flag", "form_reason"]).set_index("id")
+    return _tristate(out, "form_flag")
 
 
 # ----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from journal import Journal
-from journal.link import CAVEAT, caution, lagged_associations, spearman
+from journal.link import CAVEAT, SAME_DAY_CAUTION, caution, lagged_associations, spearman
 
 D0 = date(2026, 3, 2)  # a Monday
 UNKNOWN_DAY = D0 + timedelta(days=9)
@@ -138,6 +138,8 @@ def test_lagged_associations_shift_the_factor_back():
     lag1 = a[a["lag_days"] == 1].iloc[0]
     assert lag1["rho"] == pytest.approx(1.0) and lag1["n"] == 11
     assert lag1["caution"] == "11 days: a hint at most, easily chance"
+    # the same day cannot tell which came first: pain may have changed the factor
+    assert a[a["lag_days"] == 0].iloc[0]["caution"] == f"11 days: a hint at most, easily chance; {SAME_DAY_CAUTION}"
     assert a[a["lag_days"] == 2].iloc[0]["n"] == 10
 
 
@@ -155,3 +157,37 @@ def test_associations_through_the_journal(small):
     assert sleep0["n"] == 13          # 13 days with both sleep and pain known
     assert sleep0["caution"].startswith("13 days")
     assert set(a["lag_days"]) == {0, 1, 2, 3}
+
+
+def test_a_run_whose_form_drifted_under_fatigue_is_flagged_on_its_day_and_counts_before_pain(tmp_path):
+    """End to end: two simulated lower-back runs, one steady, one whose forward lean grows 5° over the run (the
+    first and last fifths' medians differ by 4°, above the 2° limit), analysed and imported; pain rises the day
+    after the drifting run."""
+    from analysis.pipeline import analyse
+    from analysis.simulate import lower_back_run
+
+    day = {"steady": D0 + timedelta(days=1), "drifting": D0 + timedelta(days=3)}
+    with Journal.open(tmp_path / "j.sqlite3") as j:
+        j.add_runner("ana")
+        for i in range(5):
+            j.add_checkin(day=D0 + timedelta(days=i), sleep_s=7 * 3600)
+        for name, grow_deg in (("steady", 0.0), ("drifting", 5.0)):
+            rec, _ = lower_back_run(sampling_rate_hz=100.0, run_s=120.0, late_lean_increase_deg=grow_deg, seed=5)
+            doc = analyse(rec).to_dict()
+            doc["recording"]["start_utc"] = datetime.combine(day[name], time(7), timezone.utc).isoformat()
+            j.import_analysis(doc, rpe=3, kind="easy")
+        j.add_pain(4, where="lower-back-centre", when="next-morning",
+                   at=datetime.combine(D0 + timedelta(days=4), time(7, 30), timezone.utc))
+        tl = j.timeline(weeks=1, end=D0 + timedelta(days=4))
+    runs = tl.runs.set_index("local_date")
+    assert runs.loc[day["steady"], "form_flag"] is False and runs.loc[day["steady"], "form_reason"] == ""
+    assert runs.loc[day["drifting"], "form_flag"] is True
+    change = float(runs.loc[day["drifting"], "form_reason"].split("trunk lean forward ")[1].split("°")[0])
+    assert change == pytest.approx(4.0, abs=1.0)
+    d = tl.daily
+    assert d.loc[pd.Timestamp(day["drifting"]), "flag_kinds"] == ["form"]
+    assert d.loc[pd.Timestamp(day["steady"]), "flag_kinds"] == []
+    assert d.loc[pd.Timestamp(day["drifting"]), "flagged"] == 1.0
+    (episode,) = tl.pain_episodes()
+    assert episode.date == D0 + timedelta(days=4) and [f for f, _ in episode.flagged] == [day["drifting"]]
+    assert "form drifted under fatigue" in episode.text

@@ -235,3 +235,49 @@ def test_pain_wording_never_diagnoses():
     assert text
     for word in (r"diagnos\w*", r"injur\w*", r"disc", r"herni\w*", r"you have", r"syndrome"):
         assert not re.search(rf"\b{word}\b", text), word
+
+
+# -- form under fatigue ----------------------------------------------------------------------
+
+
+def _bout(**metrics):
+    """One bout of ``analysis.pipeline.fatigue``'s list: metric -> (early, late, flagged, threshold)."""
+    return {"bout": 0, "start_s": 0.0, "end_s": 600.0, "steps_per_fifth": 100,
+            "metrics": {m: {"early": e, "late": l, "change": l - e, "flagged": f, "threshold": t}
+                        for m, (e, l, f, t) in metrics.items()},
+            "flags": [m for m, (_, _, f, _) in metrics.items() if f]}
+
+
+def test_form_flag_names_the_largest_flagged_change_over_the_bouts_in_display_units():
+    summary = {"fatigue": [
+        _bout(trunk_lean_fwd_deg=(8.0, 10.5, True, 2.0), contact_time_s=(0.250, 0.262, False, 0.015)),
+        _bout(trunk_lean_fwd_deg=(8.0, 11.3, True, 2.0), contact_time_s=(0.250, 0.270, True, 0.015),
+              impact_index=(50.0, 65.0, True, 0.25)),
+    ]}
+    flag, texts = R.form_drifts(summary)
+    assert flag is True
+    # the second bout's +3.3° beats the first's +2.5°; 20 ms in ms; the impact index's +15 g/s of 50 is +30 %
+    assert texts == ["trunk lean forward +3.3° (limit 2°)", "contact time +20 ms (limit 15 ms)",
+                     "impact index +30% (limit 25%)"]
+
+
+def test_form_flag_false_when_checked_and_fine_none_without_an_analysis():
+    assert R.form_drifts({"fatigue": [_bout(cadence_spm=(170.0, 168.0, False, 5.0))]}) == (False, [])
+    assert R.form_drifts({"fatigue": []}) == (None, [])     # bouts too short to compare
+    assert R.form_drifts({}) == (None, [])                  # an analysis without fatigue
+    assert R.form_drifts(None) == (None, [])                # a run without an analysis
+
+
+def test_form_flag_from_a_summary_only_document_uses_the_analysis_thresholds():
+    # {"metric": {"change": x}}: trunk lean limit 2°, cadence 5 steps/min; an impact change without its early
+    # value cannot be made relative and is not checked
+    assert R.form_drifts({"fatigue": {"trunk_lean_fwd_deg": {"change": 2.6}}}) == (
+        True, ["trunk lean forward +2.6° (limit 2°)"])
+    assert R.form_drifts({"fatigue": {"trunk_lean_fwd_deg": {"change": -1.9}, "cadence_spm": {"change": 4.0}}}) \
+        == (False, [])
+    assert R.form_drifts({"fatigue": {"impact_index": {"change": 30.0}}}) == (None, [])
+    runs = pd.DataFrame({"id": [7, 8], "analysis_summary": [{"fatigue": {"trunk_lean_fwd_deg": {"change": -2.4}}},
+                                                           None]})
+    out = R.check_form(runs)
+    assert out.loc[7, "form_flag"] is True and "trunk lean forward -2.4°" in out.loc[7, "form_reason"]
+    assert out.loc[8, "form_flag"] is None and out.loc[8, "form_reason"] == ""

@@ -47,6 +47,7 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
                          clearable=False, style={"width": "16em"}),
         ], style={"display": "flex", "gap": "2em", "alignItems": "center"}),
         html.P(f"{tl.start:%d %b %Y} – {tl.end:%d %b %Y}. Red: flagged (a pattern worth a look, not a diagnosis). "
+               "A red ring on a run's markers: its form drifted under fatigue. "
                "Grey ticks: days with nothing logged (unknown, not rest). Hover a day for its details; click a run "
                "marker to open the run.", style={"color": "#555"}),
         html.Div([html.B("Worth discussing with a physiotherapist who works with runners"), html.Ul(prompts)],
