@@ -55,13 +55,16 @@ def test_timeline_figure_values(journal):
     assert list(weekly.y) == [320.0, 360.0]
     assert weekly.text[1] == f"{360 / 320 - 1:+.0%}"  # +12 %: over the 10 % line
     assert weekly.marker.color[1] == F.COLOUR["flag"] and weekly.marker.color[0] == F.COLOUR["load"]
-    sitting = _trace(fig, "sitting")
+    sitting = _trace(fig, "sitting per day (h)")
     s = dict(zip(pd.to_datetime(sitting.x).date, sitting.y))
     assert s[date(2025, 3, 5)] == pytest.approx(7.0)
     assert sitting.marker.color[list(pd.to_datetime(sitting.x).date).index(date(2025, 3, 5))] == F.COLOUR["flag"]
     pain = _trace(fig, "pain")
     p = dict(zip(pd.to_datetime(pain.x).date, pain.y))
     assert p[date(2025, 3, 12)] == 4.0 and np.isnan(p[date(2025, 3, 13)])
+    # hovering the pain row gives the day's details (a day without a run has no load bar to hover)
+    i12 = list(pd.to_datetime(pain.x).date).index(date(2025, 3, 12))
+    assert "pain 4/10" in pain.hovertext[i12] and pain.hovertext[i12].startswith("<b>Wed 12 Mar 2025</b>")
     heel = _trace(fig, "heel strike (%)")
     assert sorted(int(i) for i in heel.customdata) == sorted(int(i) for i in tl.runs["id"])
 
