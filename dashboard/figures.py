@@ -22,6 +22,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from analysis.constants import METRIC_DISPLAY
+from journal.rules import daily_max_pain
 
 #: Colours used consistently across pages.
 COLOUR = {
@@ -669,7 +670,8 @@ def compare_figure(steps_a: pd.DataFrame, steps_b: pd.DataFrame, labels: tuple[s
 def pain_trend(pains: pd.DataFrame, as_of: date, *, window_days: int = 7) -> dict:
     """Mean daily-highest pain in the last ``window_days`` against the window before, with a word.
 
-    ``pains``: pain reports (``local_date``, ``rating``).  Returns
+    ``pains``: pain reports (``local_date``, ``rating``); the means are over the days with a report, as in the
+    journal's pain flags (:func:`journal.rules.check_pain`).  Returns
     ``{"recent", "before", "word"}``; missing windows are None.  The word says
     which days it compares ("the 7 days to 02 Mar 2025 against the 7 before"),
     so that it is not read as the journal's pain flags, which look at other
@@ -677,7 +679,7 @@ def pain_trend(pains: pd.DataFrame, as_of: date, *, window_days: int = 7) -> dic
     """
     if pains is None or len(pains) == 0:
         return {"recent": None, "before": None, "word": "no pain reports"}
-    daily = pains.groupby(pd.to_datetime(pains["local_date"]))["rating"].max().astype(float)
+    daily = daily_max_pain(pains)
     end = pd.Timestamp(as_of)
     recent = daily[(daily.index > end - pd.Timedelta(days=window_days)) & (daily.index <= end)]
     before = daily[(daily.index > end - pd.Timedelta(days=2 * window_days))

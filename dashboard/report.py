@@ -62,14 +62,18 @@ def collect(settings: Settings, runner: str, *, run_id: int | None = None, weeks
 
 
 def svg_bars(values: list[float], labels: list[str], *, flags: list[bool] | None = None, width: int = 640,
-             height: int = 140, unit: str = "", lower_bound: list[bool] | None = None) -> str:
+             height: int = 140, unit: str = "", lower_bound: list[bool] | None = None,
+             ticks: list[str] | None = None, top: float | None = None) -> str:
     """A small bar chart as inline SVG (prints without scripts); NaN bars are left empty.
 
     A bar marked in ``lower_bound`` is a value known to be at least this much (a week with days unknown): it
-    is drawn as an outline and labelled "≥ value", never as a total."""
+    is drawn as an outline and labelled "≥ value", never as a total.  ``labels`` name the bars (their tooltips
+    and, without ``ticks``, the axis); ``ticks`` (one per bar, "" for none) label the axis instead: a bar per day
+    with a date under each Monday.  Values are written over the bars when they fit (bars 9 px wide or more).
+    ``top``: the value of a full-height bar (a scale's end, 10 for pain); default the largest value."""
     n = max(len(values), 1)
     finite = [v for v in values if v is not None and math.isfinite(v)]
-    top = max(finite) if finite else 1.0
+    top = top if top is not None else max(finite) if finite else 1.0
     top = top if top > 0 else 1.0
     bw = (width - 40) / n
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 30}" '
@@ -84,8 +88,11 @@ def svg_bars(values: list[float], labels: list[str], *, flags: list[bool] | None
             paint = (f'fill="none" stroke="{colour}" stroke-dasharray="3,2"' if partial else f'fill="{colour}"')
             parts.append(f'<rect x="{x + 2:.1f}" y="{height - h:.1f}" width="{max(bw - 4, 1):.1f}" height="{h:.1f}" '
                          f'{paint}><title>{H.escape(labels[i])}: {text}{unit}</title></rect>')
-            parts.append(f'<text x="{x + bw / 2:.1f}" y="{height - h - 3:.1f}" text-anchor="middle">{text}</text>')
-        parts.append(f'<text x="{x + bw / 2:.1f}" y="{height + 14}" text-anchor="middle">{H.escape(labels[i])}</text>')
+            if bw >= 9:
+                parts.append(f'<text x="{x + bw / 2:.1f}" y="{height - h - 3:.1f}" text-anchor="middle">{text}</text>')
+        tick = labels[i] if ticks is None else ticks[i]
+        if tick:
+            parts.append(f'<text x="{x + bw / 2:.1f}" y="{height + 14}" text-anchor="middle">{H.escape(tick)}</text>')
     parts.append(f'<line x1="28" y1="{height}" x2="{width - 8}" y2="{height}" stroke="#999"/></svg>')
     return "".join(parts)
 
@@ -196,8 +203,13 @@ def report_html(d: dict) -> str:
     pains = d["pains"]
     out.append("<h2>Pain reports</h2>")
     if len(pains):
-        out.append(svg_bars([float(x) for x in pains["rating"]],
-                            [f"{pd.Timestamp(x):%d/%m}" for x in pains["local_date"]], height=80, unit="/10"))
+        # one bar per day of the period on a time axis (a date under each Monday): the day's highest rating, 0 on a
+        # day checked in without pain, nothing on a day with neither (unknown)
+        days = [pd.Timestamp(x) for x in daily.index]
+        out.append(svg_bars([float(x) for x in daily["pain"]], [f"{x:%a %d %b}" for x in days], height=80,
+                            unit="/10", top=10.0, ticks=[f"{x:%d %b}" if x.weekday() == 0 else "" for x in days]))
+        out.append("<p class='note'>Each day's highest rating; 0: checked in without pain; blank: nothing "
+                   "reported that day (unknown).</p>")
         out.append(_table([[local_time(r["reported_utc"], tz), f"{int(r['rating'])}/10",
                             r["location"], r["timing"], r["note"] if isinstance(r["note"], str) else ""]
                            for _, r in pains.iterrows()],  # no note: None or NaN in the frame, never "nan"

@@ -46,9 +46,15 @@ Pain (:func:`check_pain`)
     Pain that has not eased after three weeks (reports at or above
     ``threshold`` (3/10) with no gap over 7 days, the first at least 21 days
     ago, one in the last 7 days) or keeps rising (the mean rating of each of
-    the last three 7-day windows higher than the one before) is flagged as
-    worth discussing with a physiotherapist who works with runners.  Only pain
-    reports count here (not check-ins without one).
+    the last three 7-day windows higher than the one before, and a day at or
+    above ``threshold`` in the last: occasional stiffness of 1-2/10 is normal,
+    DOMAIN.md) is flagged as
+    worth discussing with a physiotherapist who works with runners.  Only the
+    days with a pain report count here, each with its highest rating (the
+    averages are over the days reported): a check-in without one, which the
+    associations read as a pain-free day, neither breaks a chain nor lowers an
+    average, so pain that comes back twice a week for weeks is still
+    "not eased".
 """
 
 from __future__ import annotations
@@ -438,7 +444,7 @@ def check_pain(pains: pd.DataFrame, as_of: date, *, threshold: int = 3, persist_
 
 
 def daily_max_pain(pains: pd.DataFrame) -> pd.Series:
-    """Highest rating per day (index: day), from reports with ``local_date`` and ``rating``."""
+    """Highest rating per day with a report (index: day), from reports with ``local_date`` and ``rating``."""
     return pains.groupby(pd.to_datetime(pains["local_date"]))["rating"].max().sort_index().astype(float)
 
 
@@ -475,7 +481,8 @@ def check_pain_daily(daily_all: pd.Series, as_of: date, *, threshold: int = 3, p
             start_d = pd.Timestamp(start).date()
             flags.append(PainFlag(as_of_ts.date(), "persisting",
                                   f"pain has not eased after {held_days // 7} weeks "
-                                  f"(since {start_d}, {recent:.1f}/10 on average in the last 7 days): "
+                                  f"(since {start_d}, {recent:.1f}/10 on average over the days reported in the "
+                                  "last 7): "
                                   f"{PHYSIO}", start_d))
 
     # Keeps rising: three 7-day windows, each mean above the one before.
@@ -483,9 +490,11 @@ def check_pain_daily(daily_all: pd.Series, as_of: date, *, threshold: int = 3, p
     for k in (2, 1, 0):
         hi = now - 7 * k * one_day
         means.append(mean_of((days > hi - 7 * one_day) & (days <= hi)))
-    if not np.isnan(means).any() and means[0] < means[1] < means[2]:
+    last_week = ratings[days > now - 7 * one_day]
+    if (not np.isnan(means).any() and means[0] < means[1] < means[2]
+            and np.nanmax(last_week, initial=-np.inf) >= threshold):
         flags.append(PainFlag(as_of_ts.date(), "rising",
-                              f"pain keeps rising (weekly average {means[0]:.1f} → {means[1]:.1f} → "
-                              f"{means[2]:.1f}/10): {PHYSIO}",
+                              f"pain keeps rising (weekly average of the days reported {means[0]:.1f} → "
+                              f"{means[1]:.1f} → {means[2]:.1f}/10): {PHYSIO}",
                               (as_of_ts - pd.Timedelta(days=20)).date()))
     return flags

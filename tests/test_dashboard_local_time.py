@@ -177,6 +177,15 @@ def test_clinic_report_lists_pain_and_the_session_in_local_time(settings):
     assert "Session: Sat 01 Mar 2025 00:30 (Europe/Amsterdam), easy" in doc
     assert not re.search(r"\d\d:\d\d UTC", doc)  # no clock time left in UTC for an Amsterdam runner
     assert "time zone, Europe/Amsterdam" in doc
+    # the pain chart is on a time axis: a bar per day of the report's 8 weeks (6 Jan to 2 Mar 2025), a date under
+    # each of its 8 Mondays, and a rating over the two days with a report (none over the days without one)
+    chart = _parse(doc).svgs[-1]
+    assert chart == ["06 Jan", "13 Jan", "20 Jan", "27 Jan", "03 Feb", "10 Feb", "17 Feb", "24 Feb", "4", "2"]
+    bars = re.findall(r'<rect x="([\d.]+)"[^>]*><title>([^<]*)</title>', doc[doc.index("<h2>Pain reports"):])
+    assert [t for _, t in bars] == ["Sat 01 Mar: 4/10", "Sun 02 Mar: 2/10"]
+    # Saturday 1 March is day 54 of 56 (0-based): its bar sits 54 bar widths from the axis' start
+    width = (640 - 40) / 56
+    assert float(bars[0][0]) == pytest.approx(30 + 54 * width + 2, abs=0.1)
 
 
 # ----------------------------------------------------------------------------

@@ -69,9 +69,10 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
         html.H2("Runners"),
         html.P("Current flags are those of the last 7 days of each runner's journal. Flags are patterns worth a "
                "look, not findings.", style={"color": "#555"}),
-        html.P("Pain trend: the mean of each day's highest rating over the runner's last 7 days against the 7 days "
-               "before. A prompt is the latest of its kind in the last 2 calendar weeks, dated the day it was raised; "
-               "\"keeps rising\" compares the weekly averages of the three 7-day windows up to that day.",
+        html.P("Pain trend: the mean of each day's highest rating over the days with a report in the runner's last "
+               "7 days against the 7 days before. A prompt is the latest of its kind in the last 2 calendar weeks, "
+               "dated the day it was raised; \"keeps rising\" compares the weekly averages of the three 7-day windows "
+               "up to that day, with a day at 3/10 or more in the last.",
                style={"color": "#555"}),
         html.Div(table(out, [("name", "runner"), ("last", "last session"), ("flags", "current flags"),
                              ("pain", "pain trend"),
