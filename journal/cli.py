@@ -472,6 +472,13 @@ def _f(x, digits: int = 1, unknown: str = "–") -> str:
     return f"{x:.{digits}f}"
 
 
+def _week_km(row) -> str:
+    """A week's kilometres: "–" when its runs gave no distance, "≥ x" when only some did."""
+    if row["runs_n"] > 0 and row["distance_runs_known"] < row["runs_n"]:
+        return "–" if row["distance_runs_known"] == 0 else f"≥ {row['distance_m'] / 1000:.1f}"
+    return _f(row["distance_m"] / 1000 if row["distance_m"] == row["distance_m"] else None)
+
+
 def _short_flag(kind: str, text: str) -> str:
     if kind == "pain":
         return "pain: see note below"
@@ -540,7 +547,7 @@ def cmd_timeline(args) -> int:
         notes = row["core_note"]
         w.add_row(f"{ws:%d %b}", str(int(row["runs_n"])), _f(row["duration_s"] / 3600 if row["duration_s"] ==
                                                               row["duration_s"] else None),
-                  _f(row["distance_m"] / 1000 if row["distance_m"] == row["distance_m"] else None),
+                  _week_km(row),
                   week_load_text(row["load_known"] * scale, row["coverage"]), f"{int(row['known_days'])}/7",
                   _f(row["monotony"], 2), _f(row["strain"] * scale, 0), change,
                   _f(row["core_n"], 0), notes)

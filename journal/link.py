@@ -284,6 +284,16 @@ def build_timeline(data: JournalData, *, start: date | None = None, end: date | 
     wk = L.weekly(d, {"runs_n": "runs_n", "duration_s": "duration_s", "distance_m": "distance_m",
                       "core_n": "core_n", "sitting_s": "sitting_s"}, min_coverage=min_coverage)
     wk["logged_days"] = d.groupby(d.index.to_period("W-SUN").start_time)["logged"].sum()
+    # distance: the sum of the runs' known distances; how many of the week's runs gave one says whether that is a
+    # total, a lower bound, or unknown (the daily sum is unknown on any day with a run without a distance)
+    wk["distance_runs_known"] = 0
+    if len(runs):
+        run_week = pd.to_datetime(runs["local_date"]).dt.to_period("W-SUN").dt.start_time
+        dist = runs["distance_m"].astype(float)
+        known_n = dist.notna().groupby(run_week).sum().reindex(wk.index).fillna(0).astype(int)
+        wk["distance_runs_known"] = known_n
+        ran = wk["runs_n"] > 0
+        wk.loc[ran, "distance_m"] = dist.groupby(run_week).sum(min_count=1).reindex(wk.index)[ran]
     wk = wk.join(weeks[["increase", "flag", "reason"]])
     wk = wk[(wk.index + pd.Timedelta(days=6) >= lo) & (wk.index <= hi)]
     wk["core_note"] = np.where((wk["core_n"] < 2) & (wk["logged_days"] >= 4),

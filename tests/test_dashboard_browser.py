@@ -653,3 +653,24 @@ def test_runners_page_link_opens_that_runners_timeline(duo, two_runner_app):
     path = duo.driver.execute_script("return window.location.pathname")
     assert path == "/"
     assert console_errors(duo) == []
+
+
+def test_timeline_controls_keep_the_runner_of_the_address(duo, two_runner_app):
+    """Choosing the period or the load measure rewrites the address: it keeps ``?runner=`` (a bookmarked or shared
+    address shows the same runner's timeline)."""
+    from journal import Journal
+
+    app, url = two_runner_app
+    with Journal.open(url) as j:
+        j.add_run(start="2025-03-01T07:30", duration_s=1800.0, rpe=4, runner=SECOND_RUNNER)
+    _open(duo, app, f"/?runner={SECOND_RUNNER}", "#tl-weeks")
+    duo.find_element("#tl-weeks input[value='4']").click()
+    _wait_for(duo, lambda: "weeks=4" in duo.driver.current_url, timeout_s=10)
+    _wait_for(duo, lambda: duo.driver.execute_script(CALLBACKS_IDLE_JS))
+    assert f"runner={SECOND_RUNNER}" in duo.driver.current_url
+    assert duo.find_element("h2").text == f"Timeline · {SECOND_RUNNER}"
+    # a reload of that address is the same page
+    duo.driver.get(duo.driver.current_url)
+    duo.wait_for_text_to_equal("h2", f"Timeline · {SECOND_RUNNER}", timeout=15)
+    assert duo.find_element("#tl-weeks input[value='4']").is_selected()
+    assert console_errors(duo) == []

@@ -232,6 +232,33 @@ def test_timeline_and_export(capsys, url, tmp_path):
     assert out.splitlines()[0].startswith("week_start,load_known")
 
 
+def test_timeline_weeks_say_when_their_runs_gave_no_distance(capsys, url):
+    """A week whose runs have no distance (typed without --km) is "–", not 0.0 km; one where only some do is a lower
+    bound; a week without runs ran 0.0 km."""
+    from datetime import date, timedelta
+
+    monday = date(2026, 3, 2)
+    with Journal.open(url) as j:
+        j.add_runner("ana")
+        for k in range(21):
+            j.add_checkin(day=monday + timedelta(days=k), sleep_s=7 * 3600.0)
+        j.add_run(start="2026-03-03T07:00", duration_s=1800.0, distance_m=5000.0, rpe=3)    # week 1: 5.0 + 6.2
+        j.add_run(start="2026-03-05T07:00", duration_s=2100.0, distance_m=6200.0, rpe=3)
+        j.add_run(start="2026-03-10T07:00", duration_s=1800.0, distance_m=5100.0, rpe=3)    # week 2: 5.1 + ?
+        j.add_run(start="2026-03-12T07:00", duration_s=1800.0, rpe=3)
+        # week 3 (16 Mar): no run
+    code, out, _ = run(capsys, "timeline", "--weeks", "3", "--width", "200", "--journal", url)
+    assert code == 0
+    weeks = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[1:-1]]
+             for line in out.splitlines() if line.startswith("│ ") and line.split("│")[1].strip()[:2].isdigit()}
+    assert weeks["02 Mar"][3] == "11.2" and weeks["09 Mar"][3] == "≥ 5.1" and weeks["16 Mar"][3] == "0.0"
+    with Journal.open(url) as j:
+        j.add_run(start="2026-03-17T07:00", duration_s=1800.0, rpe=3)                       # week 3: ?
+    code, out, _ = run(capsys, "timeline", "--weeks", "3", "--width", "200", "--journal", url)
+    row = next(line for line in out.splitlines() if line.startswith("│ 16 Mar"))
+    assert row.split("│")[4].strip() == "–"
+
+
 def test_journal_defaults_to_the_environment_variable(capsys, tmp_path):
     assert run(capsys, "runner", "add", "ana")[0] == 0
     assert (tmp_path / "env-default.sqlite3").exists()

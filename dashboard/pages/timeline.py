@@ -11,7 +11,7 @@ from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import figures as F
 from dashboard.data import Settings, cached, journal_version, open_journal
-from dashboard.pages.common import CARD_STYLE, no_runner
+from dashboard.pages.common import CARD_STYLE, no_runner, with_query
 
 PATH = "/"
 TITLE = "Timeline"
@@ -88,7 +88,7 @@ def register(app, settings: Settings) -> None:
     @app.callback(Output("url", "search", allow_duplicate=True), Input("tl-weeks", "value"),
                   Input("tl-load", "value"), State("url", "search"), prevent_initial_call=True)
     def _controls(weeks, load, search):
-        new = f"?weeks={weeks}&load={load}"
+        new = with_query(search, weeks=weeks, load=load)  # (keeps ?runner=: a shared address shows the same runner)
         return no_update if search == new else new
 
     @app.callback(Output("url", "href", allow_duplicate=True), Input("tl-graph", "clickData"),
