@@ -151,11 +151,11 @@ def day_details(daily: pd.DataFrame) -> list[str]:
         return daily[name].tolist() if name in daily else [default] * n
 
     out = []
-    for (day, logged, runs_n, kinds, dur, load, acwr, sit, longest, sleep, stress, ex, core, mob, pain, where,
-         flags) in zip(daily.index, col("logged", True), col("runs_n", 0), col("run_kinds", ""), col("duration_s"),
-                       col("load"), col("acwr"), col("sitting_s"), col("longest_sitting_s"), col("sleep_s"),
-                       col("stress"), col("exercise_n"), col("core_n", 0), col("mobility_n", 0), col("pain_max"),
-                       col("pain_where", ""), col("flags", [])):
+    for (day, logged, runs_n, kinds, dur, load, acwr, sit, longest, work_sit, sleep, stress, ex, core, mob, pain,
+         where, flags) in zip(daily.index, col("logged", True), col("runs_n", 0), col("run_kinds", ""),
+                              col("duration_s"), col("load"), col("acwr"), col("sitting_s"), col("longest_sitting_s"),
+                              col("work_sitting_s"), col("sleep_s"), col("stress"), col("exercise_n"), col("core_n", 0),
+                              col("mobility_n", 0), col("pain_max"), col("pain_where", ""), col("flags", [])):
         parts = [f"<b>{pd.Timestamp(day):%a %d %b %Y}</b>"]
         if not bool(logged):
             parts.append("no data logged (unknown, not rest)")
@@ -169,6 +169,8 @@ def day_details(daily: pd.DataFrame) -> list[str]:
             parts.append(f"acute:chronic {_fmt(acwr, '.2f')}")
         if _num(sit) is not None:
             parts.append(f"sitting {_fmt(sit / 3600, '.1f', ' h')}, longest bout {_fmt(longest / 3600, '.1f', ' h')}")
+        if _num(work_sit) is not None:
+            parts.append(f"sitting at work {_fmt(work_sit / 3600, '.1f', ' h')} (reported at the check-in)")
         if _num(sleep) is not None or _num(stress) is not None:
             parts.append(f"sleep {_fmt(sleep / 3600, '.1f', ' h')}, stress {_fmt(stress, '.0f', '/5')}")
         if _num(ex):
@@ -262,6 +264,12 @@ def timeline_figure(daily: pd.DataFrame, weekly: pd.DataFrame, runs: pd.DataFram
                        name="longest sitting bout (h)", hovertext=details, hoverinfo="text",
                        line={"color": COLOUR["bout"], "width": 1},
                        marker={"color": COLOUR["bout"], "symbol": "diamond", "size": 6}, **ax[3]))
+    work_h = daily.get("work_sitting_s", pd.Series(np.nan, index=daily.index)).to_numpy(dtype=float) / 3600
+    if np.isfinite(work_h).any():  # what the check-ins say, beside (or instead of) what a sensor measured
+        traces.append(dict(type="scatter", x=x, y=work_h, mode="markers", name="sitting at work, reported (h)",
+                           hovertext=details, hoverinfo="text",
+                           marker={"color": COLOUR["sitting"], "symbol": "circle-open", "size": 7,
+                                   "line": {"width": 1.5}}, **ax[3]))
     shapes.append(_hline(SITTING_TOTAL_LIMIT_H, ax[3], color=COLOUR["flag"], dash="dot", width=1))
     shapes.append(_hline(SITTING_BOUT_LIMIT_H, ax[3], color=COLOUR["bout"], dash="dot", width=1))
     for y, text, colour in ((SITTING_TOTAL_LIMIT_H, f"{SITTING_TOTAL_LIMIT_H:g} h a day", COLOUR["flag"]),

@@ -518,7 +518,9 @@ def cmd_timeline(args) -> int:
         run = "; ".join(runs_by_day.get(d, [])) or ("" if logged else "no data")
         load = _f(row["load"] * scale, 0) if logged else "?"
         sit = (f"{row['sitting_s'] / 3600:.1f} ({row['longest_sitting_s'] / 3600:.1f})"
-               if row["sitting_s"] == row["sitting_s"] else "")
+               if row["sitting_s"] == row["sitting_s"] else
+               f"{row['work_sitting_s'] / 3600:.1f} at work, reported" if row["work_sitting_s"] == row["work_sitting_s"]
+               else "")
         sleep = ""
         if row["sleep_s"] == row["sleep_s"] or row["stress"] == row["stress"]:
             sleep = f"{_f(row['sleep_s'] / 3600 if row['sleep_s'] == row['sleep_s'] else None)} / {_f(row['stress'], 0)}"

@@ -260,6 +260,11 @@ def build_timeline(data: JournalData, *, start: date | None = None, end: date | 
         for day, texts in R.check_sitting(data.days).items():
             for t in texts:
                 add(day, "sitting", t)
+    if len(data.checkins):
+        sensor_days = data.days["date"] if len(data.days) else ()
+        for day, texts in R.check_reported_sitting(data.checkins, sensor_days).items():
+            for t in texts:
+                add(day, "sitting", t)
     if acwr_high is not None:
         for day, val in d["acwr"].items():
             if pd.notna(val) and val > acwr_high:

@@ -38,9 +38,10 @@ Form under fatigue (:func:`check_form`)
     analysis stored with the run; a summary-only document (``{"metric":
     {"change": x}}``) is checked against the same thresholds.  A run without
     an analysis: ``None``.
-Sitting (:func:`check_sitting`, :func:`sitting_trend`)
+Sitting (:func:`check_sitting`, :func:`check_reported_sitting`, :func:`sitting_trend`)
     A day with a sitting bout of 2 h or more, or 6 h or more of sitting in
-    total, is flagged; the trend of breaks per sitting hour is the least-squares
+    total, is flagged (a day without an all-day recording: 6 h or more of
+    sitting at work reported at the check-in); the trend of breaks per sitting hour is the least-squares
     slope over the days that have it.
 Pain (:func:`check_pain`)
     Pain that has not eased after three weeks (reports at or above
@@ -374,6 +375,21 @@ def check_sitting(days: pd.DataFrame, *, bout_limit_s: float = SITTING_BOUT_LIMI
         if total >= total_limit_s:
             flags.append(f"{total / 3600:.1f} h sitting (≥ {total_limit_s / 3600:g} h)")
         out[t] = flags
+    return pd.Series(out, dtype=object)
+
+
+def check_reported_sitting(checkins: pd.DataFrame, sensor_dates=(), *,
+                           total_limit_s: float = SITTING_TOTAL_LIMIT_S) -> pd.Series:
+    """Flag texts per day (index = date) from the sitting at work a check-in reports (``work_sitting_s``), on days
+    without a sensor-measured sitting day (``sensor_dates``; the sensor's figure is the better one): 6 h or more.
+    A check-in gives no bouts, so the 2-h rule needs the sensor."""
+    out = {}
+    if checkins.empty or "work_sitting_s" not in checkins:
+        return pd.Series(out, dtype=object)
+    measured = set(pd.to_datetime(list(sensor_dates)).normalize())
+    for t, sit in zip(pd.to_datetime(checkins["date"]).dt.normalize(), checkins["work_sitting_s"]):
+        if t not in measured and pd.notna(sit) and sit >= total_limit_s:
+            out[t] = [f"{sit / 3600:.1f} h sitting at work, reported (≥ {total_limit_s / 3600:g} h)"]
     return pd.Series(out, dtype=object)
 
 

@@ -437,3 +437,18 @@ def test_live_numbers_include_heart_rate_and_pace_from_a_strap_or_footpod():
     # no strap, no contact (0 bpm), standing still: nothing invented
     assert _fmt_metric({"hr_bpm": 0.0, "speed_m_s": 0.2})[4:] == ("–", "–")
     assert _fmt_metric({})[4:] == ("–", "–")
+
+
+def test_sitting_reported_at_the_check_in_is_shown_and_flagged_on_the_timeline(journal):
+    """Self-reported sitting at work (check-in) has its own markers and hover line; 6.5 h on a day without an all-day
+    recording is flagged, as 6 h measured would be."""
+    journal.add_runner("bo", timezone="UTC")
+    journal.add_checkin(day=date(2025, 3, 3), work_sitting_s=6.5 * 3600, runner="bo")
+    journal.add_checkin(day=date(2025, 3, 4), work_sitting_s=3.0 * 3600, runner="bo")
+    tl = journal.timeline(runner="bo", start="2025-03-03", end="2025-03-04")
+    assert tl.daily["flags"].tolist() == [["6.5 h sitting at work, reported (≥ 6 h)"], []]
+    fig = F.timeline_figure(tl.daily, tl.weekly, tl.runs)
+    reported = _trace(fig, "sitting at work, reported (h)")
+    assert list(reported.y) == [6.5, 3.0]
+    assert "sitting at work 6.5 h (reported at the check-in)" in reported.hovertext[0]
+    assert "⚑ 6.5 h sitting at work, reported" in reported.hovertext[0]

@@ -284,3 +284,13 @@ def test_form_flag_from_a_summary_only_document_uses_the_analysis_thresholds():
     assert out.loc[7, "form_flag"] is True and "trunk lean forward -2.4°" in out.loc[7, "form_reason"]
     assert out.loc[8, "form_flag"] is None and out.loc[8, "form_reason"] == ""
 
+
+
+def test_sitting_reported_at_the_check_in_is_flagged_at_six_hours_where_no_sensor_measured_the_day():
+    checkins = pd.DataFrame({"date": [D0, D0 + timedelta(days=1), D0 + timedelta(days=2), D0 + timedelta(days=3)],
+                             "work_sitting_s": [7.0 * 3600, 5.5 * 3600, 7.5 * 3600, np.nan]})
+    # day 2 has an all-day recording (4 h measured): the sensor's figure stands, the check-in's is not flagged
+    flags = R.check_reported_sitting(checkins, sensor_dates=[D0 + timedelta(days=2)])
+    assert list(flags.index) == [pd.Timestamp(D0)]
+    assert flags[pd.Timestamp(D0)] == ["7.0 h sitting at work, reported (≥ 6 h)"]
+    assert R.check_reported_sitting(checkins.iloc[0:0]).empty
