@@ -21,7 +21,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from analysis.constants import METRIC_DISPLAY
+from analysis.constants import IMPACT_MIN_RATE_HZ, METRIC_DISPLAY
 from journal.rules import daily_max_pain
 
 #: Colours used consistently across pages.
@@ -632,6 +632,12 @@ def strike_figure(steps: pd.DataFrame, placement: str) -> go.Figure:
         layout.update(title={"text": "Impact index per step (an indicator, not a foot-strike class)"},
                       xaxis={"title": {"text": "impact index (g/s)"}}, yaxis={"title": {"text": "steps"}},
                       bargap=0)
+        if not len(vals):  # say why the chart is empty rather than show empty axes
+            why = ("no running steps in this recording" if not len(run) else
+                   f"no impact index for these steps: it needs a recording of {IMPACT_MIN_RATE_HZ:g} Hz or more "
+                   "(see the notes above)")
+            layout["annotations"] = [{"text": why, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
+                                      "showarrow": False, "font": {"size": 13, "color": "#555"}}]
     return _figure(traces, layout)
 
 

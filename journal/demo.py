@@ -122,7 +122,8 @@ def generate(seed: int = DEFAULT_SEED, *, start: date = DEFAULT_START, name: str
                         "duration_s": duration_s,
                         "n_steps": int(round(cadence * minutes)),
                         "cadence_spm": round(float(cadence), 1),
-                        "impact_index_mean": round(1.0 + (0.15 if hard else 0.0) + rng.normal(0, 0.03), 3),
+                        # g/s, the scale of analysed runs (the simulated sample run reads 52 g/s)
+                        "impact_index_mean": round(52.0 + (8.0 if hard else 0.0) + rng.normal(0, 1.5), 1),
                         "rearfoot_share": round(float(np.clip(heel, 0, 1)), 3),
                         "trunk_lean_fwd_deg": round(8.0 + drift / 2 + rng.normal(0, 0.3), 2),
                         "fatigue": {"trunk_lean_fwd_deg": {"change": round(float(drift), 2)}},

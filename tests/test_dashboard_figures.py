@@ -232,6 +232,11 @@ def test_strike_histogram_counts_every_running_step():
     assert sum(bars.y) == 990 and bars.y[0] == 495 and bars.y[-1] == 495  # impact 1.0 and 2.0, half each
     shoe = pd.DataFrame({"activity": ["running"] * 4, "strike": ["rearfoot", "rearfoot", "midfoot", None]})
     assert list(_valid(F.strike_figure(shoe, "foot-left")).data[0].y) == [2, 1, 0, 0]
+    # a recording too slow for the impact index (25 Hz): the empty chart says why
+    slow = steps.assign(impact_index=np.nan)
+    note = _valid(F.strike_figure(slow, "lower-back")).layout.annotations[0].text
+    assert "needs a recording of 50 Hz or more" in note
+    assert "no running steps" in F.strike_figure(steps.iloc[:10], "lower-back").layout.annotations[0].text
 
 
 def test_timeline_and_compare_figures_are_valid_plotly(journal):
