@@ -137,7 +137,10 @@ def day(field: str, value) -> date:
 
 
 def moment(field: str, value, zone: ZoneInfo) -> datetime:
-    """A timezone-aware datetime; a naive one (or ISO string without offset) is read in ``zone``."""
+    """A timezone-aware datetime; a naive one (or ISO string without offset) is read in ``zone``.
+
+    A clock time that ``zone`` skips (the hour the clocks go forward) is refused rather than moved; one it has
+    twice (the hour the clocks go back) is the first of the two unless an offset is given."""
     if isinstance(value, str):
         s = value.strip()
         if s.endswith("Z"):
@@ -148,6 +151,12 @@ def moment(field: str, value, zone: ZoneInfo) -> datetime:
             raise InvalidValueError(field, value, "a date and time such as 2026-03-01T07:30 or 2026-03-01T07:30+01:00") from None
     if isinstance(value, datetime):
         if value.tzinfo is None:
+            naive = value
             value = value.replace(tzinfo=zone)
+            if value.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None) != naive:
+                raise InvalidValueError(field, naive.isoformat(timespec="minutes"),
+                                        f"a clock time that exists in {zone.key} (the clocks went forward over it "
+                                        "that night)", "give the time after the change, or the time with its "
+                                        "offset such as 2026-03-29T02:30+01:00")
         return value.astimezone(timezone.utc)
     raise InvalidValueError(field, value, "a date and time (datetime or ISO 8601 text)")

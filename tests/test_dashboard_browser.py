@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from dashboard_support import console_errors, duo, screenshot  # noqa: F401  (fixture)
@@ -81,6 +82,27 @@ def test_forms_submit_and_show_their_result(duo, demo_app):
     assert "rating" in duo.find_element("#log-pain-result").text
     assert _count(url, "pain_reports") == pains0 + 1
 
+    # Pain felt earlier, at a local clock time (the demo runner is in Europe/Amsterdam: 07:10 CET is 06:10 UTC); a
+    # time the clocks skipped (02:30 on 30 March 2025) is refused, not moved an hour.
+    rating.clear()
+    rating.send_keys("4")
+    duo.find_element("#log-pain-at").send_keys("2025-03-02 07:10")
+    duo.find_element("#log-pain-submit").click()
+    duo.wait_for_contains_text("#log-pain-result", "felt at 2025-03-02 07:10", timeout=10)
+    from journal import Journal
+
+    with Journal.open(url) as j:
+        last = j.pain_reports(runner="demo").sort_values("id").iloc[-1]
+    assert pd.Timestamp(last["reported_utc"]).tz_localize(None) == pd.Timestamp("2025-03-02T06:10") \
+        and int(last["rating"]) == 4
+    at = duo.find_element("#log-pain-at")
+    duo.clear_input(at)  # (selenium's clear() does not reach the React state of a text field)
+    at.send_keys("2025-03-30 02:30")
+    duo.find_element("#log-pain-submit").click()
+    duo.wait_for_contains_text("#log-pain-result", "not saved", timeout=10)
+    assert "clocks went forward" in duo.find_element("#log-pain-result").text
+    assert _count(url, "pain_reports") == pains0 + 2
+
     # A run: 50 min at RPE 4 gives a session load of 200 au in the journal.
     duo.find_element("#log-run-start").send_keys("2025-03-03 07:30")
     minutes = duo.find_element("#log-run-minutes")
@@ -88,8 +110,6 @@ def test_forms_submit_and_show_their_result(duo, demo_app):
     minutes.send_keys("50")
     duo.find_element("#log-run-submit").click()
     duo.wait_for_contains_text("#log-run-result", "saved", timeout=10)
-    from journal import Journal
-
     with Journal.open(url) as j:
         runs = j.runs(runner="demo")
     assert len(runs) == runs0 + 1

@@ -551,3 +551,21 @@ def test_a_short_recordings_day_is_not_stored_and_the_import_says_so(j, tmp_path
     with pytest.raises(InvalidValueError, match=r"days\.json: day 2026-03-11: sitting_s: got None"):
         j.import_file(p)
     assert len(j.sitting_days()) == 1
+
+
+def test_a_clock_time_the_clocks_skip_is_refused_not_moved(j):
+    """Amsterdam went from 02:00 to 03:00 on 29 March 2026: 02:30 did not happen there that night.  zoneinfo would
+    read it as 03:30 (or 01:30); the journal says so instead and stores nothing."""
+    with pytest.raises(InvalidValueError, match=r"at: got '2026-03-29T02:30', expected a clock time that exists in "
+                                                r"Europe/Amsterdam.*clocks went forward"):
+        j.add_pain(4, where="lower-back-centre", when="next-morning", at="2026-03-29T02:30")
+    with pytest.raises(InvalidValueError, match="clocks went forward"):
+        j.add_run(start="2026-03-29T02:15", duration_s=1800.0, rpe=3)
+    assert len(j.pain_reports()) == 0 and len(j.runs()) == 0
+    # the same time with its offset is one moment (02:30 CET = 01:30 UTC), and the hour after the change is fine
+    j.add_pain(4, where="lower-back-centre", when="next-morning", at="2026-03-29T02:30+01:00")
+    j.add_pain(3, where="lower-back-centre", when="next-morning", at="2026-03-29T03:30")
+    # the hour the clocks go back (02:30 happens twice on 25 October 2026): the first, summer time (+02:00)
+    j.add_pain(2, where="lower-back-centre", when="next-morning", at="2026-10-25T02:30")
+    utc = [t.astimezone(timezone.utc).replace(tzinfo=None) if t.tzinfo else t for t in j.pain_reports()["reported_utc"]]
+    assert utc == [datetime(2026, 3, 29, 1, 30)] * 2 + [datetime(2026, 10, 25, 0, 30)]

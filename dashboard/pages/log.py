@@ -56,6 +56,8 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
                   _field("when", dcc.Dropdown(id="log-pain-when", options=list(PAIN_TIMINGS), value="after-run",
                                               clearable=False, style={"width": "12em"})),
                   _field("note", dcc.Input(id="log-pain-note", type="text", style={"width": "16em"})),
+                  _field("felt at (local time)", dcc.Input(id="log-pain-at", type="text",
+                                                           placeholder="YYYY-MM-DD HH:MM, empty: now")),
                   html.Button("Add pain report", id="log-pain-submit"),
                   html.Div(id="log-pain-result")], style=CARD_STYLE),
         html.Div([html.H3("Daily check-in"),
@@ -126,14 +128,17 @@ def register(app, settings: Settings) -> None:
 
     @app.callback(Output("log-pain-result", "children"), Input("log-pain-submit", "n_clicks"),
                   State("log-runner", "data"), State("log-pain-rating", "value"), State("log-pain-where", "value"),
-                  State("log-pain-when", "value"), State("log-pain-note", "value"), prevent_initial_call=True)
-    def _pain(_, runner, rating, where, when, note):
+                  State("log-pain-when", "value"), State("log-pain-note", "value"), State("log-pain-at", "value"),
+                  prevent_initial_call=True)
+    def _pain(_, runner, rating, where, when, note, at):
         def go():
             if rating is None:
                 raise ValueError("rating: give a number from 0 (none) to 10 (worst imaginable)")
+            at_text = (at or "").strip() or None  # empty: now (as the CLI without --at)
             with open_journal(current_settings()) as j:
-                pid = j.add_pain(rating, where=where, when=when, note=note or None, runner=runner)
-            return f"pain {rating}/10 ({where}, {when}) saved as report {pid}"
+                pid = j.add_pain(rating, where=where, when=when, note=note or None, at=at_text, runner=runner)
+            return (f"pain {rating}/10 ({where}, {when}"
+                    + (f", felt at {at_text}" if at_text else "") + f") saved as report {pid}")
         return _result(go)
 
     @app.callback(Output("log-ci-result", "children"), Input("log-ci-submit", "n_clicks"), State("log-runner", "data"),
