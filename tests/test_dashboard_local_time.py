@@ -241,6 +241,8 @@ def test_day_page_shows_the_recording_in_its_own_time_zone(settings):
     pytest.importorskip("analysis.days")
     page = day.layout(settings, "utc", {})  # a UTC runner; the sample work day was recorded in Amsterdam
     assert _find(page, "day-source").value == "sample: sim_workday"
+    # a runner without an upload of their own sees the sample, and is told it is not theirs
+    assert _text(_find(page, "day-sample-note")).startswith("This is the sample work day (simulated), not utc's")
     note = _text(_find(page, "day-zone"))
     assert note == f"Clock times and days in {AMS} (the recording's time zone)."
     fig = _find(page, "day-graph").figure
@@ -295,7 +297,7 @@ def test_day_page_lists_only_the_runners_own_uploads(settings):
         return sorted(o for o in picker.options if o.startswith("upload:")), picker.value
 
     name_a, name_b = f"upload: {a.stem[:12]}", f"upload: {b.stem[:12]}"
-    assert offered("ams")[0] == [name_a]
+    assert offered("ams") == ([name_a], name_a)  # the page opens on the runner's own recording, not the sample
     assert offered("utc")[0] == [name_b]
     # a query naming the other runner's upload does not show it
     assert offered("ams", {"rec": name_b})[1] != name_b

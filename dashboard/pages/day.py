@@ -6,9 +6,9 @@ standing, walking, running) and the per-day summary :mod:`analysis.days`.
 The day is the one the runner lived: clock times and calendar days are in the
 recording's own time zone when it names one (``extra.time_zone``, as
 ``backstride analyse`` uses it), else in the runner's; the page says which.
-Recordings offered: the sample work day, and the runner's own uploads (those
-the journal holds as the recording of one of the runner's runs); another
-runner's uploads are never listed.
+Recordings offered: the runner's own uploads (those the journal holds as the
+recording of one of the runner's runs), the latest first shown, and the sample
+work day, marked as such; another runner's uploads are never listed.
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ def day_sources(settings: Settings, runner: str | None) -> dict[str, Path]:
     own = {p.resolve() for p in (resolve_recording(settings, rp) for rp in paths if isinstance(rp, str))
            if p is not None}
     own |= {p.resolve() for p in uploads.glob("*.parquet") if p.stem in imported}
-    out.update({f"upload: {p.stem[:12]}": p for p in sorted(own)
+    # the runner's own in the order they were uploaded (the page opens on the latest)
+    out.update({f"upload: {p.stem[:12]}": p for p in sorted(own, key=lambda p: (p.stat().st_mtime, p.name))
                 if p.parent == uploads and p.suffix.lower() == ".parquet"})
     return out
 
@@ -81,11 +82,17 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
         return html.Div([html.H2("Day"), html.P("The all-day activity analysis (analysis.activity, analysis.days) "
                                                 "is not available in this version.", id="day-unavailable")])
     sources = day_sources(settings, runner)
-    name = query.get("rec") if query.get("rec") in sources else next(iter(sources), None)
+    own = [k for k in sources if k.startswith("upload:")]
+    # the runner's latest upload; the sample work day only for a runner who has none
+    name = query.get("rec") if query.get("rec") in sources else (own[-1] if own else next(iter(sources), None))
     head = [html.H2("Day"),
             dcc.Dropdown(id="day-source", options=list(sources), value=name, clearable=False, style={"width": "26em"})]
     if name is None:
         return html.Div(head + [html.P("No all-day recording yet: upload one on the Log page.")])
+    if name.startswith("sample:"):
+        head.append(html.P("This is the sample work day (simulated), not " + (f"{runner}'s" if runner else "a runner's")
+                           + ": upload an all-day recording on the Log page to see your own.", id="day-sample-note",
+                           style={"color": "#8a6d3b"}))
     runner_tz = None
     if runner:
         with open_journal(settings) as j:
