@@ -581,6 +581,24 @@ def per_step_figure(steps: pd.DataFrame, fatigue: list[dict] | None = None, *,
     return _figure(traces, layout)
 
 
+#: A recording whose running takes less than this share of it (an all-day recording with a run in it) opens on the
+#: running, with this margin each side; the rest is a double-click away.
+RUN_VIEW_SHARE_MAX = 0.5
+RUN_VIEW_MARGIN_S = 60.0
+
+
+def running_view(steps: pd.DataFrame, duration_s: float) -> tuple[float, float] | None:
+    """The span (s from the start) a Run page opens on: the running steps with a minute each side, when they take
+    less than half of the recording (a work day with a run in it); None (the whole recording) otherwise."""
+    if "activity" not in steps or not len(steps):
+        return None
+    t = steps.loc[steps["activity"] == "running", "ic_s"].to_numpy(dtype=float)
+    t = t[np.isfinite(t)]
+    if len(t) < 2 or not duration_s or (t.max() - t.min()) >= RUN_VIEW_SHARE_MAX * duration_s:
+        return None
+    return max(0.0, float(t.min()) - RUN_VIEW_MARGIN_S), min(float(duration_s), float(t.max()) + RUN_VIEW_MARGIN_S)
+
+
 def fatigue_rows(fatigue: list[dict]) -> list[dict]:
     """Early-versus-late rows for a table: one per bout and metric, flagged ones marked.
 

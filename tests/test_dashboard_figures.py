@@ -457,3 +457,19 @@ def test_sitting_reported_at_the_check_in_is_shown_and_flagged_on_the_timeline(j
     assert list(reported.y) == [6.5, 3.0]
     assert "sitting at work 6.5 h (reported at the check-in)" in reported.hovertext[0]
     assert "⚑ 6.5 h sitting at work, reported" in reported.hovertext[0]
+
+
+def test_an_all_day_recording_opens_on_its_run_and_a_run_on_all_of_it():
+    # 10 h recording, running from 60 to 90 min (steps every 0.35 s), walking before and after
+    run_t = np.arange(3600.0, 5400.0, 0.35)
+    steps = pd.DataFrame({"ic_s": np.concatenate([[600.0, 601.0], run_t, [7000.0]]),
+                          "activity": ["walking"] * 2 + ["running"] * len(run_t) + ["walking"]})
+    lo, hi = F.running_view(steps, 10 * 3600.0)
+    assert lo == pytest.approx(3600.0 - 60.0) and hi == pytest.approx(run_t[-1] + 60.0)
+    # the same run in a 40-min recording is most of it: the whole recording is shown
+    assert F.running_view(steps.assign(ic_s=steps["ic_s"] - 3000.0), 2400.0) is None
+    assert F.running_view(steps[steps["activity"] == "walking"], 10 * 3600.0) is None
+    # the figures take the view: the signal's x axis and the per-step panels' (minutes)
+    t = np.arange(0.0, 10 * 3600.0, 1.0)
+    fig = F.signal_figure(t, np.full(len(t), 9.81), steps["ic_s"].to_numpy(), x_range=(lo, hi))
+    assert list(fig.layout.xaxis.range) == [lo, hi]
