@@ -325,3 +325,17 @@ def test_day_page_lists_an_all_day_upload_without_a_run_for_its_runner_only(sett
     name = f"upload: {path.stem[:12]}"
     assert day.day_sources(settings, "ams").get(name) == path
     assert name not in day.day_sources(settings, "utc")
+
+
+def test_run_page_flags_form_that_drifted_under_fatigue(settings):
+    from dashboard.pages import run as run_page
+    from journal import Journal
+
+    doc = {"schema": "backstride.analysis/1", "placement": "lower-back", "sampling_rate_hz": 100.0, "steps": [],
+           "bouts": [], "warnings": [],
+           "summary": {"start_utc": "2025-03-01T08:00:00+00:00", "duration_s": 3600.0, "n_steps": 10000,
+                       "fatigue": {"trunk_lean_fwd_deg": {"change": 3.1}}}}
+    with Journal.open(settings.journal_url) as j:
+        (rid,) = j.import_analysis(doc, runner="ams", rpe=5).run_ids
+    card = _text(_find(run_page.layout(settings, "ams", {"id": str(rid)}), "run-summary-card"))
+    assert "⚑ form drifted under fatigue: trunk lean forward +3.1° (limit 2°)" in card

@@ -83,8 +83,8 @@ def stale_rows(run: dict, run_fields: dict | None, tz: str) -> list[tuple[str, s
 def summary_card(run: dict, tz: str, stale: list[tuple[str, str, str]] = ()) -> list:
     """The run's summary table and flags, and, when the journal's figures are not what the current analysis of the
     recording gives, what differs, with a button that puts the current figures into the journal."""
-    flags = [t for t in (run.get("message"), run.get("intensity_reason") if run.get("intensity_flag") is True else None)
-             if isinstance(t, str) and t]
+    flags = [t for t in (run.get("message"), run.get("intensity_reason") if run.get("intensity_flag") is True else None,
+                         run.get("form_reason")) if isinstance(t, str) and t]
     out = [table([{"k": k, "v": v} for k, v in summary_rows(run, tz)], [("k", ""), ("v", "")], id="run-summary"),
            html.Ul([html.Li(f"⚑ {f}") for f in flags]) if flags else None]
     if stale:
@@ -98,13 +98,15 @@ def summary_card(run: dict, tz: str, stale: list[tuple[str, str, str]] = ()) -> 
 
 
 def _runs(settings: Settings, runner: str) -> pd.DataFrame:
-    """The runner's runs with their 10 % check message (journal.rules.check_runs on session load)."""
-    from journal.rules import check_runs
+    """The runner's runs with their 10 % check message (journal.rules.check_runs on session load) and their
+    form-under-fatigue flag (journal.rules.check_form)."""
+    from journal.rules import check_form, check_runs
 
     with open_journal(settings) as j:
         runs = j.runs(runner=runner)
     if len(runs):
         runs = runs.join(check_runs(runs, load_col="session_load_au")[["message"]], on="id")
+        runs = runs.join(check_form(runs), on="id")
     return runs
 
 
