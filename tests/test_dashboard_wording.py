@@ -128,6 +128,8 @@ def test_demo_runner_row_does_not_read_as_rising_and_easing_at_once(demo_setting
     assert end == date(2025, 3, 2)
     # week 8: pain eases (3-4/10 after 4-6/10), over the 7 days to the last day
     assert row["pain"].startswith("easing") and f"7 days to {end:%d %b %Y}" in row["pain"]
+    # the current flags are dated too: the journal's last 7 days, which need not be this week
+    assert f"in the 7 days to {end:%d %b %Y}" in row["flags"]
     # a "keeps rising" prompt, if shown, is dated, and that day is before the 7 days of the trend
     rising = re.findall(r"(\d\d \w{3} \d{4}): pain keeps rising", row["prompt"])
     assert rising and len(rising) == row["prompt"].count("pain keeps rising")

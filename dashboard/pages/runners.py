@@ -46,7 +46,9 @@ def overview(settings: Settings) -> list[dict]:
                         f" {r['duration_s'] / 60:.0f} min")
             latest = {pf.kind: pf for pf in tl.pain_flags}
             rows.append({"name": info.name, "last": last,
-                         "flags": f"{n_flags} in the last {CURRENT_DAYS} days ({', '.join(kinds)})" if n_flags else "none",
+                         # the journal's last days, dated: a runner whose last entry is months old has no "current"
+                         "flags": (f"{n_flags} in the {CURRENT_DAYS} days to {tl.end:%d %b %Y} ({', '.join(kinds)})"
+                                   if n_flags else f"none in the {CURRENT_DAYS} days to {tl.end:%d %b %Y}"),
                          "pain": F.pain_trend(data.pains, tl.end)["word"],
                          "prompt": prompt_text(latest.values()),
                          "end": tl.end})
@@ -67,8 +69,8 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
         })
     return html.Div([
         html.H2("Runners"),
-        html.P("Current flags are those of the last 7 days of each runner's journal. Flags are patterns worth a "
-               "look, not findings.", style={"color": "#555"}),
+        html.P("Current flags are those of the last 7 days of each runner's journal, up to its latest entry (the "
+               "date is given). Flags are patterns worth a look, not findings.", style={"color": "#555"}),
         html.P("Pain trend: the mean of each day's highest rating over the days with a report in the runner's last "
                "7 days against the 7 days before. A prompt is the latest of its kind in the last 2 calendar weeks, "
                "dated the day it was raised; \"keeps rising\" compares the weekly averages of the three 7-day windows "
