@@ -349,7 +349,8 @@ def check_form(runs: pd.DataFrame) -> pd.DataFrame:
     ``form_reason`` ("form drifted under fatigue: trunk lean forward +2.8° (limit 2°)": the largest change from
     the first to the last fifth of a running bout)."""
     rows = []
-    for rid, summary in zip(runs["id"] if len(runs) else [], runs["analysis_summary"] if len(runs) else []):
+    summaries = runs["analysis_summary"] if "analysis_summary" in runs else [None] * len(runs)
+    for rid, summary in zip(runs["id"] if len(runs) else [], summaries):
         flag, texts = form_drifts(summary)
         reason = ("form drifted under fatigue: " + ", ".join(texts)) if flag else ""
         rows.append({"id": rid, "form_flag": flag, "form_reason": reason})
