@@ -74,6 +74,23 @@ MAX_ABS_ACC_M_S2 = 50 * GRAVITY_M_S2
 #: ±4000 deg/s is beyond any commercial gyroscope range.
 MAX_ABS_GYR_RAD_S = 70.0
 
+# Saturation: a movement beyond the sensor's range reads the range's end.  Commodity IMUs offer these full scales
+# (MEMS datasheets: accelerometers ±2/4/8/16/32 g, gyroscopes ±125 ... ±4000 °/s).  An axis saturates at one of
+# them when its largest magnitude lies there (from 1.5 % below to 3 % above: calibration moves a clipped raw value a
+# little), at least 3 separate peaks (50 ms apart) reach it, and more peaks reach it than lie in the 4.5 % under it:
+# real peak heights thin out toward the largest, clipped ones pile up (analysis.signals.saturated_axes).  Measured
+# on the shared data (bench, session 17): gaitmap_example's shoes read ±16 g at 5 and 6 impacts, with 2 and 3 peaks
+# in the band under it: flagged; ipol_gait (Xsens MTw, ±16 g and ±2000 °/s) has 8 trials whose largest magnitude
+# falls near 2 g, 250 or 500 °/s by chance, with 1 or 2 peaks there or more peaks under it: not flagged; mobgap_lab
+# and adept_running: none near a full scale.
+ACC_FULL_SCALES_G = (2.0, 4.0, 8.0, 16.0, 32.0)
+GYR_FULL_SCALES_DPS = (125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0)
+SATURATION_BELOW = 0.015
+SATURATION_ABOVE = 0.03
+SATURATION_BAND = 0.06
+SATURATION_MIN_PEAKS = 3
+SATURATION_PEAK_GAP_S = 0.05
+
 # ----------------------------------------------------------------------------
 # Foot-strike classification (Altman & Davis 2012, Gait Posture 35:298-300):
 # strike angle > 8° rearfoot, < -1.6° forefoot, midfoot between.

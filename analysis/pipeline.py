@@ -29,16 +29,23 @@ import pandas as pd
 
 from analysis import alignment
 from analysis.constants import (
+    ACC_FULL_SCALES_G,
     FATIGUE_FLAG_THRESHOLDS,
     FATIGUE_FRACTION,
     FOOT_PLACEMENTS,
     FOREFOOT_THRESHOLD_DEG,
     GRAVITY_M_S2 as G,
+    GYR_FULL_SCALES_DPS,
     IMPACT_CUTOFF_HZ,
     IMPACT_MIN_RATE_HZ,
     IMPACT_SLOPE_RATE_HZ,
     REARFOOT_THRESHOLD_DEG,
     REPORT_SCHEMA,
+    SATURATION_ABOVE,
+    SATURATION_BAND,
+    SATURATION_BELOW,
+    SATURATION_MIN_PEAKS,
+    SATURATION_PEAK_GAP_S,
     STRIKE_INDETERMINATE_BAND_DEG,
     TRUNK_PLACEMENTS,
 )
@@ -46,7 +53,7 @@ from analysis.gait import (LowerBackGait, ShoeGait, assign_sides_trunk, vertical
                            walking_ic_forward)
 from analysis.jsonable import jsonable
 from analysis.orientation import complementary_tilt_deg, gravity_direction_lowpass
-from analysis.signals import lowpass, unit
+from analysis.signals import lowpass, saturated_axes, unit
 from sensing.recording import Recording, Segment
 
 VERSION = "0.1.0"
@@ -130,6 +137,7 @@ def analyse(recording: Recording, placement: str | None = None) -> Report:
     if placement in TRUNK_PLACEMENTS and fs < IMPACT_MIN_RATE_HZ:
         warnings.append(f"impact index not given: it needs at least {IMPACT_MIN_RATE_HZ:g} Hz (its band reaches "
                         f"{IMPACT_CUTOFF_HZ:g} Hz), this recording has {fs:g} Hz")
+    warnings += saturation_warnings(recording, placement)
     gaps = recording.gaps
     segments = bridged_segments(recording, max_gap_s=MAX_BRIDGED_GAP_S, min_duration_s=MIN_SEGMENT_S)
     lost = gaps["lost_samples"].to_numpy()
@@ -180,6 +188,30 @@ def analyse(recording: Recording, placement: str | None = None) -> Report:
     rec_meta["duration_s"] = recording.duration_s
     return Report(placement=placement, sampling_rate_hz=fs, steps=steps, bouts=bouts, summary=summary,
                   warnings=warnings, recording=rec_meta)
+
+
+def saturation_warnings(recording: Recording, placement: str) -> list[str]:
+    """What the recording says where the movement went beyond the sensor's range (:func:`analysis.signals.
+    saturated_axes` at the usual full scales): the axis, the range, how many samples and the first."""
+    out = []
+    t_s = recording.t_s
+    for kind, cols, scales, unit_name, to_si, what in (
+            ("accelerometer", ["acc_x", "acc_y", "acc_z"], ACC_FULL_SCALES_G, "g", G,
+             "the impact index of those steps reads low" if placement in TRUNK_PLACEMENTS else
+             "a landing's shock there reads low"),
+            ("gyroscope", ["gyr_x", "gyr_y", "gyr_z"], GYR_FULL_SCALES_DPS, "°/s", np.pi / 180.0,
+             "the orientation (trunk lean, strike angle) after them is off")):
+        if not all(c in recording.data for c in cols):
+            continue
+        x = recording.data[cols].to_numpy(dtype=float)
+        for k, fs, n_peaks, first in saturated_axes(x, tuple(f * to_si for f in scales), below=SATURATION_BELOW,
+                                        above=SATURATION_ABOVE, band=SATURATION_BAND, min_peaks=SATURATION_MIN_PEAKS,
+                                        gap_samples=max(1, int(round(SATURATION_PEAK_GAP_S
+                                                                     * recording.sampling_rate_hz)))):
+            out.append(f"{kind} at the end of its range: its {'xyz'[k]} axis reads ±{fs / to_si:g} {unit_name} at "
+                       f"{n_peaks} peaks (first at {t_s[first]:.2f} s), where the movement went beyond what the "
+                       f"sensor measures; {what} (a larger range, if the sensor offers one, avoids this)")
+    return out
 
 
 def analyse_path(path: str | Path, placement: str | None = None, *, nan_as_gap: bool = True) -> Report:

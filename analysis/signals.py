@@ -92,3 +92,42 @@ def crossing_time(x: np.ndarray, level: float, i0: int, i1: int, *, rising: bool
 def unit(v: np.ndarray) -> np.ndarray:
     v = np.asarray(v, float)
     return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+
+
+def peak_heights(a: np.ndarray, level: float, gap_samples: int) -> tuple[np.ndarray, np.ndarray]:
+    """The peaks of ``a`` above ``level``: runs of samples at or above it, more than ``gap_samples`` apart.
+    Returns each peak's height and its first sample."""
+    idx = np.flatnonzero(a >= level)
+    if not len(idx):
+        return np.array([]), np.array([], dtype=int)
+    starts = np.concatenate([[0], np.flatnonzero(np.diff(idx) > gap_samples) + 1])
+    return np.maximum.reduceat(a[idx], starts), idx[starts]
+
+
+def saturated_axes(x: np.ndarray, full_scales: tuple[float, ...], *, below: float, above: float, band: float,
+                   min_peaks: int, gap_samples: int) -> list[tuple[int, float, int, int]]:
+    """Axes of ``x`` (n × 3, one unit with ``full_scales``) that read the end of the sensor's range.
+
+    An axis saturates at a full scale ``fs`` when its largest magnitude lies within ``fs·(1 − below)`` …
+    ``fs·(1 + above)`` and, among its peaks above ``fs·(1 − band)`` (:func:`peak_heights`), at least ``min_peaks``
+    reach ``fs·(1 − below)`` and more reach it than stay under it: real peak heights thin out toward the largest,
+    a movement beyond the range piles them up at the range's end.  Returns ``(axis, fs, peaks at it, first sample
+    of the first)`` per saturated axis.
+    """
+    out = []
+    for k in range(x.shape[1]):
+        a = np.abs(x[:, k])
+        if not np.isfinite(a).any():
+            continue
+        m = float(np.nanmax(a))
+        for fs in full_scales:
+            if fs * (1 - below) <= m <= fs * (1 + above):
+                heights, first = peak_heights(np.nan_to_num(a), fs * (1 - band), gap_samples)
+                at = heights >= fs * (1 - below)
+                n_at = int(at.sum())
+                if n_at >= min_peaks and n_at > len(heights) - n_at:
+                    out.append((k, fs, n_at, int(first[at][0])))
+                break
+    return out
