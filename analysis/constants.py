@@ -79,10 +79,11 @@ MAX_ABS_GYR_RAD_S = 70.0
 # them when its largest magnitude lies there (from 1.5 % below to 3 % above: calibration moves a clipped raw value a
 # little), at least 3 separate peaks (50 ms apart) reach it, and more peaks reach it than lie in the 4.5 % under it:
 # real peak heights thin out toward the largest, clipped ones pile up (analysis.signals.saturated_axes).  Measured
-# on the shared data (bench, session 17): gaitmap_example's shoes read ±16 g at 5 and 6 impacts, with 2 and 3 peaks
-# in the band under it: flagged; ipol_gait (Xsens MTw, ±16 g and ±2000 °/s) has 8 trials whose largest magnitude
-# falls near 2 g, 250 or 500 °/s by chance, with 1 or 2 peaks there or more peaks under it: not flagged; mobgap_lab
-# and adept_running: none near a full scale.
+# on the shared data (bench/saturation.py, session 17): gaitmap_example's shoes read ±16 g at 5 and 6 impacts, with
+# 2 and 3 peaks in the band under it: reported; ipol_gait (Xsens MTw, ±16 g and ±2000 °/s) has 27 recordings whose
+# largest magnitude falls near 2 or 4 g or 125-500 °/s by chance, with 1 or 2 peaks there or as many under it (the
+# nearest misses: 3 at / 3 under, 5 at / 6 under): not reported; mobgap_lab and adept_running: none near a full
+# scale.
 ACC_FULL_SCALES_G = (2.0, 4.0, 8.0, 16.0, 32.0)
 GYR_FULL_SCALES_DPS = (125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0)
 SATURATION_BELOW = 0.015
