@@ -266,10 +266,12 @@ def timeline_figure(daily: pd.DataFrame, weekly: pd.DataFrame, runs: pd.DataFram
                        marker={"color": COLOUR["bout"], "symbol": "diamond", "size": 6}, **ax[3]))
     work_h = daily.get("work_sitting_s", pd.Series(np.nan, index=daily.index)).to_numpy(dtype=float) / 3600
     if np.isfinite(work_h).any():  # what the check-ins say, beside (or instead of) what a sensor measured
+        # red where the journal flagged it (6 h or more on a day no sensor measured: journal.rules)
+        work_flag = (work_h >= SITTING_TOTAL_LIMIT_H) & ~np.isfinite(sit_h)
         traces.append(dict(type="scatter", x=x, y=work_h, mode="markers", name="sitting at work, reported (h)",
                            hovertext=details, hoverinfo="text",
-                           marker={"color": COLOUR["sitting"], "symbol": "circle-open", "size": 7,
-                                   "line": {"width": 1.5}}, **ax[3]))
+                           marker={"color": np.where(work_flag, COLOUR["flag"], COLOUR["sitting"]).tolist(),
+                                   "symbol": "circle-open", "size": 7, "line": {"width": 1.5}}, **ax[3]))
     shapes.append(_hline(SITTING_TOTAL_LIMIT_H, ax[3], color=COLOUR["flag"], dash="dot", width=1))
     shapes.append(_hline(SITTING_BOUT_LIMIT_H, ax[3], color=COLOUR["bout"], dash="dot", width=1))
     for y, text, colour in ((SITTING_TOTAL_LIMIT_H, f"{SITTING_TOTAL_LIMIT_H:g} h a day", COLOUR["flag"]),
@@ -619,7 +621,7 @@ def fatigue_rows(fatigue: list[dict]) -> list[dict]:
     return rows
 
 
-def strike_figure(steps: pd.DataFrame, placement: str) -> go.Figure:
+def strike_figure(steps: pd.DataFrame, placement: str, sampling_rate_hz: float | None = None) -> go.Figure:
     """Foot-strike distribution (shoe: classes; lower back: impact-index histogram).
 
     The histogram is counted here (30 equal bins over the running steps'
@@ -652,8 +654,10 @@ def strike_figure(steps: pd.DataFrame, placement: str) -> go.Figure:
                       bargap=0)
         if not len(vals):  # say why the chart is empty rather than show empty axes
             why = ("no running steps in this recording" if not len(run) else
-                   f"no impact index for these steps: it needs a recording of {IMPACT_MIN_RATE_HZ:g} Hz or more "
-                   "(see the notes above)")
+                   f"no impact index for these steps: it needs a recording of {IMPACT_MIN_RATE_HZ:g} Hz or more, "
+                   f"this one has {sampling_rate_hz:g} Hz"
+                   if sampling_rate_hz is not None and sampling_rate_hz < IMPACT_MIN_RATE_HZ else
+                   "no impact index for these steps (see the notes above)")
             layout["annotations"] = [{"text": why, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
                                       "showarrow": False, "font": {"size": 13, "color": "#555"}}]
     return _figure(traces, layout)

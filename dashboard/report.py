@@ -63,14 +63,16 @@ def collect(settings: Settings, runner: str, *, run_id: int | None = None, weeks
 
 def svg_bars(values: list[float], labels: list[str], *, flags: list[bool] | None = None, width: int = 640,
              height: int = 140, unit: str = "", lower_bound: list[bool] | None = None,
-             ticks: list[str] | None = None, top: float | None = None) -> str:
+             ticks: list[str] | None = None, top: float | None = None, zero_mark: bool = False) -> str:
     """A small bar chart as inline SVG (prints without scripts); NaN bars are left empty.
 
     A bar marked in ``lower_bound`` is a value known to be at least this much (a week with days unknown): it
     is drawn as an outline and labelled "≥ value", never as a total.  ``labels`` name the bars (their tooltips
     and, without ``ticks``, the axis); ``ticks`` (one per bar, "" for none) label the axis instead: a bar per day
     with a date under each Monday.  Values are written over the bars when they fit (bars 9 px wide or more).
-    ``top``: the value of a full-height bar (a scale's end, 10 for pain); default the largest value."""
+    ``top``: the value of a full-height bar (a scale's end, 10 for pain); default the largest value.
+    ``zero_mark``: a 0 is a short grey dash on the axis, not a "0" over an empty bar (a day checked in without
+    pain, among 56)."""
     n = max(len(values), 1)
     finite = [v for v in values if v is not None and math.isfinite(v)]
     top = top if top is not None else max(finite) if finite else 1.0
@@ -80,7 +82,10 @@ def svg_bars(values: list[float], labels: list[str], *, flags: list[bool] | None
              f'font-family="sans-serif" font-size="10">']
     for i, v in enumerate(values):
         x = 30 + i * bw
-        if v is not None and math.isfinite(v):
+        if zero_mark and v == 0:
+            parts.append(f'<rect x="{x + 2:.1f}" y="{height - 3}" width="{max(bw - 4, 1):.1f}" height="3" '
+                         f'fill="#BBBBBB"><title>{H.escape(labels[i])}: 0{unit}</title></rect>')
+        elif v is not None and math.isfinite(v):
             h = (height - 15) * v / top
             colour = "#E45756" if flags and flags[i] else "#4C78A8"
             partial = bool(lower_bound and lower_bound[i])
@@ -207,9 +212,10 @@ def report_html(d: dict) -> str:
         # day checked in without pain, nothing on a day with neither (unknown)
         days = [pd.Timestamp(x) for x in daily.index]
         out.append(svg_bars([float(x) for x in daily["pain"]], [f"{x:%a %d %b}" for x in days], height=80,
-                            unit="/10", top=10.0, ticks=[f"{x:%d %b}" if x.weekday() == 0 else "" for x in days]))
-        out.append("<p class='note'>Each day's highest rating; 0: checked in without pain; blank: nothing "
-                   "reported that day (unknown).</p>")
+                            unit="/10", top=10.0, zero_mark=True,
+                            ticks=[f"{x:%d %b}" if x.weekday() == 0 else "" for x in days]))
+        out.append("<p class='note'>Each day's highest rating; a grey dash: checked in without pain; blank: "
+                   "nothing reported that day (unknown).</p>")
         out.append(_table([[local_time(r["reported_utc"], tz), f"{int(r['rating'])}/10",
                             r["location"], r["timing"], r["note"] if isinstance(r["note"], str) else ""]
                            for _, r in pains.iterrows()],  # no note: None or NaN in the frame, never "nan"

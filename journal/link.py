@@ -92,7 +92,10 @@ class PainEpisode:
 
     @property
     def text(self) -> str:
-        fl = "; ".join(f"{d.isoformat()}: {', '.join(f)}" for d, f in self.flagged)
+        """"2025-02-08: pain 0 → 3/10 after 2025-02-06: …; 2025-02-08 (the same day: which came first is not
+        known): …" (a flag of the pain's own day may be from later that day, a run in the evening)."""
+        fl = "; ".join(f"{d.isoformat()}{' (the same day: which came first is not known)' if d == self.date else ''}"
+                       f": {', '.join(f)}" for d, f in self.flagged)
         return f"{self.date.isoformat()}: pain {self.baseline:g} → {self.rating:g}/10 after {fl}"
 
 
@@ -120,7 +123,7 @@ class Timeline:
 
 def build_timeline(data: JournalData, *, start: date | None = None, end: date | None = None,
                    load: str = "session", unlogged: str = "unknown", limit: float = 0.10,
-                   min_coverage: float = 0.75, acwr_high: float | None = 1.5, pain_threshold: int = 3,
+                   min_coverage: float = 0.75, acwr_high: float | None = 1.5, pain_threshold: int = R.PAIN_THRESHOLD,
                    coupled: bool = False) -> Timeline:
     """The daily timeline of ``data`` between ``start`` and ``end`` (inclusive).
 

@@ -72,6 +72,8 @@ from journal.db import INTENSITY_KINDS
 PHYSIO = "worth discussing with a physiotherapist who works with runners"
 SITTING_BOUT_LIMIT_S = 2 * 3600.0
 SITTING_TOTAL_LIMIT_S = 6 * 3600.0
+#: Pain at or above this rating (0-10) counts for the pain flags.
+PAIN_THRESHOLD = 3
 
 
 def _ts(d) -> pd.Timestamp:
@@ -312,28 +314,33 @@ def form_drifts(summary) -> tuple[bool | None, list[str]]:
     fat = summary.get("fatigue") if isinstance(summary, dict) else None
     worst: dict[str, tuple[float, float | None]] = {}
     checked = False
+    def number(x) -> bool:
+        return isinstance(x, (int, float)) and not isinstance(x, bool) and bool(np.isfinite(x))
+
     if isinstance(fat, list):
         for b in fat:
-            for m, val in ((b or {}).get("metrics") or {}).items() if isinstance(b, dict) else ():
-                if not isinstance(val, dict) or not isinstance(val.get("change"), (int, float)):
+            metrics = b.get("metrics") if isinstance(b, dict) else None
+            for m, val in metrics.items() if isinstance(metrics, dict) else ():
+                if not isinstance(val, dict) or not number(val.get("change")):
                     continue
+                change = float(val["change"])
+                if m == "impact_index":  # stored absolute; flagged (and shown) relative to the early fifth
+                    early = val.get("early")
+                    if not number(early) or not early:
+                        continue
+                    change = change / abs(early)
                 checked = True
-                if val.get("flagged") is True:
-                    change = float(val["change"])
-                    if m == "impact_index":  # stored absolute; flagged (and shown) relative to the early fifth
-                        early = val.get("early")
-                        change = change / abs(early) if isinstance(early, (int, float)) and early else np.nan
-                    if m not in worst or abs(change) > abs(worst[m][0]):
-                        worst[m] = (change, val.get("threshold"))
+                if val.get("flagged") is True and (m not in worst or abs(change) > abs(worst[m][0])):
+                    worst[m] = (change, val.get("threshold") if number(val.get("threshold")) else None)
     elif isinstance(fat, dict):
         for m, val in fat.items():
             limit = FATIGUE_FLAG_THRESHOLDS.get(m)
             change = val.get("change") if isinstance(val, dict) else None
-            if limit is None or not isinstance(change, (int, float)) or not np.isfinite(change):
+            if limit is None or not number(change):
                 continue
             if m == "impact_index":  # a relative limit needs the early value
                 early = val.get("early")
-                if not isinstance(early, (int, float)) or not early:
+                if not number(early) or not early:
                     continue
                 change = change / abs(early)
             checked = True
@@ -445,7 +452,7 @@ class PainFlag:
     since: date | None = None
 
 
-def check_pain(pains: pd.DataFrame, as_of: date, *, threshold: int = 3, persist_days: int = 21,
+def check_pain(pains: pd.DataFrame, as_of: date, *, threshold: int = PAIN_THRESHOLD, persist_days: int = 21,
                max_gap_days: int = 7) -> list[PainFlag]:
     """Pain flags on ``as_of`` from the reports up to that day.
 
@@ -465,7 +472,7 @@ def daily_max_pain(pains: pd.DataFrame) -> pd.Series:
     return pains.groupby(pd.to_datetime(pains["local_date"]))["rating"].max().sort_index().astype(float)
 
 
-def check_pain_daily(daily_all: pd.Series, as_of: date, *, threshold: int = 3, persist_days: int = 21,
+def check_pain_daily(daily_all: pd.Series, as_of: date, *, threshold: int = PAIN_THRESHOLD, persist_days: int = 21,
                      max_gap_days: int = 7) -> list[PainFlag]:
     """:func:`check_pain` on the output of :func:`daily_max_pain`."""
     # NumPy arrays rather than pandas selections: the Timeline calls this once per pain day.

@@ -234,8 +234,11 @@ def test_strike_histogram_counts_every_running_step():
     assert list(_valid(F.strike_figure(shoe, "foot-left")).data[0].y) == [2, 1, 0, 0]
     # a recording too slow for the impact index (25 Hz): the empty chart says why
     slow = steps.assign(impact_index=np.nan)
-    note = _valid(F.strike_figure(slow, "lower-back")).layout.annotations[0].text
-    assert "needs a recording of 50 Hz or more" in note
+    note = _valid(F.strike_figure(slow, "lower-back", 25.0)).layout.annotations[0].text
+    assert "needs a recording of 50 Hz or more, this one has 25 Hz" in note
+    # at 100 Hz the rate is not the reason: the page points to the analysis' notes instead
+    note = F.strike_figure(slow, "lower-back", 100.0).layout.annotations[0].text
+    assert "Hz" not in note and "see the notes above" in note
     assert "no running steps" in F.strike_figure(steps.iloc[:10], "lower-back").layout.annotations[0].text
 
 
@@ -457,6 +460,7 @@ def test_sitting_reported_at_the_check_in_is_shown_and_flagged_on_the_timeline(j
     assert list(reported.y) == [6.5, 3.0]
     assert "sitting at work 6.5 h (reported at the check-in)" in reported.hovertext[0]
     assert "⚑ 6.5 h sitting at work, reported" in reported.hovertext[0]
+    assert list(reported.marker.color) == [F.COLOUR["flag"], F.COLOUR["sitting"]]  # flagged red, as the page says
 
 
 def test_an_all_day_recording_opens_on_its_run_and_a_run_on_all_of_it():

@@ -8,6 +8,7 @@ duration × RPE), not read from the dashboard's own helpers.
 from __future__ import annotations
 
 import base64
+import os
 import re
 import shutil
 from datetime import datetime, timezone
@@ -178,14 +179,22 @@ def test_clinic_report_lists_pain_and_the_session_in_local_time(settings):
     assert not re.search(r"\d\d:\d\d UTC", doc)  # no clock time left in UTC for an Amsterdam runner
     assert "time zone, Europe/Amsterdam" in doc
     # the pain chart is on a time axis: a bar per day of the report's 8 weeks (6 Jan to 2 Mar 2025), a date under
-    # each of its 8 Mondays, and a rating over the two days with a report (none over the days without one)
+    # each of its 8 Mondays, a rating over the two days with a report, a grey dash (no "0") on the day checked in
+    # without pain, nothing on the other days
+    with Journal.open(settings.journal_url) as j:
+        j.add_checkin(day="2025-02-28", sleep_s=7 * 3600.0, runner="ams")
+    doc = report_html(collect(settings, "ams"))
     chart = _parse(doc).svgs[-1]
     assert chart == ["06 Jan", "13 Jan", "20 Jan", "27 Jan", "03 Feb", "10 Feb", "17 Feb", "24 Feb", "4", "2"]
-    bars = re.findall(r'<rect x="([\d.]+)"[^>]*><title>([^<]*)</title>', doc[doc.index("<h2>Pain reports"):])
-    assert [t for _, t in bars] == ["Sat 01 Mar: 4/10", "Sun 02 Mar: 2/10"]
-    # Saturday 1 March is day 54 of 56 (0-based): its bar sits 54 bar widths from the axis' start
-    width = (640 - 40) / 56
-    assert float(bars[0][0]) == pytest.approx(30 + 54 * width + 2, abs=0.1)
+    pain_part = doc[doc.index("<h2>Pain reports"):]
+    bars = re.findall(r'<rect x="([\d.]+)"[^>]*><title>([^<]*)</title>', pain_part)
+    assert [t for _, t in bars] == ["Fri 28 Feb: 0/10", "Sat 01 Mar: 4/10", "Sun 02 Mar: 2/10"]
+    ticks = dict((d, float(x)) for x, d in re.findall(r'<text x="([\d.]+)" y="\d+" text-anchor="middle">'
+                                                       r'(\d\d [A-Z][a-z]{2})</text>', pain_part))
+    day_w = (ticks["24 Feb"] - ticks["17 Feb"]) / 7
+    x = [float(b) for b, _ in bars]
+    assert x[1] - x[0] == pytest.approx(day_w, abs=0.1) and x[2] - x[1] == pytest.approx(day_w, abs=0.1)  # a day apart
+    assert ticks["24 Feb"] + 4.5 * day_w < x[1] < ticks["24 Feb"] + 5.5 * day_w           # Saturday: Monday + 5 days
 
 
 # ----------------------------------------------------------------------------
@@ -283,8 +292,13 @@ def _upload(settings, runner: str, sample: Path) -> Path:
     return path
 
 
-def test_day_page_lists_only_the_runners_own_uploads(settings):
+def test_day_page_lists_only_the_runners_own_uploads(settings, tmp_path):
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from analysis.simulate import lower_back_run
     from dashboard.pages import day
+    from sensing.formats import write_parquet
 
     a = _upload(settings, "ams", SAMPLES / "sim_lower_back_run.parquet")
     b = _upload(settings, "utc", SAMPLES / "sim_shoe_run.parquet")
@@ -298,10 +312,19 @@ def test_day_page_lists_only_the_runners_own_uploads(settings):
 
     name_a, name_b = f"upload: {a.stem[:12]}", f"upload: {b.stem[:12]}"
     assert offered("ams") == ([name_a], name_a)  # the page opens on the runner's own recording, not the sample
+    # with two of their own, on the one imported last (whatever the files' dates); the sample says how to go back
+    rec, _ = lower_back_run(sampling_rate_hz=100.0, run_s=60.0, seed=9)
+    write_parquet(replace(rec, start_utc=rec.start_utc + timedelta(days=1)), tmp_path / "next_day_run.parquet")
+    c = _upload(settings, "ams", tmp_path / "next_day_run.parquet")
+    os.utime(c, (0, 0))  # a file dated 1970 (copied, restored): the journal's import order counts, not the file's
+    name_c = f"upload: {c.stem[:12]}"
+    assert offered("ams") == (sorted([name_a, name_c]), name_c)
+    note = _text(_find(day.layout(settings, "ams", {"rec": "sample: sim_workday"}), "day-sample-note"))
+    assert note.endswith("not ams's: pick one of your own above.")
     assert offered("utc")[0] == [name_b]
     # a query naming the other runner's upload does not show it
     assert offered("ams", {"rec": name_b})[1] != name_b
-    assert sorted(p for n, p in day.day_sources(settings, "ams").items() if n.startswith("upload:")) == [a]
+    assert [p for n, p in day.day_sources(settings, "ams").items() if n.startswith("upload:")] == [a, c]  # import order
     assert not any(n.startswith("upload:") for n in day.day_sources(settings, None))
 
 
@@ -339,3 +362,24 @@ def test_run_page_flags_form_that_drifted_under_fatigue(settings):
         (rid,) = j.import_analysis(doc, runner="ams", rpe=5).run_ids
     card = _text(_find(run_page.layout(settings, "ams", {"id": str(rid)}), "run-summary-card"))
     assert "⚑ form drifted under fatigue: trunk lean forward +3.1° (limit 2°)" in card
+
+
+def test_run_view_of_a_work_day_opens_on_its_run(settings):
+    """The sample work day (10.3 h with a ~30-min run in it) opens on the run, a minute each side; the sample run
+    (all running) on the whole recording."""
+    from dashboard.data import analysed_steps
+    from dashboard.pages.run import run_view
+
+    path = SAMPLES / "sim_workday.parquet"
+    steps, meta = analysed_steps(settings, path)
+    view = run_view(settings, path, steps, meta)
+    running = steps.loc[steps["activity"] == "running", "ic_s"]
+    lo, hi = view["view_s"]
+    assert lo == pytest.approx(running.min() - 60.0) and hi == pytest.approx(running.max() + 60.0)
+    assert hi - lo < 0.1 * view["duration_s"]  # the run is a small part of the day
+    assert list(view["signal"].layout.xaxis.range) == [lo, hi]
+    steps_x = [v for k, v in view["per_step"].layout.to_plotly_json().items() if k.startswith("xaxis") and "range" in v]
+    assert [list(a["range"]) for a in steps_x] == [[lo / 60, hi / 60]]
+    path = SAMPLES / "sim_lower_back_run.parquet"
+    steps, meta = analysed_steps(settings, path)
+    assert run_view(settings, path, steps, meta)["view_s"] is None

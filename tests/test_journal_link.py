@@ -191,3 +191,12 @@ def test_a_run_whose_form_drifted_under_fatigue_is_flagged_on_its_day_and_counts
     (episode,) = tl.pain_episodes()
     assert episode.date == D0 + timedelta(days=4) and [f for f, _ in episode.flagged] == [day["drifting"]]
     assert "form drifted under fatigue" in episode.text
+
+
+def test_a_flag_of_the_pains_own_day_says_which_came_first_is_not_known():
+    from journal.link import PainEpisode
+
+    e = PainEpisode(date(2025, 2, 8), 3.0, 0.0, [(date(2025, 2, 6), ["week load +58%"]),
+                                                 (date(2025, 2, 8), ["form drifted under fatigue"])])
+    assert e.text == ("2025-02-08: pain 0 → 3/10 after 2025-02-06: week load +58%; 2025-02-08 (the same day: which "
+                      "came first is not known): form drifted under fatigue")

@@ -285,7 +285,6 @@ def test_form_flag_from_a_summary_only_document_uses_the_analysis_thresholds():
     assert out.loc[8, "form_flag"] is None and out.loc[8, "form_reason"] == ""
 
 
-
 def test_sitting_reported_at_the_check_in_is_flagged_at_six_hours_where_no_sensor_measured_the_day():
     checkins = pd.DataFrame({"date": [D0, D0 + timedelta(days=1), D0 + timedelta(days=2), D0 + timedelta(days=3)],
                              "work_sitting_s": [7.0 * 3600, 5.5 * 3600, 7.5 * 3600, np.nan]})
@@ -294,3 +293,14 @@ def test_sitting_reported_at_the_check_in_is_flagged_at_six_hours_where_no_senso
     assert list(flags.index) == [pd.Timestamp(D0)]
     assert flags[pd.Timestamp(D0)] == ["7.0 h sitting at work, reported (≥ 6 h)"]
     assert R.check_reported_sitting(checkins.iloc[0:0]).empty
+
+
+def test_form_flag_reads_odd_stored_summaries_without_failing_or_printing_nan():
+    odd = [{"fatigue": [{"metrics": ["trunk_lean_fwd_deg"]}]},                                   # metrics not a dict
+           {"fatigue": [_bout(trunk_lean_fwd_deg=(8.0, float("nan"), True, 2.0))]},              # NaN change
+           {"fatigue": [{"metrics": {"impact_index": {"change": 20.0, "flagged": True}}}]},     # no early value
+           {"fatigue": "trunk lean +3"}, "not a summary", float("nan")]
+    assert [R.form_drifts(x) for x in odd] == [(None, [])] * len(odd)
+    # a runs frame without the analysis column (a FIT-only journal read elsewhere): no flags, no error
+    out = R.check_form(pd.DataFrame({"id": [1, 2]}))
+    assert out["form_flag"].tolist() == [None, None] and out["form_reason"].tolist() == ["", ""]

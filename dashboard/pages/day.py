@@ -48,12 +48,14 @@ def day_sources(settings: Settings, runner: str | None) -> dict[str, Path]:
     uploads = settings.uploads_dir.resolve()
     with open_journal(settings) as j:
         paths = j.runs(runner=runner).get("recording_path", [])
-        imported = set(j.imports(runner=runner)["sha256"])
+        imports = j.imports(runner=runner)
+    # when the runner imported each content (oldest first: a later import of the same content counts last)
+    imported_at = dict(zip(imports["sha256"], range(len(imports))))
     own = {p.resolve() for p in (resolve_recording(settings, rp) for rp in paths if isinstance(rp, str))
            if p is not None}
-    own |= {p.resolve() for p in uploads.glob("*.parquet") if p.stem in imported}
-    # the runner's own in the order they were uploaded (the page opens on the latest)
-    out.update({f"upload: {p.stem[:12]}": p for p in sorted(own, key=lambda p: (p.stat().st_mtime, p.name))
+    own |= {p.resolve() for p in uploads.glob("*.parquet") if p.stem in imported_at}
+    # the runner's own in the order the journal imported them (the page opens on the latest)
+    out.update({f"upload: {p.stem[:12]}": p for p in sorted(own, key=lambda p: (imported_at.get(p.stem, -1), p.name))
                 if p.parent == uploads and p.suffix.lower() == ".parquet"})
     return out
 
@@ -91,8 +93,9 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
         return html.Div(head + [html.P("No all-day recording yet: upload one on the Log page.")])
     if name.startswith("sample:"):
         head.append(html.P("This is the sample work day (simulated), not " + (f"{runner}'s" if runner else "a runner's")
-                           + ": upload an all-day recording on the Log page to see your own.", id="day-sample-note",
-                           style={"color": "#8a6d3b"}))
+                           + (": pick one of your own above." if own else
+                              ": upload an all-day recording on the Log page to see your own."),
+                           id="day-sample-note", style={"color": "#8a6d3b"}))
     runner_tz = None
     if runner:
         with open_journal(settings) as j:

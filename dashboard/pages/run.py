@@ -138,11 +138,11 @@ def run_view(settings: Settings, path: Path, steps: pd.DataFrame, meta: dict) ->
     fatigue = (meta.get("summary") or {}).get("fatigue") or []
     # an all-day recording with a run in it opens on the run (a double-click shows the whole recording)
     view = F.running_view(steps, float(t_s[-1]) if len(t_s) else 0.0)
-    return {"fatigue": fatigue, "n_samples": len(t_s), "view_s": view,
+    return {"fatigue": fatigue, "n_samples": len(t_s), "view_s": view, "duration_s": float(t_s[-1]) if len(t_s) else 0.0,
             "signal": F.signal_figure(t_s, acc, steps["ic_s"].to_numpy(dtype=float), x_range=view),
             "per_step": F.per_step_figure(steps, fatigue,
                                           x_range_min=None if view is None else (view[0] / 60, view[1] / 60)),
-            "strike": F.strike_figure(steps, meta["placement"])}
+            "strike": F.strike_figure(steps, meta["placement"], meta.get("sampling_rate_hz"))}
 
 
 def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
@@ -199,7 +199,7 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
                    f"{meta['placement']}; the chart shows at most {F.SIGNAL_POINTS:,} points per view (zoom in for "
                    "full detail).", style={"color": "#555"}),
             *([html.P(f"The charts open on the running, minutes {view['view_s'][0] / 60:.0f} to "
-                      f"{view['view_s'][1] / 60:.0f} of this {view['n_samples'] / meta['sampling_rate_hz'] / 3600:.1f} h "
+                      f"{view['view_s'][1] / 60:.0f} of this {view['duration_s'] / 3600:.1f} h "
                       "recording; double-click a chart to see all of it.", id="run-view-note",
                       style={"color": "#555"})] if view.get("view_s") else []),
             *[html.P(f"note: {w}", style={"color": "#8a6d3b"}) for w in meta.get("warnings", [])],

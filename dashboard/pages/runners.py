@@ -11,6 +11,7 @@ from dash import Input, Output, State, dcc, html, no_update
 from dashboard import figures as F
 from dashboard.data import Settings, open_journal
 from dashboard.pages.common import CARD_STYLE, table
+from journal.rules import PAIN_THRESHOLD
 
 PATH = "/runners"
 TITLE = "Runners"
@@ -74,7 +75,7 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
         html.P("Pain trend: the mean of each day's highest rating over the days with a report in the runner's last "
                "7 days against the 7 days before. A prompt is the latest of its kind in the last 2 calendar weeks, "
                "dated the day it was raised; \"keeps rising\" compares the weekly averages of the three 7-day windows "
-               "up to that day, with a day at 3/10 or more in the last.",
+               f"up to that day, with a day at {PAIN_THRESHOLD}/10 or more in the last.",
                style={"color": "#555"}),
         html.Div(table(out, [("name", "runner"), ("last", "last session"), ("flags", "current flags"),
                              ("pain", "pain trend"),
