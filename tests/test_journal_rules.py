@@ -229,6 +229,8 @@ def test_pain_keeps_rising():
     assert R.check_pain(_pains([(8, 3), (15, 4)]), D0 + timedelta(days=20)) == []           # first window empty
     # occasional stiffness (DOMAIN.md: normal): averages 1 -> 1.5 -> 2 rise, but no day reached 3/10
     assert R.check_pain(_pains([(1, 1), (8, 1), (9, 2), (15, 2)]), D0 + timedelta(days=20)) == []
+    # the 3/10 must be in the last week: 0.5 -> 1.0 -> 2.0 rises, but its only 3 was in the week before
+    assert R.check_pain(_pains([(1, 0), (2, 1), (8, 3), (9, 0), (10, 0), (15, 2)]), D0 + timedelta(days=20)) == []
 
 
 def test_pain_wording_never_diagnoses():
