@@ -371,8 +371,9 @@ def cmd_run_set(args) -> int:
 
 @_guard
 def cmd_run_list(args) -> int:
-    from rich.console import Console
     from rich.table import Table
+
+    from sensing.record_cli import make_console
 
     with _open(args) as j:
         runs = j.runs(runner=args.runner)
@@ -386,7 +387,7 @@ def cmd_run_list(args) -> int:
         t.add_row(str(r["id"]), str(r["local_date"]), r["kind"] if isinstance(r["kind"], str) else "?", _f(r["duration_s"] / 60, 0),
                   _f(r["distance_m"] / 1000 if r["distance_m"] == r["distance_m"] else None, 1), _f(r["rpe"], 0),
                   _f(r["session_load_au"], 0), _f(r["trimp_au"], 0), r["source"])
-    Console(width=args.__dict__.get("width") or None).print(t)
+    make_console(args.__dict__.get("width")).print(t)
     return 0
 
 
@@ -487,16 +488,16 @@ def _short_flag(kind: str, text: str) -> str:
 
 @_guard
 def cmd_timeline(args) -> int:
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     from journal.link import CAVEAT
+    from sensing.record_cli import make_console
 
     with _open(args) as j:
         tl = j.timeline(runner=args.runner, weeks=args.weeks, end=args.end, load=args.load,
                         unlogged=args.unlogged)
-    console = Console(width=args.width or (None if sys.stdout.isatty() else 160))
+    console = make_console(args.width)
     label, unit = LOAD_LABELS[tl.load]
     scale = {"duration": 1 / 60, "distance": 1 / 1000}.get(tl.load, 1.0)
 

@@ -75,7 +75,7 @@ def parse_speed(text: str) -> float | None:
 def cmd_scan(args, *, scanner_backend=None, console: Console | None = None) -> int:
     from sensing import ble
 
-    console = console or _console()
+    console = console or make_console()
     try:
         found = asyncio.run(ble.scan(args.timeout, backend=scanner_backend, supported_only=not args.all))
     except Exception as exc:  # bleak: no adapter, BlueZ not running …
@@ -93,10 +93,10 @@ def cmd_scan(args, *, scanner_backend=None, console: Console | None = None) -> i
     return 0
 
 
-def _console() -> Console:
-    """The commands' console: a pipe or file gets 160 columns, so the live values are not cut at 80 (as the
-    journal's timeline)."""
-    return Console(width=None if sys.stdout.isatty() else 160)
+def make_console(width: int | None = None) -> Console:
+    """The commands' console (these and the journal's): ``width`` columns if given, else the terminal's; a pipe
+    or file gets 160, so the live values and the timeline's columns are not cut at 80."""
+    return Console(width=width or (None if sys.stdout.isatty() else 160))
 
 
 def _summary(session, console: Console, folder: Path | None, *, interrupted: bool = False) -> int:
@@ -146,7 +146,7 @@ def cmd_record(args, *, client_backend=None, scanner_backend=None, console: Cons
     from sensing.ingest import default_out_dir
     from sensing.session import LiveSession
 
-    console = console or _console()
+    console = console or make_console()
     if len(args.sensor) != len(args.placement):
         console.print(f"[red]give one --placement per --sensor, in order: {len(args.sensor)} sensors, "
                       f"{len(args.placement)} placements[/]")
@@ -215,7 +215,7 @@ def _run_session(session, console: Console, show_view: bool, *, title: str, on_i
 def cmd_replay(args, *, console: Console | None = None, show_view: bool = True) -> int:
     from sensing.session import LiveSession
 
-    console = console or _console()
+    console = console or make_console()
     try:
         speed = parse_speed(args.speed)
     except argparse.ArgumentTypeError as exc:
