@@ -121,6 +121,38 @@ border-bottom: 1px solid #eee; } tr.flag td { color: #b00020; } .note { color: #
 """
 
 
+def flags_by_day(daily: pd.DataFrame) -> list[tuple[pd.Timestamp, list[str]]]:
+    """The flagged days of a timeline (``Timeline.daily``) with their flag texts, for a list a reader goes
+    through: a pain flag raised again on the following days (the journal re-checks pain every day: "keeps rising"
+    on five days running) is written once, on its first day, saying until when it held."""
+    out: list[tuple[pd.Timestamp, list[str]]] = []
+    streak: dict[str, tuple[int, int, pd.Timestamp]] = {}  # pain flag kind -> (entry, text index, last day)
+
+    def close(key: str) -> None:
+        entry, i, last = streak.pop(key)
+        if last > out[entry][0]:
+            out[entry][1][i] += f" (raised again every day to {last:%a %d %b})"
+
+    for day, items in daily["flag_items"].items():
+        day = pd.Timestamp(day)
+        texts: list[str] = []
+        for kind, text in items:
+            key = text.split(" (")[0] if kind == "pain" else None
+            if key in streak and streak[key][2] == day - pd.Timedelta(days=1):
+                streak[key] = (*streak[key][:2], day)
+                continue
+            if key in streak:
+                close(key)
+            if key:
+                streak[key] = (len(out), len(texts), day)
+            texts.append(text)
+        if texts:
+            out.append((day, texts))
+    for key in list(streak):
+        close(key)
+    return out
+
+
 def report_html(d: dict) -> str:
     """The report document from :func:`collect`'s data."""
     from dashboard.figures import association_lines, fatigue_rows
@@ -163,7 +195,7 @@ def report_html(d: dict) -> str:
                                  "core sessions", "sitting", "note"], [f is True for f in wk["flag"]]))
 
     daily = tl.daily
-    flagged_days = [(day, fl) for day, fl in daily["flags"].items() if fl]
+    flagged_days = flags_by_day(daily)
     out.append("<h2>Flags by day</h2>")
     out.append("<ul>" + "".join(f"<li>{pd.Timestamp(day):%a %d %b}: {H.escape('; '.join(fl))}</li>"
                                 for day, fl in flagged_days) + "</ul>" if flagged_days else "<p>None.</p>")
