@@ -22,6 +22,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from analysis.constants import IMPACT_MIN_RATE_HZ, METRIC_DISPLAY
+from journal.db import kind_text
 from journal.rules import daily_max_pain
 
 #: Colours used consistently across pages.
@@ -286,7 +287,7 @@ def timeline_figure(daily: pd.DataFrame, weekly: pd.DataFrame, runs: pd.DataFram
         ids = runs["id"].to_numpy()
         form_flag = np.array([f is True for f in runs.get("form_flag", pd.Series([None] * len(runs)))], bool)
         form_reason = runs.get("form_reason", pd.Series([""] * len(runs))).fillna("").tolist()
-        hover = [f"run {i}: {k if isinstance(k, str) else 'run'}, {_fmt(d / 60, '.0f', ' min')}<br>"
+        hover = [f"run {i}: {kind_text(k)}, {_fmt(d / 60, '.0f', ' min')}<br>"
                  f"heel strike {_fmt(h * 100 if _num(h) is not None else None, '.0f', ' %')}, trunk lean "
                  f"{_fmt(l, '.1f', '°')} (drift {_fmt(dr, '+.1f', '°')})<br>" + (f"⚑ {fr}<br>" if fr else "")
                  + "click to open"

@@ -26,6 +26,7 @@ import pandas as pd
 
 from dashboard.data import Settings, open_journal
 from dashboard.pages.common import local_time, run_start
+from journal.db import kind_text
 from journal.link import week_load_text
 
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -207,7 +208,7 @@ def report_html(d: dict) -> str:
         for _, r in runs.iterrows():
             msgs = "; ".join(str(x) for x in (r.get("message"), r.get("intensity_reason") if r.get("intensity_flag")
                                                 is True else "", r.get("form_reason")) if isinstance(x, str) and x)
-            rows.append([f"{pd.Timestamp(r['local_date']):%a %d %b}", r["kind"] if isinstance(r["kind"], str) else "–",
+            rows.append([f"{pd.Timestamp(r['local_date']):%a %d %b}", kind_text(r["kind"], "–"),
                          _f(r["duration_s"], ".0f", " min", 1 / 60), _f(r["distance_m"], ".1f", " km", 1e-3),
                          _f(r["rpe"], ".0f"), _f(r["session_load_au"], ".0f"), _f(r["cadence_spm"], ".0f"),
                          _f(r["heel_strike_share"], ".0f", " %", 100), _f(r["trunk_lean_fwd_deg"], ".1f", "°"),
@@ -221,7 +222,7 @@ def report_html(d: dict) -> str:
     run = d.get("run")
     if run is not None:
         out.append(f"<h2>Session: {H.escape(run_start(run, tz, '%a %d %b %Y %H:%M'))}, "
-                   f"{H.escape(run['kind'] if isinstance(run['kind'], str) else 'run')}, "
+                   f"{H.escape(kind_text(run['kind']))}, "
                    f"{_f(run['duration_s'], '.0f', ' min', 1 / 60)}</h2>")
         meta = d.get("run_meta")
         if meta is not None:

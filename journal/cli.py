@@ -29,7 +29,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from analysis.cli import placement_arg
-from journal.db import EXERCISE_CATEGORIES, LIFTING_LEVELS, PAIN_LOCATIONS, PAIN_TIMINGS, RUN_KINDS
+from journal.db import EXERCISE_CATEGORIES, LIFTING_LEVELS, PAIN_LOCATIONS, PAIN_TIMINGS, RUN_KINDS, kind_text
 from journal.errors import InvalidValueError, JournalError
 from journal.link import week_load_text
 from journal.load import LOAD_LABELS, LOAD_MEASURES
@@ -384,7 +384,7 @@ def cmd_run_list(args) -> int:
     for c in ("id", "date", "kind", "min", "km", "RPE", "load", "TRIMP", "source"):
         t.add_column(c, justify="right" if c not in ("date", "kind", "source") else "left")
     for _, r in runs.iterrows():
-        t.add_row(str(r["id"]), str(r["local_date"]), r["kind"] if isinstance(r["kind"], str) else "?", _f(r["duration_s"] / 60, 0),
+        t.add_row(str(r["id"]), str(r["local_date"]), kind_text(r["kind"], "–"), _f(r["duration_s"] / 60, 0),
                   _f(r["distance_m"] / 1000 if r["distance_m"] == r["distance_m"] else None, 1), _f(r["rpe"], 0),
                   _f(r["session_load_au"], 0), _f(r["trimp_au"], 0), r["source"])
     make_console(args.__dict__.get("width")).print(t)
@@ -506,7 +506,7 @@ def cmd_timeline(args) -> int:
         km = f" {r['distance_m'] / 1000:.1f} km" if r["distance_m"] == r["distance_m"] else ""
         rpe = f" RPE {r['rpe']:g}" if r["rpe"] == r["rpe"] else ""
         runs_by_day.setdefault(r["local_date"], []).append(
-            f"{r['kind'] if isinstance(r['kind'], str) else 'run'} {r['duration_s'] / 60:.0f} min{km}{rpe}")
+            f"{kind_text(r['kind'])} {r['duration_s'] / 60:.0f} min{km}{rpe}")
 
     t = Table(title=f"{tl.runner}: {tl.start} to {tl.end} ({label}, {unit})", show_lines=False)
     for name, just in (("date", "left"), ("run", "left"), ("load", "right"), ("A:C", "right"),

@@ -32,6 +32,12 @@ ENV_VAR = "BACKSTRIDE_JOURNAL"
 RUN_KINDS = ("easy", "long", "tempo", "intervals", "race")
 #: Kinds that raise intensity (the build-up order: volume first, then these).
 INTENSITY_KINDS = ("tempo", "intervals", "race")
+
+
+def kind_text(kind, missing: str = "run") -> str:
+    """A run's kind as text: the kind, or ``missing`` for a run whose kind was not given (None or NaN in a frame):
+    "run" in a sentence, "–" in a table's kind column."""
+    return kind if isinstance(kind, str) else missing
 PAIN_LOCATIONS = (
     "lower-back-centre",
     "lower-back-left",

@@ -28,6 +28,7 @@ import pandas as pd
 
 from journal import load as L
 from journal import rules as R
+from journal.db import kind_text
 
 CAVEAT = ("Associations in one runner's journal, not causes: several factors move together "
           "(a hard week, short sleep, long sitting), pain itself changes what a runner does (more breaks from a "
@@ -172,7 +173,7 @@ def build_timeline(data: JournalData, *, start: date | None = None, end: date | 
         d[c] = np.nan if c != "run_kinds" else ""
     if len(runs):
         rr = runs.assign(_d=pd.to_datetime(runs["local_date"]))
-        kinds = rr.groupby("_d")["kind"].agg(lambda ks: ", ".join(k if isinstance(k, str) else "run" for k in ks))
+        kinds = rr.groupby("_d")["kind"].agg(lambda ks: ", ".join(kind_text(k) for k in ks))
         d["run_kinds"] = kinds.reindex(idx).fillna("")
         w = rr["duration_s"].astype(float)
         for c in ("heel_strike_share", "trunk_lean_fwd_deg", "trunk_lean_fwd_drift_deg", "cadence_spm",

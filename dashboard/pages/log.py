@@ -15,6 +15,7 @@ from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard.data import UPLOAD_TYPES, Settings, UploadError, import_upload, open_journal, store_upload
 from dashboard.pages.common import CARD_STYLE, error, no_runner, ok
+from journal.db import kind_text
 
 PATH = "/log"
 TITLE = "Log"
@@ -41,7 +42,7 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
         return no_runner()
     with open_journal(settings) as j:
         runs = j.runs(runner=runner)
-    run_opts = [{"label": f"{r['local_date']} {r['kind'] if isinstance(r['kind'], str) else 'run'} "
+    run_opts = [{"label": f"{r['local_date']} {kind_text(r['kind'])} "
                           f"{r['duration_s'] / 60:.0f} min (#{int(r['id'])})", "value": int(r["id"])}
                 for _, r in runs.iloc[::-1].iterrows()]
     kinds = [{"label": k, "value": k} for k in RUN_KINDS]

@@ -22,6 +22,7 @@ from dashboard import figures as F
 from dashboard.data import (Settings, analysed_steps, cached, display_signal, journal_version, open_journal,
                             recording_key, resolve_recording)
 from dashboard.pages.common import CARD_STYLE, error, no_runner, run_start, ok, table, with_query
+from journal.db import kind_text
 
 PATH = "/run"
 TITLE = "Run"
@@ -30,7 +31,7 @@ HAS_GRAPHS = True
 
 
 def _label(r) -> str:
-    kind = r["kind"] if isinstance(r["kind"], str) else "run"
+    kind = kind_text(r["kind"])
     return f"{pd.Timestamp(r['local_date']):%Y-%m-%d} {kind} {r['duration_s'] / 60:.0f} min (#{int(r['id'])})"
 
 
@@ -47,7 +48,7 @@ def summary_rows(run: dict, tz: str) -> list[tuple[str, str]]:
     in which the journal dates the run), the zone named."""
     return [
         ("start", run_start(run, tz)),
-        ("kind", run["kind"] if isinstance(run["kind"], str) else "–"),
+        ("kind", kind_text(run["kind"], "–")),
         ("duration", _val(run["duration_s"], ".1f", " min", 1 / 60)),
         ("distance", _val(run["distance_m"], ".2f", " km", 1e-3)),
         ("session RPE", _val(run["rpe"], ".0f", "/10")),

@@ -11,6 +11,7 @@ from dash import Input, Output, State, dcc, html, no_update
 from dashboard import figures as F
 from dashboard.data import Settings, open_journal
 from dashboard.pages.common import CARD_STYLE, table
+from journal.db import kind_text
 from journal.rules import PAIN_THRESHOLD
 
 PATH = "/runners"
@@ -43,7 +44,7 @@ def overview(settings: Settings) -> list[dict]:
             last = "no runs"
             if len(data.runs):
                 r = data.runs.iloc[-1]
-                last = (f"{pd.Timestamp(r['local_date']):%d %b %Y} {r['kind'] if isinstance(r['kind'], str) else 'run'}"
+                last = (f"{pd.Timestamp(r['local_date']):%d %b %Y} {kind_text(r['kind'])}"
                         f" {r['duration_s'] / 60:.0f} min")
             latest = {pf.kind: pf for pf in tl.pain_flags}
             rows.append({"name": info.name, "last": last,
