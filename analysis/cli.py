@@ -157,7 +157,7 @@ def _fmt_metric(column: str, v) -> str:
 def _fmt(v, unit="", digits=1, scale=1.0):
     if v is None or (isinstance(v, float) and not np.isfinite(v)):
         return "–"
-    return f"{v * scale:.{digits}f}{unit}"
+    return f"{round(v * scale, digits) + 0.0:.{digits}f}{unit}"  # (+ 0.0: never "-0.0")
 
 
 def render_text(report) -> str:
@@ -203,12 +203,12 @@ def render_text(report) -> str:
     asym = s.get("asymmetry") or {}
     if asym:
         lines.append("left/right symmetry index (running): " + ", ".join(
-            f"{_metric_name(m)} {v['symmetry_index_pct']:+.1f} %" for m, v in asym.items()))
+            f"{_metric_name(m)} {round(v['symmetry_index_pct'], 1) + 0.0:+.1f} %" for m, v in asym.items()))
     for f in s.get("fatigue", []):
         flagged = ", ".join(
             f"{_metric_name(m)} {_fmt_metric(m, v['early'])} → {_fmt_metric(m, v['late'])}"
             for m, v in f["metrics"].items() if v["flagged"])
-        lines.append(f"form under fatigue, bout {f['bout']} ({f['start_s']:.0f}–{f['end_s']:.0f} s): "
+        lines.append(f"form under fatigue, running bout {f['bout'] + 1} ({f['start_s']:.0f}–{f['end_s']:.0f} s): "
                      + (f"FLAG {flagged}" if flagged else "no change beyond the thresholds"))
     if report.warnings:
         lines.append("")

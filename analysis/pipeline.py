@@ -147,11 +147,14 @@ def analyse(recording: Recording, placement: str | None = None) -> Report:
         n_long = int(splits.sum())
         n_unanalysed = n_long + 1 - len(segments)  # pieces between the splitting gaps, under MIN_SEGMENT_S
         warnings.append(
-            f"{int(lost.sum())} lost samples in {len(gaps)} gaps (first at {gaps['start_s'].iloc[0]:.2f} s); "
-            f"{len(gaps) - n_long} gaps of at most {MAX_BRIDGED_GAP_S * 1000:.0f} ms were bridged by linear "
-            f"interpolation for the analysis (the recording keeps them as gaps)"
-            + (f"; {len(hiding)} of them are longer than {STEP_HIDING_GAP_S * 1000:.0f} ms (first at "
-               f"{hiding['start_s'].iloc[0]:.2f} s), where a step may be missed or timed from interpolated data, "
+            f"{int(lost.sum())} lost samples in {len(gaps)} gap{'s' if len(gaps) > 1 else ''} (first at "
+            f"{gaps['start_s'].iloc[0]:.2f} s); "
+            + (f"{len(gaps) - n_long} gap{'s' if len(gaps) - n_long > 1 else ''} of at most "
+               f"{MAX_BRIDGED_GAP_S * 1000:.0f} ms {'were' if len(gaps) - n_long > 1 else 'was'} bridged by linear "
+               f"interpolation for the analysis (the recording keeps them as gaps)" if len(gaps) > n_long else
+               "none short enough to bridge")
+            + (f"; {len(hiding)} of them {'are' if len(hiding) > 1 else 'is'} longer than "
+               f"{STEP_HIDING_GAP_S * 1000:.0f} ms (first at {hiding['start_s'].iloc[0]:.2f} s), where a step may be missed or timed from interpolated data, "
                "and no step, stride or flight time is given across them"
                if len(hiding) else "")
             + (f"; steps are not detected across the {n_long} longer gap{'s' if n_long > 1 else ''}"
@@ -192,25 +195,31 @@ def analyse(recording: Recording, placement: str | None = None) -> Report:
 
 def saturation_warnings(recording: Recording, placement: str) -> list[str]:
     """What the recording says where the movement went beyond the sensor's range (:func:`analysis.signals.
-    saturated_axes` at the usual full scales): the axis, the range, how many samples and the first."""
+    saturated_axes` at the usual full scales): the range, the axis, how many peaks, the first, and which figures it
+    touches."""
     out = []
     t_s = recording.t_s
+    foot = placement in FOOT_PLACEMENTS
+    acc_effect = ("the impact index of those steps reads low" if not foot else
+                  "the landing shocks there are cut short (the steps are timed and the strike angle read mainly from "
+                  "the gyroscope, which this does not touch)" if recording.has_gyr else
+                  "the landing shocks there are cut short, which can move the contacts found from them")
+    gyr_effect = ("the foot's orientation, hence the strike angle, is off after them" if foot else
+                  "the trunk's orientation, hence the trunk lean, is off after them")
     for kind, cols, scales, unit_name, to_si, what in (
-            ("accelerometer", ["acc_x", "acc_y", "acc_z"], ACC_FULL_SCALES_G, "g", G,
-             "the impact index of those steps reads low" if placement in TRUNK_PLACEMENTS else
-             "a landing's shock there reads low"),
-            ("gyroscope", ["gyr_x", "gyr_y", "gyr_z"], GYR_FULL_SCALES_DPS, "°/s", np.pi / 180.0,
-             "the orientation (trunk lean, strike angle) after them is off")):
+            ("accelerometer", ["acc_x", "acc_y", "acc_z"], ACC_FULL_SCALES_G, "g", G, acc_effect),
+            ("gyroscope", ["gyr_x", "gyr_y", "gyr_z"], GYR_FULL_SCALES_DPS, "°/s", np.pi / 180.0, gyr_effect)):
         if not all(c in recording.data for c in cols):
             continue
         x = recording.data[cols].to_numpy(dtype=float)
-        for k, fs, n_peaks, first in saturated_axes(x, tuple(f * to_si for f in scales), below=SATURATION_BELOW,
-                                        above=SATURATION_ABOVE, band=SATURATION_BAND, min_peaks=SATURATION_MIN_PEAKS,
-                                        gap_samples=max(1, int(round(SATURATION_PEAK_GAP_S
-                                                                     * recording.sampling_rate_hz)))):
-            out.append(f"{kind} at the end of its range: its {'xyz'[k]} axis reads ±{fs / to_si:g} {unit_name} at "
-                       f"{n_peaks} peaks (first at {t_s[first]:.2f} s), where the movement went beyond what the "
-                       f"sensor measures; {what} (a larger range, if the sensor offers one, avoids this)")
+        for k, fs, n_peaks, first in saturated_axes(
+                x, tuple(f * to_si for f in scales), below=SATURATION_BELOW, above=SATURATION_ABOVE,
+                band=SATURATION_BAND, min_peaks=SATURATION_MIN_PEAKS,
+                gap_samples=max(1, int(round(SATURATION_PEAK_GAP_S * recording.sampling_rate_hz)))):
+            out.append(f"{kind} at the end of its range: {n_peaks} peaks (first at {t_s[first]:.2f} s) reached the "
+                       f"sensor's {fs / to_si:g} {unit_name} limit (its {'xyz'[k]} axis), where the movement was "
+                       f"larger than the sensor measures; {what}. A larger range, if the sensor offers one, avoids "
+                       "this")
     return out
 
 

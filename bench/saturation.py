@@ -62,7 +62,7 @@ def main() -> int:
         w = saturation_warnings(rec, rec.placement or "lower-back")
         n_flagged += bool(w)
         if near or w:
-            said = "; ".join(x.split(":")[1].split(", where")[0].strip() for x in w) or "no"
+            said = "; ".join(x.split(": ", 1)[1].split(", where")[0] for x in w) or "no"
             print(f"| {name} | {'; '.join(near)} | {said} |")
     print(f"\n{len(trials)} recordings, {n_flagged} reported as saturated.")
     return 0

@@ -606,20 +606,39 @@ def fatigue_rows(fatigue: list[dict]) -> list[dict]:
     """Early-versus-late rows for a table: one per bout and metric, flagged ones marked.
 
     ``fatigue`` is the ``summary.fatigue`` list of :func:`analysis.pipeline.fatigue`.  Metrics are named and
-    scaled as in :data:`STEP_METRICS` (``step_time_s`` 0.36 is "step time (ms)" 360).
+    scaled as in :data:`STEP_METRICS` (``step_time_s`` 0.36 is "step time (ms)" 360), with the digits they are
+    shown with (:func:`fatigue_text`).
     """
     rows = []
     for b in fatigue or []:
         for m, v in b.get("metrics", {}).items():
             label, factor = STEP_METRICS.get(m, (m, 1.0))
             rows.append({
-                "bout": int(b.get("bout", 0)), "metric": label,
+                # bouts counted from 1 for people (the analysis' index is 0-based)
+                "bout": int(b.get("bout", 0)) + 1, "metric": label, "digits": METRIC_DISPLAY.get(m, (m, "", 1, 3))[3],
                 "early": v["early"] * factor, "late": v["late"] * factor, "change": v["change"] * factor,
                 "threshold": None if v.get("threshold") is None else (
                     v["threshold"] * (1.0 if m == "impact_index" else factor)),
                 "flagged": bool(v.get("flagged")),
             })
     return rows
+
+
+def fatigue_numbers(row: dict) -> tuple[str, str, str]:
+    """One :func:`fatigue_rows` row's early, late and change as texts ("353", "361", "+8"), with the digits the
+    metric is shown with everywhere (:data:`analysis.constants.METRIC_DISPLAY`) and no "-0"."""
+    d = row["digits"]
+
+    def num(x, sign=""):
+        return f"{round(x, d) + 0.0:{sign}.{d}f}"  # (+ 0.0: -0.0 prints as 0.0)
+
+    return num(row["early"]), num(row["late"]), num(row["change"], "+")
+
+
+def fatigue_text(row: dict) -> str:
+    """"353 → 361 (+8)" (:func:`fatigue_numbers`)."""
+    early, late, change = fatigue_numbers(row)
+    return f"{early} → {late} ({change})"
 
 
 def strike_figure(steps: pd.DataFrame, placement: str, sampling_rate_hz: float | None = None) -> go.Figure:

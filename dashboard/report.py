@@ -156,7 +156,7 @@ def flags_by_day(daily: pd.DataFrame) -> list[tuple[pd.Timestamp, list[str]]]:
 
 def report_html(d: dict) -> str:
     """The report document from :func:`collect`'s data."""
-    from dashboard.figures import association_lines, fatigue_rows
+    from dashboard.figures import association_lines, fatigue_numbers, fatigue_rows
 
     info, tl = d["runner"], d["timeline"]
     tz = info.timezone
@@ -230,8 +230,8 @@ def report_html(d: dict) -> str:
             out.append(f"<p>Sensor on the {H.escape(str(meta.get('placement')))}; "
                        f"{len(d['run_steps'])} steps analysed. Form under fatigue (first against last fifth of "
                        "each running bout):</p>")
-            out.append(_table([[r["bout"], r["metric"], f"{r['early']:.3g}", f"{r['late']:.3g}",
-                                f"{r['change']:+.3g}", "flag" if r["flagged"] else ""] for r in rows],
+            out.append(_table([[r["bout"], r["metric"], *fatigue_numbers(r), "flag" if r["flagged"] else ""]
+                               for r in rows],
                               ["bout", "metric", "early", "late", "change", ""], [r["flagged"] for r in rows]))
             for w in meta.get("warnings", []):
                 out.append(f"<p class='note'>note: {H.escape(w)}</p>")

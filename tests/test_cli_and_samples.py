@@ -123,7 +123,7 @@ def test_bids_lost_samples_are_gaps_not_an_error(tmp_path):
     out = tmp_path / "a.json"
     assert main(["analyse", str(motion), "--placement", "lower-back", "--json", str(out), "--quiet"]) == 0
     doc = json.loads(out.read_text())
-    assert any(f"{int(0.5 * fs)} lost samples in 1 gaps (first at 100.00 s)" in w for w in doc["warnings"]), doc["warnings"]
+    assert any(f"{int(0.5 * fs)} lost samples in 1 gap (first at 100.00 s)" in w for w in doc["warnings"]), doc["warnings"]
     truth = pd.read_csv(SAMPLES / "sim_lower_back_run.truth.csv")
     away = truth["ic_s"][(truth["ic_s"] < 99.5) | (truth["ic_s"] > 101.0)]
     errs = _match([s["ic_s"] for s in doc["steps"]], away, 0.05)

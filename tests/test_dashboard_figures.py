@@ -104,6 +104,12 @@ def test_fatigue_rows_convert_for_display_and_keep_flags():
     ct = next(r for r in rows if r["metric"].startswith("contact"))
     assert ct["early"] == pytest.approx(250.0) and ct["change"] == pytest.approx(20.0) and ct["flagged"]
     assert ct["threshold"] == pytest.approx(15.0)
+    assert ct["bout"] == 1  # counted from 1 for people
+    # shown with the metric's digits, never "-0": a 0.3 ms drop of contact time is "-0", written "+0"
+    assert F.fatigue_text(ct) == "250 → 270 (+20)"
+    assert F.fatigue_text(dict(ct, early=250.2, late=249.9, change=-0.3)) == "250 → 250 (+0)"
+    lean = next(r for r in rows if r["metric"].startswith("trunk lean"))
+    assert F.fatigue_numbers(lean) == ("8.0", "9.0", "+1.0")
 
 
 def test_pain_trend_words():

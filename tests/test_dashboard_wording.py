@@ -66,8 +66,8 @@ def test_fatigue_table_headers_are_words_with_units_and_values_in_those_units():
     assert step.endswith("(ms)") and flight.endswith("(ms)") and "(cm)" in vo and "°" in side
     assert by_name[step].children == "360 → 372 (+12)"
     assert by_name[flight].children == "100 → 80 (-20) ⚑ flagged" and by_name[flight].className == "flagged"
-    assert by_name[vo].children == "8 → 9.5 (+1.5) ⚑ flagged"
-    assert by_name[side].children == "1 → 1.5 (+0.5)"
+    assert by_name[vo].children == "8.0 → 9.5 (+1.5) ⚑ flagged"
+    assert by_name[side].children == "1.0 → 1.5 (+0.5)"
 
 
 def test_every_per_step_metric_has_a_label_with_a_unit():

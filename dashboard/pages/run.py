@@ -247,7 +247,7 @@ def fatigue_table(fatigue: list[dict]) -> html.Table | html.P:
             if r is None:
                 tds.append(html.Td("–"))
                 continue
-            text = f"{r['early']:.3g} → {r['late']:.3g} ({r['change']:+.3g})"
+            text = F.fatigue_text(r)
             tds.append(html.Td(text + " ⚑ flagged", className="flagged", style=FLAGGED_STYLE) if r["flagged"]
                        else html.Td(text))
         body.append(html.Tr(tds))
