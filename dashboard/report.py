@@ -1,6 +1,7 @@
 """The printable session report for the clinic file (HTML, and PDF where Chromium is installed).
 
-``/report.html?runner=NAME[&run=ID][&weeks=8]`` and ``/report.pdf?…``.  The
+``/report.html?runner=NAME[&run=ID][&weeks=8][&end=YYYY-MM-DD]`` and ``/report.pdf?…``; a parameter it
+cannot read is answered with 400 and what was expected, a run not in the period with 404.  The
 HTML is self-contained (no scripts, inline SVG charts) so that it prints the
 same everywhere and can be filed as it is.  The PDF is that HTML printed by
 headless Chromium (``chromium --print-to-pdf``); without Chromium the PDF
@@ -18,7 +19,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -40,21 +41,28 @@ def _f(x, spec: str, unit: str = "", scale: float = 1.0) -> str:
     return "–" if not math.isfinite(v) else f"{v:{spec}}{unit}"
 
 
-def collect(settings: Settings, runner: str, *, run_id: int | None = None, weeks: int = 8) -> dict:
-    """Everything the report shows, read from the journal (and the run's recording if present)."""
+def collect(settings: Settings, runner: str, *, run_id: int | None = None, weeks: int = 8,
+            end: date | str | None = None) -> dict:
+    """Everything the report shows, read from the journal (and the run's recording if present): the ``weeks``
+    calendar weeks to ``end`` (default: the runner's latest entry), the session of ``run_id`` (default: the
+    period's last run).  ``InvalidValueError`` when ``run_id`` is not one of the runner's runs in the period."""
     from dashboard.pages.run import run_data
+    from journal.errors import InvalidValueError
 
     with open_journal(settings) as j:
         info = j.runner(runner)
-        tl = j.timeline(runner=runner, weeks=weeks)
+        tl = j.timeline(runner=runner, weeks=weeks, end=end)
         assoc = j.associations(runner=runner)
         pains = j.pain_reports(runner=runner, start=tl.start, end=tl.end)
     runs = tl.runs
     run = None
     steps_meta = (None, None, "")
-    if len(runs):
-        ids = [int(i) for i in runs["id"]]
-        rid = run_id if run_id in ids else ids[-1]
+    ids = [int(i) for i in runs["id"]] if len(runs) else []
+    if run_id is not None and run_id not in ids:
+        raise InvalidValueError("run", run_id, f"one of {runner}'s runs from {tl.start:%d %b %Y} to {tl.end:%d %b %Y}",
+                                "give &end=YYYY-MM-DD (the run's day or later) for an earlier run")
+    if ids:
+        rid = run_id if run_id is not None else ids[-1]
         run = runs.set_index("id").loc[rid].to_dict() | {"id": rid}
         steps_meta = run_data(settings, run)
     return {"runner": info, "timeline": tl, "associations": assoc, "pains": pains, "run": run,
@@ -295,16 +303,24 @@ def register_routes(server, settings: Settings) -> None:
     import flask
 
     def _args():
-        from journal.errors import JournalError
+        from journal.errors import InvalidValueError, JournalError
 
-        runner = flask.request.args.get("runner")
+        args = flask.request.args
+        runner = args.get("runner")
         if not runner:
             flask.abort(flask.Response("give ?runner=NAME\n", 400, mimetype="text/plain"))
-        run = flask.request.args.get("run", "")
-        weeks = flask.request.args.get("weeks", "8")
+        run, weeks, end = args.get("run", ""), args.get("weeks", "8"), args.get("end") or None
+        # a value the report cannot read is said, not replaced by a default (the clinic file must be what was asked)
+        if run and not run.isdigit():
+            flask.abort(flask.Response(f"run: got {run!r}, expected a run id (a whole number)\n", 400,
+                                       mimetype="text/plain"))
+        if not (weeks.isdigit() and 0 < int(weeks) <= 520):
+            flask.abort(flask.Response(f"weeks: got {weeks!r}, expected a number of weeks from 1 to 520\n", 400,
+                                       mimetype="text/plain"))
         try:
-            return collect(settings, runner, run_id=int(run) if run.isdigit() else None,
-                           weeks=int(weeks) if weeks.isdigit() and 0 < int(weeks) <= 520 else 8)
+            return collect(settings, runner, run_id=int(run) if run else None, weeks=int(weeks), end=end)
+        except InvalidValueError as exc:
+            flask.abort(flask.Response(f"{exc}\n", 400 if exc.field == "end" else 404, mimetype="text/plain"))
         except JournalError as exc:
             flask.abort(flask.Response(f"{exc}\n", 404, mimetype="text/plain"))
 

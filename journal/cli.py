@@ -135,7 +135,12 @@ def register(subparsers) -> None:
     p.set_defaults(func=cmd_pain)
 
     # checkin
-    p = subparsers.add_parser("checkin", help="daily check-in: sleep, stress, work load")
+    p = subparsers.add_parser(
+        "checkin", help="daily check-in: sleep, stress, work load",
+        description="Daily check-in: sleep, stress, work load. A day checked in without a pain report counts as a "
+                    "pain-free day (0/10) where pain is set beside the other factors (timeline --associations); "
+                    "report pain with 'backstride pain'. A check-in also makes the day known: no run that day is a "
+                    "rest day, not a missing one.")
     p.add_argument("--date", default=None, help="the day (default: today)")
     p.add_argument("--sleep-h", type=float, default=None, help="hours slept")
     p.add_argument("--sleep-quality", type=int, default=None, help="1 (very poor) to 5 (very good)")

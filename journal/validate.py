@@ -139,8 +139,8 @@ def day(field: str, value) -> date:
 def moment(field: str, value, zone: ZoneInfo) -> datetime:
     """A timezone-aware datetime; a naive one (or ISO string without offset) is read in ``zone``.
 
-    A clock time that ``zone`` skips (the hour the clocks go forward) is refused rather than moved; one it has
-    twice (the hour the clocks go back) is the first of the two unless an offset is given."""
+    A clock time that ``zone`` skips (the hour the clocks go forward) is refused rather than moved, and one it
+    has twice (the hour the clocks go back) is refused rather than guessed: the offset tells them apart."""
     if isinstance(value, str):
         s = value.strip()
         if s.endswith("Z"):
@@ -158,5 +158,16 @@ def moment(field: str, value, zone: ZoneInfo) -> datetime:
                                         f"a clock time that exists in {zone.key} (the clocks went forward over it "
                                         "that night)", "give the time after the change, or the time with its "
                                         "offset such as 2026-03-29T02:30+01:00")
+            first, second = value.utcoffset(), value.replace(fold=1).utcoffset()
+            if first != second:
+                def hhmm(td) -> str:
+                    m = int(td.total_seconds() // 60)
+                    return f"{'+' if m >= 0 else '-'}{abs(m) // 60:02d}:{abs(m) % 60:02d}"
+
+                raise InvalidValueError(field, naive.isoformat(timespec="minutes"),
+                                        f"a clock time that happened once in {zone.key} (the clocks went back over "
+                                        "it that night, so it happened twice)",
+                                        f"give it with its offset: {naive.isoformat(timespec='minutes')}{hhmm(first)} "
+                                        f"for the first time, {hhmm(second)} for the second")
         return value.astimezone(timezone.utc)
     raise InvalidValueError(field, value, "a date and time (datetime or ISO 8601 text)")

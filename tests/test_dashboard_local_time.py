@@ -399,3 +399,43 @@ def test_clinic_report_writes_a_pain_flag_raised_on_consecutive_days_once():
         (days[5], [rising[1]]),                                                # raised anew after a day without
         (days[7], ["7.0 h sitting (≥ 6 h)"]),
     ]
+
+
+def test_clinic_report_route_says_what_it_cannot_read_and_reports_an_earlier_period(settings):
+    """The report's address is what goes into a clinic file: a value it cannot read is answered with what was
+    expected (not replaced by a default), and ``end`` reports a period before the runner's latest entry."""
+    import flask
+
+    from dashboard.report import register_routes
+    from journal import Journal
+
+    with Journal.open(settings.journal_url) as j:
+        may = j.add_run(start="2026-05-04T18:00", duration_s=2400.0, rpe=4, kind="easy", runner="ams")
+        j.add_pain(3, where="lower-back-centre", when="after-run", at="2026-11-20T08:00", runner="ams")
+    server = flask.Flask("t")
+    register_routes(server, settings)
+    client = server.test_client()
+
+    def get(q):
+        r = client.get("/report.html?" + q)
+        return r.status_code, r.get_data(as_text=True)
+
+    code, text = get("runner=ams")  # the 8 weeks to the latest entry (the November pain): the May run is not in
+    assert code == 200 and "No runs in this period." in text
+    code, text = get(f"runner=ams&end=2026-05-10&run={may}")
+    assert code == 200 and "Session: Mon 04 May 2026 18:00 (Europe/Amsterdam), easy, 40 min" in text
+    assert get("runner=ams&weeks=abc") == (400, "weeks: got 'abc', expected a number of weeks from 1 to 520\n")
+    assert get("runner=ams&run=x1")[0] == 400 and "a run id" in get("runner=ams&run=x1")[1]
+    code, text = get(f"runner=ams&run={may}")  # a run outside the period is not swapped for another
+    assert code == 404 and "give &end=YYYY-MM-DD" in text
+    code, text = get("runner=ams&end=10 May")
+    assert code == 400 and text.startswith("end: got '10 May', expected a date as YYYY-MM-DD")
+    # the Run page links to the report of the weeks ending with its run, with that session
+    from urllib.parse import parse_qs, urlparse
+
+    from dashboard.pages import run as run_page
+
+    link = _find(run_page.layout(settings, "ams", {"id": str(may)}), "run-report").href
+    code, text = get(urlparse(link).query)
+    assert parse_qs(urlparse(link).query) == {"runner": ["ams"], "run": [str(may)], "end": ["2026-05-04"]}
+    assert code == 200 and "Session: Mon 04 May 2026 18:00" in text

@@ -565,7 +565,11 @@ def test_a_clock_time_the_clocks_skip_is_refused_not_moved(j):
     # the same time with its offset is one moment (02:30 CET = 01:30 UTC), and the hour after the change is fine
     j.add_pain(4, where="lower-back-centre", when="next-morning", at="2026-03-29T02:30+01:00")
     j.add_pain(3, where="lower-back-centre", when="next-morning", at="2026-03-29T03:30")
-    # the hour the clocks go back (02:30 happens twice on 25 October 2026): the first, summer time (+02:00)
-    j.add_pain(2, where="lower-back-centre", when="next-morning", at="2026-10-25T02:30")
+    # the hour the clocks go back (02:30 happens twice on 25 October 2026): refused without the offset, which
+    # tells the first (+02:00, 00:30 UTC) from the second (+01:00, 01:30 UTC)
+    with pytest.raises(InvalidValueError, match=r"clocks went back.*2026-10-25T02:30\+02:00 for the first time, "
+                                                r"\+01:00 for the second"):
+        j.add_pain(2, where="lower-back-centre", when="next-morning", at="2026-10-25T02:30")
+    j.add_pain(2, where="lower-back-centre", when="next-morning", at="2026-10-25T02:30+01:00")
     utc = [t.astimezone(timezone.utc).replace(tzinfo=None) if t.tzinfo else t for t in j.pain_reports()["reported_utc"]]
-    assert utc == [datetime(2026, 3, 29, 1, 30)] * 2 + [datetime(2026, 10, 25, 0, 30)]
+    assert utc == [datetime(2026, 3, 29, 1, 30)] * 2 + [datetime(2026, 10, 25, 1, 30)]

@@ -62,6 +62,8 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
                   html.Button("Add pain report", id="log-pain-submit"),
                   html.Div(id="log-pain-result")], style=CARD_STYLE),
         html.Div([html.H3("Daily check-in"),
+                  html.P("A day checked in without a pain report counts as pain-free (0/10) beside the other "
+                         "factors; no run that day is a rest day.", style={"color": "#555"}),
                   _field("day", dcc.Input(id="log-ci-day", type="date")),
                   _field("sleep (h)", _num("log-ci-sleep", 7.5)),
                   _field("sleep quality (1–5)", _num("log-ci-quality", 4)),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
@@ -167,6 +168,8 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
 
     tz = runner_timezone(settings, runner)
     steps, meta, why = run_data(settings, run)
+    # the clinic report of the 8 weeks ending with this run, with this session
+    report_q = urlencode({"runner": runner, "run": rid, "end": str(run["local_date"])})
     head = [
         html.H2(f"Run · {_label(run)}"),
         html.Div([
@@ -174,6 +177,8 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
                                            style={"width": "26em"})]),
             html.Div(["compare with ", dcc.Dropdown(id="run-compare", options=options, value=cmp_id,
                                                     placeholder="another run…", style={"width": "26em"})]),
+            html.A("clinic report with this session", id="run-report", href=f"/report.html?{report_q}",
+                   target="_blank", style={"alignSelf": "flex-end"}),
         ], style={"display": "flex", "gap": "2em"}),
         html.Div(summary_card(run, tz, stale_rows(run, (meta or {}).get("run_fields"), tz)), id="run-summary-card",
                  style=CARD_STYLE),
