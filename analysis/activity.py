@@ -813,8 +813,9 @@ class ActivityClassifier:
                 else:
                     up = self._axis_fallback(ep, r)
                     out[i] = (MountEpoch(m.start_s, m.end_s, up, "assumed: sensor axis nearest the mean gravity"), r)
-                    warnings.append("no walking in the recording: the mount cannot be learnt; postures assume "
-                                    "the sensor axis nearest to the average gravity points up (unreliable)")
+                    warnings.append("no walking in the recording: the mount cannot be learnt; postures (sitting, "
+                                    "standing, lying) assume the sensor axis nearest to the average gravity points "
+                                    "up (unreliable); the step and running figures do not depend on it")
         return out, moved
 
     @staticmethod

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from analysis.activity_constants import MIN_WEAR_DAY_S
 from analysis.constants import FOOT_PLACEMENTS, METRIC_DISPLAY, PLACEMENTS
 
 
@@ -135,6 +136,12 @@ def render_activity_text(res, days) -> str:
                  f"(minimum posture {res.min_posture_s:g} s)")
     for d in days:
         sit = d["sitting_s"]
+        if "insufficient-wear" in d["flags"]:  # (a run's recording: no day's sitting to speak of, not an alarm)
+            lines.append(f"  {d['date'] or 'day'}: worn {d['wear_s'] / 3600:.1f} h, too little for the day's sitting "
+                         f"figures (they need {MIN_WEAR_DAY_S / 3600:g} h)"
+                         + (f"; FLAGS: {', '.join(f for f in d['flags'] if f != 'insufficient-wear')}"
+                            if len(d["flags"]) > 1 else ""))
+            continue
         lines.append(f"  {d['date'] or 'day'}: sitting {'–' if sit is None else f'{sit / 3600:.1f} h'}, "
                      f"longest {d['longest_sitting_s'] / 60:.0f} min, bouts ≥30 min {d['bouts_ge_30min']}, "
                      f"≥2 h {d['bouts_ge_2h']}, wear {d['wear_s'] / 3600:.1f} h"

@@ -31,6 +31,10 @@ def test_analyse_lower_back_sample_against_its_truth(tmp_path, capsys):
     assert abs(n - len(pd.read_csv(SAMPLES / "sim_lower_back_run.truth.csv"))) <= 2
     assert "_s " not in text and "_deg" not in text
     assert "FLAG trunk lean forward" in text
+    # a 6-minute run is no day: said as such, not as an "insufficient-wear" flag over a row of zeros; no "-0.0"
+    assert "worn 0.1 h, too little for the day's sitting figures (they need 10 h)" in text
+    assert "insufficient-wear" not in text and "-0.0" not in text
+    assert "running bout 1 (" in text  # counted from 1
     doc = json.loads(out.read_text())
     for w in doc["warnings"]:
         assert f"warning: {w}" in text
