@@ -222,6 +222,7 @@ def build_timeline(data: JournalData, *, start: date | None = None, end: date | 
     d["pain_max"] = np.nan
     d["pain_n"] = 0
     d["pain_where"] = ""
+    d["pain_timing"] = ""
     if len(data.pains):
         p = data.pains.assign(_d=pd.to_datetime(data.pains["local_date"]))
         g = p.groupby("_d")
@@ -231,6 +232,10 @@ def build_timeline(data: JournalData, *, start: date | None = None, end: date | 
             d.loc[days_in, "pain_max"] = g["rating"].max().reindex(days_in).astype(float)
             d.loc[days_in, "pain_n"] = g.size().reindex(days_in)
             d.loc[days_in, "pain_where"] = g["location"].agg(lambda ls: ", ".join(sorted(set(ls)))).reindex(days_in)
+            # when the day's worst pain was felt ("next-morning": the answer to the day before, not to this one)
+            top = p[p["rating"] == p.groupby("_d")["rating"].transform("max")]
+            d.loc[days_in, "pain_timing"] = top.groupby("_d")["timing"].agg(
+                lambda ts: ", ".join(sorted(set(ts)))).reindex(days_in)
     d["pain"] = d["pain_max"].where(d["pain_max"].notna(), np.where(d["checked_in"], 0.0, np.nan))
 
     # Flags.
@@ -389,12 +394,14 @@ def pain_rises_after_flags(daily: pd.DataFrame, *, rise_min: float = 2.0, lag_da
     The rise is measured against the last known pain value in the
     ``baseline_days`` before (pain-free check-in days count as 0).  Rises on
     consecutive days within ``lag_days`` of a listed episode are part of it.
-    Only load, build-up, sitting, ratio and form flags count, not pain flags.
+    Only load, build-up, sitting, ratio and form flags count, not pain flags.  A flag of the pain's own day
+    counts unless the day's worst pain was felt the next morning (``pain_timing``), which answers the day before.
     """
     # NumPy arrays instead of pandas masks per day (the same selections, ~100× faster for a year).
     idx = daily.index.to_numpy(dtype="datetime64[ns]")
     pain = daily["pain"].to_numpy(dtype=float)
     items_all = daily["flag_items"].to_numpy(dtype=object)
+    timing_all = daily["pain_timing"].to_numpy(dtype=object) if "pain_timing" in daily else np.full(len(daily), "")
     known = ~np.isnan(pain)
     baseline_td, lag_td = np.timedelta64(baseline_days, "D"), np.timedelta64(lag_days, "D")
     episodes: list[PainEpisode] = []
@@ -410,7 +417,10 @@ def pain_rises_after_flags(daily: pd.DataFrame, *, rise_min: float = 2.0, lag_da
         if episodes and (day_t - episodes[-1].date).days <= lag_days:
             continue
         flagged = []
-        for j in np.flatnonzero((idx >= t - lag_td) & (idx <= t)):
+        # pain felt the next morning answers the day before: that day's own flags (its sitting, its evening run)
+        # came after it
+        next_morning = timing_all[i] == "next-morning"
+        for j in np.flatnonzero((idx >= t - lag_td) & ((idx < t) if next_morning else (idx <= t))):
             texts = [txt for k, txt in items_all[j] if k in LOAD_FLAG_KINDS]
             if texts:
                 flagged.append((pd.Timestamp(idx[j]).date(), texts))

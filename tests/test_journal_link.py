@@ -200,3 +200,27 @@ def test_a_flag_of_the_pains_own_day_says_which_came_first_is_not_known():
                                                  (date(2025, 2, 8), ["form drifted under fatigue"])])
     assert e.text == ("2025-02-08: pain 0 → 3/10 after 2025-02-06: week load +58%; 2025-02-08 (the same day: which "
                       "came first is not known): form drifted under fatigue")
+
+
+def test_pain_felt_the_next_morning_is_not_put_after_that_days_own_flags(tmp_path):
+    """A long sitting day (flagged) on day 2: pain 5/10 felt the next morning of day 2 answers day 1, not the
+    sitting that came after it; the same pain felt at work that day may follow it (same day: order unknown)."""
+    def journal(timing):
+        with Journal.open(tmp_path / f"{timing}.sqlite3") as j:
+            j.add_runner("ana")
+            for i in range(4):
+                j.add_checkin(day=D0 + timedelta(days=i), sleep_s=7 * 3600)
+            j.add_day({"date": (D0 + timedelta(days=2)).isoformat(), "sitting_s": 8 * 3600.0, "bouts_ge_30min": 4,
+                       "bouts_ge_2h": 1, "longest_sitting_s": 9000.0, "breaks_per_sitting_h": 1.0,
+                       "wear_s": 15 * 3600.0, "flags": []})
+            j.add_pain(5, where="lower-back-centre", when=timing,
+                       at=datetime.combine(D0 + timedelta(days=2), time(7 if timing == "next-morning" else 15),
+                                           timezone.utc))
+            return j.timeline(weeks=1, end=D0 + timedelta(days=3))
+
+    tl = journal("next-morning")
+    assert tl.daily.loc[_ts(2), "pain_timing"] == "next-morning"
+    assert tl.pain_episodes() == []  # the only flag is the sitting that came after the pain
+    (e,) = journal("at-work").pain_episodes()
+    assert e.date == D0 + timedelta(days=2) and [d for d, _ in e.flagged] == [D0 + timedelta(days=2)]
+    assert "(the same day: which came first is not known)" in e.text
