@@ -23,6 +23,7 @@ from plotly.subplots import make_subplots
 
 from analysis.constants import IMPACT_MIN_RATE_HZ, METRIC_DISPLAY
 from journal.db import kind_text
+from journal.link import week_change_text
 from journal.rules import daily_max_pain
 
 #: Colours used consistently across pages.
@@ -232,11 +233,13 @@ def timeline_figure(daily: pd.DataFrame, weekly: pd.DataFrame, runs: pd.DataFram
         wx = pd.to_datetime(weekly.index) + pd.Timedelta(days=3)
         wflag = np.array([f is True for f in weekly["flag"]], bool)
         inc = weekly["increase"].to_numpy(dtype=float)
-        text = [f"{v:+.0%}" if np.isfinite(v) else "" for v in inc]
+        text = [week_change_text(v, f) for v, f in zip(inc, weekly["flag"])]
         hover = [f"week of {pd.Timestamp(w):%d %b}: {_fmt(l, '.0f')} au ({int(k)} of 7 days known)"
-                 + (f", {t} on the week before" if t else "") + (f"<br>⚑ {r}" if r else "") + (f"<br>{c}" if c else "")
-                 for w, l, k, t, r, c in zip(weekly.index, weekly["load_known"], weekly["known_days"], text,
-                                             weekly["reason"].fillna(""), weekly["core_note"].fillna(""))]
+                 + (f", {t} on the week before" if t else "")
+                 + (f"<br>{'⚑ ' if f is True else '? '}{r}" if r else "") + (f"<br>{c}" if c else "")
+                 for w, l, k, t, f, r, c in zip(weekly.index, weekly["load_known"], weekly["known_days"], text,
+                                                weekly["flag"], weekly["reason"].fillna(""),
+                                                weekly["core_note"].fillna(""))]
         traces.append(dict(type="bar", x=wx, y=weekly["load_known"].to_numpy(dtype=float), width=6 * 86400000,
                            marker={"color": np.where(wflag, COLOUR["flag"], COLOUR["load"]).tolist()},
                            # over half a year the change is in the hover text only: 26+ labels are unreadable

@@ -28,7 +28,7 @@ import pandas as pd
 from dashboard.data import Settings, open_journal
 from dashboard.pages.common import local_time, run_start
 from journal.db import kind_text
-from journal.link import week_load_text
+from journal.link import week_change_text, week_load_text
 
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
@@ -196,7 +196,7 @@ def report_html(d: dict) -> str:
                             flags=[f is True for f in wk["flag"]], unit=" au", lower_bound=partial))
         rows = [[f"{pd.Timestamp(w):%d %b %Y}", week_load_text(r["load_known"], r["coverage"]),
                  f"{int(r['known_days'])}/7",
-                 _f(r["increase"], "+.0%"), int(r["runs_n"]) if pd.notna(r["runs_n"]) else "–",
+                 week_change_text(r["increase"], r["flag"]) or "–", int(r["runs_n"]) if pd.notna(r["runs_n"]) else "–",
                  _f(r["duration_s"], ".0f", " min", 1 / 60), _f(r["core_n"], ".0f"),
                  _f(r["sitting_s"], ".1f", " h", 1 / 3600), "; ".join(x for x in (r["reason"], r["core_note"]) if x)]
                 for w, r in wk.iterrows()]

@@ -31,7 +31,7 @@ from pathlib import Path
 from analysis.cli import placement_arg
 from journal.db import EXERCISE_CATEGORIES, LIFTING_LEVELS, PAIN_LOCATIONS, PAIN_TIMINGS, RUN_KINDS, kind_text
 from journal.errors import InvalidValueError, JournalError
-from journal.link import week_load_text
+from journal.link import week_change_text, week_load_text
 from journal.load import LOAD_LABELS, LOAD_MEASURES
 from journal import validate as v
 from journal.store import MAX_DISTANCE_M, MAX_EXERCISE_S, MAX_RUN_S, MAX_SPEED_M_S, PAIN_ALIASES, TIMING_ALIASES
@@ -547,11 +547,11 @@ def cmd_timeline(args) -> int:
         w.add_column(name, justify="left" if name in ("week", "notes", "vs week before") else "right",
                      overflow="fold")
     for ws, row in tl.weekly.iterrows():
-        change = "" if row["increase"] != row["increase"] else f"{row['increase']:+.0%}"
+        change = week_change_text(row["increase"], row["flag"])
         if row["flag"] is True:
             change = f"[bold yellow]{change} (> 10 %)[/]"
         elif row["flag"] is None and row["reason"]:
-            change = f"{change} ? {row['reason']}".strip()
+            change = f"{change.removesuffix(' ?')} ? {row['reason']}".strip()
         notes = row["core_note"]
         w.add_row(f"{ws:%d %b}", str(int(row["runs_n"])), _f(row["duration_s"] / 3600 if row["duration_s"] ==
                                                               row["duration_s"] else None),

@@ -340,6 +340,15 @@ def week_load_text(load_known, coverage) -> str:
     return f"≥ {load_known:.0f}" if coverage < 1 else f"{load_known:.0f}"
 
 
+def week_change_text(increase, flag) -> str:
+    """A week's change on the week before as the timeline writes it (command line, Timeline, clinic report):
+    "+12%" when certain, "+12% ?" when days of either week are unknown so the rule could not decide (``flag``
+    None), "" when there is nothing to compare with.  The 10 % flag itself is marked by each view."""
+    if increase is None or not np.isfinite(increase):
+        return ""
+    return f"{increase:+.0%}" + (" ?" if flag is None else "")
+
+
 def spearman(x, y) -> tuple[float, float, int]:
     """Spearman's rho, its two-sided p-value and n over the pairs where both are known."""
     from scipy import stats

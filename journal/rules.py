@@ -150,6 +150,33 @@ def _tristate(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
 # 10 % per week
 
 
+def unknown_days_text(daily: pd.DataFrame, days: pd.DatetimeIndex, *, run_days: bool = True) -> str:
+    """Why the load of ``days`` is unknown, counted: e.g. "1 day(s) without data, 1 run day(s) without a load,
+    1 day(s) after 14 Nov" (days outside ``daily``'s span are not in the period looked at; a run day's load is
+    unknown when one of its runs lacks the measure, an RPE for session load).  ``run_days=False`` leaves run days
+    out (their runs are known, only their load is not).  "" when nothing of ``days`` is unknown."""
+    load = daily["load"].reindex(days)
+    runs_n = daily["runs_n"].reindex(days) if "runs_n" in daily else pd.Series(np.nan, index=days)
+    unknown = load.isna().to_numpy()
+    if len(daily.index):
+        after = np.asarray(days > daily.index.max())
+        before = np.asarray(days < daily.index.min())
+    else:
+        after = before = np.zeros(len(days), dtype=bool)
+    run_day = unknown & ~after & ~before & (runs_n.fillna(0).to_numpy() > 0)
+    empty = unknown & ~after & ~before & ~run_day
+    parts = []
+    if empty.any():
+        parts.append(f"{int(empty.sum())} day(s) without data")
+    if run_day.any() and run_days:
+        parts.append(f"{int(run_day.sum())} run day(s) without a load")
+    if before.any():
+        parts.append(f"{int(before.sum())} day(s) before {daily.index.min():%d %b}")
+    if after.any():
+        parts.append(f"{int(after.sum())} day(s) after {daily.index.max():%d %b}")
+    return ", ".join(parts)
+
+
 def check_weeks(daily: pd.DataFrame, *, limit: float = 0.10, label: str = "load") -> pd.DataFrame:
     """The weekly 10 % check on a daily frame with ``load`` (NaN = unknown).
 
@@ -173,7 +200,7 @@ def check_weeks(daily: pd.DataFrame, *, limit: float = 0.10, label: str = "load"
         cur_known, cur_unknown = float(np.nansum(cur)), int(np.isnan(cur).sum())
         prev_known, prev_unknown = float(np.nansum(prev)), int(np.isnan(prev).sum())
         threshold = (1.0 + limit) * prev_known
-        inc = cur_known / prev_known - 1.0 if prev_known > 0 else np.nan
+        inc = cur_known / prev_known - 1.0 if prev_known > 0 and cur_unknown < 7 else np.nan  # no day known: no change
         flag, reason, flag_date = None, "", pd.NaT
         if prev_unknown == 7:
             reason = "no data for the week before"
@@ -189,9 +216,10 @@ def check_weeks(daily: pd.DataFrame, *, limit: float = 0.10, label: str = "load"
         else:
             parts = []
             if cur_unknown:
-                parts.append(f"{cur_unknown} day(s) without data this week")
+                parts.append(f"{unknown_days_text(daily, pd.date_range(w, periods=7, freq='D'))} this week")
             if prev_unknown:
-                parts.append(f"{prev_unknown} day(s) without data the week before")
+                parts.append(f"{unknown_days_text(daily, pd.date_range(w - pd.Timedelta(days=7), periods=7, freq='D'))}"
+                             " the week before")
             reason = "; ".join(parts)
         rows.append({"week_start": w, "load_known": cur_known, "unknown_days": cur_unknown,
                      "prev_load_known": prev_known, "prev_unknown_days": prev_unknown,
@@ -271,15 +299,15 @@ def check_intensity_order(runs: pd.DataFrame, daily: pd.DataFrame | None = None,
                 short.append(f"{runs_7d} runs in 7 days, usual {usual_n:g}")
             if dur_7d < (1 - tolerance) * usual_dur:
                 short.append(f"{dur_7d / 60:.0f} min in 7 days, usual {usual_dur / 60:.0f} min")
-            unknown = 0
+            unknown = ""
             if daily is not None:
                 days = pd.date_range(d - pd.Timedelta(days=6), d, freq="D")
-                unknown = int(daily["load"].reindex(days).isna().sum())
+                unknown = unknown_days_text(daily, days, run_days=False)  # its runs are known: volume is
             if not short:
                 row["flag"], row["reason"] = False, "volume back to usual"
             elif unknown:
                 row["flag"] = None
-                row["reason"] = f"{unknown} day(s) without data in the 7 days: volume may be short ({'; '.join(short)})"
+                row["reason"] = f"{unknown} in the 7 days: volume may be short ({'; '.join(short)})"
             else:
                 row["flag"] = True
                 row["reason"] = f"{run['kind']} before volume is back to usual ({'; '.join(short)})"

@@ -215,6 +215,8 @@ def test_clinic_report_writes_partial_weeks_as_lower_bounds(settings):
         # week of 24 Feb: nothing logged (0 of 7 days known)
         # week of 3 Mar: one run of 30 min at RPE 4 on Monday only (1 of 7 days known)
         j.add_run(start="2025-03-03T07:00", duration_s=30 * 60.0, rpe=4, runner="utc")
+        # week of 10 Mar: one run of 60 min at RPE 5 on Monday (the report's last day)
+        j.add_run(start="2025-03-10T07:00", duration_s=60 * 60.0, rpe=5, runner="utc")
     doc = report_html(collect(settings, "utc"))
     parsed = _parse(doc)
     weeks = {r[0]: r for r in next(t for t in parsed.tables if t[0][0] == "week of")[1:]}
@@ -222,9 +224,13 @@ def test_clinic_report_writes_partial_weeks_as_lower_bounds(settings):
     assert weeks["17 Feb 2025"][1:3] == ["200", "7/7"]
     assert weeks["24 Feb 2025"][1:3] == ["≥ 0", "0/7"]
     assert weeks["03 Mar 2025"][1:3] == ["≥ 120", "1/7"]
+    # the change on the week before: "?" where unknown days leave it open, nothing without a day known or before
+    j_rows = {k: v[3] for k, v in weeks.items()}
+    assert j_rows["24 Feb 2025"] == "–" and j_rows["03 Mar 2025"] == "–"
+    assert j_rows["10 Mar 2025"] == "+150% ?"     # 300 on ≥ 120: both weeks have unknown days
     # the weekly chart (the first one) says the same above its bars (its other texts are the weeks' dates)
     above_bars = [t for t in parsed.svgs[0] if not re.fullmatch(r"\d\d [A-Z][a-z]{2}", t)]
-    assert above_bars[-3:] == ["200", "≥ 0", "≥ 120"]
+    assert above_bars[-4:] == ["200", "≥ 0", "≥ 120", "≥ 300"]
 
 
 def test_week_load_text_marks_lower_bounds_only():
@@ -234,6 +240,14 @@ def test_week_load_text_marks_lower_bounds_only():
     assert week_load_text(0.0, 0 / 7) == "≥ 0"
     assert week_load_text(120.0, 6 / 7) == "≥ 120"
     assert week_load_text(float("nan"), 0.0) == "–"
+
+
+def test_week_change_text_marks_an_open_comparison():
+    from journal.link import week_change_text
+
+    assert week_change_text(0.12, True) == "+12%" and week_change_text(-0.05, False) == "-5%"
+    assert week_change_text(1.5, None) == "+150% ?"
+    assert week_change_text(float("nan"), None) == ""
 
 
 # ----------------------------------------------------------------------------

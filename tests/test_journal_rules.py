@@ -113,6 +113,20 @@ def test_week_rule_gap_cases():
     assert w.iloc[1]["flag"] is None and "no load" in w.iloc[1]["reason"]
 
 
+def test_week_rule_says_why_a_days_load_is_unknown():
+    prev = [0, 30, 0, 30, 0, 40, 0]
+    # Mon-Sat of the week shown (Sunday lies after the period), Wednesday's run without its load, Friday empty
+    d = _daily(prev + [0, 40, None, 20, None, 0])
+    d["runs_n"] = [0, 1, 0, 1, 0, 1, 0] + [0, 1, 1, 1, 0, 0]
+    w = R.check_weeks(d)
+    assert w.iloc[1]["flag"] is None and w.iloc[1]["unknown_days"] == 3
+    assert w.iloc[1]["reason"] == "1 day(s) without data, 1 run day(s) without a load, 1 day(s) after 14 Mar this week"
+    # the run-day count is left out where only the runs matter (volume before intensity)
+    days = pd.date_range(pd.Timestamp(D0) + pd.Timedelta(days=7), periods=7, freq="D")
+    assert R.unknown_days_text(d, days, run_days=False) == "1 day(s) without data, 1 day(s) after 14 Mar"
+    assert R.unknown_days_text(d, days[:2]) == ""
+
+
 # -- volume before intensity ---------------------------------------------------------------------
 
 
