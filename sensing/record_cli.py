@@ -3,6 +3,8 @@
     backstride scan [--timeout 5]
     backstride record --sensor NAME_OR_ADDRESS [--sensor ...] --placement P [--placement ...] [--out DIR] [--rate HZ]
     backstride replay REC [--speed 1|10|max] [--placement P]
+    backstride convert FILE.csv --acc X,Y,Z --acc-unit U [--gyr X,Y,Z --gyr-unit U] (--rate-hz HZ | --time COL)
+                       [--start ISO] --placement P [--out FILE.parquet]
 
 ``record`` takes one ``--placement`` per ``--sensor``, in order; it writes a
 crash-safe live recording (:mod:`sensing.chunked`) into ``--out`` (default
@@ -57,6 +59,35 @@ def register(subparsers) -> None:
     p.add_argument("--placement", type=placement_arg, metavar="P", default=None,
                    help=f"overrides the recording's placement: {PLACEMENT_HELP}")
     p.set_defaults(func=cmd_replay)
+
+    p = subparsers.add_parser(
+        "convert", help="turn a CSV of accelerometer (and gyroscope) samples into a backstride recording (.parquet)",
+        description="Turn a CSV export (a phone app, a sensor's own software) into a backstride recording that "
+                    "analyse, replay, import and the dashboard read. Name the file's columns in x, y, z order and "
+                    "their units; the sensor's axes need not match the body's (the analysis finds up and forward "
+                    "itself). Samples come at a fixed rate: give --rate-hz, or --time for a column of times, which "
+                    "also finds rows the recorder lost.")
+    p.add_argument("csv", type=Path, help="the CSV file (one header row, one row per sample)")
+    p.add_argument("--acc", required=True, metavar="X,Y,Z", help="the accelerometer's three column names")
+    p.add_argument("--acc-unit", required=True, metavar="UNIT", help="their unit: g, mg or m/s^2")
+    p.add_argument("--gyr", metavar="X,Y,Z", help="the gyroscope's three column names (optional: without one, "
+                                                  "analyse says which figures need it)")
+    p.add_argument("--gyr-unit", metavar="UNIT", help="their unit: deg/s, rad/s or mdeg/s")
+    p.add_argument("--mag", metavar="X,Y,Z", help="the magnetometer's three column names (optional)")
+    p.add_argument("--mag-unit", metavar="UNIT", help="their unit: uT, nT, mT or gauss")
+    p.add_argument("--rate-hz", type=float, help="the sensor's sampling rate")
+    p.add_argument("--time", metavar="COL", help="a column of sample times (the rate is found from them unless "
+                                                 "--rate-hz is given; rows off the grid are refused)")
+    p.add_argument("--time-unit", default="s", choices=("s", "ms", "us", "ns"), help="unit of --time (default s)")
+    p.add_argument("--start", help="when the first sample was taken, with its UTC offset (2026-11-20T07:30:00+01:00) "
+                                   "or in UTC (…Z); not needed when --time holds Unix times")
+    p.add_argument("--placement", required=True, type=placement_arg, metavar="P",
+                   help=f"where the sensor was worn: {PLACEMENT_HELP}")
+    p.add_argument("--sep", default=",", help="the column separator (default ,; ';' or 'tab' for others)")
+    p.add_argument("--decimal", default=".", help="the decimal mark (default .; ',' for exports that write 9,81)")
+    p.add_argument("--out", type=Path, default=None, help="where to write the recording (default: the CSV's name "
+                                                          "with .parquet; an existing file is never overwritten)")
+    p.set_defaults(func=cmd_convert)
 
 
 def parse_speed(text: str) -> float | None:
@@ -240,6 +271,97 @@ def cmd_replay(args, *, console: Console | None = None, show_view: bool = True) 
                                waiting=f"opening {args.recording} …")
     code = _summary(session, console, None, interrupted=interrupted)
     return 130 if interrupted and code == 0 else code  # 128 + SIGINT, as a shell reports Ctrl-C
+
+
+#: Times above this many seconds are Unix times (after 2001-09-09): a clock of seconds since the recording began
+#: does not reach it.
+UNIX_TIME_MIN_S = 1e9
+
+
+def _csv_start(args, read_kwargs: dict):
+    """``--start`` as UTC, or the first time of a ``--time`` column of Unix times; a clear reason otherwise."""
+    from datetime import datetime, timezone
+
+    import pandas as pd
+
+    from sensing.recording import RecordingError, utc
+
+    if args.start:
+        try:
+            return utc(args.start)
+        except ValueError as exc:
+            text = str(exc) if "time zone" in str(exc) else f"not a date and time ({exc})"
+            raise RecordingError(args.csv, "--start", f"{args.start!r}: {text}",
+                                 "an ISO 8601 time with its offset, e.g. 2026-11-20T07:30:00+01:00, or UTC …Z") from None
+    if args.time:
+        try:
+            first = pd.read_csv(args.csv, usecols=[args.time], nrows=1, **read_kwargs)[args.time].iloc[0]
+            first_s = float(first) * {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}[args.time_unit]
+        except (ValueError, TypeError, KeyError, IndexError):
+            first_s = float("nan")  # read_csv names the column's problem
+        if first_s > UNIX_TIME_MIN_S:
+            return datetime.fromtimestamp(first_s, timezone.utc)
+        if first_s == first_s:
+            raise RecordingError(args.csv, "--start", f"not given, and column {args.time} starts at {first_s:g} s, "
+                                 "a time since the recording began",
+                                 "--start with the first sample's date and time (…+01:00 or …Z)")
+        return None
+    raise RecordingError(args.csv, "--start", "not given", "the first sample's date and time (…+01:00 or …Z), so the "
+                         "journal and the dashboard can put the recording on its day")
+
+
+def cmd_convert(args, *, console: Console | None = None) -> int:
+    """``backstride convert``: a mapped CSV (sensing.formats.read_csv) written as a backstride Parquet recording."""
+    from sensing.formats import read_csv, write_parquet
+    from sensing.recording import RecordingError
+
+    console = console or make_console()
+
+    def fail(text: str) -> int:
+        console.print(f"backstride convert: {text}", style="red", soft_wrap=True, markup=False)
+        return 2
+
+    columns = {}
+    for kind, names, unit in (("acc", args.acc, args.acc_unit), ("gyr", args.gyr, args.gyr_unit),
+                              ("mag", args.mag, args.mag_unit)):
+        if names is None:
+            if unit is not None:
+                return fail(f"--{kind}-unit {unit} given without --{kind} (the three column names)")
+            continue
+        cols = [c.strip() for c in names.split(",")]
+        if len(cols) != 3 or not all(cols):
+            return fail(f"--{kind} {names!r}: expected three column names separated by commas, x,y,z")
+        if unit is None:
+            return fail(f"--{kind} needs --{kind}-unit (the unit of its columns)")
+        columns.update({f"{kind}_{axis}": (col, unit) for axis, col in zip("xyz", cols)})
+    if args.rate_hz is None and args.time is None:
+        return fail("give --rate-hz (the sensor's rate) or --time (a column of sample times)")
+    if args.rate_hz is not None and not 0 < args.rate_hz <= 10_000:
+        return fail(f"--rate-hz {args.rate_hz:g}: expected the sensor's rate, more than 0 and at most 10 000 Hz")
+    out = args.out or args.csv.with_suffix(".parquet")
+    if out.exists():
+        return fail(f"{out} exists; nothing was written (give another --out, or move that file)")
+    read_kwargs = {"sep": "\t" if args.sep.lower() in ("tab", "\\t") else args.sep, "decimal": args.decimal}
+    if not args.csv.is_file():
+        return fail(f"{args.csv}: no such file")
+    try:
+        start = _csv_start(args, read_kwargs)
+        rec = read_csv(args.csv, columns, sampling_rate_hz=args.rate_hz,
+                       time_column=(args.time, args.time_unit) if args.time else None,
+                       placement=args.placement, start_utc=start, **read_kwargs)
+    except (RecordingError, ValueError) as exc:
+        return fail(str(exc))
+    write_parquet(rec, out)
+    channels = "accelerometer" + (", gyroscope" if rec.has_gyr else "") + (", magnetometer" if rec.has_mag else "")
+    console.print(f"wrote {out}: {len(rec.data)} samples at {rec.sampling_rate_hz:g} Hz ({rec.duration_s / 60:.1f} min, "
+                  f"{channels}), {rec.placement}, starting {rec.start_utc:%Y-%m-%d %H:%M:%S} UTC", soft_wrap=True,
+                  markup=False)
+    if rec.lost_samples:
+        console.print(f"{rec.lost_samples} lost samples in {len(rec.gaps)} gap(s), kept as gaps", markup=False)
+    for w in rec.extra.get("warnings", []):
+        console.print(f"warning: {w}", style="yellow", soft_wrap=True, markup=False)
+    console.print(f"next: backstride analyse {out}", markup=False)
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -173,6 +173,16 @@ def test_csv_with_mapping_and_time_finds_lost_samples(tmp_path):
     assert rec.data["acc_z"].iloc[0] == pytest.approx(GRAVITY_M_S2)
 
 
+def test_csv_rate_from_whole_millisecond_unix_times(tmp_path):
+    """104 Hz written in whole ms since 1970 (steps of 9 and 10 ms, 1.8e12 in the column): the rate is 104 Hz, not
+    the 100 Hz of the most common step, and the first row's time gives no rounding of its own."""
+    t0_ms = 1_779_000_000_000
+    rows = "".join(f"{t0_ms + round(k * 1000 / 104)},0,0,1\n" for k in range(1040) if k != 500)  # one row lost
+    rec = read_csv(_csv(tmp_path, "t,ax,ay,az\n" + rows), MAPPING, time_column=("t", "ms"))
+    assert rec.sampling_rate_hz == pytest.approx(104.0, rel=1e-4)
+    assert rec.lost_samples == 1 and rec.data.index[-1] == 1039
+
+
 @pytest.mark.parametrize(
     "text, kwargs, match",
     [

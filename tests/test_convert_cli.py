@@ -1,0 +1,125 @@
+"""``backstride convert``: a CSV export (a phone app's, a sensor tool's) becomes a recording the rest reads.
+
+Truth is the sample lower-back run itself: written out as a phone app would (g, deg/s, Unix milliseconds, ';'
+between columns and ',' as the decimal mark, ten rows lost), converted back, it must hold the same samples, the
+same start and the lost rows as a gap, and analyse to the same steps.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sensing.cli import main
+from sensing.formats import read_parquet
+from analysis.constants import GRAVITY_M_S2
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_recordings" / "sim_lower_back_run.parquet"
+LOST = slice(1000, 1010)  # rows 1000-1009 of the export (samples 1000-1009) never reached the file
+
+
+def _phone_csv(tmp_path: Path, *, lost: bool = True) -> Path:
+    rec = read_parquet(SAMPLE)
+    d = rec.data
+    out = pd.DataFrame({
+        "time": (rec.start_utc.timestamp() * 1000 + d.index.to_numpy() * (1000 / rec.sampling_rate_hz)).astype("int64"),
+        "ax": d["acc_x"] / GRAVITY_M_S2, "ay": d["acc_y"] / GRAVITY_M_S2, "az": d["acc_z"] / GRAVITY_M_S2,
+        "gx": np.degrees(d["gyr_x"]), "gy": np.degrees(d["gyr_y"]), "gz": np.degrees(d["gyr_z"])})
+    if lost:
+        out = out.drop(index=out.index[LOST])
+    p = tmp_path / "phone.csv"
+    out.to_csv(p, sep=";", decimal=",", index=False, float_format="%.9g")
+    return p
+
+
+PHONE_ARGS = ["--acc", "ax,ay,az", "--acc-unit", "g", "--gyr", "gx,gy,gz", "--gyr-unit", "deg/s",
+              "--time", "time", "--time-unit", "ms", "--placement", "lower-back", "--sep", ";", "--decimal", ","]
+
+
+def test_a_phone_export_converts_to_the_same_recording(tmp_path, capsys):
+    csv = _phone_csv(tmp_path)
+    assert main(["convert", str(csv), *PHONE_ARGS]) == 0
+    out = capsys.readouterr().out
+    got, want = read_parquet(tmp_path / "phone.parquet"), read_parquet(SAMPLE)
+    assert got.sampling_rate_hz == pytest.approx(100.0) and got.placement == "lower-back"
+    assert got.start_utc == want.start_utc                      # from the Unix times, no --start needed
+    assert got.lost_samples == 10 and got.gaps["start_s"].tolist() == [pytest.approx(10.0)]
+    kept = want.data.drop(index=want.data.index[LOST])
+    assert got.data.index.tolist() == kept.index.tolist()
+    for c in ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z"):
+        np.testing.assert_allclose(got.data[c], kept[c], rtol=1e-7, atol=1e-9)
+    assert "37290 samples at 100 Hz" in out and "10 lost samples in 1 gap(s)" in out
+    assert "backstride analyse" in out
+
+
+def test_the_converted_run_analyses_to_the_samples_steps(tmp_path, capsys):
+    csv = _phone_csv(tmp_path, lost=False)
+    assert main(["convert", str(csv), *PHONE_ARGS, "--out", str(tmp_path / "run.parquet")]) == 0
+    for name, path in (("got", tmp_path / "run.parquet"), ("want", SAMPLE)):
+        assert main(["analyse", str(path), "--quiet", "--json", str(tmp_path / f"{name}.json")]) == 0
+    got, want = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("got", "want"))
+    ics = [np.array([s["ic_s"] for s in d["steps"]]) for d in (got, want)]
+    assert len(ics[0]) == len(ics[1]) > 1000
+    np.testing.assert_allclose(ics[0], ics[1], atol=1e-6)
+
+
+def test_a_rate_without_times_needs_the_start(tmp_path, capsys):
+    p = tmp_path / "x.csv"
+    p.write_text("ax,ay,az\n" + "0,0,1\n" * 500)
+    args = ["convert", str(p), "--acc", "ax,ay,az", "--acc-unit", "g", "--rate-hz", "50", "--placement", "chest"]
+    assert main(args) == 2
+    assert "--start: not given" in capsys.readouterr().out
+    assert main([*args, "--start", "2026-11-20 07:30"]) == 2           # a clock time without its offset
+    assert "has no time zone" in capsys.readouterr().out
+    assert not (tmp_path / "x.parquet").exists()
+    assert main([*args, "--start", "2026-11-20T07:30:00+01:00"]) == 0
+    rec = read_parquet(tmp_path / "x.parquet")
+    assert rec.start_utc.isoformat() == "2026-11-20T06:30:00+00:00" and rec.duration_s == pytest.approx(10.0)
+    assert not rec.has_gyr and rec.data["acc_z"].iloc[0] == pytest.approx(GRAVITY_M_S2)
+
+
+@pytest.mark.parametrize("extra, text, message", [
+    (["--acc", "ax,ay,aZ", "--acc-unit", "g"], "ax,ay,az\n0,0,1\n", "no column(s) ['aZ']"),
+    (["--acc", "ax,ay", "--acc-unit", "g"], "ax,ay,az\n0,0,1\n", "three column names"),
+    (["--acc", "ax,ay,az", "--gyr", "gx,gy,gz", "--acc-unit", "g"], "ax,ay,az,gx,gy,gz\n0,0,1,0,0,0\n",
+     "--gyr needs --gyr-unit"),
+    (["--acc", "ax,ay,az", "--acc-unit", "furlong"], "ax,ay,az\n0,0,1\n", "unknown unit 'furlong'"),
+    # m/s² declared as g: 9.8 g at rest
+    (["--acc", "ax,ay,az", "--acc-unit", "g"], "ax,ay,az\n" + "0,0,9.81\n" * 50, "look like m/s² declared as g"),
+    (["--acc", "ax,ay,az", "--acc-unit", "g"], "ax,ay,az\n0,0,1\n0,x,1\n", "row 3, column ay"),
+])
+def test_bad_input_is_named_and_nothing_is_written(tmp_path, capsys, extra, text, message):
+    p = tmp_path / "x.csv"
+    p.write_text(text)
+    code = main(["convert", str(p), *extra, "--rate-hz", "50", "--start", "2026-11-20T06:30:00Z",
+                 "--placement", "chest"])
+    out = capsys.readouterr().out
+    assert code == 2 and message in out and ("x.csv" in out or out.startswith("backstride convert: --"))
+    assert not (tmp_path / "x.parquet").exists()
+
+
+def test_an_existing_recording_is_never_overwritten(tmp_path, capsys):
+    p = tmp_path / "x.csv"
+    p.write_text("ax,ay,az\n" + "0,0,1\n" * 50)
+    target = tmp_path / "x.parquet"
+    target.write_bytes(b"an earlier recording")
+    assert main(["convert", str(p), "--acc", "ax,ay,az", "--acc-unit", "g", "--rate-hz", "50",
+                 "--start", "2026-11-20T06:30:00Z", "--placement", "chest"]) == 2
+    assert "exists; nothing was written" in capsys.readouterr().out
+    assert target.read_bytes() == b"an earlier recording"
+
+
+def test_a_reader_that_leaves_the_pipe_gets_no_traceback():
+    """`backstride analyse ... | head` with the reader gone before anything is written."""
+    proc = subprocess.Popen([sys.executable, "-m", "sensing.cli", "analyse", str(SAMPLE)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141 and "Traceback" not in err, err
