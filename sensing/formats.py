@@ -331,7 +331,7 @@ def open_recording(path: str | Path, placement: str | None = None, *, nan_as_gap
         else:
             raise RecordingError(path, "file", "not a recording backstride can read",
                                  "a backstride .parquet recording or a BIDS-Motion *_motion.tsv; "
-                                 "for a CSV use sensing.formats.read_csv with a column mapping")
+                                 "for a CSV, `backstride convert` with its columns and units first")
     if placement is not None:
         rec = rec.with_placement(placement)
     return rec
