@@ -478,6 +478,12 @@ def _f(x, digits: int = 1, unknown: str = "–") -> str:
     return f"{x:.{digits}f}"
 
 
+#: What an arbitrary unit of each AU load is, for the timeline's legend.
+TIMELINE_AU = {"session": "minutes × the run's RPE, Foster's session load",
+               "trimp": "Banister's TRIMP, minutes weighted by heart-rate reserve",
+               "mechanical": "steps × mean impact index, from a recording"}
+
+
 def _week_km(row) -> str:
     """A week's kilometres: "–" when its runs gave no distance, "≥ x" when only some did."""
     if row["runs_n"] > 0 and row["distance_runs_known"] < row["runs_n"]:
@@ -515,7 +521,7 @@ def cmd_timeline(args) -> int:
 
     t = Table(title=f"{tl.runner}: {tl.start} to {tl.end} ({label}, {unit})", show_lines=False)
     for name, just in (("date", "left"), ("run", "left"), ("load", "right"), ("A:C", "right"),
-                       ("sitting h (longest)", "right"), ("sleep h / stress", "right"), ("core", "right"),
+                       ("sitting h (longest)", "right"), ("sleep h / stress", "right"), ("core+mob.", "right"),
                        ("pain", "left"), ("flags", "left")):
         t.add_column(name, justify=just, overflow="fold")
     for day, row in tl.daily.iterrows():
@@ -590,5 +596,12 @@ def cmd_timeline(args) -> int:
     if unknown:
         console.print(f"{unknown} day(s) without any entry are shown as unknown, not as rest "
                       f"(--unlogged rest if your watch records every run).")
+    unit_text = f"AU: arbitrary units ({TIMELINE_AU[tl.load]})" if tl.load in TIMELINE_AU else ""
+    console.print("[dim]" + "; ".join(x for x in (
+        "A:C: acute:chronic, the mean daily load of the last 7 days over that of the 21 days before"
+        + (f" (flagged above {tl.settings['acwr_high']:g}: too much too soon)" if tl.settings.get("acwr_high") else ""),
+        "core+mob.: core and mobility sessions that day",
+        "monotony: a week's mean daily load over its standard deviation (Foster 1998; above 2, hard and easy days "
+        "hardly differ)", "strain: the week's load × its monotony", unit_text) if x) + ".[/]")
     console.print("[dim]Flags are patterns worth a look, not a diagnosis.[/]")
     return 0

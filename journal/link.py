@@ -311,7 +311,7 @@ def build_timeline(data: JournalData, *, start: date | None = None, end: date | 
     wk = wk.join(weeks[["increase", "flag", "reason"]])
     wk = wk[(wk.index + pd.Timedelta(days=6) >= lo) & (wk.index <= hi)]
     wk["core_note"] = np.where((wk["core_n"] < 2) & (wk["logged_days"] >= 4),
-                               "core work below 2 sessions a week (articles: 2-3)", "")
+                               "core work below 2 sessions a week (the articles advise 2-3)", "")
     runs_out = runs.copy()
     if len(runs_out):
         runs_out = runs_out[(pd.to_datetime(runs_out["local_date"]) >= lo)]

@@ -216,9 +216,14 @@ def test_timeline_and_export(capsys, url, tmp_path):
     assert "no data" in out                     # the gap days
     assert "Pain rose after flagged days" in out
     assert "not causes" in out
+    # the columns' abbreviations are explained once, below the tables
+    flat = " ".join(out.split())
+    assert "A:C: acute:chronic, the mean daily load of the last 7 days over that of the 21 days before" in flat
+    assert "(flagged above 1.5: too much too soon)" in flat and "monotony: a week's mean daily load" in flat
+    assert "AU: arbitrary units (minutes × the run's RPE, Foster's session load)" in flat
     code, out, _ = run(capsys, "timeline", "--runner", "demo", "--weeks", "2", "--load", "duration",
                        "--journal", url)
-    assert code == 0 and "duration, min" in out
+    assert code == 0 and "duration, min" in out and "arbitrary units" not in out
     out_csv = tmp_path / "demo.csv"
     assert run(capsys, "export", "--format", "csv", "--runner", "demo", "-o", str(out_csv), "--journal", url)[0] == 0
     rows = list(csv.DictReader(io.StringIO(out_csv.read_text())))
