@@ -115,10 +115,10 @@ def analyse_document(rec, placement: str | None, *, timezone: str | None = None,
     fa = full_analysis(rec, placement, timezone=timezone, min_posture_s=min_posture_s, progress=progress,
                        analyse=analyse)
     if fa.report is not None:
-        text = render_text(fa.report)
+        text = render_text(fa.report, tz=timezone or (rec.extra or {}).get("time_zone") or "UTC")
     else:
         text = (f"backstride analysis — {rec.source or 'recording'}\nplacement {fa.doc['placement']}, "
-                f"{rec.sampling_rate_hz:g} Hz, {rec.duration_s:.0f} s")
+                f"{rec.sampling_rate_hz:g} Hz, {_duration_text(rec.duration_s)}")
     if fa.activity is not None:
         text += "\n" + render_activity_text(fa.activity, fa.days)
     return fa.doc, text
@@ -167,22 +167,43 @@ def _fmt(v, unit="", digits=1, scale=1.0):
     return f"{round(v * scale, digits) + 0.0:.{digits}f}{unit}"  # (+ 0.0: never "-0.0")
 
 
-def render_text(report) -> str:
-    """A readable report for the terminal."""
+def _duration_text(seconds: float) -> str:
+    """373 s as "6 min 13 s", 37118 s as "10 h 19 min"; under two minutes in seconds."""
+    seconds = round(float(seconds or 0.0))
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60} s"
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60} min"
+
+
+def render_text(report, tz: str = "UTC") -> str:
+    """A readable report for the terminal; clock times in the IANA time zone ``tz`` when the recording has a start."""
+    import pandas as pd
+
     s = report.summary
     rec = report.recording
+    start = pd.Timestamp(rec["start_utc"]).tz_convert(tz) if rec.get("start_utc") else None
+    started = ""
+    if start is not None:
+        started = f", started {start:%Y-%m-%d %H:%M:%S} {start.tzname()}" + (
+            f" ({start.tz_convert('UTC'):%H:%M:%S} UTC)" if start.utcoffset() else "")
     lines = [
         f"backstride analysis — {rec.get('source') or 'recording'}",
-        f"placement {report.placement}, {report.sampling_rate_hz:g} Hz, {rec.get('duration_s', 0):.0f} s"
-        + (f", started {rec['start_utc']}" if rec.get("start_utc") else ""),
+        f"placement {report.placement}, {report.sampling_rate_hz:g} Hz, {_duration_text(rec.get('duration_s', 0))}"
+        + started,
         "",
     ]
     # a shoe sensor sees one foot: each of its rows is a stride of that foot (two steps; cadence counts both)
     unit = "strides of this foot" if report.placement in FOOT_PLACEMENTS else "steps"
     if len(report.bouts):
-        lines.append("bouts:")
+        lines.append("bouts:" + (f" (clock times {start.tzname()}; seconds from the start)" if start is not None
+                                 else " (seconds from the start)"))
         for b in report.bouts.itertuples():
-            lines.append(f"  {b.activity:8s} {b.start_s:8.1f} – {b.end_s:8.1f} s  ({b.steps} {unit})")
+            clock = "" if start is None else (f"{(start + pd.Timedelta(seconds=b.start_s)).round('s'):%H:%M:%S} – "
+                                              f"{(start + pd.Timedelta(seconds=b.end_s)).round('s'):%H:%M:%S}  ")
+            lines.append(f"  {b.activity:8s} {clock}{b.start_s:8.1f} – {b.end_s:8.1f} s  ({b.steps} {unit})")
         lines.append("")
     for act in ("running", "walking"):
         a = s.get(act)

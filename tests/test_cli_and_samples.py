@@ -19,6 +19,22 @@ def _match(det, ref, tol_s):
     return [det[np.argmin(np.abs(det - r))] - r for r in ref if np.min(np.abs(det - r)) <= tol_s]
 
 
+def test_analyse_says_its_bouts_in_clock_times_of_the_zone_asked(tmp_path, capsys):
+    """The sample run started 2026-05-04 17:30:00 UTC (its metadata), 19:30 in Amsterdam (CEST, UTC+2)."""
+    from datetime import datetime, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    out = tmp_path / "a.json"
+    assert main(["analyse", str(SAMPLES / "sim_lower_back_run.parquet"), "--timezone", "Europe/Amsterdam",
+                 "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "100 Hz, 6 min 13 s, started 2026-05-04 19:30:00 CEST (17:30:00 UTC)" in text
+    (bout,) = json.loads(out.read_text())["bouts"]
+    t0 = datetime(2026, 5, 4, 17, 30, tzinfo=timezone.utc).astimezone(ZoneInfo("Europe/Amsterdam"))
+    a, b = (t0 + timedelta(seconds=round(bout[k])) for k in ("start_s", "end_s"))
+    assert f"running  {a:%H:%M:%S} – {b:%H:%M:%S}  " in text and a.hour == 19
+
+
 def test_analyse_lower_back_sample_against_its_truth(tmp_path, capsys):
     out = tmp_path / "a.json"
     assert main(["analyse", str(SAMPLES / "sim_lower_back_run.parquet"), "--json", str(out)]) == 0
