@@ -133,14 +133,18 @@ border-bottom: 1px solid #eee; } tr.flag td { color: #b00020; } .note { color: #
 def flags_by_day(daily: pd.DataFrame) -> list[tuple[pd.Timestamp, list[str]]]:
     """The flagged days of a timeline (``Timeline.daily``) with their flag texts, for a list a reader goes
     through: a pain flag raised again on the following days (the journal re-checks pain every day: "keeps rising"
-    on five days running) is written once, on its first day, saying until when it held."""
+    on five days running) is written once, on its first day, saying until when it held and, when its figures
+    changed, the last day's (the first "1.0 → 3.0 → 5.4/10", the last "3.0 → 5.4 → 6.1/10")."""
     out: list[tuple[pd.Timestamp, list[str]]] = []
-    streak: dict[str, tuple[int, int, pd.Timestamp]] = {}  # pain flag kind -> (entry, text index, last day)
+    # pain flag kind -> (entry, text index, last day, last day's text)
+    streak: dict[str, tuple[int, int, pd.Timestamp, str]] = {}
 
     def close(key: str) -> None:
-        entry, i, last = streak.pop(key)
+        entry, i, last, last_text = streak.pop(key)
         if last > out[entry][0]:
-            out[entry][1][i] += f" (raised again every day to {last:%a %d %b})"
+            figures = re.search(r"\(([^()]*)\)", last_text) if last_text != out[entry][1][i] else None
+            out[entry][1][i] += (f" (raised again every day to {last:%a %d %b}"
+                                 + (f"; on {last:%a %d %b}: {figures.group(1)}" if figures else "") + ")")
 
     for day, items in daily["flag_items"].items():
         day = pd.Timestamp(day)
@@ -148,12 +152,12 @@ def flags_by_day(daily: pd.DataFrame) -> list[tuple[pd.Timestamp, list[str]]]:
         for kind, text in items:
             key = text.split(" (")[0] if kind == "pain" else None
             if key in streak and streak[key][2] == day - pd.Timedelta(days=1):
-                streak[key] = (*streak[key][:2], day)
+                streak[key] = (*streak[key][:2], day, text)
                 continue
             if key in streak:
                 close(key)
             if key:
-                streak[key] = (len(out), len(texts), day)
+                streak[key] = (len(out), len(texts), day, text)
             texts.append(text)
         if texts:
             out.append((day, texts))

@@ -404,11 +404,14 @@ def test_clinic_report_writes_a_pain_flag_raised_on_consecutive_days_once():
 
     days = pd.date_range("2025-02-14", periods=8, freq="D")
     rising = ("pain", "pain keeps rising (weekly average of the days reported 1.0 → 3.0 → 5.4/10): see")
-    items = [[], [rising], [rising, ("acwr", "acute:chronic 1.63 (above 1.5)")], [rising], [], [rising], [],
+    higher = ("pain", "pain keeps rising (weekly average of the days reported 3.0 → 5.4 → 6.1/10): see")
+    items = [[], [rising], [rising, ("acwr", "acute:chronic 1.63 (above 1.5)")], [higher], [], [rising], [],
              [("sitting", "7.0 h sitting (≥ 6 h)")]]
     daily = pd.DataFrame({"flag_items": items}, index=days)
     assert flags_by_day(daily) == [
-        (days[1], [rising[1] + " (raised again every day to Mon 17 Feb)"]),   # 15-17 Feb: once
+        # 15-17 Feb: once, with the last day's figures
+        (days[1], [rising[1] + " (raised again every day to Mon 17 Feb; on Mon 17 Feb: weekly average of the days "
+                               "reported 3.0 → 5.4 → 6.1/10)"]),
         (days[2], ["acute:chronic 1.63 (above 1.5)"]),                         # other flags of those days stay
         (days[5], [rising[1]]),                                                # raised anew after a day without
         (days[7], ["7.0 h sitting (≥ 6 h)"]),
