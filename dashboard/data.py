@@ -414,8 +414,11 @@ def store_upload(settings: Settings, filename: str, contents: str) -> tuple[Path
     """
     suffix = Path(filename or "").suffix.lower()
     if suffix not in UPLOAD_TYPES:
+        hint = ("; a CSV needs its columns and units named: turn it into a recording with `backstride convert` "
+                "(README, 'Analyse your own recording') and upload the .parquet" if suffix in (".csv", ".txt")
+                else "")
         raise UploadError(f"{filename!r}: cannot import files of type {suffix or '(none)'}; "
-                          f"accepted: {', '.join(UPLOAD_TYPES)}")
+                          f"accepted: {', '.join(UPLOAD_TYPES)}{hint}")
     if not contents or "," not in contents:
         raise UploadError(f"{filename!r}: the upload is empty")
     b64 = contents.split(",", 1)[1]

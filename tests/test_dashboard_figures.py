@@ -160,6 +160,8 @@ def test_uploads_stay_in_the_data_dir_and_respect_the_limit(tmp_path):
         store_upload(s, "big.json", "data:;base64," + base64.b64encode(b"x" * 200).decode())
     with pytest.raises(UploadError, match="type"):
         store_upload(s, "run.exe", payload)
+    with pytest.raises(UploadError, match=r"type \.csv; accepted: .*`backstride convert`"):
+        store_upload(s, "phone.csv", payload)
     assert [p.name for p in (tmp_path / "data" / "uploads").iterdir()] == [path.name]
 
 
