@@ -158,10 +158,10 @@ def _recording(df: pd.DataFrame, meta: Mapping, path) -> Recording:
 
 
 def _drop_incomplete_last_row(df: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """A truncated file ends in a partial row: reject it with its row number."""
+    """A truncated file ends in a partial row: reject it with its line number (the header is line 1)."""
     if len(df) > 1 and df.iloc[-1].isna().any() and not df.iloc[-1].isna().all():
         if not df.iloc[:-1].isna().any(axis=None):
-            raise RecordingError(path, f"row {len(df)}", "last row is incomplete; the file looks truncated",
+            raise RecordingError(path, f"row {len(df) + 1}", "last row is incomplete; the file looks truncated",
                                  "a complete row; re-export or cut the last line")
     return df
 
@@ -175,6 +175,7 @@ def read_csv(
     time_column: tuple[str, str] | None = None,
     placement: str | None = None,
     start_utc=None,
+    resample_hz: float | None = None,
     **read_kwargs,
 ) -> Recording:
     """Read a CSV whose columns are mapped to our channels.
@@ -190,6 +191,10 @@ def read_csv(
     time_column
         (column, unit) with unit ``s``, ``ms``, ``us`` or ``ns``; times are used to place samples
         on the sensor's clock and to find lost samples.
+    resample_hz
+        With ``time_column``: irregular times (a phone's sensors) interpolated linearly onto a regular grid
+        at this rate, pauses longer than :data:`RESAMPLE_GAP_INTERVALS` median intervals kept as gaps; said in
+        the recording's warnings.  Without it, times off a regular grid are refused.
     """
     path = Path(path)
     try:
@@ -223,6 +228,10 @@ def read_csv(
         # from the first row, in the file's unit first: Unix times in ms are whole numbers there (exact), while
         # 1.7e9 s in float64 keeps only 0.2 µs, enough to skew a rate taken from the intervals
         t = (t - t[0]) * scale if len(t) else t
+        if resample_hz is not None:
+            rec = _resampled(df, t, float(resample_hz), path, tcol, placement=placement, start_utc=start_utc)
+            return check_gravity(rec, path, f"unit of {columns['acc_x'][0]} ({columns['acc_x'][1]})"
+                                 if "acc_x" in columns else "accelerometer unit")
         idx = _indices_from_times(t, sampling_rate_hz, path, tcol)
         fs = sampling_rate_hz or _rate_from_times(t)
     else:
@@ -278,7 +287,7 @@ def _rate_from_times(t: np.ndarray) -> float:
     return float(1.0 / np.mean(dt[dt < 1.5 * np.median(dt)]))
 
 
-def _indices_from_times(t: np.ndarray, fs: float | None, path, tcol: str) -> np.ndarray:
+def _check_times(t: np.ndarray, path, tcol: str) -> None:
     nan = np.flatnonzero(~np.isfinite(t))
     if len(nan):
         raise RecordingError(path, f"row {nan[0] + 2}, column {tcol}", "missing time", "a number")
@@ -287,6 +296,47 @@ def _indices_from_times(t: np.ndarray, fs: float | None, path, tcol: str) -> np.
         i = back[0]
         raise RecordingError(path, f"row {i + 3}, column {tcol}", f"time goes from {t[i]:.15g} to {t[i + 1]:.15g} s after the first row",
                              "strictly increasing time")
+
+
+#: Resampling a CSV's irregular times: an interval longer than this many median intervals (and than two grid
+#: steps) is a pause of the recorder, whose grid samples are left out as lost, never interpolated over.
+RESAMPLE_GAP_INTERVALS = 3.0
+
+
+def _resampled(df: pd.DataFrame, t: np.ndarray, fs: float, path, tcol: str, *, placement, start_utc) -> Recording:
+    """``df`` sampled at the irregular times ``t`` (s from the first row), linearly interpolated onto a grid at
+    ``fs`` from the first row's time; grid samples inside pauses are left out (gaps)."""
+    if not 0 < fs <= 10_000:
+        raise RecordingError(path, "resample rate", f"{fs:g} Hz", "more than 0 and at most 10 000 Hz")
+    lost = df.isna().all(axis=1).to_numpy()
+    partial = np.flatnonzero(df.isna().any(axis=1).to_numpy() & ~lost)
+    if len(partial):
+        col = df.columns[df.iloc[partial[0]].isna().to_numpy()][0]
+        raise RecordingError(path, f"row {partial[0] + 2}, {col}", "missing value", "a number in every channel")
+    _check_times(t, path, tcol)  # row numbers of the file, before its lost rows are left out
+    t, df = t[~lost], df[~lost]
+    if len(t) < 2:
+        raise RecordingError(path, "rows", f"{len(t)} sample(s)", "at least two samples to resample")
+    dt = np.diff(t)
+    median_s = float(np.median(dt))
+    gap_s = max(RESAMPLE_GAP_INTERVALS * median_s, 2.0 / fs)
+    grid = np.arange(int(np.floor(t[-1] * fs + 1e-9)) + 1) / fs
+    j = np.clip(np.searchsorted(t, grid, side="right"), 1, len(t) - 1)  # t[j-1] <= grid < t[j]
+    inside_pause = (t[j] - t[j - 1] > gap_s) & (grid > t[j - 1] + 1e-12)
+    keep = ~inside_pause
+    out = pd.DataFrame({c: np.interp(grid[keep], t, df[c].to_numpy(np.float64)) for c in df.columns},
+                       index=pd.Index(np.flatnonzero(keep).astype(np.int64), name="sample_index"))
+    pauses = int(np.sum(dt > gap_s))
+    note = (f"{path}: irregular times in column {tcol} (median interval {median_s * 1000:.2f} ms, 1 % over "
+            f"{np.percentile(dt, 99) * 1000:.2f} ms) resampled to {fs:g} Hz by linear interpolation"
+            + (f"; {int(inside_pause.sum())} grid samples inside {pauses} pause(s) over {gap_s * 1000:.0f} ms left "
+               "out as lost" if pauses else ""))
+    rec = Recording(data=out, sampling_rate_hz=fs, start_utc=utc(start_utc), placement=placement, source=str(path))
+    return _noted(rec, note)
+
+
+def _indices_from_times(t: np.ndarray, fs: float | None, path, tcol: str) -> np.ndarray:
+    _check_times(t, path, tcol)
     fs = fs or _rate_from_times(t)
     pos = (t - t[0]) * fs
     idx = np.round(pos).astype(np.int64)
@@ -295,7 +345,8 @@ def _indices_from_times(t: np.ndarray, fs: float | None, path, tcol: str) -> np.
     if len(bad):
         raise RecordingError(path, f"row {bad[0] + 2}, column {tcol}",
                              f"time {t[bad[0]]:.15g} s after the first row is off the {fs:g} Hz sample grid by {jitter[bad[0]]:.2f} samples",
-                             "regular sampling (resample irregular data first)")
+                             "regular sampling; irregular times (a phone's) can be resampled: `backstride convert "
+                             "--resample-hz`, read_csv(resample_hz=)")
     return idx
 
 

@@ -3,7 +3,8 @@
     backstride scan [--timeout 5]
     backstride record --sensor NAME_OR_ADDRESS [--sensor ...] --placement P [--placement ...] [--out DIR] [--rate HZ]
     backstride replay REC [--speed 1|10|max] [--placement P]
-    backstride convert FILE.csv --acc X,Y,Z --acc-unit U [--gyr X,Y,Z --gyr-unit U] (--rate-hz HZ | --time COL)
+    backstride convert FILE.csv --acc X,Y,Z --acc-unit U [--gyr X,Y,Z --gyr-unit U] (--rate-hz HZ | --time COL
+                       [--resample-hz HZ])
                        [--start ISO] --placement P [--out FILE.parquet]
 
 ``record`` takes one ``--placement`` per ``--sensor``, in order; it writes a
@@ -79,6 +80,9 @@ def register(subparsers) -> None:
     p.add_argument("--time", metavar="COL", help="a column of sample times (the rate is found from them unless "
                                                  "--rate-hz is given; rows off the grid are refused)")
     p.add_argument("--time-unit", default="s", choices=("s", "ms", "us", "ns"), help="unit of --time (default s)")
+    p.add_argument("--resample-hz", type=float, metavar="HZ",
+                   help="with --time: times that are not on a regular grid (a phone's sensors) are interpolated "
+                        "onto one at HZ; pauses stay gaps, and the recording's warnings say it was resampled")
     p.add_argument("--start", help="when the first sample was taken, with its UTC offset (2026-11-20T07:30:00+01:00) "
                                    "or in UTC (…Z); not needed when --time holds Unix times")
     p.add_argument("--placement", required=True, type=placement_arg, metavar="P",
@@ -336,6 +340,8 @@ def cmd_convert(args, *, console: Console | None = None) -> int:
         columns.update({f"{kind}_{axis}": (col, unit) for axis, col in zip("xyz", cols)})
     if args.rate_hz is None and args.time is None:
         return fail("give --rate-hz (the sensor's rate) or --time (a column of sample times)")
+    if args.resample_hz is not None and (args.time is None or args.rate_hz is not None):
+        return fail("--resample-hz needs --time (the times to resample from) and takes the place of --rate-hz")
     if args.rate_hz is not None and not 0 < args.rate_hz <= 10_000:
         return fail(f"--rate-hz {args.rate_hz:g}: expected the sensor's rate, more than 0 and at most 10 000 Hz")
     out = args.out or args.csv.with_suffix(".parquet")
@@ -348,7 +354,7 @@ def cmd_convert(args, *, console: Console | None = None) -> int:
         start = _csv_start(args, read_kwargs)
         rec = read_csv(args.csv, columns, sampling_rate_hz=args.rate_hz,
                        time_column=(args.time, args.time_unit) if args.time else None,
-                       placement=args.placement, start_utc=start, **read_kwargs)
+                       placement=args.placement, start_utc=start, resample_hz=args.resample_hz, **read_kwargs)
     except (RecordingError, ValueError) as exc:
         return fail(str(exc))
     write_parquet(rec, out)

@@ -123,3 +123,45 @@ def test_a_reader_that_leaves_the_pipe_gets_no_traceback():
     proc.stdout.close()
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 141 and "Traceback" not in err, err
+
+
+def _jittery_csv(tmp_path: Path) -> Path:
+    """A phone's export: times in ns since 1970 at irregular 6-14 ms intervals, a 0.5-s pause at 20 s, and a closed
+    form to check against: 1 g on z plus 0.5 g at 2 Hz on x, 90 deg/s at 1 Hz on z."""
+    rng = np.random.default_rng(7)
+    t = np.cumsum(rng.uniform(0.006, 0.014, 4000))
+    t = t[(t < 30.0) & ((t < 20.0) | (t > 20.5))]
+    t = np.concatenate([[0.0], t])
+    t0_ns = 1_779_000_000 * 10**9
+    pd.DataFrame({"t": t0_ns + np.round(t * 1e9).astype("int64"), "ax": 0.5 * np.sin(2 * np.pi * 2 * t),
+                  "ay": 0.0, "az": 1.0, "gx": 0.0, "gy": 0.0, "gz": 90 * np.sin(2 * np.pi * t)}
+                 ).to_csv(tmp_path / "jitter.csv", index=False)
+    return tmp_path / "jitter.csv"
+
+
+JITTER_ARGS = ["--acc", "ax,ay,az", "--acc-unit", "g", "--gyr", "gx,gy,gz", "--gyr-unit", "deg/s", "--time", "t",
+               "--time-unit", "ns", "--placement", "lower-back"]
+
+
+def test_irregular_times_are_refused_unless_resampling_is_asked_for(tmp_path, capsys):
+    csv = _jittery_csv(tmp_path)
+    assert main(["convert", str(csv), *JITTER_ARGS]) == 2
+    assert "off the" in (out := capsys.readouterr().out) and "--resample-hz" in out
+    assert not (tmp_path / "jitter.parquet").exists()
+    assert main(["convert", str(csv), *JITTER_ARGS, "--resample-hz", "100"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    rec = read_parquet(tmp_path / "jitter.parquet")
+    assert rec.sampling_rate_hz == 100.0 and rec.start_utc.timestamp() == 1_779_000_000
+    # the pause (the last sample before 20 s to the first after 20.5 s) is a gap, not interpolated over
+    (gap,) = rec.gaps.itertuples()
+    assert 19.98 <= gap.start_s <= 20.01 and 20.5 <= gap.end_s <= 20.52 and gap.lost_samples >= 49
+    # between the pauses, the grid samples are the closed form (linear interpolation of ~10-ms samples)
+    t = rec.t_s
+    np.testing.assert_allclose(rec.data["acc_x"], 0.5 * GRAVITY_M_S2 * np.sin(2 * np.pi * 2 * t), atol=0.02)
+    np.testing.assert_allclose(rec.data["acc_z"], GRAVITY_M_S2, atol=1e-9)
+    np.testing.assert_allclose(rec.data["gyr_z"], np.radians(90 * np.sin(2 * np.pi * t)), atol=2e-3)
+    assert "resampled to 100 Hz by linear interpolation" in out and "left out as lost" in out
+    assert any("resampled to 100 Hz" in w for w in rec.extra["warnings"])   # kept with the recording
+    assert main(["convert", str(csv), *JITTER_ARGS, "--resample-hz", "100", "--rate-hz", "100",
+                 "--out", str(tmp_path / "b.parquet")]) == 2
+    assert "--resample-hz needs --time" in capsys.readouterr().out

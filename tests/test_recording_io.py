@@ -192,6 +192,7 @@ def test_csv_rate_from_whole_millisecond_unix_times(tmp_path):
         ("t,ax,ay,az\n0,0,0,1\n", {}, "sampling rate"),
         ("t,ax,ay,az\n0,0,0,1\n1,0,0,1\n", {"sampling_rate_hz": 100000}, "impossible sampling rate"),
         ("", {"sampling_rate_hz": 100}, "empty"),
+        ("t,ax,ay,az\n0,0,0,1\n10,0,0,1\n20,0,0\n", {"time_column": ("t", "ms")}, "row 4: last row is incomplete"),
         ("t,ax,ay,az\n0,0,0,1\n10,0,0,1\n14,0,0,1\n20,0,0,1\n", {"time_column": ("t", "ms"), "sampling_rate_hz": 100}, "off the 100 Hz"),
     ],
 )
