@@ -158,8 +158,9 @@ def _recording(df: pd.DataFrame, meta: Mapping, path) -> Recording:
 
 
 def _drop_incomplete_last_row(df: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """A truncated file ends in a partial row: reject it with its line number (the header is line 1)."""
-    if len(df) > 1 and df.iloc[-1].isna().any() and not df.iloc[-1].isna().all():
+    """A truncated file ends in a partial row (cut after some of its fields, or after its time alone): reject it
+    with its line number (the header is line 1), unless other rows miss values too (lost samples)."""
+    if len(df) > 1 and df.iloc[-1].isna().any():
         if not df.iloc[:-1].isna().any(axis=None):
             raise RecordingError(path, f"row {len(df) + 1}", "last row is incomplete; the file looks truncated",
                                  "a complete row; re-export or cut the last line")
@@ -216,7 +217,15 @@ def read_csv(
             raise RecordingError(path, f"row {bad[0] + 2}, column {src}", f"not a number: {raw[src].iloc[bad[0]]!r}", "a number")
         cols[ours] = vals * unit_factor(ours[:3], unit, source=path, where=f"unit of {src}")
     df = pd.DataFrame(cols)
+    if not len(df):
+        raise RecordingError(path, "rows", "no samples after the header", "one row per sample")
     df = _drop_incomplete_last_row(df, path)
+    # a row missing some channels but not all (all: a lost sample) is named here, by its line and column
+    partial = np.flatnonzero(df.isna().any(axis=1).to_numpy() & ~df.isna().all(axis=1).to_numpy())
+    if len(partial):
+        ours = df.columns[df.iloc[partial[0]].isna().to_numpy()][0]
+        raise RecordingError(path, f"row {partial[0] + 2}, column {columns[ours][0]}", "missing value",
+                             "a number in every channel (a row empty in all of them is read as a lost sample)")
     if time_column is not None:
         tcol, tunit = time_column
         if tcol not in raw.columns:
@@ -225,15 +234,26 @@ def read_csv(
         if scale is None:
             raise RecordingError(path, f"unit of {tcol}", f"unknown time unit {tunit!r}", "s, ms, us or ns")
         t = pd.to_numeric(raw[tcol], errors="coerce").to_numpy(np.float64)
+        bad = np.flatnonzero(np.isnan(t) & raw[tcol].notna().to_numpy())
+        if len(bad):
+            raise RecordingError(path, f"row {bad[0] + 2}, column {tcol}", f"not a number: {raw[tcol].iloc[bad[0]]!r}",
+                                 f"a time in {tunit} (a date and time has to be written as seconds first)")
+        if len(t) < 2 and resample_hz is None and sampling_rate_hz is None:
+            raise RecordingError(path, "rows", f"{len(t)} sample", "at least two rows to find the rate from their times")
         # from the first row, in the file's unit first: Unix times in ms are whole numbers there (exact), while
         # 1.7e9 s in float64 keeps only 0.2 µs, enough to skew a rate taken from the intervals
-        t = (t - t[0]) * scale if len(t) else t
+        # the times' resolution: the smallest difference between the usual steps (whole ms: 9 and 10 ms at 104 Hz)
+        dt = np.diff(t)
+        dt = dt[np.isfinite(dt) & (dt > 0)]
+        steps = np.unique(dt[dt <= 2 * np.median(dt)]) if len(dt) else dt
+        resolution_s = float(np.min(np.diff(steps))) * scale if len(steps) > 1 else 0.0
+        t = (t - t[0]) * scale
         if resample_hz is not None:
             rec = _resampled(df, t, float(resample_hz), path, tcol, placement=placement, start_utc=start_utc)
             return check_gravity(rec, path, f"unit of {columns['acc_x'][0]} ({columns['acc_x'][1]})"
                                  if "acc_x" in columns else "accelerometer unit")
-        idx = _indices_from_times(t, sampling_rate_hz, path, tcol)
-        fs = sampling_rate_hz or _rate_from_times(t)
+        idx = _indices_from_times(t, sampling_rate_hz, path, tcol, resolution_s=resolution_s)
+        fs = sampling_rate_hz or _rate_from_times(t, resolution_s)
     else:
         if sampling_rate_hz is None:
             raise RecordingError(path, "sampling rate", "neither a sampling rate nor a time column given",
@@ -277,14 +297,16 @@ def check_gravity(rec: Recording, path, where: str) -> Recording:
     return rec
 
 
-def _rate_from_times(t: np.ndarray) -> float:
+def _rate_from_times(t: np.ndarray, resolution_s: float = 0.0) -> float:
     """The rate of a column of sample times: one over the mean interval, lost samples (intervals over 1.5 × the
-    median) left out.  The mean, not the median: times written in whole ms at 104 Hz step 9, 10, 10, 9, ... ms."""
+    median, and over the median plus the times' ``resolution_s``) left out.  The mean, not the median: times
+    written in whole ms at 104 Hz step 9, 10, 10, 9, ... ms, and at 833 Hz 1, 1, 1, 1, 2 ms."""
     dt = np.diff(t)
     dt = dt[np.isfinite(dt) & (dt > 0)]
     if not len(dt):
         return float("nan")
-    return float(1.0 / np.mean(dt[dt < 1.5 * np.median(dt)]))
+    med = np.median(dt)
+    return float(1.0 / np.mean(dt[dt <= max(1.5 * med, med + resolution_s * (1 + 1e-9))]))
 
 
 def _check_times(t: np.ndarray, path, tcol: str) -> None:
@@ -335,13 +357,16 @@ def _resampled(df: pd.DataFrame, t: np.ndarray, fs: float, path, tcol: str, *, p
     return _noted(rec, note)
 
 
-def _indices_from_times(t: np.ndarray, fs: float | None, path, tcol: str) -> np.ndarray:
+def _indices_from_times(t: np.ndarray, fs: float | None, path, tcol: str, *, resolution_s: float = 0.0
+                        ) -> np.ndarray:
+    """Sample indices of the times ``t``: each within 0.35 samples of the grid, or within the rounding of times
+    written at ``resolution_s`` (whole ms at 833 Hz are off by up to 0.42 samples) while that stays under 0.5."""
     _check_times(t, path, tcol)
-    fs = fs or _rate_from_times(t)
+    fs = fs or _rate_from_times(t, resolution_s)
     pos = (t - t[0]) * fs
     idx = np.round(pos).astype(np.int64)
     jitter = np.abs(pos - idx)
-    bad = np.flatnonzero(jitter > 0.35)
+    bad = np.flatnonzero(jitter > max(0.35, min(0.49, 0.5 * resolution_s * fs + 0.05)))
     if len(bad):
         raise RecordingError(path, f"row {bad[0] + 2}, column {tcol}",
                              f"time {t[bad[0]]:.15g} s after the first row is off the {fs:g} Hz sample grid by {jitter[bad[0]]:.2f} samples",

@@ -304,7 +304,12 @@ def _csv_start(args, read_kwargs: dict):
         except (ValueError, TypeError, KeyError, IndexError):
             first_s = float("nan")  # read_csv names the column's problem
         if first_s > UNIX_TIME_MIN_S:
-            return datetime.fromtimestamp(first_s, timezone.utc)
+            try:
+                return datetime.fromtimestamp(first_s, timezone.utc)
+            except (OverflowError, OSError, ValueError):
+                raise RecordingError(args.csv, f"column {args.time}", f"starts at {first_s:.6g} {args.time_unit}, "
+                                     "beyond any date", "--time-unit ms, us or ns for Unix times in those units"
+                                     ) from None
         if first_s == first_s:
             raise RecordingError(args.csv, "--start", f"not given, and column {args.time} starts at {first_s:g} s, "
                                  "a time since the recording began",
@@ -320,9 +325,10 @@ def cmd_convert(args, *, console: Console | None = None) -> int:
     from sensing.recording import RecordingError
 
     console = console or make_console()
+    errors = Console(stderr=True)
 
-    def fail(text: str) -> int:
-        console.print(f"backstride convert: {text}", style="red", soft_wrap=True, markup=False)
+    def fail(text: str) -> int:  # on stderr, as the other commands' errors
+        errors.print(f"backstride convert: {text}", style="red", soft_wrap=True, markup=False)
         return 2
 
     columns = {}
@@ -347,7 +353,10 @@ def cmd_convert(args, *, console: Console | None = None) -> int:
     out = args.out or args.csv.with_suffix(".parquet")
     if out.exists():
         return fail(f"{out} exists; nothing was written (give another --out, or move that file)")
-    read_kwargs = {"sep": "\t" if args.sep.lower() in ("tab", "\\t") else args.sep, "decimal": args.decimal}
+    if not out.parent.is_dir():
+        return fail(f"--out {out}: its folder {out.parent} does not exist; nothing was written")
+    read_kwargs = {"sep": "\t" if args.sep.lower() in ("tab", "\\t") else args.sep, "decimal": args.decimal,
+                   "skipinitialspace": True}  # "t, ax, ay" headers
     if not args.csv.is_file():
         return fail(f"{args.csv}: no such file")
     try:

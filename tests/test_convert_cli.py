@@ -75,9 +75,9 @@ def test_a_rate_without_times_needs_the_start(tmp_path, capsys):
     p.write_text("ax,ay,az\n" + "0,0,1\n" * 500)
     args = ["convert", str(p), "--acc", "ax,ay,az", "--acc-unit", "g", "--rate-hz", "50", "--placement", "chest"]
     assert main(args) == 2
-    assert "--start: not given" in capsys.readouterr().out
+    assert "--start: not given" in capsys.readouterr().err
     assert main([*args, "--start", "2026-11-20 07:30"]) == 2           # a clock time without its offset
-    assert "has no time zone" in capsys.readouterr().out
+    assert "has no time zone" in capsys.readouterr().err
     assert not (tmp_path / "x.parquet").exists()
     assert main([*args, "--start", "2026-11-20T07:30:00+01:00"]) == 0
     rec = read_parquet(tmp_path / "x.parquet")
@@ -100,7 +100,7 @@ def test_bad_input_is_named_and_nothing_is_written(tmp_path, capsys, extra, text
     p.write_text(text)
     code = main(["convert", str(p), *extra, "--rate-hz", "50", "--start", "2026-11-20T06:30:00Z",
                  "--placement", "chest"])
-    out = capsys.readouterr().out
+    out = " ".join(capsys.readouterr().err.split())
     assert code == 2 and message in out and ("x.csv" in out or out.startswith("backstride convert: --"))
     assert not (tmp_path / "x.parquet").exists()
 
@@ -112,7 +112,7 @@ def test_an_existing_recording_is_never_overwritten(tmp_path, capsys):
     target.write_bytes(b"an earlier recording")
     assert main(["convert", str(p), "--acc", "ax,ay,az", "--acc-unit", "g", "--rate-hz", "50",
                  "--start", "2026-11-20T06:30:00Z", "--placement", "chest"]) == 2
-    assert "exists; nothing was written" in capsys.readouterr().out
+    assert "exists; nothing was written" in capsys.readouterr().err
     assert target.read_bytes() == b"an earlier recording"
 
 
@@ -146,7 +146,7 @@ JITTER_ARGS = ["--acc", "ax,ay,az", "--acc-unit", "g", "--gyr", "gx,gy,gz", "--g
 def test_irregular_times_are_refused_unless_resampling_is_asked_for(tmp_path, capsys):
     csv = _jittery_csv(tmp_path)
     assert main(["convert", str(csv), *JITTER_ARGS]) == 2
-    assert "off the" in (out := capsys.readouterr().out) and "--resample-hz" in out
+    assert "off the" in (out := capsys.readouterr().err) and "--resample-hz" in out
     assert not (tmp_path / "jitter.parquet").exists()
     assert main(["convert", str(csv), *JITTER_ARGS, "--resample-hz", "100"]) == 0
     out = " ".join(capsys.readouterr().out.split())
@@ -164,4 +164,4 @@ def test_irregular_times_are_refused_unless_resampling_is_asked_for(tmp_path, ca
     assert any("resampled to 100 Hz" in w for w in rec.extra["warnings"])   # kept with the recording
     assert main(["convert", str(csv), *JITTER_ARGS, "--resample-hz", "100", "--rate-hz", "100",
                  "--out", str(tmp_path / "b.parquet")]) == 2
-    assert "--resample-hz needs --time" in capsys.readouterr().out
+    assert "--resample-hz needs --time" in capsys.readouterr().err

@@ -173,6 +173,16 @@ def test_csv_with_mapping_and_time_finds_lost_samples(tmp_path):
     assert rec.data["acc_z"].iloc[0] == pytest.approx(GRAVITY_M_S2)
 
 
+@pytest.mark.parametrize("rate_hz", [416.0])
+def test_csv_rate_from_whole_milliseconds_near_the_resolution(tmp_path, rate_hz):
+    """At 416 Hz whole-ms times step 2/3 ms: regular (the rounding is the file's resolution), the rate the mean step,
+    a lost row a gap.  (833 Hz in whole ms, rounding up to 0.42 samples, is still refused with a lost row.)"""
+    rows = "".join(f"{round(k * 1000 / rate_hz)},0,0,1\n" for k in range(5000) if k != 2500)
+    rec = read_csv(_csv(tmp_path, "t,ax,ay,az\n" + rows), MAPPING, time_column=("t", "ms"))
+    assert rec.sampling_rate_hz == pytest.approx(rate_hz, rel=2e-3)
+    assert rec.data.index[-1] == 4999 and 2500 not in rec.data.index
+
+
 def test_csv_rate_from_whole_millisecond_unix_times(tmp_path):
     """104 Hz written in whole ms since 1970 (steps of 9 and 10 ms, 1.8e12 in the column): the rate is 104 Hz, not
     the 100 Hz of the most common step, and the first row's time gives no rounding of its own."""
@@ -193,6 +203,10 @@ def test_csv_rate_from_whole_millisecond_unix_times(tmp_path):
         ("t,ax,ay,az\n0,0,0,1\n1,0,0,1\n", {"sampling_rate_hz": 100000}, "impossible sampling rate"),
         ("", {"sampling_rate_hz": 100}, "empty"),
         ("t,ax,ay,az\n0,0,0,1\n10,0,0,1\n20,0,0\n", {"time_column": ("t", "ms")}, "row 4: last row is incomplete"),
+        ("t,ax,ay,az\n0,0,0,1\n10,0,0,1\n20\n", {"time_column": ("t", "ms")}, "row 4: last row is incomplete"),
+        ("t,ax,ay,az\n", {"time_column": ("t", "ms")}, "no samples after the header"),
+        ("t,ax,ay,az\n0,0,0,1\n", {"time_column": ("t", "ms")}, "at least two rows"),
+        ("t,ax,ay,az\n2026-11-20 07:00,0,0,1\n", {"time_column": ("t", "s")}, "row 2, column t: not a number"),
         ("t,ax,ay,az\n0,0,0,1\n10,0,0,1\n14,0,0,1\n20,0,0,1\n", {"time_column": ("t", "ms"), "sampling_rate_hz": 100}, "off the 100 Hz"),
     ],
 )
@@ -253,5 +267,5 @@ def test_rows_missing_in_every_channel_are_lost_samples_and_a_partial_row_is_nam
     got = read_csv(p, MAPPING, sampling_rate_hz=50.0)
     assert list(got.data.index) == [0, 3, 4] and got.lost_samples == 2
     assert any("2 rows missing in every channel (first at row 3)" in w for w in got.extra["warnings"])
-    with pytest.raises(RecordingError, match="column acc_z"):
+    with pytest.raises(RecordingError, match="row 3, column az: missing value"):  # the file's line and column
         read_csv(_csv(tmp_path, "ax,ay,az\n0,0,1\n0,0,\n0,0,1\n0,0,1\n"), MAPPING, sampling_rate_hz=50.0)
