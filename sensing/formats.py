@@ -168,6 +168,10 @@ def _drop_incomplete_last_row(df: pd.DataFrame, path: Path) -> pd.DataFrame:
 
 
 
+#: A CSV time column's units and their seconds.
+TIME_UNITS_S = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
+
+
 def read_csv(
     path: str | Path,
     columns: Mapping[str, tuple[str, str]],
@@ -217,6 +221,8 @@ def read_csv(
             raise RecordingError(path, f"row {bad[0] + 2}, column {src}", f"not a number: {raw[src].iloc[bad[0]]!r}", "a number")
         cols[ours] = vals * unit_factor(ours[:3], unit, source=path, where=f"unit of {src}")
     df = pd.DataFrame(cols)
+    gravity_where = (f"unit of {columns['acc_x'][0]} ({columns['acc_x'][1]})" if "acc_x" in columns
+                     else "accelerometer unit")
     if not len(df):
         raise RecordingError(path, "rows", "no samples after the header", "one row per sample")
     df = _drop_incomplete_last_row(df, path)
@@ -230,7 +236,7 @@ def read_csv(
         tcol, tunit = time_column
         if tcol not in raw.columns:
             raise RecordingError(path, "header", f"no time column {tcol!r}")
-        scale = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}.get(tunit)
+        scale = TIME_UNITS_S.get(tunit)
         if scale is None:
             raise RecordingError(path, f"unit of {tcol}", f"unknown time unit {tunit!r}", "s, ms, us or ns")
         t = pd.to_numeric(raw[tcol], errors="coerce").to_numpy(np.float64)
@@ -240,18 +246,17 @@ def read_csv(
                                  f"a time in {tunit} (a date and time has to be written as seconds first)")
         if len(t) < 2 and resample_hz is None and sampling_rate_hz is None:
             raise RecordingError(path, "rows", f"{len(t)} sample", "at least two rows to find the rate from their times")
-        # from the first row, in the file's unit first: Unix times in ms are whole numbers there (exact), while
-        # 1.7e9 s in float64 keeps only 0.2 µs, enough to skew a rate taken from the intervals
         # the times' resolution: the smallest difference between the usual steps (whole ms: 9 and 10 ms at 104 Hz)
         dt = np.diff(t)
         dt = dt[np.isfinite(dt) & (dt > 0)]
         steps = np.unique(dt[dt <= 2 * np.median(dt)]) if len(dt) else dt
         resolution_s = float(np.min(np.diff(steps))) * scale if len(steps) > 1 else 0.0
+        # from the first row, in the file's unit first: Unix times in ms are whole numbers there (exact), while
+        # 1.7e9 s in float64 keeps only 0.2 µs, enough to skew a rate taken from the intervals
         t = (t - t[0]) * scale
         if resample_hz is not None:
             rec = _resampled(df, t, float(resample_hz), path, tcol, placement=placement, start_utc=start_utc)
-            return check_gravity(rec, path, f"unit of {columns['acc_x'][0]} ({columns['acc_x'][1]})"
-                                 if "acc_x" in columns else "accelerometer unit")
+            return check_gravity(rec, path, gravity_where)
         idx = _indices_from_times(t, sampling_rate_hz, path, tcol, resolution_s=resolution_s)
         fs = sampling_rate_hz or _rate_from_times(t, resolution_s)
     else:
@@ -263,8 +268,7 @@ def read_csv(
     df.index = pd.Index(idx.astype(np.int64), name="sample_index")
     df, note = _lost_rows_as_gaps(df, path, first_line=2)  # line 1 is the header
     rec = Recording(data=df, sampling_rate_hz=float(fs), start_utc=utc(start_utc), placement=placement, source=str(path))
-    return check_gravity(_noted(rec, note), path, f"unit of {columns['acc_x'][0]} ({columns['acc_x'][1]})"
-                         if "acc_x" in columns else "accelerometer unit")
+    return check_gravity(_noted(rec, note), path, gravity_where)
 
 
 #: A body-worn accelerometer reads gravity's specific force most of the time, so the median magnitude of its samples
@@ -330,11 +334,7 @@ def _resampled(df: pd.DataFrame, t: np.ndarray, fs: float, path, tcol: str, *, p
     ``fs`` from the first row's time; grid samples inside pauses are left out (gaps)."""
     if not 0 < fs <= 10_000:
         raise RecordingError(path, "resample rate", f"{fs:g} Hz", "more than 0 and at most 10 000 Hz")
-    lost = df.isna().all(axis=1).to_numpy()
-    partial = np.flatnonzero(df.isna().any(axis=1).to_numpy() & ~lost)
-    if len(partial):
-        col = df.columns[df.iloc[partial[0]].isna().to_numpy()][0]
-        raise RecordingError(path, f"row {partial[0] + 2}, {col}", "missing value", "a number in every channel")
+    lost = df.isna().all(axis=1).to_numpy()  # (a row missing only some channels: refused by read_csv)
     _check_times(t, path, tcol)  # row numbers of the file, before its lost rows are left out
     t, df = t[~lost], df[~lost]
     if len(t) < 2:

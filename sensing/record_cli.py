@@ -79,7 +79,8 @@ def register(subparsers) -> None:
     p.add_argument("--rate-hz", type=float, help="the sensor's sampling rate")
     p.add_argument("--time", metavar="COL", help="a column of sample times (the rate is found from them unless "
                                                  "--rate-hz is given; rows off the grid are refused)")
-    p.add_argument("--time-unit", default="s", choices=("s", "ms", "us", "ns"), help="unit of --time (default s)")
+    p.add_argument("--time-unit", default="s", choices=("s", "ms", "us", "ns"),  # sensing.formats.TIME_UNITS_S
+                   help="unit of --time (default s)")
     p.add_argument("--resample-hz", type=float, metavar="HZ",
                    help="with --time: times that are not on a regular grid (a phone's sensors) are interpolated "
                         "onto one at HZ; pauses stay gaps, and the recording's warnings say it was resampled")
@@ -288,6 +289,7 @@ def _csv_start(args, read_kwargs: dict):
 
     import pandas as pd
 
+    from sensing.formats import TIME_UNITS_S
     from sensing.recording import RecordingError, utc
 
     if args.start:
@@ -300,7 +302,7 @@ def _csv_start(args, read_kwargs: dict):
     if args.time:
         try:
             first = pd.read_csv(args.csv, usecols=[args.time], nrows=1, **read_kwargs)[args.time].iloc[0]
-            first_s = float(first) * {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}[args.time_unit]
+            first_s = float(first) * TIME_UNITS_S[args.time_unit]
         except (ValueError, TypeError, KeyError, IndexError):
             first_s = float("nan")  # read_csv names the column's problem
         if first_s > UNIX_TIME_MIN_S:
