@@ -118,7 +118,7 @@ def analyse_document(rec, placement: str | None, *, timezone: str | None = None,
         text = render_text(fa.report, tz=timezone or (rec.extra or {}).get("time_zone") or "UTC")
     else:
         text = (f"backstride analysis — {rec.source or 'recording'}\nplacement {fa.doc['placement']}, "
-                f"{rec.sampling_rate_hz:g} Hz, {_duration_text(rec.duration_s)}")
+                f"{rec.sampling_rate_hz:g} Hz, {duration_text(rec.duration_s)}")
     if fa.activity is not None:
         text += "\n" + render_activity_text(fa.activity, fa.days)
     return fa.doc, text
@@ -167,7 +167,7 @@ def _fmt(v, unit="", digits=1, scale=1.0):
     return f"{round(v * scale, digits) + 0.0:.{digits}f}{unit}"  # (+ 0.0: never "-0.0")
 
 
-def _duration_text(seconds: float) -> str:
+def duration_text(seconds: float) -> str:
     """373 s as "6 min 13 s", 37118 s as "10 h 19 min"; under two minutes in seconds."""
     seconds = round(float(seconds or 0.0))
     if seconds < 120:
@@ -191,7 +191,7 @@ def render_text(report, tz: str = "UTC") -> str:
             f" ({start.tz_convert('UTC'):%H:%M:%S} UTC)" if start.utcoffset() else "")
     lines = [
         f"backstride analysis — {rec.get('source') or 'recording'}",
-        f"placement {report.placement}, {report.sampling_rate_hz:g} Hz, {_duration_text(rec.get('duration_s', 0))}"
+        f"placement {report.placement}, {report.sampling_rate_hz:g} Hz, {duration_text(rec.get('duration_s', 0))}"
         + started,
         "",
     ]
@@ -200,9 +200,12 @@ def render_text(report, tz: str = "UTC") -> str:
     if len(report.bouts):
         lines.append("bouts:" + (f" (clock times {start.tzname()}; seconds from the start)" if start is not None
                                  else " (seconds from the start)"))
+        def clock_text(t_s: float) -> str:  # the date too once the recording has passed midnight
+            t = (start + pd.Timedelta(seconds=t_s)).round("s")
+            return f"{t:%H:%M:%S}" if t.date() == start.date() else f"{t:%Y-%m-%d %H:%M:%S}"
+
         for b in report.bouts.itertuples():
-            clock = "" if start is None else (f"{(start + pd.Timedelta(seconds=b.start_s)).round('s'):%H:%M:%S} – "
-                                              f"{(start + pd.Timedelta(seconds=b.end_s)).round('s'):%H:%M:%S}  ")
+            clock = "" if start is None else f"{clock_text(b.start_s)} – {clock_text(b.end_s)}  "
             lines.append(f"  {b.activity:8s} {clock}{b.start_s:8.1f} – {b.end_s:8.1f} s  ({b.steps} {unit})")
         lines.append("")
     for act in ("running", "walking"):

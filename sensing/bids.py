@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.constants import PLACEMENTS
-from sensing.formats import check_gravity, unit_factor
+from sensing.formats import bom_encoding, check_gravity, unit_factor
 from sensing.recording import Recording, RecordingError, SensorInfo, utc
 
 
@@ -257,13 +257,12 @@ def _imu_points(motion: Path) -> dict:
 
 def _bom_encoding(head: bytes, path: Path, warned: list) -> str:
     """The encoding a file's first bytes name: UTF-16 or UTF-8 by their byte-order mark (warned), else UTF-8."""
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    encoding = bom_encoding(head)
+    if encoding == "utf-16":
         _warn(warned, path, "encoding", "UTF-16 text; BIDS text files are UTF-8")
-        return "utf-16"
-    if head.startswith(b"\xef\xbb\xbf"):
+    elif encoding == "utf-8-sig":
         _warn(warned, path, "encoding", "starts with a byte-order mark; BIDS text files are UTF-8 without one")
-        return "utf-8-sig"
-    return "utf-8"
+    return encoding or "utf-8"
 
 
 def _decode(path: Path, warned: list) -> str:

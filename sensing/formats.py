@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from analysis.constants import GRAVITY_M_S2, RECORDING_SCHEMA, SENSOR_COLS
+from analysis.constants import GRAVITY_M_S2, MAX_SAMPLING_RATE_HZ, MIN_SAMPLING_RATE_HZ, RECORDING_SCHEMA, SENSOR_COLS
 from sensing.recording import Recording, RecordingError, SensorInfo, utc
 
 # ---------------------------------------------------------------------------
@@ -172,6 +172,15 @@ def _drop_incomplete_last_row(df: pd.DataFrame, path: Path) -> pd.DataFrame:
 TIME_UNITS_S = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 
 
+def bom_encoding(head: bytes) -> str | None:
+    """The encoding a text file's first bytes name by their byte-order mark: "utf-16", "utf-8-sig", or None."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    return None
+
+
 def read_csv(
     path: str | Path,
     columns: Mapping[str, tuple[str, str]],
@@ -202,8 +211,14 @@ def read_csv(
         the recording's warnings.  Without it, times off a regular grid are refused.
     """
     path = Path(path)
+    if "encoding" not in read_kwargs:  # a spreadsheet's "Unicode text" export is UTF-16 with a byte-order mark
+        with open(path, "rb") as f:
+            read_kwargs["encoding"] = bom_encoding(f.read(4)) or "utf-8"
     try:
         raw = pd.read_csv(path, **read_kwargs)
+    except UnicodeDecodeError as exc:
+        raise RecordingError(path, f"byte {exc.start}", f"not {read_kwargs['encoding']} text ({exc.reason})",
+                             "a CSV saved as UTF-8 (or UTF-16 with a byte-order mark)") from None
     except pd.errors.EmptyDataError:
         raise RecordingError(path, "file", "empty", "a header row and one row per sample") from None
     except pd.errors.ParserError as exc:
@@ -295,9 +310,10 @@ def check_gravity(rec: Recording, path, where: str) -> Recording:
         raise RecordingError(path, where, f"{reads} in the unit declared",
                              f"about 9.8 m/s² (1 g, gravity) for a body-worn sensor{hint}")
     if med_g < GRAVITY_MEDIAN_MIN_G:
-        return _noted(rec, f"{path}: {where}: {reads}, where a body-worn sensor reads about 1 g (gravity): gravity "
-                           "removed (a free-acceleration export) or values in g declared as m/s²; orientation, steps "
-                           "and posture need the accelerometer's reading with gravity")
+        cause = ("values in g declared as mg" if 0.0005 < med_g < 0.002 else
+                 "gravity removed (a free-acceleration export) or values in g declared as m/s²")
+        return _noted(rec, f"{path}: {where}: {reads}, where a body-worn sensor reads about 1 g (gravity): {cause}; "
+                           "orientation, steps and posture need the accelerometer's reading with gravity")
     return rec
 
 
@@ -332,8 +348,8 @@ RESAMPLE_GAP_INTERVALS = 3.0
 def _resampled(df: pd.DataFrame, t: np.ndarray, fs: float, path, tcol: str, *, placement, start_utc) -> Recording:
     """``df`` sampled at the irregular times ``t`` (s from the first row), linearly interpolated onto a grid at
     ``fs`` from the first row's time; grid samples inside pauses are left out (gaps)."""
-    if not 0 < fs <= 10_000:
-        raise RecordingError(path, "resample rate", f"{fs:g} Hz", "more than 0 and at most 10 000 Hz")
+    if not MIN_SAMPLING_RATE_HZ <= fs <= MAX_SAMPLING_RATE_HZ:
+        raise RecordingError(path, "resample rate", f"{fs:g} Hz", f"{MIN_SAMPLING_RATE_HZ:g} to {MAX_SAMPLING_RATE_HZ:g} Hz")
     lost = df.isna().all(axis=1).to_numpy()  # (a row missing only some channels: refused by read_csv)
     _check_times(t, path, tcol)  # row numbers of the file, before its lost rows are left out
     t, df = t[~lost], df[~lost]

@@ -29,8 +29,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from analysis.cli import placement_arg
-from analysis.constants import PLACEMENTS
+from analysis.cli import duration_text, placement_arg
+from analysis.constants import MAX_SAMPLING_RATE_HZ, MIN_SAMPLING_RATE_HZ, PLACEMENTS
 
 PLACEMENT_HELP = (f"one of {', '.join(PLACEMENTS)} (or a common name for one: LowerBack, L5, pelvis, LeftFoot, "
                   "right_foot, ...)")
@@ -79,7 +79,7 @@ def register(subparsers) -> None:
     p.add_argument("--rate-hz", type=float, help="the sensor's sampling rate")
     p.add_argument("--time", metavar="COL", help="a column of sample times (the rate is found from them unless "
                                                  "--rate-hz is given; rows off the grid are refused)")
-    p.add_argument("--time-unit", default="s", choices=("s", "ms", "us", "ns"),  # sensing.formats.TIME_UNITS_S
+    p.add_argument("--time-unit", default=None, choices=("s", "ms", "us", "ns"),  # sensing.formats.TIME_UNITS_S
                    help="unit of --time (default s)")
     p.add_argument("--resample-hz", type=float, metavar="HZ",
                    help="with --time: times that are not on a regular grid (a phone's sensors) are interpolated "
@@ -284,7 +284,9 @@ UNIX_TIME_MIN_S = 1e9
 
 
 def _csv_start(args, read_kwargs: dict):
-    """``--start`` as UTC, or the first time of a ``--time`` column of Unix times; a clear reason otherwise."""
+    """(start in UTC, a note or None): ``--start``, or the first time of a ``--time`` column of Unix times; a clear
+    reason otherwise.  When both give a start and they differ by more than a second, ``--start`` is taken (a phone's
+    clock can be wrong) and the note says so."""
     from datetime import datetime, timezone
 
     import pandas as pd
@@ -292,38 +294,49 @@ def _csv_start(args, read_kwargs: dict):
     from sensing.formats import TIME_UNITS_S
     from sensing.recording import RecordingError, utc
 
+    start = None
     if args.start:
         try:
-            return utc(args.start)
+            start = utc(args.start)
         except ValueError as exc:
             text = str(exc) if "time zone" in str(exc) else f"not a date and time ({exc})"
             raise RecordingError(args.csv, "--start", f"{args.start!r}: {text}",
                                  "an ISO 8601 time with its offset, e.g. 2026-11-20T07:30:00+01:00, or UTC …Z") from None
     if args.time:
+        unit = args.time_unit or "s"
         try:
             first = pd.read_csv(args.csv, usecols=[args.time], nrows=1, **read_kwargs)[args.time].iloc[0]
-            first_s = float(first) * TIME_UNITS_S[args.time_unit]
-        except (ValueError, TypeError, KeyError, IndexError):
+            first_s = float(first) * TIME_UNITS_S[unit]
+        except (ValueError, TypeError, KeyError, IndexError, UnicodeDecodeError):
             first_s = float("nan")  # read_csv names the column's problem
         if first_s > UNIX_TIME_MIN_S:
             try:
-                return datetime.fromtimestamp(first_s, timezone.utc)
+                unix = datetime.fromtimestamp(first_s, timezone.utc)
             except (OverflowError, OSError, ValueError):
-                raise RecordingError(args.csv, f"column {args.time}", f"starts at {first_s:.6g} {args.time_unit}, "
+                raise RecordingError(args.csv, f"column {args.time}", f"starts at {first_s:.6g} {unit}, "
                                      "beyond any date", "--time-unit ms, us or ns for Unix times in those units"
                                      ) from None
-        if first_s == first_s:
+            if start is None:
+                return unix, None
+            differ_s = (start - unix).total_seconds()
+            note = None if abs(differ_s) <= 1.0 else (
+                f"--start {start:%Y-%m-%d %H:%M:%S} UTC used; column {args.time}'s Unix times start at "
+                f"{unix:%Y-%m-%d %H:%M:%S} UTC ({duration_text(abs(differ_s))} {'later' if differ_s < 0 else 'earlier'})")
+            return start, note
+        if start is None and first_s == first_s:
             raise RecordingError(args.csv, "--start", f"not given, and column {args.time} starts at {first_s:g} s, "
                                  "a time since the recording began",
                                  "--start with the first sample's date and time (…+01:00 or …Z)")
-        return None
-    raise RecordingError(args.csv, "--start", "not given", "the first sample's date and time (…+01:00 or …Z), so the "
-                         "journal and the dashboard can put the recording on its day")
+        return start, None
+    if start is None:
+        raise RecordingError(args.csv, "--start", "not given", "the first sample's date and time (…+01:00 or …Z), so "
+                             "the journal and the dashboard can put the recording on its day")
+    return start, None
 
 
 def cmd_convert(args, *, console: Console | None = None) -> int:
     """``backstride convert``: a mapped CSV (sensing.formats.read_csv) written as a backstride Parquet recording."""
-    from sensing.formats import read_csv, write_parquet
+    from sensing.formats import bom_encoding, read_csv, write_parquet
     from sensing.recording import RecordingError
 
     console = console or make_console()
@@ -350,8 +363,12 @@ def cmd_convert(args, *, console: Console | None = None) -> int:
         return fail("give --rate-hz (the sensor's rate) or --time (a column of sample times)")
     if args.resample_hz is not None and (args.time is None or args.rate_hz is not None):
         return fail("--resample-hz needs --time (the times to resample from) and takes the place of --rate-hz")
-    if args.rate_hz is not None and not 0 < args.rate_hz <= 10_000:
-        return fail(f"--rate-hz {args.rate_hz:g}: expected the sensor's rate, more than 0 and at most 10 000 Hz")
+    if args.time_unit is not None and args.time is None:
+        return fail(f"--time-unit {args.time_unit} given without --time (the column of sample times)")
+    for option, hz in (("--rate-hz", args.rate_hz), ("--resample-hz", args.resample_hz)):
+        if hz is not None and not MIN_SAMPLING_RATE_HZ <= hz <= MAX_SAMPLING_RATE_HZ:
+            return fail(f"{option} {hz:g}: expected a sampling rate from {MIN_SAMPLING_RATE_HZ:g} to "
+                        f"{MAX_SAMPLING_RATE_HZ:g} Hz (what the analysis works with)")
     out = args.out or args.csv.with_suffix(".parquet")
     if out.exists():
         return fail(f"{out} exists; nothing was written (give another --out, or move that file)")
@@ -359,23 +376,27 @@ def cmd_convert(args, *, console: Console | None = None) -> int:
         return fail(f"--out {out}: its folder {out.parent} does not exist; nothing was written")
     read_kwargs = {"sep": "\t" if args.sep.lower() in ("tab", "\\t") else args.sep, "decimal": args.decimal,
                    "skipinitialspace": True}  # "t, ax, ay" headers
+    if args.csv.is_dir():
+        return fail(f"{args.csv}: a folder; give the CSV file in it")
     if not args.csv.is_file():
         return fail(f"{args.csv}: no such file")
+    with open(args.csv, "rb") as f:  # convert's own look at the first time reads the file as read_csv does
+        read_kwargs["encoding"] = bom_encoding(f.read(4)) or "utf-8"
     try:
-        start = _csv_start(args, read_kwargs)
+        start, start_note = _csv_start(args, read_kwargs)
         rec = read_csv(args.csv, columns, sampling_rate_hz=args.rate_hz,
-                       time_column=(args.time, args.time_unit) if args.time else None,
+                       time_column=(args.time, args.time_unit or "s") if args.time else None,
                        placement=args.placement, start_utc=start, resample_hz=args.resample_hz, **read_kwargs)
     except (RecordingError, ValueError) as exc:
         return fail(str(exc))
     write_parquet(rec, out)
     channels = "accelerometer" + (", gyroscope" if rec.has_gyr else "") + (", magnetometer" if rec.has_mag else "")
-    console.print(f"wrote {out}: {len(rec.data)} samples at {rec.sampling_rate_hz:g} Hz ({rec.duration_s / 60:.1f} min, "
+    console.print(f"wrote {out}: {len(rec.data)} samples at {rec.sampling_rate_hz:g} Hz ({duration_text(rec.duration_s)}, "
                   f"{channels}), {rec.placement}, starting {rec.start_utc:%Y-%m-%d %H:%M:%S} UTC", soft_wrap=True,
                   markup=False)
     if rec.lost_samples:
         console.print(f"{rec.lost_samples} lost samples in {len(rec.gaps)} gap(s), kept as gaps", markup=False)
-    for w in rec.extra.get("warnings", []):
+    for w in [start_note] * bool(start_note) + rec.extra.get("warnings", []):
         console.print(f"warning: {w}", style="yellow", soft_wrap=True, markup=False)
     console.print(f"next: backstride analyse {out}", markup=False)
     return 0

@@ -305,5 +305,5 @@ def utc(dt: datetime | str | None) -> datetime | None:
     if isinstance(dt, str):
         dt = datetime.fromisoformat(dt.replace("Z", "+00:00"))
     if dt.tzinfo is None:
-        raise ValueError(f"time {dt.isoformat()} has no time zone; give it in UTC (…Z or +00:00)")
+        raise ValueError(f"time {dt.isoformat()} has no time zone; give its UTC offset (…+01:00) or UTC (…Z)")
     return dt.astimezone(timezone.utc)

@@ -169,3 +169,24 @@ def test_json_to_a_pipe_that_closes_early_ends_quietly():
     err = p.stderr.read().decode()
     assert p.wait(timeout=120) == 0, err
     assert first.strip() == b"{" and "Traceback" not in err and "BrokenPipe" not in err
+
+
+def test_bout_clock_times_past_midnight_carry_their_date(tmp_path, capsys):
+    """The sample run moved to start at 23:57:00 UTC: a bout that ends after midnight says the next day's date."""
+    import dataclasses
+    from datetime import datetime, timezone
+
+    from sensing.formats import read_parquet, write_parquet
+
+    rec = read_parquet(SAMPLES / "sim_lower_back_run.parquet")
+    late = dataclasses.replace(rec, start_utc=datetime(2026, 5, 4, 23, 57, tzinfo=timezone.utc))
+    write_parquet(late, tmp_path / "late.parquet")
+    out = tmp_path / "a.json"
+    assert main(["analyse", str(tmp_path / "late.parquet"), "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    (bout,) = json.loads(out.read_text())["bouts"]
+    assert bout["start_s"] < 180 < bout["end_s"]      # starts before midnight, ends after it
+    a = late.start_utc.timestamp() + round(bout["start_s"])
+    b = late.start_utc.timestamp() + round(bout["end_s"])
+    fa, fb = (datetime.fromtimestamp(x, timezone.utc) for x in (a, b))
+    assert f"running  {fa:%H:%M:%S} – {fb:%Y-%m-%d %H:%M:%S}  " in text and f"{fb:%Y-%m-%d}" == "2026-05-05"

@@ -165,3 +165,69 @@ def test_irregular_times_are_refused_unless_resampling_is_asked_for(tmp_path, ca
     assert main(["convert", str(csv), *JITTER_ARGS, "--resample-hz", "100", "--rate-hz", "100",
                  "--out", str(tmp_path / "b.parquet")]) == 2
     assert "--resample-hz needs --time" in capsys.readouterr().err
+
+
+def test_a_utf16_export_reads_and_a_foreign_encoding_is_named(tmp_path, capsys):
+    """A spreadsheet's "Unicode text" export is UTF-16 with a byte-order mark: the same samples as the UTF-8 one.
+    A file in neither (Windows-1252 bytes) is named with the byte where it stops being text."""
+    text = "ax,ay,az\n" + "".join(f"{0.1 * np.sin(i / 5):.5f},0,1\n" for i in range(200))
+    args = ["--acc", "ax,ay,az", "--acc-unit", "g", "--rate-hz", "50", "--start", "2026-11-20T06:30:00Z",
+            "--placement", "chest"]
+    (tmp_path / "u8.csv").write_text(text, encoding="utf-8")
+    (tmp_path / "u16.csv").write_text(text, encoding="utf-16")
+    assert (tmp_path / "u16.csv").read_bytes()[:2] in (b"\xff\xfe", b"\xfe\xff")
+    for name in ("u8", "u16"):
+        assert main(["convert", str(tmp_path / f"{name}.csv"), *args]) == 0
+    a, b = (read_parquet(tmp_path / f"{n}.parquet") for n in ("u8", "u16"))
+    assert len(b.data) == 200
+    np.testing.assert_array_equal(a.data.to_numpy(), b.data.to_numpy())
+    (tmp_path / "w.csv").write_bytes("ax,ay,az,note\n".encode() + "0,0,1,Köln\n".encode("cp1252") * 20)
+    capsys.readouterr()
+    assert main(["convert", str(tmp_path / "w.csv"), *args]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "w.csv" in err and "not utf-8 text" in err and "UTF-8" in err and "Traceback" not in err
+    assert not (tmp_path / "w.parquet").exists()
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--rate-hz", "5"], "--rate-hz 5: expected a sampling rate from 10 to 2000 Hz"),
+    (["--rate-hz", "50", "--time-unit", "ms"], "--time-unit ms given without --time"),
+])
+def test_options_that_cannot_hold_are_named(tmp_path, capsys, extra, message):
+    p = tmp_path / "x.csv"
+    p.write_text("ax,ay,az\n" + "0,0,1\n" * 50)
+    code = main(["convert", str(p), "--acc", "ax,ay,az", "--acc-unit", "g", *extra,
+                 "--start", "2026-11-20T06:30:00Z", "--placement", "chest"])
+    assert code == 2 and message in capsys.readouterr().err
+    assert not (tmp_path / "x.parquet").exists()
+
+
+def test_a_folder_is_not_a_csv(tmp_path, capsys):
+    assert main(["convert", str(tmp_path), "--acc", "ax,ay,az", "--acc-unit", "g", "--rate-hz", "50",
+                 "--placement", "chest"]) == 2
+    assert "a folder; give the CSV file in it" in capsys.readouterr().err
+
+
+def test_a_start_that_disagrees_with_the_unix_times_is_used_and_said(tmp_path, capsys):
+    """The phone's clock may be wrong: --start wins, and the output says by how much the two differ."""
+    csv = _phone_csv(tmp_path, lost=False)
+    want = read_parquet(SAMPLE).start_utc
+    same = want.isoformat()
+    assert main(["convert", str(csv), *PHONE_ARGS, "--start", same, "--out", str(tmp_path / "a.parquet")]) == 0
+    assert "warning" not in capsys.readouterr().out                        # they agree: nothing to say
+    assert main(["convert", str(csv), *PHONE_ARGS, "--start", "2026-05-04T18:30:00+02:00",  # 16:30 UTC, 1 h early
+                 "--out", str(tmp_path / "b.parquet")]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert read_parquet(tmp_path / "b.parquet").start_utc.isoformat() == "2026-05-04T16:30:00+00:00"
+    assert want.isoformat() == "2026-05-04T17:30:00+00:00"
+    assert "--start 2026-05-04 16:30:00 UTC used; column time's Unix times start at 2026-05-04 17:30:00 UTC " \
+           "(1 h 0 min later)" in out
+
+
+def test_g_declared_as_mg_is_said_in_the_warning(tmp_path, capsys):
+    p = tmp_path / "x.csv"
+    p.write_text("ax,ay,az\n" + "".join(f"{0.05 * np.sin(i / 3):.4f},0,1\n" for i in range(300)))
+    assert main(["convert", str(p), "--acc", "ax,ay,az", "--acc-unit", "mg", "--rate-hz", "50",
+                 "--start", "2026-11-20T06:30:00Z", "--placement", "chest"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "0.001 g" in out and "values in g declared as mg" in out
