@@ -233,7 +233,8 @@ def timeline_figure(daily: pd.DataFrame, weekly: pd.DataFrame, runs: pd.DataFram
         wx = pd.to_datetime(weekly.index) + pd.Timedelta(days=3)
         wflag = np.array([f is True for f in weekly["flag"]], bool)
         inc = weekly["increase"].to_numpy(dtype=float)
-        text = [week_change_text(v, f) for v, f in zip(inc, weekly["flag"])]
+        text = [week_change_text(*args) for args in
+                zip(inc, weekly["flag"], weekly["unknown_days"], weekly["prev_unknown_days"])]
         hover = [f"week of {pd.Timestamp(w):%d %b}: {_fmt(l, '.0f')} au ({int(k)} of 7 days known)"
                  + (f", {t} on the week before" if t else "")
                  + (f"<br>{'⚑ ' if f is True else '? '}{r}" if r else "") + (f"<br>{c}" if c else "")

@@ -200,7 +200,7 @@ def report_html(d: dict) -> str:
                             flags=[f is True for f in wk["flag"]], unit=" au", lower_bound=partial))
         rows = [[f"{pd.Timestamp(w):%d %b %Y}", week_load_text(r["load_known"], r["coverage"]),
                  f"{int(r['known_days'])}/7",
-                 week_change_text(r["increase"], r["flag"]) or "–", int(r["runs_n"]) if pd.notna(r["runs_n"]) else "–",
+                 week_change_text(r["increase"], r["flag"], r["unknown_days"], r["prev_unknown_days"]) or "–", int(r["runs_n"]) if pd.notna(r["runs_n"]) else "–",
                  _f(r["duration_s"], ".0f", " min", 1 / 60), _f(r["core_n"], ".0f"),
                  _f(r["sitting_s"], ".1f", " h", 1 / 3600), "; ".join(x for x in (r["reason"], r["core_note"]) if x)]
                 for w, r in wk.iterrows()]

@@ -553,7 +553,7 @@ def cmd_timeline(args) -> int:
         w.add_column(name, justify="left" if name in ("week", "notes", "vs week before") else "right",
                      overflow="fold")
     for ws, row in tl.weekly.iterrows():
-        change = week_change_text(row["increase"], row["flag"])
+        change = week_change_text(row["increase"], row["flag"], row["unknown_days"], row["prev_unknown_days"])
         if row["flag"] is True:
             change = f"[bold yellow]{change} (> 10 %)[/]"
         elif row["flag"] is None and row["reason"]:

@@ -308,7 +308,7 @@ def build_timeline(data: JournalData, *, start: date | None = None, end: date | 
         wk["distance_runs_known"] = known_n
         ran = wk["runs_n"] > 0
         wk.loc[ran, "distance_m"] = dist.groupby(run_week).sum(min_count=1).reindex(wk.index)[ran]
-    wk = wk.join(weeks[["increase", "flag", "reason"]])
+    wk = wk.join(weeks[["increase", "flag", "reason", "unknown_days", "prev_unknown_days"]])
     wk = wk[(wk.index + pd.Timedelta(days=6) >= lo) & (wk.index <= hi)]
     wk["core_note"] = np.where((wk["core_n"] < 2) & (wk["logged_days"] >= 4),
                                "core work below 2 sessions a week (the articles advise 2-3)", "")
@@ -340,13 +340,24 @@ def week_load_text(load_known, coverage) -> str:
     return f"≥ {load_known:.0f}" if coverage < 1 else f"{load_known:.0f}"
 
 
-def week_change_text(increase, flag) -> str:
-    """A week's change on the week before as the timeline writes it (command line, Timeline, clinic report):
-    "+12%" when certain, "+12% ?" when days of either week are unknown so the rule could not decide (``flag``
-    None), "" when there is nothing to compare with.  The 10 % flag itself is marked by each view."""
+def week_change_text(increase, flag, unknown_days: int = 0, prev_unknown_days: int = 0) -> str:
+    """A week's change on the week before as the timeline writes it (command line, Timeline, clinic report).
+
+    The change is of the known loads, so with days unknown it is a bound: "+12%" when both weeks are known,
+    "≥ +15%" when the rule flagged a week with days still unknown (its load can only grow), "≤ +5%" when the rule
+    cleared a week after one with unknown days (that week's load can only have been larger), "+12% ?" when the
+    rule could not decide (``flag`` None), "" when there is nothing to compare with.  The 10 % flag itself is marked
+    by each view."""
     if increase is None or not np.isfinite(increase):
         return ""
-    return f"{increase:+.0%}" + (" ?" if flag is None else "")
+    text = f"{increase:+.0%}"
+    if flag is None:
+        return text + " ?"
+    if flag is True and unknown_days:
+        return "≥ " + text
+    if flag is False and prev_unknown_days:
+        return "≤ " + text
+    return text
 
 
 def spearman(x, y) -> tuple[float, float, int]:

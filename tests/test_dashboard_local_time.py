@@ -248,6 +248,8 @@ def test_week_change_text_marks_an_open_comparison():
     assert week_change_text(0.12, True) == "+12%" and week_change_text(-0.05, False) == "-5%"
     assert week_change_text(1.5, None) == "+150% ?"
     assert week_change_text(float("nan"), None) == ""
+    assert week_change_text(0.2, True, 2, 0) == "≥ +20%" and week_change_text(0.05, False, 0, 1) == "≤ +5%"
+    assert week_change_text(0.2, True, 0, 0) == "+20%" and week_change_text(0.05, False, 0, 0) == "+5%"
 
 
 # ----------------------------------------------------------------------------

@@ -108,6 +108,15 @@ def test_week_rule_gap_cases():
     # ... but this week fully known and within 1.1 × the known part of the week before: certainly fine
     w = R.check_weeks(_daily([0, 30, None, 30, 0, 40, 0] + [0, 50, 0, 50, 0, 0, 0]))
     assert w.iloc[1]["flag"] is False
+    # the change is of the known loads, so these two are bounds, and the text says which way (independent of the
+    # rule's wording: 100 -> 120 known is +20 %, of which more could still come; 100 known -> 100 is 0 % at most)
+    from journal.link import week_change_text
+    flagged = R.check_weeks(_daily(prev + [0, 60, None, 60, None, 0, 0])).iloc[1]
+    assert week_change_text(*flagged[["increase", "flag", "unknown_days", "prev_unknown_days"]]) == "≥ +20%"
+    cleared = R.check_weeks(_daily([0, 30, None, 30, 0, 40, 0] + [0, 50, 0, 50, 0, 0, 0])).iloc[1]
+    assert week_change_text(*cleared[["increase", "flag", "unknown_days", "prev_unknown_days"]]) == "≤ +0%"
+    exact = R.check_weeks(_daily(prev + [0, 40, 0, 40, 0, 31, 0])).iloc[1]
+    assert week_change_text(*exact[["increase", "flag", "unknown_days", "prev_unknown_days"]]) == "+11%"
     # an empty week before: the increase is undefined
     w = R.check_weeks(_daily([0] * 7 + [0, 50, 0, 0, 0, 0, 0]))
     assert w.iloc[1]["flag"] is None and "no load" in w.iloc[1]["reason"]
