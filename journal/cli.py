@@ -602,6 +602,6 @@ def cmd_timeline(args) -> int:
         + (f" (flagged above {tl.settings['acwr_high']:g}: too much too soon)" if tl.settings.get("acwr_high") else ""),
         "core+mob.: core and mobility sessions that day",
         "monotony: a week's mean daily load over its standard deviation (Foster 1998; above 2, hard and easy days "
-        "hardly differ)", "strain: the week's load × its monotony", unit_text) if x) + ".[/]")
+        "hardly differ)", "strain: the week's load × its monotony (a week with days unknown: 7 × its known days' mean)", unit_text) if x) + ".[/]")
     console.print("[dim]Flags are patterns worth a look, not a diagnosis.[/]")
     return 0
