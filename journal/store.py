@@ -111,6 +111,22 @@ def analysed_columns(source: str | None, fit_cadence: bool, other_sensor: Iterab
             and k not in other_sensor]
 
 
+def _run_import_ids(run: "Run") -> list[int]:
+    """The import records a run holds: its FIT file's, its analysis's, each second sensor's
+    (``extra["other_sensors"]``) and those a newer import replaced (``extra["earlier_import_ids"]``)."""
+    extra = run.extra or {}
+    ids = [run.fit_import_id, run.analysis_import_id, *(o.get("import_id") for o in extra.get("other_sensors", [])),
+           *extra.get("earlier_import_ids", [])]
+    return [int(i) for i in ids if i is not None]
+
+
+def _note_earlier_import(run: "Run", import_id: int) -> None:
+    """Keep ``import_id`` with ``run`` after a newer import replaced it (see :func:`_run_import_ids`)."""
+    extra = dict(run.extra or {})
+    extra["earlier_import_ids"] = sorted(set(extra.get("earlier_import_ids", [])) | {int(import_id)})
+    run.extra = extra
+
+
 def _other_sensor_fields(extra: dict | None) -> tuple[str, ...]:
     """The run columns that the analysis of a second sensor worn on the run filled (see ``_import_analysis``)."""
     return tuple(sorted({k for o in (extra or {}).get("other_sensors", []) for k in o.get("fields", [])}))
@@ -338,17 +354,19 @@ class Journal:
                 setattr(run, k, val)
 
     def delete_run(self, run_id: int, *, runner: str | None = None) -> None:
-        """Remove a run (its import record too, so the file can be imported again)."""
+        """Remove a run and the import records of every file it holds (its FIT file, its analysis, a second
+        sensor's, and those a newer import of the same recording replaced), so each file can be imported again;
+        a record another run still holds stays."""
         with self._write() as s, s.begin():
             run = self._get_run(s, run_id, runner)
-            ids = [i for i in (run.fit_import_id, run.analysis_import_id) if i is not None]
+            ids = set(_run_import_ids(run))
+            runner_id = run.runner_id
             s.delete(run)
             s.flush()
-            for i in ids:
-                others = s.scalar(sa.select(sa.func.count()).select_from(Run).where(
-                    (Run.fit_import_id == i) | (Run.analysis_import_id == i)))
-                if not others:
-                    s.execute(sa.delete(FileImport).where(FileImport.id == i))
+            held = {i for other in s.scalars(sa.select(Run).where(Run.runner_id == runner_id))
+                    for i in _run_import_ids(other)}
+            if ids - held:
+                s.execute(sa.delete(FileImport).where(FileImport.id.in_(sorted(ids - held))))
 
     def _get_run(self, s: Session, run_id: int, runner: str | None) -> Run:
         r = self._runner(s, runner)
@@ -556,6 +574,8 @@ class Journal:
                 return self._add_other_sensor(existing, fields, imp, doc, rec, src, dates, first_placement)
             if existing is not None:
                 status = "updated" if existing.analysis_import_id is not None else "merged"
+                if existing.analysis_import_id not in (None, imp.id):  # the file it replaces is still the run's
+                    _note_earlier_import(existing, existing.analysis_import_id)
                 other = _other_sensor_fields(existing.extra)  # a second sensor's figures stay (_add_other_sensor)
                 for k, val in fields.items():
                     if k not in other:
@@ -607,6 +627,8 @@ class Journal:
         extra["other_sensors"] = [o for o in others if o is not before] + [
             {"placement": placement, "recording_path": rec, "import_id": imp.id, "fields": sorted(filled)}]
         run.extra = extra  # a new dict: the JSON column sees the change
+        if before and before.get("import_id") not in (None, imp.id):
+            _note_earlier_import(run, before["import_id"])
         what = ", ".join(ANALYSED_RUN_COLUMNS[k] for k in filled) or "nothing the first did not have"
         return ImportResult(src, "analysis", "merged", (run.id,), dates=dates,
                             message=f"a second sensor ({placement}) on this run: it added {what}; "

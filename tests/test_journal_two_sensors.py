@@ -162,3 +162,36 @@ def test_a_recording_without_gravity_is_refused_saying_why(tmp_path, capsys):
     assert "gravity removed" in out + err and "0.1" in out + err
     with Journal.open(url) as j:
         assert len(j.runs(runner="ana")) == 0
+
+
+def test_deleting_a_run_lets_every_file_it_held_be_imported_again(tmp_path, capsys, alone):
+    """`run delete` of a belt-and-shoe run: both files import again (not "duplicate"), and the run they make has
+    both sensors' figures as before.  The same for a file whose run a newer analysis of its recording replaced."""
+    url, _ = _journal(tmp_path, "j.sqlite3", BELT, SHOE, capsys=capsys)
+    rid = int(_run(url)["id"])
+    assert main(["run", "delete", str(rid), "--journal", url]) == 0
+    capsys.readouterr()
+    for f in (BELT, SHOE):
+        assert main(["import", str(f), "--journal", url]) == 0
+        out = capsys.readouterr().out
+        assert "duplicate" not in out and ("imported" in out or "merged" in out), out
+    run = _run(url)
+    assert run["heel_strike_share"] == pytest.approx(alone["shoe"]["heel_strike_share"])
+    assert run["trunk_lean_fwd_deg"] == pytest.approx(alone["belt"]["trunk_lean_fwd_deg"])
+
+    # the shoe's recording analysed again (a re-export, other bytes): its newer analysis replaces the first's
+    # figures; once the run is gone the first file is importable again too
+    from analysis.document import full_analysis
+    from sensing.formats import open_recording
+
+    doc = full_analysis(open_recording(SHOE), timezone="UTC").doc
+    doc["summary"]["note"] = "re-exported"
+    with Journal.open(url) as j:
+        res = j.import_analysis(doc, runner="ana", recording_path=str(SHOE))
+        assert res.status == "merged"
+        j.delete_run(int(_run(url)["id"]), runner="ana")
+    for f in (BELT, SHOE):
+        assert main(["import", str(f), "--journal", url]) == 0
+        assert "duplicate" not in capsys.readouterr().out
+    with Journal.open(url) as j:    # nothing left behind: each import record is held by the one run
+        assert len(j.runs(runner="ana")) == 1
