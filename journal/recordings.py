@@ -94,13 +94,14 @@ def import_recording(j, path: str | Path, *, runner: str | None = None, placemen
                      start=None, rpe: float | None = None, kind: str | None = None, name: str | None = None,
                      progress: Progress | None = None):
     """Analyse the recording at ``path`` and store it in the journal ``j``; returns ``(ImportResult,
-    AnalysedRecording)``.  The run keeps ``path`` (resolved) as its recording; ``name`` (default: ``path``) is
-    the source named in the journal and in messages.  Nothing is stored when anything fails."""
+    AnalysedRecording)``.  The run keeps ``path`` (resolved) as its recording; ``name`` (default: ``path``
+    resolved) is the source named in the journal and in messages.  Nothing is stored when anything fails."""
     say = progress or (lambda *_: None)
     zone = j.runner(runner).timezone  # unknown runner: refused before any work
     done = analyse_recording(path, timezone=zone, placement=placement, name=name, progress=say)
     say(4, "storing the run")
     res = j.import_analysis(done.doc, runner=runner, start=start, rpe=rpe, kind=kind,
-                            recording_path=str(done.path.resolve()), source_path=name or str(path),
+                            recording_path=str(done.path.resolve()),
+                            source_path=name or str(done.path.resolve()),  # the Day page finds the file by it
                             sha256=done.sha256, file_notes=done.notes)
     return res, done

@@ -366,6 +366,34 @@ def test_day_page_lists_an_all_day_upload_without_a_run_for_its_runner_only(sett
     assert name not in day.day_sources(settings, "utc")
 
 
+def test_day_page_lists_recordings_imported_from_the_command_line(settings, tmp_path, monkeypatch, capsys):
+    """`backstride import desk_day.parquet` (typed in the file's folder, no run: sitting days only) and an imported
+    run recording: the Day page offers both to their runner, by file name, and opens on the one imported last."""
+    from datetime import datetime, timezone
+
+    from analysis.simulate_day import simulate_day
+    from dashboard.pages import day
+    from sensing.cli import main
+    from sensing.formats import write_parquet
+
+    desk = [("standing", 60)] + [("sitting", 40 * 60), ("standing", 60), ("walking", 120)] * 16  # 11.5 h
+    rec, _, _ = simulate_day(desk, sampling_rate_hz=12.5, placement="thigh-left",
+                             start_utc=datetime(2026, 5, 4, 7, 0, tzinfo=timezone.utc), seed=5)
+    (tmp_path / "mine").mkdir()
+    write_parquet(rec, tmp_path / "mine" / "desk_day.parquet")
+    monkeypatch.chdir(tmp_path / "mine")
+    for f in (str(SAMPLES / "sim_lower_back_run.parquet"), "desk_day.parquet"):  # a relative path, as typed
+        assert main(["import", f, "--runner", "ams", "--journal", settings.journal_url]) == 0
+    capsys.readouterr()
+    monkeypatch.chdir(tmp_path)  # the dashboard runs elsewhere
+    got = day.day_sources(settings, "ams")
+    assert got["file: desk_day.parquet"] == (tmp_path / "mine" / "desk_day.parquet").resolve()
+    assert got["file: sim_lower_back_run.parquet"] == (SAMPLES / "sim_lower_back_run.parquet").resolve()
+    assert list(got)[-1] == "file: desk_day.parquet"                      # imported last
+    assert _find(day.layout(settings, "ams", {}), "day-source").value == "file: desk_day.parquet"
+    assert not any(n.startswith("file:") for n in day.day_sources(settings, "utc"))
+
+
 def test_run_page_flags_form_that_drifted_under_fatigue(settings):
     from dashboard.pages import run as run_page
     from journal import Journal

@@ -38,25 +38,37 @@ def _available() -> bool:
 
 
 def day_sources(settings: Settings, runner: str | None) -> dict[str, Path]:
-    """The recordings the Day page offers for ``runner``: the sample work day(s), and the runner's own uploads:
-    those the journal holds as the recording of one of the runner's runs, or whose content the runner imported
-    (an upload is stored under the SHA-256 of its content; an all-day recording without running gives sitting
-    days and no run)."""
+    """The recordings the Day page offers for ``runner``: the sample work day(s), and the runner's own: uploads
+    (an upload is stored under the SHA-256 of its content) and files imported with ``backstride import``, those the
+    journal holds as the recording of one of the runner's runs or as a file the runner imported (an all-day
+    recording without running gives sitting days and no run).  Backstride Parquet recordings only (the page reads
+    them in chunks); the runner's own in the order the journal imported them (the page opens on the latest)."""
     out = {f"sample: {p.stem}": p for p in sorted(settings.samples_dir.glob("*workday*.parquet"))}
-    if not runner or not settings.uploads_dir.is_dir():
+    if not runner:
         return out
-    uploads = settings.uploads_dir.resolve()
+    uploads = settings.uploads_dir.resolve() if settings.uploads_dir.is_dir() else None
     with open_journal(settings) as j:
         paths = j.runs(runner=runner).get("recording_path", [])
         imports = j.imports(runner=runner)
-    # when the runner imported each content (oldest first: a later import of the same content counts last)
-    imported_at = dict(zip(imports["sha256"], range(len(imports))))
-    own = {p.resolve() for p in (resolve_recording(settings, rp) for rp in paths if isinstance(rp, str))
-           if p is not None}
-    own |= {p.resolve() for p in uploads.glob("*.parquet") if p.stem in imported_at}
-    # the runner's own in the order the journal imported them (the page opens on the latest)
-    out.update({f"upload: {p.stem[:12]}": p for p in sorted(own, key=lambda p: (imported_at.get(p.stem, -1), p.name))
-                if p.parent == uploads and p.suffix.lower() == ".parquet"})
+    # when the runner imported each content or file (oldest first: a later import of the same one counts last)
+    order = dict(zip(imports["sha256"], range(len(imports))))
+    order.update((str(Path(p).resolve()), i) for i, p in enumerate(imports["path"]) if isinstance(p, str)
+                 and Path(p).is_absolute())
+    held = [resolve_recording(settings, rp) for rp in paths if isinstance(rp, str)]
+    held += [Path(p) for p in imports["path"] if isinstance(p, str) and Path(p).is_absolute() and Path(p).is_file()]
+    own = {p.resolve() for p in held if p is not None and p.suffix.lower() == ".parquet"}
+    if uploads is not None:
+        own |= {p.resolve() for p in uploads.glob("*.parquet") if p.stem in order}
+
+    def rank(p: Path) -> tuple:
+        return (order.get(p.stem if p.parent == uploads else str(p), -1), p.name)
+
+    names = [p.name for p in own if p.parent != uploads]
+    for p in sorted(own, key=rank):
+        if p.parent == uploads:
+            out[f"upload: {p.stem[:12]}"] = p
+        else:  # a file imported from the command line, by its name (its path when two share one)
+            out[f"file: {p.name if names.count(p.name) == 1 else p}"] = p
     return out
 
 
@@ -84,7 +96,7 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
         return html.Div([html.H2("Day"), html.P("The all-day activity analysis (analysis.activity, analysis.days) "
                                                 "is not available in this version.", id="day-unavailable")])
     sources = day_sources(settings, runner)
-    own = [k for k in sources if k.startswith("upload:")]
+    own = [k for k in sources if not k.startswith("sample:")]
     # the runner's latest upload; the sample work day only for a runner who has none
     name = query.get("rec") if query.get("rec") in sources else (own[-1] if own else next(iter(sources), None))
     head = [html.H2("Day"),
