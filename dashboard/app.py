@@ -96,6 +96,10 @@ def create_app(journal_url: str | None = None, *, data_dir: str | Path | None = 
                          "give a password (clinic mode: --password-env VAR), or use 127.0.0.1")
     if max_upload_bytes <= 0:
         raise ValueError(f"max_upload_bytes must be positive, got {max_upload_bytes}")
+    from journal import Journal
+
+    with Journal.open(url):  # a file that is no journal, a server that is down: said now (JournalError), not as HTTP 500
+        pass
     ddir = Path(data_dir) if data_dir is not None else _default_data_dir(url)
     ddir.mkdir(parents=True, exist_ok=True)
     settings = Settings(journal_url=url, data_dir=ddir.resolve(), max_upload_bytes=int(max_upload_bytes),

@@ -111,6 +111,28 @@ def analysed_columns(source: str | None, fit_cadence: bool, other_sensor: Iterab
             and k not in other_sensor]
 
 
+def _open_problem(url: str, exc: Exception) -> str:
+    """Why the journal at ``url`` cannot be opened, for a person (the URL's password left out)."""
+    from sqlalchemy.engine import make_url
+
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    try:
+        u = make_url(url)
+    except sa.exc.ArgumentError:
+        return f"journal {url}: not a database URL or file path ({reason})"
+    if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:":
+        path = Path(u.database)
+        if path.is_dir():
+            return f"journal {path}: a folder; give the journal's file, e.g. {path / 'journal.sqlite3'}"
+        if path.is_file():
+            return (f"journal {path}: not a backstride journal ({reason}); give the journal's file, or a new "
+                    "file name to start one (nothing was changed in this file)")
+        return f"journal {path}: cannot open or create it ({reason})"
+    if isinstance(exc, ImportError):
+        return f"journal {u.render_as_string(hide_password=True)}: the database driver is not installed ({reason})"
+    return f"journal {u.render_as_string(hide_password=True)}: cannot open the journal ({reason})"
+
+
 def _run_import_ids(run: "Run") -> list[int]:
     """The import records a run holds: its FIT file's, its analysis's, each second sensor's
     (``extra["other_sensors"]``) and those a newer import replaced (``extra["earlier_import_ids"]``)."""
@@ -171,11 +193,17 @@ class Journal:
         from journal.migrate import upgrade
 
         u = normalise_url(url) if url is not None else default_url()
-        engine = make_engine(u)
+        engine = None
         try:
+            engine = make_engine(u)
             upgrade(engine)
+        except (sa.exc.SQLAlchemyError, OSError, ImportError) as exc:  # a file that is no journal, a server down
+            if engine is not None:
+                engine.dispose()
+            raise JournalError(_open_problem(u, exc)) from None
         except Exception:
-            engine.dispose()
+            if engine is not None:
+                engine.dispose()
             raise
         return cls(engine, u)
 

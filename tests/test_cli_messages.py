@@ -235,3 +235,25 @@ def test_runner_added_without_a_time_zone_is_told_it_is_utc(capsys, tmp_path, wi
     assert code == 0 and "time zone UTC" in out and "runner set" not in out  # chosen, nothing to suggest
     with Journal.open(u) as j:
         assert j.runner("bob").timezone == "UTC"
+
+
+@pytest.mark.parametrize("make, said", [
+    (lambda d: (d / "notes.txt").write_text("my training notes\n") and d / "notes.txt",
+     "not a backstride journal (file is not a database)"),
+    (lambda d: d, "a folder; give the journal's file"),
+    (lambda d: "postgresql://nobody:hunter2@127.0.0.1:1/x", "cannot open the journal (connection"),
+])
+def test_a_journal_that_cannot_be_opened_is_one_line_and_nothing_is_changed(capsys, tmp_path, make, said):
+    target = make(tmp_path)
+    before = target.read_bytes() if isinstance(target, Path) and target.is_file() else None
+    assert main(["runner", "list", "--journal", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert said in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert "hunter2" not in err                                   # a URL's password is not printed
+    if before is not None:
+        assert target.read_bytes() == before
+    # the dashboard says the same before it serves anything (it served HTTP 500 on every page)
+    from dashboard.cli import main as dashboard_main
+
+    assert dashboard_main(["--journal", str(target), "--port", "8123", "--data-dir", str(tmp_path / "data")]) == 1
+    assert said in capsys.readouterr().err
