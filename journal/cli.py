@@ -178,7 +178,9 @@ def register(subparsers) -> None:
     p.add_argument("--table", default="timeline",
                    choices=("timeline", "weekly", "runs", "sitting", "pain", "checkins", "exercises"),
                    help="CSV only: which table (default: the daily timeline)")
-    p.add_argument("-o", "--output", default=None, help="file to write (default: standard output)")
+    p.add_argument("-o", "--output", default=None, help="file to write (default: standard output); an existing "
+                                                         "file is kept unless --force")
+    p.add_argument("--force", action="store_true", help="with -o: replace the file if it exists")
     _timeline_options(p)
     _common(p)
     p.set_defaults(func=cmd_export)
@@ -450,14 +452,24 @@ def cmd_exercise(args) -> int:
 @_guard
 def cmd_export(args) -> int:
     kw = {"weeks": args.weeks, "end": args.end, "load": args.load, "unlogged": args.unlogged}
+    out = Path(args.output) if args.output else None
+    if out is not None:  # said before any work, and an earlier export is not lost by a repeated command
+        if out.is_dir():
+            raise JournalError(f"-o {out}: a folder; give a file name, e.g. {out / ('journal.' + args.format)}")
+        if not out.parent.is_dir():
+            raise JournalError(f"-o {out}: its folder {out.parent} does not exist; nothing was written")
+        if out.exists() and not args.force:
+            raise JournalError(f"-o {out}: exists; nothing was written (give another name, or --force to replace it)")
     with _open(args) as j:
         if args.format == "json":
             text = json.dumps(j.export_json(runner=args.runner, **kw), indent=2, ensure_ascii=False)
         else:
             text = j.export_csv(args.table, runner=args.runner, **kw)
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-        print(f"written to {args.output}", file=sys.stderr)
+    if out is not None:
+        tmp = out.with_name(out.name + ".part")  # a full disk or Ctrl-C leaves the earlier file whole
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(out)
+        print(f"written to {out}", file=sys.stderr)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0

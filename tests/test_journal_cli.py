@@ -236,6 +236,17 @@ def test_timeline_and_export(capsys, url, tmp_path):
     code, out, _ = run(capsys, "export", "--format", "csv", "--table", "weekly", "--runner", "demo",
                        "--journal", url)
     assert out.splitlines()[0].startswith("week_start,load_known")
+    # an earlier export is kept unless --force; a folder or a missing folder is named, no traceback
+    out_csv.write_text("last month's export\n")
+    code, _, err = run(capsys, "export", "--format", "csv", "--runner", "demo", "-o", str(out_csv), "--journal", url)
+    assert code == 1 and "exists; nothing was written" in err and out_csv.read_text() == "last month's export\n"
+    assert run(capsys, "export", "--format", "csv", "--runner", "demo", "-o", str(out_csv), "--force",
+               "--journal", url)[0] == 0
+    assert len(list(csv.DictReader(io.StringIO(out_csv.read_text())))) == 56
+    assert not list(tmp_path.glob("*.part"))
+    for target, said in ((tmp_path, "a folder; give a file name"), (tmp_path / "no" / "x.csv", "does not exist")):
+        code, _, err = run(capsys, "export", "--format", "csv", "--runner", "demo", "-o", str(target), "--journal", url)
+        assert code == 1 and said in err and "Traceback" not in err
 
 
 def test_timeline_weeks_say_when_their_runs_gave_no_distance(capsys, url):
