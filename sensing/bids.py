@@ -9,6 +9,7 @@ tolerates is listed below.  Units are converted once, here, with
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -21,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.constants import PLACEMENTS
-from sensing.formats import bom_encoding, check_gravity, unit_factor
+from sensing.formats import bom_encoding, check_gravity, check_range, gyroscope_unit_problem, noted, unit_factor
 from sensing.recording import Recording, RecordingError, SensorInfo, utc
 
 
@@ -392,6 +393,8 @@ def read_bids(path: str | Path, placement: str | None = None, *, nan_as_gap: boo
         cols[f"{row['kind']}_{row['axis']}"] = raw[:, row["column"]] * row["factor"]
     df = pd.DataFrame(cols)
     _apply_missing_values(df, side, sel, raw, sidecars[-1], warned)
+    check_range(df, motion, {f"{r['kind']}_{r['axis']}": (r["name"], r["units"]) for _, r in sel.iterrows()},
+                first_line=first_line)
     lines = np.arange(len(df)) + first_line  # file line of every row, for messages
     keep = np.ones(len(df), bool)
     if nan_as_gap:
@@ -436,7 +439,13 @@ def read_bids(path: str | Path, placement: str | None = None, *, nan_as_gap: boo
                           firmware=_str_or_none(side.get("SoftwareVersions")), serial=_str_or_none(side.get("DeviceSerialNumber"))),
         source=str(motion), extra=extra,
     )
-    return check_gravity(rec, motion, "the accelerometer's units (channels.tsv)")
+    rec = check_gravity(rec, motion, "the accelerometer's units (channels.tsv)")
+    problem = gyroscope_unit_problem(rec)
+    if problem:  # the accelerometer alone still gives steps and posture (analyse says what needs the gyroscope)
+        said: list = []
+        _warn(said, channels_path, "GYRO units", f"{problem}; the gyroscope is not used")
+        rec = noted(dataclasses.replace(rec, data=rec.data.drop(columns=["gyr_x", "gyr_y", "gyr_z"])), said[0])
+    return rec
 
 
 def _str_or_none(v):

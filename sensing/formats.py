@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from analysis.constants import GRAVITY_M_S2, MAX_SAMPLING_RATE_HZ, MIN_SAMPLING_RATE_HZ, RECORDING_SCHEMA, SENSOR_COLS
-from sensing.recording import Recording, RecordingError, SensorInfo, utc
+from sensing.recording import MAX_ABS_SI, Recording, RecordingError, SensorInfo, utc
 
 # ---------------------------------------------------------------------------
 # Units
@@ -113,10 +113,10 @@ def read_parquet(path: str | Path) -> Recording:
             if f != 1.0:
                 df[col] = df[col] * f
     df, note = _lost_rows_as_gaps(df, path)
-    return check_gravity(_noted(_recording(df, meta, path), note), path, "metadata.units of acc_x/y/z")
+    return check_gravity(noted(_recording(df, meta, path), note), path, "metadata.units of acc_x/y/z")
 
 
-def _noted(rec: Recording, note: str | None) -> Recording:
+def noted(rec: Recording, note: str | None) -> Recording:
     """``rec`` with ``note`` (what its reader noticed, read anyway) added to its warnings."""
     if note:
         rec.extra.setdefault("warnings", []).append(note)
@@ -170,6 +170,27 @@ def _drop_incomplete_last_row(df: pd.DataFrame, path: Path) -> pd.DataFrame:
 
 #: A CSV time column's units and their seconds.
 TIME_UNITS_S = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
+
+
+def check_range(df: pd.DataFrame, path: Path, columns: Mapping, *, first_line: int) -> None:
+    """Refuse a value no body-worn sensor reads (:data:`sensing.recording.MAX_ABS_SI`), named by its file line,
+    its column and the unit the caller declared (row i of ``df`` is line ``first_line + i`` of the file)."""
+    for ours in df.columns:
+        limit = MAX_ABS_SI[ours[:3]]
+        col = df[ours].to_numpy(np.float64)
+        over = np.flatnonzero(np.abs(col) > limit)
+        if not len(over):
+            continue
+        src, unit = columns[ours]
+        factor = unit_factor(ours[:3], unit)
+        value = col[over[0]] / factor
+        hint = ("; the values look like deg/s declared as rad/s" if ours[:3] == "gyr" and factor == 1.0
+                and abs(col[over[0]]) * np.pi / 180 <= limit else
+                "; the values look like m/s² declared as g" if ours[:3] == "acc" and factor == GRAVITY_M_S2
+                and abs(value) <= limit else "; is the unit right?")
+        raise RecordingError(path, f"row {over[0] + first_line}, column {src}",
+                             f"{value:g} {unit} is beyond anything a body-worn sensor measures",
+                             f"|value| ≤ {limit / factor:.4g} {unit}{hint}")
 
 
 def bom_encoding(head: bytes) -> str | None:
@@ -247,6 +268,7 @@ def read_csv(
         ours = df.columns[df.iloc[partial[0]].isna().to_numpy()][0]
         raise RecordingError(path, f"row {partial[0] + 2}, column {columns[ours][0]}", "missing value",
                              "a number in every channel (a row empty in all of them is read as a lost sample)")
+    check_range(df, path, columns, first_line=2)
     if time_column is not None:
         tcol, tunit = time_column
         if tcol not in raw.columns:
@@ -271,7 +293,7 @@ def read_csv(
         t = (t - t[0]) * scale
         if resample_hz is not None:
             rec = _resampled(df, t, float(resample_hz), path, tcol, placement=placement, start_utc=start_utc)
-            return check_gravity(rec, path, gravity_where)
+            return _checked_units(rec, path, columns, gravity_where)
         idx = _indices_from_times(t, sampling_rate_hz, path, tcol, resolution_s=resolution_s)
         fs = sampling_rate_hz or _rate_from_times(t, resolution_s)
     else:
@@ -283,7 +305,18 @@ def read_csv(
     df.index = pd.Index(idx.astype(np.int64), name="sample_index")
     df, note = _lost_rows_as_gaps(df, path, first_line=2)  # line 1 is the header
     rec = Recording(data=df, sampling_rate_hz=float(fs), start_utc=utc(start_utc), placement=placement, source=str(path))
-    return check_gravity(_noted(rec, note), path, gravity_where)
+    return _checked_units(noted(rec, note), path, columns, gravity_where)
+
+
+def _checked_units(rec: Recording, path: Path, columns: Mapping, gravity_where: str) -> Recording:
+    """A CSV's recording whose declared units hold up (gravity about 1 g, the gyroscope turning as a body's),
+    else a RecordingError naming the column and unit: the caller typed the units and can fix them."""
+    rec = check_gravity(rec, path, gravity_where, refuse_without=True)
+    problem = gyroscope_unit_problem(rec)
+    if problem:
+        src, unit = columns["gyr_x"]
+        raise RecordingError(path, f"unit of {src} ({unit})", problem, "the unit the sensor's software wrote")
+    return rec
 
 
 #: A body-worn accelerometer reads gravity's specific force most of the time, so the median magnitude of its samples
@@ -295,9 +328,10 @@ GRAVITY_MEDIAN_MAX_G = 5.0
 GRAVITY_MEDIAN_MIN_G = 0.5
 
 
-def check_gravity(rec: Recording, path, where: str) -> Recording:
+def check_gravity(rec: Recording, path, where: str, *, refuse_without: bool = False) -> Recording:
     """Refuse a recording whose accelerometer, in the unit its file declares (``where``: the field that declares
-    it), cannot be a body-worn sensor's; note one that lacks gravity (see GRAVITY_MEDIAN_MAX_G)."""
+    it), cannot be a body-worn sensor's; note one that lacks gravity (see GRAVITY_MEDIAN_MAX_G), or refuse it too
+    with ``refuse_without`` (a CSV whose units the user has just typed: nothing is written, the unit can be fixed)."""
     acc = rec.data[["acc_x", "acc_y", "acc_z"]].to_numpy(np.float64)
     if not len(acc):
         return rec
@@ -312,9 +346,48 @@ def check_gravity(rec: Recording, path, where: str) -> Recording:
     if med_g < GRAVITY_MEDIAN_MIN_G:
         cause = ("values in g declared as mg" if 0.0005 < med_g < 0.002 else
                  "gravity removed (a free-acceleration export) or values in g declared as m/s²")
-        return _noted(rec, f"{path}: {where}: {reads}, where a body-worn sensor reads about 1 g (gravity): {cause}; "
+        if refuse_without:
+            raise RecordingError(path, where, f"{reads} in the unit declared: {cause}",
+                                 "about 9.8 m/s² (1 g, gravity) for a body-worn sensor: the analysis needs the "
+                                 "accelerometer's reading with gravity")
+        return noted(rec, f"{path}: {where}: {reads}, where a body-worn sensor reads about 1 g (gravity): {cause}; "
                            "orientation, steps and posture need the accelerometer's reading with gravity")
     return rec
+
+
+#: A body-worn gyroscope turns whenever its wearer moves.  While the accelerometer shows movement (the 99th
+#: percentile of its magnitude's departure from the median at least GYR_CHECK_MOVING_G), the 99th percentile of the
+#: gyroscope's magnitude is 0.52-16.5 rad/s and 0.043-0.77 rad/s per m/s² of that departure on the 170 shared and
+#: sample recordings with a gyroscope (bench/gyro_units.py; the simulated belt run is the lowest on both).  deg/s and
+#: rad/s confused moves both by 57.3, past these bounds (at least 2 times from the real values, mostly 4-6):
+GYR_CHECK_MOVING_G = 0.2
+GYR_P99_MIN_RAD_S, GYR_P99_MAX_RAD_S = 0.1, 35.0
+GYR_PER_ACC_MIN_S_M, GYR_PER_ACC_MAX_S_M = 0.01, 5.0
+
+
+def gyroscope_unit_problem(rec: Recording) -> str | None:
+    """Why the gyroscope's values cannot be a body-worn sensor's rates in rad/s (a unit off by 57.3: rad/s
+    declared as deg/s, or deg/s as rad/s), or None (no gyroscope, too little movement to tell, or plausible)."""
+    if not rec.has_gyr or len(rec.data) < 2 * rec.sampling_rate_hz:
+        return None
+    acc = rec.data[["acc_x", "acc_y", "acc_z"]].to_numpy(np.float64)
+    gyr = rec.data[["gyr_x", "gyr_y", "gyr_z"]].to_numpy(np.float64)
+    ok = np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
+    if ok.sum() < 2 * rec.sampling_rate_hz:
+        return None
+    a = np.linalg.norm(acc[ok], axis=1)
+    moving_m_s2 = float(np.percentile(np.abs(a - np.median(a)), 99))
+    if moving_m_s2 < GYR_CHECK_MOVING_G * GRAVITY_M_S2:
+        return None
+    turning_rad_s = float(np.percentile(np.linalg.norm(gyr[ok], axis=1), 99))
+    per_acc = turning_rad_s / moving_m_s2
+    reads = (f"the gyroscope's 99th-percentile rate is {turning_rad_s:.3g} rad/s ({np.degrees(turning_rad_s):.3g} °/s) "
+             f"while the accelerometer shows movement of {moving_m_s2 / GRAVITY_M_S2:.2g} g")
+    if turning_rad_s < GYR_P99_MIN_RAD_S or per_acc < GYR_PER_ACC_MIN_S_M:
+        return f"{reads}: far too little turning for a body-worn sensor; the values look like rad/s declared as deg/s"
+    if turning_rad_s > GYR_P99_MAX_RAD_S or per_acc > GYR_PER_ACC_MAX_S_M:
+        return f"{reads}: far too much turning for a body-worn sensor; the values look like deg/s declared as rad/s"
+    return None
 
 
 def _rate_from_times(t: np.ndarray, resolution_s: float = 0.0) -> float:
@@ -370,7 +443,7 @@ def _resampled(df: pd.DataFrame, t: np.ndarray, fs: float, path, tcol: str, *, p
             + (f"; {int(inside_pause.sum())} grid samples inside {pauses} pause(s) over {gap_s * 1000:.0f} ms left "
                "out as lost" if pauses else ""))
     rec = Recording(data=out, sampling_rate_hz=fs, start_utc=utc(start_utc), placement=placement, source=str(path))
-    return _noted(rec, note)
+    return noted(rec, note)
 
 
 def _indices_from_times(t: np.ndarray, fs: float | None, path, tcol: str, *, resolution_s: float = 0.0

@@ -206,6 +206,10 @@ class Segment:
         return len(self.acc)
 
 
+#: Beyond these (SI units) no body-worn sensor reads: a value past one is a wrong unit or a corrupt file.
+MAX_ABS_SI = {"acc": MAX_ABS_ACC_M_S2, "gyr": MAX_ABS_GYR_RAD_S, "mag": 5000.0}
+
+
 def validate(rec: Recording) -> None:
     """Check a recording's invariants; raise :class:`RecordingError` otherwise."""
     src = rec.source
@@ -257,7 +261,7 @@ def validate(rec: Recording) -> None:
                 "finite numbers (a file's row missing in every channel is read as a lost sample; a row missing "
                 "only some channels is not)",
             )
-        limit = MAX_ABS_ACC_M_S2 if c.startswith("acc") else MAX_ABS_GYR_RAD_S if c.startswith("gyr") else 5000.0
+        limit = MAX_ABS_SI[c[:3]]
         over = np.flatnonzero(np.abs(col) > limit)
         if len(over):
             raise RecordingError(

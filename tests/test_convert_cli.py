@@ -94,6 +94,9 @@ def test_a_rate_without_times_needs_the_start(tmp_path, capsys):
     # m/s² declared as g: 9.8 g at rest
     (["--acc", "ax,ay,az", "--acc-unit", "g"], "ax,ay,az\n" + "0,0,9.81\n" * 50, "look like m/s² declared as g"),
     (["--acc", "ax,ay,az", "--acc-unit", "g"], "ax,ay,az\n0,0,1\n0,x,1\n", "row 3, column ay"),
+    # a value out of any sensor's range: its file line, its column and the unit declared
+    (["--acc", "ax,ay,az", "--acc-unit", "g"], "ax,ay,az\n" + "0,0,1\n" * 60 + "0,0,80\n",
+     "row 62, column az: 80 g is beyond anything a body-worn sensor measures (expected |value| ≤ 50 g"),
 ])
 def test_bad_input_is_named_and_nothing_is_written(tmp_path, capsys, extra, text, message):
     p = tmp_path / "x.csv"
@@ -224,10 +227,26 @@ def test_a_start_that_disagrees_with_the_unix_times_is_used_and_said(tmp_path, c
            "(1 h 0 min later)" in out
 
 
-def test_g_declared_as_mg_is_said_in_the_warning(tmp_path, capsys):
-    p = tmp_path / "x.csv"
-    p.write_text("ax,ay,az\n" + "".join(f"{0.05 * np.sin(i / 3):.4f},0,1\n" for i in range(300)))
-    assert main(["convert", str(p), "--acc", "ax,ay,az", "--acc-unit", "mg", "--rate-hz", "50",
-                 "--start", "2026-11-20T06:30:00Z", "--placement", "chest"]) == 0
-    out = " ".join(capsys.readouterr().out.split())
-    assert "0.001 g" in out and "values in g declared as mg" in out
+@pytest.mark.parametrize("acc_unit, gyr_unit, gyr_scale, said", [
+    ("mg", "deg/s", 1.0, "values in g declared as mg"),                    # 0.001 g at rest
+    ("m/s^2", "deg/s", 1.0, "gravity removed (a free-acceleration export) or values in g declared as m/s²"),
+    ("g", "deg/s", np.pi / 180, "far too little turning for a body-worn sensor; the values look like rad/s declared "
+                                 "as deg/s"),
+    ("g", "rad/s", 1.0, "rad/s is beyond anything a body-worn sensor measures (expected |value| ≤ 70 rad/s; the "
+                        "values look like deg/s declared as rad/s)"),
+])
+def test_a_wrong_unit_is_named_and_nothing_is_written(tmp_path, capsys, acc_unit, gyr_unit, gyr_scale, said):
+    """The sample run (g, deg/s in the export) converted with a unit typed wrong: refused, naming the column and
+    what the values look like, whichever way the unit is off."""
+    csv = _phone_csv(tmp_path, lost=False)
+    if gyr_scale != 1.0:  # the columns in rad/s
+        df = pd.read_csv(csv, sep=";", decimal=",")
+        df[["gx", "gy", "gz"]] *= gyr_scale
+        df.to_csv(csv, sep=";", decimal=",", index=False, float_format="%.9g")
+    args = list(PHONE_ARGS)
+    args[args.index("--acc-unit") + 1] = acc_unit
+    args[args.index("--gyr-unit") + 1] = gyr_unit
+    assert main(["convert", str(csv), *args]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert said in err and "phone.csv" in err and "Traceback" not in err, err
+    assert not (tmp_path / "phone.parquet").exists()

@@ -129,7 +129,7 @@ def test_wrong_unit_is_caught_by_plausibility(tmp_path):
     """Acceleration in mg declared as m/s² is out of any body's range."""
     p = _bids_multi(tmp_path)
     p.write_text(p.read_text().replace("9.8", "9800"))
-    with pytest.raises(RecordingError, match="is the unit right"):
+    with pytest.raises(RecordingError, match=r"row \d+, column \w+: 9800 m/s\^2 is beyond.*is the unit right"):
         read_bids(p, placement="lower-back")
 
 
@@ -143,16 +143,25 @@ def test_acceleration_in_m_s2_declared_as_g_is_refused_by_gravity(tmp_path):
     assert "sub-1_task-run" in str(info.value) and "channels.tsv" in str(info.value)
 
 
-def test_acceleration_without_gravity_is_read_with_a_warning(tmp_path):
-    """g declared as m/s² (or a free-acceleration export) reads 0.1 g at rest: read, and the warning says why the
-    analysis will find nothing."""
+def test_acceleration_without_gravity_is_refused_from_a_csv_and_noted_elsewhere(tmp_path):
+    """g declared as m/s² (or a free-acceleration export) reads 0.1 g at rest.  From a CSV, whose units the caller
+    has just typed, it is refused naming the column and what it looks like; a recording file already written
+    (Parquet) is read with the same words in its warnings (the import then says why it found no steps)."""
+    import dataclasses
+
     t = np.arange(300) / 100.0
     p = _csv(tmp_path, "ax,ay,az\n" + "".join(f"{0.05 * np.sin(7 * x):.4f},0,1\n" for x in t))
-    rec = read_csv(p, {"acc_x": ("ax", "m/s^2"), "acc_y": ("ay", "m/s^2"), "acc_z": ("az", "m/s^2")},
-                   sampling_rate_hz=100.0)
-    assert rec.data["acc_z"].iloc[0] == pytest.approx(1.0)  # read as declared
-    (w,) = rec.extra["warnings"]
-    assert "unit of ax (m/s^2)" in w and "0.102 g" in w and "gravity removed" in w
+    with pytest.raises(RecordingError, match=r"unit of ax \(m/s\^2\).*0\.102 g.*gravity removed") as info:
+        read_csv(p, {"acc_x": ("ax", "m/s^2"), "acc_y": ("ay", "m/s^2"), "acc_z": ("az", "m/s^2")},
+                 sampling_rate_hz=100.0)
+    assert "x.csv" in str(info.value)
+    rec = read_csv(p, MAPPING, sampling_rate_hz=100.0)
+    data = rec.data / GRAVITY_M_S2
+    write_parquet(dataclasses.replace(rec, data=data), tmp_path / "x.parquet")
+    back = read_parquet(tmp_path / "x.parquet")
+    assert back.data["acc_z"].iloc[0] == pytest.approx(1.0)  # read as written
+    (w,) = back.extra["warnings"]
+    assert "0.102 g" in w and "gravity removed" in w
 
 
 def _csv(tmp_path, text):
@@ -269,3 +278,23 @@ def test_rows_missing_in_every_channel_are_lost_samples_and_a_partial_row_is_nam
     assert any("2 rows missing in every channel (first at row 3)" in w for w in got.extra["warnings"])
     with pytest.raises(RecordingError, match="row 3, column az: missing value"):  # the file's line and column
         read_csv(_csv(tmp_path, "ax,ay,az\n0,0,1\n0,0,\n0,0,1\n0,0,1\n"), MAPPING, sampling_rate_hz=50.0)
+
+
+def test_bids_gyroscope_in_rad_s_declared_as_deg_s_is_left_out_with_a_warning(tmp_path):
+    """The sample shoe run written in rad/s while channels.tsv says deg/s: the gyroscope then turns 57 times too
+    little for a foot that lands at 4-5 g.  It is not used (the accelerometer alone still gives the steps), and
+    the warning says why; written honestly, the same file keeps its gyroscope."""
+    from pathlib import Path
+
+    from analysis.pipeline import analyse
+
+    rec = read_parquet(Path(__file__).resolve().parents[1] / "sample_recordings" / "sim_shoe_run.parquet")
+    motion = write_bids(rec, tmp_path / "sub-01" / "motion", subject="01", task="run")
+    assert read_bids(motion).has_gyr
+    channels = next(motion.parent.glob("*_channels.tsv"))
+    channels.write_text(channels.read_text().replace("rad/s", "deg/s"))
+    got = read_bids(motion)
+    assert not got.has_gyr
+    (w,) = [w for w in got.extra["warnings"] if "GYRO units" in w]
+    assert "far too little turning" in w and "rad/s declared as deg/s" in w and "not used" in w
+    assert len(analyse(got).steps) > 100
