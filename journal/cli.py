@@ -111,7 +111,7 @@ def register(subparsers) -> None:
     _common(a)
     a.set_defaults(func=cmd_run_set)
     a = sub.add_parser("list", help="list runs")
-    a.add_argument("--weeks", type=int, default=8)
+    a.add_argument("--weeks", type=int, default=8, help="how many weeks back from the latest run (default 8)")
     _common(a)
     a.set_defaults(func=cmd_run_list)
     a = sub.add_parser("delete", help="delete a run")
@@ -384,10 +384,15 @@ def cmd_run_list(args) -> int:
 
     with _open(args) as j:
         runs = j.runs(runner=args.runner)
+    title, older = "runs", 0
     if len(runs):
         last = runs["local_date"].max()
-        runs = runs[runs["local_date"] > last - timedelta(weeks=args.weeks)]
-    t = Table(title="runs")
+        shown = runs["local_date"] > last - timedelta(weeks=args.weeks)
+        older = int((~shown).sum())
+        runs = runs[shown]
+        title = f"runs in the {args.weeks} week(s) up to {last}" + (
+            f" ({older} older: --weeks for more)" if older else "")
+    t = Table(title=title)
     for c in ("id", "date", "kind", "min", "km", "RPE", "load", "TRIMP", "source"):
         t.add_column(c, justify="right" if c not in ("date", "kind", "source") else "left")
     for _, r in runs.iterrows():
@@ -441,6 +446,8 @@ def cmd_checkin(args) -> int:
 @_guard
 def cmd_exercise(args) -> int:
     _in_range(args.minutes, "--minutes", "min", 0, MAX_EXERCISE_S / 60, lo_open=True)
+    if args.sets is None and args.minutes is None:
+        raise JournalError(f"exercise {args.name!r}: give --sets, --minutes or both (how much was done)")
     with _open(args) as j:
         j.add_exercise(args.name, runner=args.runner, category=args.category, sets=args.sets,
                        duration_s=None if args.minutes is None else args.minutes * 60.0, day=args.date,

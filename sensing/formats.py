@@ -246,6 +246,11 @@ def read_csv(
         raise RecordingError(path, "file", f"not readable as CSV ({exc})") from None
     missing = [src for src, _ in columns.values() if src not in raw.columns]
     if missing:
+        seps = [c for c in (";", "\t", "|", ",") if len(raw.columns) == 1 and c in str(raw.columns[0])]
+        if seps:  # "t;ax;ay;az" read with ","
+            raise RecordingError(path, "header", f"no column(s) {missing}: the header reads as one column "
+                                 f"{raw.columns[0]!r}", f"columns separated by {seps[0]!r} given as the separator "
+                                 f"(convert: --sep {'tab' if seps[0] == chr(9) else repr(seps[0])})")
         raise RecordingError(path, "header", f"no column(s) {missing}", f"columns {list(raw.columns)[:12]} hold none of them")
     cols = {}
     for ours, (src, unit) in columns.items():
@@ -296,6 +301,11 @@ def read_csv(
             return _checked_units(rec, path, columns, gravity_where)
         idx = _indices_from_times(t, sampling_rate_hz, path, tcol, resolution_s=resolution_s)
         fs = sampling_rate_hz or _rate_from_times(t, resolution_s)
+        if not MIN_SAMPLING_RATE_HZ <= fs <= MAX_SAMPLING_RATE_HZ and sampling_rate_hz is None:
+            fits = [u for u, sc in TIME_UNITS_S.items() if MIN_SAMPLING_RATE_HZ <= fs * scale / sc <= MAX_SAMPLING_RATE_HZ]
+            raise RecordingError(path, f"column {tcol}", f"times {1 / fs / scale:.4g} {tunit} apart on average: "
+                                 f"a rate of {fs:.4g} Hz", f"{MIN_SAMPLING_RATE_HZ:g} to {MAX_SAMPLING_RATE_HZ:g} Hz"
+                                 + (f"; are the times in {fits[0]}? (convert: --time-unit {fits[0]})" if fits else ""))
     else:
         if sampling_rate_hz is None:
             raise RecordingError(path, "sampling rate", "neither a sampling rate nor a time column given",

@@ -252,14 +252,18 @@ def cmd_replay(args, *, console: Console | None = None, show_view: bool = True) 
     from sensing.session import LiveSession
 
     console = console or make_console()
+    errors = Console(stderr=True)
+
+    def fail(text: str) -> int:  # on stderr, named, as the other commands' errors
+        errors.print(f"backstride replay: {text}", style="red", soft_wrap=True, markup=False)
+        return 2
+
     try:
         speed = parse_speed(args.speed)
     except argparse.ArgumentTypeError as exc:
-        console.print(f"[red]{exc}[/]")
-        return 2
+        return fail(str(exc))
     if not Path(args.recording).exists():
-        console.print(f"[red]backstride replay: {args.recording}: does not exist[/]")
-        return 2
+        return fail(f"{args.recording}: does not exist")
     from sensing import chunked
     from sensing.formats import open_recording
     from sensing.recording import RecordingError
@@ -268,8 +272,7 @@ def cmd_replay(args, *, console: Console | None = None, show_view: bool = True) 
         if not chunked.is_live(Path(args.recording)):  # a recorded folder may hold heart rate alone
             open_recording(args.recording, placement=args.placement)
     except (RecordingError, ValueError) as exc:
-        console.print(f"[red]backstride replay: {exc}[/]", soft_wrap=True)
-        return 2
+        return fail(str(exc))
     session = LiveSession.replay(args.recording, speed=speed, placement=args.placement)
     interrupted = _run_session(session, console, show_view, title=f"replay {args.recording} at {args.speed}×",
                                on_interrupt="stopped before the end of the recording",

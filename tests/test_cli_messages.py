@@ -124,7 +124,14 @@ def test_replay_of_a_truncated_recording_says_so_once(capsys, tmp_path, wide):
     code, out, err = run(capsys, "replay", str(trunc), "--speed", "max")
     assert code == 2  # as `analyse` refuses it
     _once(out + err, "not a readable Parquet file")
-    assert f"backstride replay: {trunc}" in out
+    assert f"backstride replay: {trunc}" in " ".join(err.split()) and "not a readable" not in out  # on stderr
+    # a speed it cannot play at, and a file that is not there: the same way
+    for argv, said in ((["--speed", "0"], "--speed must be positive, got '0'"),
+                       (["--speed", "fast"], "--speed must be a number such as 1 or 10, or max; got 'fast'")):
+        code, out, err = run(capsys, "replay", str(SAMPLES / "sim_shoe_run.parquet"), *argv)
+        assert code == 2 and f"backstride replay: {said}" in err and not out.strip()
+    code, out, err = run(capsys, "replay", str(tmp_path / "gone.parquet"))
+    assert code == 2 and "backstride replay: " in err and "does not exist" in err
 
 
 def test_replay_piped_prints_the_final_table_then_the_summary_on_its_own_line(capsys, wide):

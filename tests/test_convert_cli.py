@@ -192,6 +192,25 @@ def test_a_utf16_export_reads_and_a_foreign_encoding_is_named(tmp_path, capsys):
     assert not (tmp_path / "w.parquet").exists()
 
 
+@pytest.mark.parametrize("text, extra, message", [
+    # times in ms taken as seconds: 0.1 Hz, and which unit would make them a rate
+    ("t,ax,ay,az\n" + "".join(f"{10 * i},0,0,1\n" for i in range(50)), ["--time", "t"],
+     "column t: times 10 s apart on average: a rate of 0.1 Hz (expected 10 to 2000 Hz; are the times in ms? "
+     "(convert: --time-unit ms))"),
+    # a ';'-separated export read with ','
+    ("t;ax;ay;az\n" + "".join(f"{10 * i};0;0;1\n" for i in range(50)), ["--time", "t", "--time-unit", "ms"],
+     "no column(s) ['ax', 'ay', 'az']: the header reads as one column 't;ax;ay;az' (expected columns separated by "
+     "';' given as the separator (convert: --sep ';'))"),
+])
+def test_a_time_unit_or_separator_typed_wrong_says_which_would_fit(tmp_path, capsys, text, extra, message):
+    p = tmp_path / "x.csv"
+    p.write_text(text)
+    code = main(["convert", str(p), "--acc", "ax,ay,az", "--acc-unit", "g", *extra,
+                 "--start", "2026-11-20T06:30:00Z", "--placement", "chest"])
+    assert code == 2 and message in " ".join(capsys.readouterr().err.split())
+    assert not (tmp_path / "x.parquet").exists()
+
+
 @pytest.mark.parametrize("extra, message", [
     (["--rate-hz", "5"], "--rate-hz 5: expected a sampling rate from 10 to 2000 Hz"),
     (["--rate-hz", "50", "--time-unit", "ms"], "--time-unit ms given without --time"),

@@ -79,11 +79,20 @@ def test_run_list_shows_a_run_without_a_kind_and_refuses_one_dated_ahead(capsys,
     assert code == 1 and "not in the future" in err  # a date alone too
     code, out, err = run(capsys, "run", "list", "--weeks", "2", "--journal", url)
     assert code == 0, err
-    rows = [line for line in out.splitlines() if "2026-03-0" in line]
+    rows = [line for line in out.splitlines() if "2026-03-0" in line and "│" in line]
     # the kind not given: "–", as every unknown in the table
     assert len(rows) == 2 and rows[0].split("│")[3].strip() == "–" and "easy" in rows[1], out
     with Journal.open(url) as j:
         assert len(j.runs()) == 2
+    # a run older than the weeks shown: the title says how many are left out and how to see them
+    assert run(capsys, "run", "add", "--start", "2025-12-01T07:00", "--duration-min", "30", "--journal", url)[0] == 0
+    code, out, _ = run(capsys, "run", "list", "--weeks", "2", "--journal", url)
+    flat = " ".join(out.split())
+    assert "runs in the 2 week(s) up to 2026-03-04 (1 older: --weeks for more)" in flat and "2025-12-01" not in out
+    assert "2025-12-01" in run(capsys, "run", "list", "--weeks", "20", "--journal", url)[1]
+    # an exercise without how much was done is named by its options, not the journal's fields
+    code, _, err = run(capsys, "exercise", "bird dog", "--journal", url)
+    assert code == 1 and "give --sets, --minutes or both" in err and "duration_s" not in err
 
 
 def test_bad_input_is_refused_with_a_message(capsys, url):
