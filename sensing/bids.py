@@ -221,6 +221,12 @@ def _bids_paths(path: Path, placement: str | None = None) -> tuple[Path, list[Pa
             if len(found) > 1 and placement is not None:
                 named = [f for f in found if placement in points[f].values()]
                 found = named if named else found
+        others = sorted(path.glob("*.parquet")) if not found else []
+        if others:  # a folder of backstride recordings, not a BIDS one
+            names = ", ".join(f.name for f in others[:4]) + (" …" if len(others) > 4 else "")
+            raise RecordingError(path, "folder", f"no *_motion.tsv file (BIDS-Motion), but {len(others)} .parquet "
+                                 f"recording(s): {names}", f"one recording's file (import takes several: "
+                                 f"{path / '*.parquet'})")
         if len(found) != 1:
             names = ", ".join(f.name for f in found[:6]) + (" …" if len(found) > 6 else "")
             raise RecordingError(path, "folder", f"{len(found)} *_motion.tsv files with accelerometer channels"

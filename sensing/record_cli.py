@@ -88,6 +88,9 @@ def register(subparsers) -> None:
                                    "or in UTC (…Z); not needed when --time holds Unix times")
     p.add_argument("--placement", required=True, type=placement_arg, metavar="P",
                    help=f"where the sensor was worn: {PLACEMENT_HELP}")
+    p.add_argument("--timezone", metavar="TZ", help="where it was recorded, an IANA time zone such as Europe/Amsterdam "
+                                                    "(kept with the recording: analyse and the Day page show its clock "
+                                                    "times and days there; default UTC, or the runner's on import)")
     p.add_argument("--sep", default=",", help="the column separator (default ,; ';' or 'tab' for others)")
     p.add_argument("--decimal", default=".", help="the decimal mark (default .; ',' for exports that write 9,81)")
     p.add_argument("--out", type=Path, default=None, help="where to write the recording (default: the CSV's name "
@@ -379,6 +382,14 @@ def cmd_convert(args, *, console: Console | None = None) -> int:
         return fail(f"--out {out}: its folder {out.parent} does not exist; nothing was written")
     read_kwargs = {"sep": "\t" if args.sep.lower() in ("tab", "\\t") else args.sep, "decimal": args.decimal,
                    "skipinitialspace": True}  # "t, ax, ay" headers
+    if args.timezone is not None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(args.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            return fail(f"--timezone {args.timezone!r}: not an IANA time zone (such as Europe/Amsterdam or "
+                        "America/New_York)")
     if args.csv.is_dir():
         return fail(f"{args.csv}: a folder; give the CSV file in it")
     if not args.csv.is_file():
@@ -392,6 +403,8 @@ def cmd_convert(args, *, console: Console | None = None) -> int:
                        placement=args.placement, start_utc=start, resample_hz=args.resample_hz, **read_kwargs)
     except (RecordingError, ValueError) as exc:
         return fail(str(exc))
+    if args.timezone is not None:
+        rec.extra["time_zone"] = args.timezone
     write_parquet(rec, out)
     channels = "accelerometer" + (", gyroscope" if rec.has_gyr else "") + (", magnetometer" if rec.has_mag else "")
     console.print(f"wrote {out}: {len(rec.data)} samples at {rec.sampling_rate_hz:g} Hz ({duration_text(rec.duration_s)}, "

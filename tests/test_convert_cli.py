@@ -83,6 +83,16 @@ def test_a_rate_without_times_needs_the_start(tmp_path, capsys):
     rec = read_parquet(tmp_path / "x.parquet")
     assert rec.start_utc.isoformat() == "2026-11-20T06:30:00+00:00" and rec.duration_s == pytest.approx(10.0)
     assert not rec.has_gyr and rec.data["acc_z"].iloc[0] == pytest.approx(GRAVITY_M_S2)
+    # where it was recorded, kept with it: analyse then shows the clock times there
+    assert main([*args, "--start", "2026-11-20T00:30:00+01:00", "--timezone", "Mars/Olympus",
+                 "--out", str(tmp_path / "z.parquet")]) == 2
+    assert "not an IANA time zone" in capsys.readouterr().err
+    assert main([*args, "--start", "2026-11-20T00:30:00+01:00", "--timezone", "Europe/Amsterdam",
+                 "--out", str(tmp_path / "z.parquet")]) == 0
+    assert read_parquet(tmp_path / "z.parquet").extra["time_zone"] == "Europe/Amsterdam"
+    capsys.readouterr()
+    assert main(["analyse", str(tmp_path / "z.parquet")]) == 0
+    assert "started 2026-11-20 00:30:00 CET (23:30:00 UTC)" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("extra, text, message", [

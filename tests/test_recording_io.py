@@ -298,3 +298,13 @@ def test_bids_gyroscope_in_rad_s_declared_as_deg_s_is_left_out_with_a_warning(tm
     (w,) = [w for w in got.extra["warnings"] if "GYRO units" in w]
     assert "far too little turning" in w and "rad/s declared as deg/s" in w and "not used" in w
     assert len(analyse(got).steps) > 100
+
+
+def test_a_folder_of_parquet_recordings_says_to_name_one(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    shutil.copy(Path(__file__).resolve().parents[1] / "sample_recordings" / "sim_shoe_run.parquet", tmp_path)
+    with pytest.raises(RecordingError, match=r"no \*_motion.tsv file \(BIDS-Motion\), but 1 .parquet recording\(s\): "
+                                             r"sim_shoe_run.parquet"):
+        open_recording(tmp_path)
