@@ -602,6 +602,8 @@ class Journal:
                 return self._add_other_sensor(existing, fields, imp, doc, rec, src, dates, first_placement)
             if existing is not None:
                 status = "updated" if existing.analysis_import_id is not None else "merged"
+                replaced = (existing.recording_path if status == "updated" and rec and existing.recording_path
+                            and existing.recording_path != rec else None)
                 if existing.analysis_import_id not in (None, imp.id):  # the file it replaces is still the run's
                     _note_earlier_import(existing, existing.analysis_import_id)
                 other = _other_sensor_fields(existing.extra)  # a second sensor's figures stay (_add_other_sensor)
@@ -624,7 +626,12 @@ class Journal:
                     existing.kind = extra["kind"]
                 if doc.get("placement") and not first_placement:  # whose analysis it now has (see _add_other_sensor)
                     existing.extra = dict(existing.extra or {}, placement=doc.get("placement"))
-                return ImportResult(src, "analysis", status, (existing.id,), dates=dates, message=heart_problem)
+                said = [heart_problem] if heart_problem else []
+                if replaced:  # another file of the same time and placement: say whose figures the run had
+                    said.append(f"this recording's analysis replaced the run's figures, which came from {replaced} "
+                                "(the same time and placement); to keep that one's instead, delete the run and import it again")
+                return ImportResult(src, "analysis", status, (existing.id,), dates=dates,
+                                    message="; ".join(said) or None)
             run = Run(runner_id=r.id, source="analysis", start_utc=t0, local_date=t0.astimezone(zone).date(),
                       rpe=extra["rpe"], kind=extra["kind"], cadence_spm=f["cadence_spm"],
                       extra={"time_known": True, "placement": doc.get("placement"),

@@ -93,6 +93,9 @@ def test_the_same_sensor_again_still_updates_its_run(tmp_path, capsys):
         res = j.import_analysis(doc, runner="ana", recording_path=str(tmp_path / "copy.parquet"))
     assert res.status == "updated"
     assert _run(url)["other_sensor_fields"] == ()
+    # another file of the same time and placement replaced the run's figures: the import says so, and from which
+    assert f"replaced the run's figures, which came from {BELT.resolve()}" in res.message
+    assert _run(url)["recording_path"] == str(tmp_path / "copy.parquet")
 
 
 def test_an_analysis_json_made_with_a_relative_path_keeps_its_recording_found(tmp_path, capsys, monkeypatch):
