@@ -460,7 +460,9 @@ def import_upload(settings: Settings, path: Path, *, original_name: str, runner:
         if suffix == ".parquet":
             from journal.recordings import import_recording
 
-            res, done = import_recording(j, path, runner=runner, rpe=rpe, kind=kind, name=original_name,
+            res, done = import_recording(j, path, runner=runner, rpe=rpe, kind=kind,
+                                         # the browser's file name, never a path on this machine
+                                         name=Path(original_name).name if original_name else None,
                                          progress=progress)
             if done.analysis.report is not None:
                 cache_report(settings, path, done.analysis.report, recording=done.recording, doc=done.doc)

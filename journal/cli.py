@@ -474,8 +474,11 @@ def cmd_export(args) -> int:
             text = j.export_csv(args.table, runner=args.runner, **kw)
     if out is not None:
         tmp = out.with_name(out.name + ".part")  # a full disk or Ctrl-C leaves the earlier file whole
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(out)
+        try:
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(out)
+        finally:
+            tmp.unlink(missing_ok=True)
         print(f"written to {out}", file=sys.stderr)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")

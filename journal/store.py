@@ -115,7 +115,8 @@ def _open_problem(url: str, exc: Exception) -> str:
     """Why the journal at ``url`` cannot be opened, for a person (the URL's password left out)."""
     from sqlalchemy.engine import make_url
 
-    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    lines = (str(getattr(exc, "orig", None) or "").strip() or str(exc).strip()).splitlines()
+    reason = lines[0] if lines else type(exc).__name__
     try:
         u = make_url(url)
     except sa.exc.ArgumentError:
@@ -124,9 +125,11 @@ def _open_problem(url: str, exc: Exception) -> str:
         path = Path(u.database)
         if path.is_dir():
             return f"journal {path}: a folder; give the journal's file, e.g. {path / 'journal.sqlite3'}"
-        if path.is_file():
+        if path.is_file() and "not a database" in reason:
             return (f"journal {path}: not a backstride journal ({reason}); give the journal's file, or a new "
                     "file name to start one (nothing was changed in this file)")
+        if path.is_file():  # locked, read-only, a migration that failed: the journal may well be one
+            return f"journal {path}: cannot open it ({reason})"
         return f"journal {path}: cannot open or create it ({reason})"
     if isinstance(exc, ImportError):
         return f"journal {u.render_as_string(hide_password=True)}: the database driver is not installed ({reason})"
@@ -384,7 +387,7 @@ class Journal:
     def delete_run(self, run_id: int, *, runner: str | None = None) -> None:
         """Remove a run and the import records of every file it holds (its FIT file, its analysis, a second
         sensor's, and those a newer import of the same recording replaced), so each file can be imported again;
-        a record another run still holds stays."""
+        a record another run or a stored sitting day still holds stays."""
         with self._write() as s, s.begin():
             run = self._get_run(s, run_id, runner)
             ids = set(_run_import_ids(run))
@@ -393,6 +396,9 @@ class Journal:
             s.flush()
             held = {i for other in s.scalars(sa.select(Run).where(Run.runner_id == runner_id))
                     for i in _run_import_ids(other)}
+            # the sitting days an all-day recording gave stay, and keep their file (the Day page finds it by it)
+            held |= set(s.scalars(sa.select(SittingDay.import_id).where(SittingDay.runner_id == runner_id,
+                                                                       SittingDay.import_id.is_not(None))))
             if ids - held:
                 s.execute(sa.delete(FileImport).where(FileImport.id.in_(sorted(ids - held))))
 
@@ -578,7 +584,16 @@ class Journal:
         with self._write() as s, s.begin():
             r = self._runner(s, runner)
             if self._seen(s, r, sha256):
-                return ImportResult(src, "analysis", "duplicate", message="already imported (same content)")
+                earlier = s.scalar(sa.select(FileImport).where(FileImport.runner_id == r.id,
+                                                               FileImport.sha256 == sha256))
+                held = {i for run in s.scalars(sa.select(Run).where(Run.runner_id == r.id))
+                        for i in _run_import_ids(run)}
+                if earlier.id in held:
+                    return ImportResult(src, "analysis", "duplicate", message="already imported (same content)")
+                # an all-day recording whose run was deleted and whose days stayed (delete_run keeps the record
+                # they hold): imported again, it gives its run back and stores its days anew under a new record
+                s.delete(earlier)
+                s.flush()
             zone = ZoneInfo(r.timezone)
             t0 = v.moment("start", start, zone) if start is not None else docs.analysis_start(doc)
             if t0 is None:
@@ -629,7 +644,8 @@ class Journal:
                 said = [heart_problem] if heart_problem else []
                 if replaced:  # another file of the same time and placement: say whose figures the run had
                     said.append(f"this recording's analysis replaced the run's figures, which came from {replaced} "
-                                "(the same time and placement); to keep that one's instead, delete the run and import it again")
+                                "(the same time and placement); to keep that file's figures instead, delete the run (its RPE, kind "
+                                "and note go with it) and import that file again")
                 return ImportResult(src, "analysis", status, (existing.id,), dates=dates,
                                     message="; ".join(said) or None)
             run = Run(runner_id=r.id, source="analysis", start_utc=t0, local_date=t0.astimezone(zone).date(),
@@ -945,14 +961,19 @@ class Journal:
 
     def imports(self, *, runner: str | None = None) -> pd.DataFrame:
         """The files imported for the runner: ``sha256`` of their content, ``kind`` (fit, analysis, day), the
-        ``path`` given at import and ``imported_utc``, oldest first (an upload's link to its runner, also where it
+        ``path`` given at import, ``imported_utc`` and ``run_held`` (a run holds it as its FIT file, its analysis or
+        a second sensor's), oldest first (an upload's link to its runner, also where it
         made no run: an all-day recording without running gives sitting days only)."""
         with self._read() as s:
             r = self._runner(s, runner)
-            rows = s.execute(sa.select(FileImport.sha256, FileImport.kind, FileImport.path, FileImport.imported_utc)
+            rows = s.execute(sa.select(FileImport.id, FileImport.sha256, FileImport.kind, FileImport.path,
+                                       FileImport.imported_utc)
                              .where(FileImport.runner_id == r.id)
                              .order_by(FileImport.imported_utc, FileImport.id)).all()
-        return pd.DataFrame(rows, columns=["sha256", "kind", "path", "imported_utc"])
+            held = {i for run in s.scalars(sa.select(Run).where(Run.runner_id == r.id)) for i in _run_import_ids(run)}
+        out = pd.DataFrame(rows, columns=["id", "sha256", "kind", "path", "imported_utc"])
+        out["run_held"] = out["id"].isin(held)
+        return out.drop(columns="id")
 
     def pain_reports(self, *, runner: str | None = None, start: date | None = None, end: date | None = None
                      ) -> pd.DataFrame:

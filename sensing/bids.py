@@ -445,7 +445,9 @@ def read_bids(path: str | Path, placement: str | None = None, *, nan_as_gap: boo
                           firmware=_str_or_none(side.get("SoftwareVersions")), serial=_str_or_none(side.get("DeviceSerialNumber"))),
         source=str(motion), extra=extra,
     )
-    rec = check_gravity(rec, motion, "the accelerometer's units (channels.tsv)")
+    acc_units = sel.loc[sel["kind"] == "acc", "units"]
+    rec = check_gravity(rec, motion, "the accelerometer's units (channels.tsv)",
+                        unit=acc_units.iloc[0] if acc_units.nunique() == 1 else None)
     problem = gyroscope_unit_problem(rec)
     if problem:  # the accelerometer alone still gives steps and posture (analyse says what needs the gyroscope)
         said: list = []

@@ -77,6 +77,27 @@ def unit_factor(kind: str, unit: str, *, source=None, where: str = "units") -> f
 # Native Parquet
 
 
+#: The accelerometer units a file is likely to hold, for saying which one its values look like.
+_ACC_UNITS_SHOWN = {"m/s²": 1.0, "g": GRAVITY_M_S2, "mg": GRAVITY_M_S2 / 1000.0}
+
+
+def acc_unit_look(median_m_s2: float, declared: str | None) -> str:
+    """"; the values look like mg declared as g" when the accelerometer's median magnitude, read in another usual
+    unit than the one ``declared``, is a body-worn sensor's (0.5-2.5 g: the shared recordings' medians are 0.98-2.1
+    g); "" otherwise.  The usual units are ten times apart or more, so at most one fits."""
+    if not declared:
+        return ""
+    try:
+        factor = unit_factor("acc", declared)
+    except RecordingError:
+        return ""
+    raw = median_m_s2 / factor  # the median in the file's own numbers
+    for name, f in _ACC_UNITS_SHOWN.items():
+        if not np.isclose(f, factor) and 0.5 * GRAVITY_M_S2 <= raw * f <= 2.5 * GRAVITY_M_S2:
+            return f"; the values look like {name} declared as {declared}"
+    return ""
+
+
 def write_parquet(rec: Recording, path: str | Path) -> Path:
     path = Path(path)
     table = pa.Table.from_pandas(rec.data.reset_index(), preserve_index=False)
@@ -113,7 +134,7 @@ def read_parquet(path: str | Path) -> Recording:
             if f != 1.0:
                 df[col] = df[col] * f
     df, note = _lost_rows_as_gaps(df, path)
-    return check_gravity(noted(_recording(df, meta, path), note), path, "metadata.units of acc_x/y/z")
+    return check_gravity(noted(_recording(df, meta, path), note), path, "metadata.units of acc_x/y/z", unit="m/s^2")
 
 
 def noted(rec: Recording, note: str | None) -> Recording:
@@ -173,24 +194,29 @@ TIME_UNITS_S = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 
 
 def check_range(df: pd.DataFrame, path: Path, columns: Mapping, *, first_line: int) -> None:
-    """Refuse a value no body-worn sensor reads (:data:`sensing.recording.MAX_ABS_SI`), named by its file line,
-    its column and the unit the caller declared (row i of ``df`` is line ``first_line + i`` of the file)."""
-    for ours in df.columns:
-        limit = MAX_ABS_SI[ours[:3]]
-        col = df[ours].to_numpy(np.float64)
-        over = np.flatnonzero(np.abs(col) > limit)
-        if not len(over):
-            continue
-        src, unit = columns[ours]
-        factor = unit_factor(ours[:3], unit)
-        value = col[over[0]] / factor
-        hint = ("; the values look like deg/s declared as rad/s" if ours[:3] == "gyr" and factor == 1.0
-                and abs(col[over[0]]) * np.pi / 180 <= limit else
-                "; the values look like m/s² declared as g" if ours[:3] == "acc" and factor == GRAVITY_M_S2
-                and abs(value) <= limit else "; is the unit right?")
-        raise RecordingError(path, f"row {over[0] + first_line}, column {src}",
-                             f"{value:g} {unit} is beyond anything a body-worn sensor measures",
-                             f"|value| ≤ {limit / factor:.4g} {unit}{hint}")
+    """Refuse a value no body-worn sensor reads (:data:`sensing.recording.MAX_ABS_SI`), named by its file line (the
+    first such row in any column), its column and the unit the caller declared (row i of ``df`` is line
+    ``first_line + i`` of the file), with what the values look like when a unit confused explains them."""
+    over = {c: np.flatnonzero(np.abs(df[c].to_numpy(np.float64)) > MAX_ABS_SI[c[:3]]) for c in df.columns}
+    over = {c: rows[0] for c, rows in over.items() if len(rows)}
+    if not over:
+        return
+    ours = min(over, key=lambda c: (over[c], list(df.columns).index(c)))
+    row = over[ours]
+    limit = MAX_ABS_SI[ours[:3]]
+    src, unit = columns[ours]
+    factor = unit_factor(ours[:3], unit)
+    value = float(df[ours].iloc[row]) / factor
+    hint = ""
+    if ours[:3] == "acc" and all(c in df.columns for c in ("acc_x", "acc_y", "acc_z")):
+        hint = acc_unit_look(float(np.nanmedian(np.linalg.norm(df[["acc_x", "acc_y", "acc_z"]].to_numpy(np.float64),
+                                                               axis=1))), unit)
+    elif ours[:3] == "gyr" and factor == 1.0 and abs(value) * np.pi / 180 <= limit:
+        hint = "; the values look like deg/s declared as rad/s"
+    hint = hint or "; is the unit right?"
+    raise RecordingError(path, f"row {row + first_line}, column {src}",
+                         f"{value:g} {unit} is beyond anything a body-worn sensor measures",
+                         f"|value| ≤ {limit / factor:.4g} {unit}{hint}")
 
 
 def bom_encoding(head: bytes) -> str | None:
@@ -321,7 +347,8 @@ def read_csv(
 def _checked_units(rec: Recording, path: Path, columns: Mapping, gravity_where: str) -> Recording:
     """A CSV's recording whose declared units hold up (gravity about 1 g, the gyroscope turning as a body's),
     else a RecordingError naming the column and unit: the caller typed the units and can fix them."""
-    rec = check_gravity(rec, path, gravity_where, refuse_without=True)
+    rec = check_gravity(rec, path, gravity_where, unit=columns["acc_x"][1] if "acc_x" in columns else None,
+                        refuse_without=True)
     problem = gyroscope_unit_problem(rec)
     if problem:
         src, unit = columns["gyr_x"]
@@ -338,8 +365,9 @@ GRAVITY_MEDIAN_MAX_G = 5.0
 GRAVITY_MEDIAN_MIN_G = 0.5
 
 
-def check_gravity(rec: Recording, path, where: str, *, refuse_without: bool = False) -> Recording:
-    """Refuse a recording whose accelerometer, in the unit its file declares (``where``: the field that declares
+def check_gravity(rec: Recording, path, where: str, *, unit: str | None = None, refuse_without: bool = False
+                  ) -> Recording:
+    """Refuse a recording whose accelerometer, in the ``unit`` its file declares (``where``: the field that declares
     it), cannot be a body-worn sensor's; note one that lacks gravity (see GRAVITY_MEDIAN_MAX_G), or refuse it too
     with ``refuse_without`` (a CSV whose units the user has just typed: nothing is written, the unit can be fixed)."""
     acc = rec.data[["acc_x", "acc_y", "acc_z"]].to_numpy(np.float64)
@@ -349,12 +377,11 @@ def check_gravity(rec: Recording, path, where: str, *, refuse_without: bool = Fa
     med_g = med_m_s2 / GRAVITY_M_S2
     reads = f"the accelerometer reads a median magnitude of {med_m_s2:.3g} m/s² ({med_g:.3g} g)"
     if med_g > GRAVITY_MEDIAN_MAX_G:
-        hint = ("; the values look like m/s² declared as g" if 6 < med_g < 14
-                else "; the values look like mg declared as g" if 600 < med_g < 1400 else "")
         raise RecordingError(path, where, f"{reads} in the unit declared",
-                             f"about 9.8 m/s² (1 g, gravity) for a body-worn sensor{hint}")
+                             f"about 9.8 m/s² (1 g, gravity) for a body-worn sensor{acc_unit_look(med_m_s2, unit)}")
     if med_g < GRAVITY_MEDIAN_MIN_G:
-        cause = ("values in g declared as mg" if 0.0005 < med_g < 0.002 else
+        look = acc_unit_look(med_m_s2, unit).removeprefix("; ")
+        cause = (f"{look}, or gravity removed (a free-acceleration export)" if look else
                  "gravity removed (a free-acceleration export) or values in g declared as m/s²")
         if refuse_without:
             raise RecordingError(path, where, f"{reads} in the unit declared: {cause}",
@@ -390,6 +417,9 @@ def gyroscope_unit_problem(rec: Recording) -> str | None:
     if moving_m_s2 < GYR_CHECK_MOVING_G * GRAVITY_M_S2:
         return None
     turning_rad_s = float(np.percentile(np.linalg.norm(gyr[ok], axis=1), 99))
+    if turning_rad_s == 0.0:  # a device without a gyroscope that writes its columns anyway
+        return ("the gyroscope reads 0 throughout while the accelerometer shows movement of "
+                f"{moving_m_s2 / GRAVITY_M_S2:.2g} g: it was not recorded (leave its columns out)")
     per_acc = turning_rad_s / moving_m_s2
     reads = (f"the gyroscope's 99th-percentile rate is {turning_rad_s:.3g} rad/s ({np.degrees(turning_rad_s):.3g} °/s) "
              f"while the accelerometer shows movement of {moving_m_s2 / GRAVITY_M_S2:.2g} g")

@@ -264,3 +264,20 @@ def test_a_journal_that_cannot_be_opened_is_one_line_and_nothing_is_changed(caps
 
     assert dashboard_main(["--journal", str(target), "--port", "8123", "--data-dir", str(tmp_path / "data")]) == 1
     assert said in capsys.readouterr().err
+
+
+def test_a_journal_error_is_named_for_what_it_is(tmp_path):
+    """Only a file that is not a database is "not a backstride journal"; a locked or read-only one is "cannot open"
+    (the journal may be fine); an error without a message still gives one line."""
+    import sqlalchemy as sa
+
+    from journal.store import _open_problem
+
+    f = tmp_path / "j.sqlite3"
+    f.write_bytes(b"")
+    url = f"sqlite:///{f}"
+    locked = sa.exc.OperationalError("BEGIN", {}, Exception("database is locked"))
+    assert _open_problem(url, locked) == f"journal {f}: cannot open it (database is locked)"
+    assert "not a backstride journal" in _open_problem(url, sa.exc.DatabaseError("x", {}, Exception(
+        "file is not a database")))
+    assert _open_problem(url, sa.exc.OperationalError("stmt", {}, Exception(""))).startswith(f"journal {f}: ")

@@ -257,8 +257,8 @@ def test_a_start_that_disagrees_with_the_unix_times_is_used_and_said(tmp_path, c
 
 
 @pytest.mark.parametrize("acc_unit, gyr_unit, gyr_scale, said", [
-    ("mg", "deg/s", 1.0, "values in g declared as mg"),                    # 0.001 g at rest
-    ("m/s^2", "deg/s", 1.0, "gravity removed (a free-acceleration export) or values in g declared as m/s²"),
+    ("mg", "deg/s", 1.0, "0.00124 g) in the unit declared: the values look like g declared as mg"),  # 0.001 g
+    ("m/s^2", "deg/s", 1.0, "0.126 g) in the unit declared: the values look like g declared as m/s^2"),
     ("g", "deg/s", np.pi / 180, "far too little turning for a body-worn sensor; the values look like rad/s declared "
                                  "as deg/s"),
     ("g", "rad/s", 1.0, "rad/s is beyond anything a body-worn sensor measures (expected |value| ≤ 70 rad/s; the "
@@ -279,3 +279,27 @@ def test_a_wrong_unit_is_named_and_nothing_is_written(tmp_path, capsys, acc_unit
     err = " ".join(capsys.readouterr().err.split())
     assert said in err and "phone.csv" in err and "Traceback" not in err, err
     assert not (tmp_path / "phone.parquet").exists()
+
+
+def test_gyroscope_columns_of_zeros_are_said_to_be_unrecorded(tmp_path, capsys):
+    """A device without a gyroscope that writes 0,0,0: not "a unit confused", but not recorded."""
+    csv = _phone_csv(tmp_path, lost=False)
+    df = pd.read_csv(csv, sep=";", decimal=",")
+    df[["gx", "gy", "gz"]] = 0.0
+    df.to_csv(csv, sep=";", decimal=",", index=False)
+    assert main(["convert", str(csv), *PHONE_ARGS]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "the gyroscope reads 0 throughout" in err and "not recorded (leave its columns out)" in err
+    assert "declared as" not in err
+
+
+def test_a_value_out_of_range_names_the_first_such_row_and_the_unit_its_values_look_like(tmp_path, capsys):
+    """The sample run written in mg and declared as g: every row is past 50 g in z (about 1000 at rest), so the
+    first data row (line 2) is named, with mg as what the values look like."""
+    csv = _phone_csv(tmp_path, lost=False)
+    df = pd.read_csv(csv, sep=";", decimal=",")
+    df[["ax", "ay", "az"]] *= 1000.0
+    df.to_csv(csv, sep=";", decimal=",", index=False, float_format="%.9g")
+    assert main(["convert", str(csv), *PHONE_ARGS]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "row 2, column" in err and "the values look like mg declared as g" in err, err

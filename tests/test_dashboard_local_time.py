@@ -394,6 +394,73 @@ def test_day_page_lists_recordings_imported_from_the_command_line(settings, tmp_
     assert not any(n.startswith("file:") for n in day.day_sources(settings, "utc"))
 
 
+def test_deleting_an_all_day_recordings_run_keeps_its_days_and_its_file(settings, tmp_path, capsys):
+    """The sample work day imported from the command line gives a run (its afternoon run) and sitting days.  Deleting
+    the run keeps the days linked to their file (the Day page still offers it); importing the file again gives the
+    run back (it is not refused as a duplicate) without doubling the days."""
+    import shutil
+
+    from dashboard.pages import day
+    from journal import Journal
+    from sensing.cli import main
+
+    work = tmp_path / "workday.parquet"
+    shutil.copy(SAMPLES / "sim_workday.parquet", work)
+    args = ["--runner", "ams", "--journal", settings.journal_url]
+    assert main(["import", str(work), *args]) == 0
+    with Journal.open(settings.journal_url) as j:
+        (rid,) = j.runs(runner="ams")["id"]
+        days = j.sitting_days(runner="ams")
+    assert len(days) >= 1
+    assert main(["run", "delete", str(rid), *args]) == 0
+    with Journal.open(settings.journal_url) as j:
+        assert len(j.runs(runner="ams")) == 0 and len(j.sitting_days(runner="ams")) == len(days)
+        imports = j.imports(runner="ams")
+    assert list(imports["path"]) == [str(work.resolve())] and not imports["run_held"].any()
+    assert day.day_sources(settings, "ams")["file: workday.parquet"] == work.resolve()
+    capsys.readouterr()
+    assert main(["import", str(work), *args]) == 0
+    assert "duplicate" not in capsys.readouterr().out
+    with Journal.open(settings.journal_url) as j:
+        assert len(j.runs(runner="ams")) == 1 and len(j.sitting_days(runner="ams")) == len(days)
+        assert len(j.imports(runner="ams")) == 1
+    assert list(day.day_sources(settings, "ams")).count("file: workday.parquet") == 1
+
+
+def test_day_page_lists_a_file_once_and_never_a_path_an_upload_names(settings, tmp_path):
+    """The demo's way (an analysis stored with its recording copied elsewhere, the import naming the original) is
+    one entry, the copy; an upload whose browser file name is a path on the server names its own copy only."""
+    import shutil
+
+    from analysis.document import full_analysis
+    from dashboard.data import import_upload, store_upload
+    from dashboard.pages import day
+    from journal import Journal
+    from journal.recordings import content_sha256
+    from sensing.formats import open_recording
+
+    copy = tmp_path / "copies" / "belt.parquet"
+    copy.parent.mkdir()
+    shutil.copy(SAMPLES / "sim_lower_back_run.parquet", copy)
+    doc = full_analysis(open_recording(copy), timezone="UTC").doc
+    with Journal.open(settings.journal_url) as j:
+        j.import_analysis(doc, runner="ams", recording_path=str(copy),
+                          source_path=str(SAMPLES / "sim_lower_back_run.parquet"), sha256=content_sha256(copy))
+    assert [n for n in day.day_sources(settings, "ams") if not n.startswith("sample:")] == ["file: belt.parquet"]
+    # an upload (sent as a crafted callback) whose file name is a server path
+    secret = tmp_path / "elsewhere" / "other.parquet"
+    secret.parent.mkdir()
+    shutil.copy(SAMPLES / "sim_shoe_run.parquet", secret)
+    contents = "data:application/octet-stream;base64," + base64.b64encode(secret.read_bytes()).decode()
+    path, _ = store_upload(settings, "shoe.parquet", contents)
+    import_upload(settings, path, original_name=str(secret), runner="utc")
+    with Journal.open(settings.journal_url) as j:
+        assert list(j.imports(runner="utc")["path"]) == ["other.parquet"]
+    offered = day.day_sources(settings, "utc")
+    assert secret not in offered.values() and secret.resolve() not in offered.values()
+    assert offered[f"upload: {path.stem[:12]}"] == path
+
+
 def test_run_page_flags_form_that_drifted_under_fatigue(settings):
     from dashboard.pages import run as run_page
     from journal import Journal

@@ -55,7 +55,11 @@ def day_sources(settings: Settings, runner: str | None) -> dict[str, Path]:
     order.update((str(Path(p).resolve()), i) for i, p in enumerate(imports["path"]) if isinstance(p, str)
                  and Path(p).is_absolute())
     held = [resolve_recording(settings, rp) for rp in paths if isinstance(rp, str)]
-    held += [Path(p) for p in imports["path"] if isinstance(p, str) and Path(p).is_absolute() and Path(p).is_file()]
+    # a file imported from the command line that made no run (an all-day recording without running): its import's
+    # path, resolved when imported (an upload's import names the browser's file name alone; its copy is found above
+    # by its hash); a run's file is its recording_path
+    held += [Path(p) for p, by_run in zip(imports["path"], imports["run_held"])
+             if not by_run and isinstance(p, str) and Path(p).is_absolute() and Path(p).is_file()]
     own = {p.resolve() for p in held if p is not None and p.suffix.lower() == ".parquet"}
     if uploads is not None:
         own |= {p.resolve() for p in uploads.glob("*.parquet") if p.stem in order}
