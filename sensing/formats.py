@@ -498,8 +498,10 @@ def _indices_from_times(t: np.ndarray, fs: float | None, path, tcol: str, *, res
     bad = np.flatnonzero(jitter > max(0.35, min(0.49, 0.5 * resolution_s * fs + 0.05)))
     if len(bad):
         raise RecordingError(path, f"row {bad[0] + 2}, column {tcol}",
-                             f"time {t[bad[0]]:.15g} s after the first row is off the {fs:g} Hz sample grid by {jitter[bad[0]]:.2f} samples",
-                             "regular sampling; irregular times (a phone's) can be resampled: `backstride convert "
+                             f"time {t[bad[0]]:.15g} s after the first row is off the {fs:g} Hz sample grid by "
+                             f"{jitter[bad[0]]:.2f} samples",
+                             "regular sampling; irregular times (a phone's: here a median interval of "
+                             f"{np.median(np.diff(t)) * 1000:.3g} ms) can be resampled: `backstride convert "
                              "--resample-hz`, read_csv(resample_hz=)")
     return idx
 

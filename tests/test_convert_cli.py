@@ -160,6 +160,7 @@ def test_irregular_times_are_refused_unless_resampling_is_asked_for(tmp_path, ca
     csv = _jittery_csv(tmp_path)
     assert main(["convert", str(csv), *JITTER_ARGS]) == 2
     assert "off the" in (out := capsys.readouterr().err) and "--resample-hz" in out
+    assert "a median interval of 10 ms" in " ".join(out.split())       # the 6-14 ms draws' median, to pick a rate
     assert not (tmp_path / "jitter.parquet").exists()
     assert main(["convert", str(csv), *JITTER_ARGS, "--resample-hz", "100"]) == 0
     out = " ".join(capsys.readouterr().out.split())
