@@ -617,8 +617,12 @@ class Journal:
                 return self._add_other_sensor(existing, fields, imp, doc, rec, src, dates, first_placement)
             if existing is not None:
                 status = "updated" if existing.analysis_import_id is not None else "merged"
-                replaced = (existing.recording_path if status == "updated" and rec and existing.recording_path
-                            and existing.recording_path != rec else None)
+                replaced = None
+                if (status == "updated" and rec and existing.recording_path
+                        and Path(existing.recording_path).resolve() != Path(rec).resolve()):
+                    # named as it was imported (an upload by its browser file name, not its stored copy)
+                    earlier = s.get(FileImport, existing.analysis_import_id)
+                    replaced = (earlier.path if earlier is not None and earlier.path else None) or existing.recording_path
                 if existing.analysis_import_id not in (None, imp.id):  # the file it replaces is still the run's
                     _note_earlier_import(existing, existing.analysis_import_id)
                 other = _other_sensor_fields(existing.extra)  # a second sensor's figures stay (_add_other_sensor)

@@ -553,3 +553,23 @@ def test_clinic_report_route_says_what_it_cannot_read_and_reports_an_earlier_per
     code, text = get(urlparse(link).query)
     assert parse_qs(urlparse(link).query) == {"runner": ["ams"], "run": [str(may)], "end": ["2026-05-04"]}
     assert code == 200 and "Session: Mon 04 May 2026 18:00" in text
+
+
+def test_an_upload_that_replaces_a_runs_figures_names_the_file_as_uploaded(settings, tmp_path):
+    """Two uploads of the same belt run (the second re-written, other bytes): the second's message names the first
+    by the file name it was uploaded as, not by its stored copy."""
+    import dataclasses
+
+    from dashboard.data import import_upload, store_upload
+    from sensing.formats import read_parquet, write_parquet
+
+    rec = read_parquet(SAMPLES / "sim_lower_back_run.parquet")
+    again = tmp_path / "belt_again.parquet"
+    write_parquet(dataclasses.replace(rec, extra={**rec.extra, "note": "exported again"}), again)
+    msgs = []
+    for name, src in (("monday_belt.parquet", SAMPLES / "sim_lower_back_run.parquet"), ("belt_again.parquet", again)):
+        contents = "data:application/octet-stream;base64," + base64.b64encode(src.read_bytes()).decode()
+        path, _ = store_upload(settings, name, contents)
+        msgs.append(import_upload(settings, path, original_name=name, runner="ams"))
+    assert "imported" in msgs[0]
+    assert "updated" in msgs[1] and "which came from monday_belt.parquet" in msgs[1], msgs[1]
