@@ -26,13 +26,9 @@ from sensing.recording import RecordingError  # noqa: E402
 
 
 def figures(rec) -> tuple[float, float, float]:
-    """(movement in g, gyroscope 99th percentile in rad/s, their ratio in rad/s per m/s²)."""
-    acc = rec.data[["acc_x", "acc_y", "acc_z"]].to_numpy(float)
-    gyr = rec.data[["gyr_x", "gyr_y", "gyr_z"]].to_numpy(float)
-    ok = np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
-    a = np.linalg.norm(acc[ok], axis=1)
-    moving = float(np.percentile(np.abs(a - np.median(a)), 99))
-    turning = float(np.percentile(np.linalg.norm(gyr[ok], axis=1), 99))
+    """(movement in g, gyroscope 99th percentile in rad/s, their ratio in rad/s per m/s²), as the check reads them
+    (sensing.formats.movement_and_turning)."""
+    moving, turning = F.movement_and_turning(rec)
     return moving / GRAVITY_M_S2, turning, turning / moving
 
 

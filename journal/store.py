@@ -145,6 +145,11 @@ def _run_import_ids(run: "Run") -> list[int]:
     return [int(i) for i in ids if i is not None]
 
 
+def _held_import_ids(s: Session, runner_id: int) -> set[int]:
+    """The import records the runner's runs hold (:func:`_run_import_ids` of each)."""
+    return {i for run in s.scalars(sa.select(Run).where(Run.runner_id == runner_id)) for i in _run_import_ids(run)}
+
+
 def _note_earlier_import(run: "Run", import_id: int) -> None:
     """Keep ``import_id`` with ``run`` after a newer import replaced it (see :func:`_run_import_ids`)."""
     extra = dict(run.extra or {})
@@ -394,8 +399,7 @@ class Journal:
             runner_id = run.runner_id
             s.delete(run)
             s.flush()
-            held = {i for other in s.scalars(sa.select(Run).where(Run.runner_id == runner_id))
-                    for i in _run_import_ids(other)}
+            held = _held_import_ids(s, runner_id)
             # the sitting days an all-day recording gave stay, and keep their file (the Day page finds it by it)
             held |= set(s.scalars(sa.select(SittingDay.import_id).where(SittingDay.runner_id == runner_id,
                                                                        SittingDay.import_id.is_not(None))))
@@ -583,12 +587,10 @@ class Journal:
                          days_clean=()) -> ImportResult:
         with self._write() as s, s.begin():
             r = self._runner(s, runner)
-            if self._seen(s, r, sha256):
+            if self._seen(s, r, sha256):  # (the one 'seen?' check of every import; tests stand in for a race by it)
                 earlier = s.scalar(sa.select(FileImport).where(FileImport.runner_id == r.id,
                                                                FileImport.sha256 == sha256))
-                held = {i for run in s.scalars(sa.select(Run).where(Run.runner_id == r.id))
-                        for i in _run_import_ids(run)}
-                if earlier.id in held:
+                if earlier.id in _held_import_ids(s, r.id):
                     return ImportResult(src, "analysis", "duplicate", message="already imported (same content)")
                 # an all-day recording whose run was deleted and whose days stayed (delete_run keeps the record
                 # they hold): imported again, it gives its run back and stores its days anew under a new record
@@ -648,8 +650,8 @@ class Journal:
                 said = [heart_problem] if heart_problem else []
                 if replaced:  # another file of the same time and placement: say whose figures the run had
                     said.append(f"this recording's analysis replaced the run's figures, which came from {replaced} "
-                                "(the same time and placement); to keep that file's figures instead, delete the run (its RPE, kind "
-                                "and note go with it) and import that file again")
+                                "(the same time and placement); to keep that file's figures instead, delete the run "
+                                "(its RPE, kind and note go with it) and import that file again")
                 return ImportResult(src, "analysis", status, (existing.id,), dates=dates,
                                     message="; ".join(said) or None)
             run = Run(runner_id=r.id, source="analysis", start_utc=t0, local_date=t0.astimezone(zone).date(),
@@ -974,7 +976,7 @@ class Journal:
                                        FileImport.imported_utc)
                              .where(FileImport.runner_id == r.id)
                              .order_by(FileImport.imported_utc, FileImport.id)).all()
-            held = {i for run in s.scalars(sa.select(Run).where(Run.runner_id == r.id)) for i in _run_import_ids(run)}
+            held = _held_import_ids(s, r.id)
         out = pd.DataFrame(rows, columns=["id", "sha256", "kind", "path", "imported_utc"])
         out["run_held"] = out["id"].isin(held)
         return out.drop(columns="id")

@@ -82,7 +82,7 @@ _ACC_UNITS_SHOWN = {"m/s²": 1.0, "g": GRAVITY_M_S2, "mg": GRAVITY_M_S2 / 1000.0
 
 
 def acc_unit_look(median_m_s2: float, declared: str | None) -> str:
-    """"; the values look like mg declared as g" when the accelerometer's median magnitude, read in another usual
+    """"the values look like mg declared as g" when the accelerometer's median magnitude, read in another usual
     unit than the one ``declared``, is a body-worn sensor's (0.5-2.5 g: the shared recordings' medians are 0.98-2.1
     g); "" otherwise.  The usual units are ten times apart or more, so at most one fits."""
     if not declared:
@@ -94,7 +94,7 @@ def acc_unit_look(median_m_s2: float, declared: str | None) -> str:
     raw = median_m_s2 / factor  # the median in the file's own numbers
     for name, f in _ACC_UNITS_SHOWN.items():
         if not np.isclose(f, factor) and 0.5 * GRAVITY_M_S2 <= raw * f <= 2.5 * GRAVITY_M_S2:
-            return f"; the values look like {name} declared as {declared}"
+            return f"the values look like {name} declared as {declared}"
     return ""
 
 
@@ -212,11 +212,17 @@ def check_range(df: pd.DataFrame, path: Path, columns: Mapping, *, first_line: i
         hint = acc_unit_look(float(np.nanmedian(np.linalg.norm(df[["acc_x", "acc_y", "acc_z"]].to_numpy(np.float64),
                                                                axis=1))), unit)
     elif ours[:3] == "gyr" and factor == 1.0 and abs(value) * np.pi / 180 <= limit:
-        hint = "; the values look like deg/s declared as rad/s"
-    hint = hint or "; is the unit right?"
+        hint = "the values look like deg/s declared as rad/s"
     raise RecordingError(path, f"row {row + first_line}, column {src}",
                          f"{value:g} {unit} is beyond anything a body-worn sensor measures",
-                         f"|value| ≤ {limit / factor:.4g} {unit}{hint}")
+                         f"|value| ≤ {limit / factor:.4g} {unit}; {hint or 'is the unit right?'}")
+
+
+def csv_encoding(path: Path) -> str:
+    """The encoding to read a CSV in: UTF-16 or UTF-8 with a byte-order mark by its first bytes, else UTF-8 (a
+    spreadsheet's "Unicode text" export is UTF-16 with a byte-order mark)."""
+    with open(path, "rb") as f:
+        return bom_encoding(f.read(4)) or "utf-8"
 
 
 def bom_encoding(head: bytes) -> str | None:
@@ -258,9 +264,7 @@ def read_csv(
         the recording's warnings.  Without it, times off a regular grid are refused.
     """
     path = Path(path)
-    if "encoding" not in read_kwargs:  # a spreadsheet's "Unicode text" export is UTF-16 with a byte-order mark
-        with open(path, "rb") as f:
-            read_kwargs["encoding"] = bom_encoding(f.read(4)) or "utf-8"
+    read_kwargs.setdefault("encoding", csv_encoding(path))
     try:
         raw = pd.read_csv(path, **read_kwargs)
     except UnicodeDecodeError as exc:
@@ -378,9 +382,10 @@ def check_gravity(rec: Recording, path, where: str, *, unit: str | None = None, 
     reads = f"the accelerometer reads a median magnitude of {med_m_s2:.3g} m/s² ({med_g:.3g} g)"
     if med_g > GRAVITY_MEDIAN_MAX_G:
         raise RecordingError(path, where, f"{reads} in the unit declared",
-                             f"about 9.8 m/s² (1 g, gravity) for a body-worn sensor{acc_unit_look(med_m_s2, unit)}")
+                             "about 9.8 m/s² (1 g, gravity) for a body-worn sensor"
+                             + (f"; {look}" if (look := acc_unit_look(med_m_s2, unit)) else ""))
     if med_g < GRAVITY_MEDIAN_MIN_G:
-        look = acc_unit_look(med_m_s2, unit).removeprefix("; ")
+        look = acc_unit_look(med_m_s2, unit)
         cause = (f"{look}, or gravity removed (a free-acceleration export)" if look else
                  "gravity removed (a free-acceleration export) or values in g declared as m/s²")
         if refuse_without:
@@ -402,10 +407,11 @@ GYR_P99_MIN_RAD_S, GYR_P99_MAX_RAD_S = 0.1, 35.0
 GYR_PER_ACC_MIN_S_M, GYR_PER_ACC_MAX_S_M = 0.01, 5.0
 
 
-def gyroscope_unit_problem(rec: Recording) -> str | None:
-    """Why the gyroscope's values cannot be a body-worn sensor's rates in rad/s (a unit off by 57.3: rad/s
-    declared as deg/s, or deg/s as rad/s), or None (no gyroscope, too little movement to tell, or plausible)."""
-    if not rec.has_gyr or len(rec.data) < 2 * rec.sampling_rate_hz:
+def movement_and_turning(rec: Recording) -> tuple[float, float] | None:
+    """(movement in m/s², turning in rad/s) over the samples where both sensors read: the 99th percentile of the
+    accelerometer magnitude's departure from its median, and of the gyroscope's magnitude; None without a
+    gyroscope or with under 2 s of such samples."""
+    if not rec.has_gyr:
         return None
     acc = rec.data[["acc_x", "acc_y", "acc_z"]].to_numpy(np.float64)
     gyr = rec.data[["gyr_x", "gyr_y", "gyr_z"]].to_numpy(np.float64)
@@ -413,10 +419,19 @@ def gyroscope_unit_problem(rec: Recording) -> str | None:
     if ok.sum() < 2 * rec.sampling_rate_hz:
         return None
     a = np.linalg.norm(acc[ok], axis=1)
-    moving_m_s2 = float(np.percentile(np.abs(a - np.median(a)), 99))
+    return (float(np.percentile(np.abs(a - np.median(a)), 99)),
+            float(np.percentile(np.linalg.norm(gyr[ok], axis=1), 99)))
+
+
+def gyroscope_unit_problem(rec: Recording) -> str | None:
+    """Why the gyroscope's values cannot be a body-worn sensor's rates in rad/s (a unit off by 57.3: rad/s
+    declared as deg/s, or deg/s as rad/s), or None (no gyroscope, too little movement to tell, or plausible)."""
+    figures = movement_and_turning(rec)
+    if figures is None:
+        return None
+    moving_m_s2, turning_rad_s = figures
     if moving_m_s2 < GYR_CHECK_MOVING_G * GRAVITY_M_S2:
         return None
-    turning_rad_s = float(np.percentile(np.linalg.norm(gyr[ok], axis=1), 99))
     if turning_rad_s == 0.0:  # a device without a gyroscope that writes its columns anyway
         return ("the gyroscope reads 0 throughout while the accelerometer shows movement of "
                 f"{moving_m_s2 / GRAVITY_M_S2:.2g} g: it was not recorded (leave its columns out)")

@@ -98,6 +98,12 @@ def register(subparsers) -> None:
     p.set_defaults(func=cmd_convert)
 
 
+def _refused(command: str, text: str) -> int:
+    """Say on stderr, named by its command, why a command does nothing; exit code 2."""
+    Console(stderr=True).print(f"backstride {command}: {text}", style="red", soft_wrap=True, markup=False)
+    return 2
+
+
 def parse_speed(text: str) -> float | None:
     """``"max"`` → None (as fast as possible); else a positive factor."""
     if str(text).strip().lower() == "max":
@@ -255,11 +261,9 @@ def cmd_replay(args, *, console: Console | None = None, show_view: bool = True) 
     from sensing.session import LiveSession
 
     console = console or make_console()
-    errors = Console(stderr=True)
 
-    def fail(text: str) -> int:  # on stderr, named, as the other commands' errors
-        errors.print(f"backstride replay: {text}", style="red", soft_wrap=True, markup=False)
-        return 2
+    def fail(text: str) -> int:
+        return _refused("replay", text)
 
     try:
         speed = parse_speed(args.speed)
@@ -342,15 +346,13 @@ def _csv_start(args, read_kwargs: dict):
 
 def cmd_convert(args, *, console: Console | None = None) -> int:
     """``backstride convert``: a mapped CSV (sensing.formats.read_csv) written as a backstride Parquet recording."""
-    from sensing.formats import bom_encoding, read_csv, write_parquet
+    from sensing.formats import csv_encoding, read_csv, write_parquet
     from sensing.recording import RecordingError
 
     console = console or make_console()
-    errors = Console(stderr=True)
 
-    def fail(text: str) -> int:  # on stderr, as the other commands' errors
-        errors.print(f"backstride convert: {text}", style="red", soft_wrap=True, markup=False)
-        return 2
+    def fail(text: str) -> int:
+        return _refused("convert", text)
 
     columns = {}
     for kind, names, unit in (("acc", args.acc, args.acc_unit), ("gyr", args.gyr, args.gyr_unit),
@@ -394,8 +396,7 @@ def cmd_convert(args, *, console: Console | None = None) -> int:
         return fail(f"{args.csv}: a folder; give the CSV file in it")
     if not args.csv.is_file():
         return fail(f"{args.csv}: no such file")
-    with open(args.csv, "rb") as f:  # convert's own look at the first time reads the file as read_csv does
-        read_kwargs["encoding"] = bom_encoding(f.read(4)) or "utf-8"
+    read_kwargs["encoding"] = csv_encoding(args.csv)  # convert's own look at the first time reads it as read_csv does
     try:
         start, start_note = _csv_start(args, read_kwargs)
         rec = read_csv(args.csv, columns, sampling_rate_hz=args.rate_hz,
@@ -412,7 +413,7 @@ def cmd_convert(args, *, console: Console | None = None) -> int:
                   markup=False)
     if rec.lost_samples:
         console.print(f"{rec.lost_samples} lost samples in {len(rec.gaps)} gap(s), kept as gaps", markup=False)
-    for w in [start_note] * bool(start_note) + rec.extra.get("warnings", []):
+    for w in ([start_note] if start_note else []) + rec.extra.get("warnings", []):
         console.print(f"warning: {w}", style="yellow", soft_wrap=True, markup=False)
     console.print(f"next: backstride analyse {out}", markup=False)
     return 0
