@@ -192,6 +192,46 @@ def resolve_recording(settings: Settings, recording_path: str | None) -> Path | 
     return p if p.is_file() else None
 
 
+def runner_recordings(settings: Settings, runner: str | None) -> dict[str, Path]:
+    """The runner's own recordings by the name the pages show, in the order the journal imported them (the latest
+    last): uploads (stored under the SHA-256 of their content, named ``upload: <hash>``) and files imported with
+    ``backstride import`` (``file: <name>``, their path when two share a name), those the journal holds as the
+    recording of one of the runner's runs (a second sensor worn on a run too) or as a file the runner imported (an
+    all-day recording without running gives sitting days and no run).  Another runner's recordings are never listed;
+    {} without a runner."""
+    if not runner:
+        return {}
+    uploads = settings.uploads_dir.resolve() if settings.uploads_dir.is_dir() else None
+    with open_journal(settings) as j:
+        paths = j.run_recordings(runner=runner)
+        imports = j.imports(runner=runner)
+    # when the runner imported each content or file (oldest first: a later import of the same one counts last)
+    order = dict(zip(imports["sha256"], range(len(imports))))
+    order.update((str(Path(p).resolve()), i) for i, p in enumerate(imports["path"]) if isinstance(p, str)
+                 and Path(p).is_absolute())
+    held = [resolve_recording(settings, rp) for rp in paths]
+    # a file imported from the command line that made no run (an all-day recording without running): its import's
+    # path, resolved when imported (an upload's import names the browser's file name alone; its copy is found below
+    # by its hash); a run's file is its recording_path
+    held += [Path(p) for p, by_run in zip(imports["path"], imports["run_held"])
+             if not by_run and isinstance(p, str) and Path(p).is_absolute() and Path(p).is_file()]
+    own = {p.resolve() for p in held if p is not None}
+    if uploads is not None:
+        own |= {p.resolve() for p in uploads.glob("*.parquet") if p.stem in order}
+
+    def rank(p: Path) -> tuple:
+        return (order.get(p.stem if p.parent == uploads else str(p), -1), p.name)
+
+    names = [p.name for p in own if p.parent != uploads]
+    out = {}
+    for p in sorted(own, key=rank):
+        if p.parent == uploads:
+            out[f"upload: {p.stem[:12]}"] = p
+        else:  # a file imported from the command line, by its name (its path when two share one)
+            out[f"file: {p.name if names.count(p.name) == 1 else p}"] = p
+    return out
+
+
 #: The sensing modules that read a file into a recording (the rest of sensing/ is BLE, recording and CLIs).
 READER_MODULES = ("recording.py", "formats.py", "bids.py", "chunked.py")
 

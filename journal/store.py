@@ -959,6 +959,17 @@ class Journal:
         ``other_sensor_fields``: the columns a second sensor worn on the run filled, see ``_add_other_sensor``)."""
         return self._frame(Run, runner, "local_date", self._RUN_COLUMNS, start, end)
 
+    def run_recordings(self, *, runner: str | None = None) -> list[str]:
+        """The recording files the runner's runs hold, as stored (oldest run first): each run's own
+        (``recording_path``) and those of the second sensors worn on it (``extra["other_sensors"]``)."""
+        with self._read() as s:
+            r = self._runner(s, runner)
+            rows = s.execute(sa.select(Run.recording_path, Run.extra).where(Run.runner_id == r.id)
+                             .order_by(Run.start_utc, Run.id)).all()
+        paths = [p for own, extra in rows
+                 for p in (own, *(o.get("recording_path") for o in (extra or {}).get("other_sensors", [])))]
+        return [p for p in paths if isinstance(p, str) and p]
+
     def sitting_days(self, *, runner: str | None = None, start: date | None = None, end: date | None = None
                      ) -> pd.DataFrame:
         return self._frame(SittingDay, runner, "date", ("id", "date", "sitting_s", "bouts_ge_30min", "bouts_ge_2h",

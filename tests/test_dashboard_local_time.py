@@ -461,6 +461,36 @@ def test_day_page_lists_a_file_once_and_never_a_path_an_upload_names(settings, t
     assert offered[f"upload: {path.stem[:12]}"] == path
 
 
+def test_live_page_replays_the_runners_own_recordings_only(settings, tmp_path, monkeypatch, capsys):
+    """The Live page offers the sample recordings and the runner's own: an upload, and files imported from the
+    command line in any format the replay reads (here BIDS-Motion, a shoe worn on the uploaded belt run: a second
+    sensor on that run); another runner's upload is never offered."""
+    from dashboard.pages import live
+    from sensing.bids import write_bids
+    from sensing.cli import main
+    from sensing.formats import open_recording
+
+    mine = _upload(settings, "ams", SAMPLES / "sim_lower_back_run.parquet")
+    theirs = _upload(settings, "utc", SAMPLES / "sim_shoe_run.parquet")
+    motion = write_bids(open_recording(SAMPLES / "sim_shoe_run.parquet"), tmp_path / "bids", subject="01", task="run")
+    assert main(["import", str(motion), "--runner", "ams", "--journal", settings.journal_url]) == 0
+    assert "a second sensor (foot-left) on this run" in capsys.readouterr().out  # the same time span as the upload
+    offered = live.replay_sources(settings, "ams")
+    samples = sorted(f"sample: {p.stem}" for p in SAMPLES.glob("*.parquet"))
+    assert sorted(n for n in offered if n.startswith("sample:")) == samples
+    assert [n for n in offered if not n.startswith("sample:")] == [f"upload: {mine.stem[:12]}", f"file: {motion.name}"]
+    assert offered[f"file: {motion.name}"] == motion.resolve()
+    assert theirs not in offered.values()
+    assert f"upload: {theirs.stem[:12]}" in live.replay_sources(settings, "utc")
+    assert not any(not n.startswith("sample:") for n in live.replay_sources(settings, None))
+    picker = _find(live.layout(settings, "ams", {}), "live-source")
+    assert picker.options == list(offered) and picker.value == "sample: sim_lower_back_run"
+    assert _find(live.layout(settings, "ams", {}), "live-runner").data == "ams"
+    # what the Start button replays: the file offered, read through the replay's own reader
+    rec = open_recording(offered[f"file: {motion.name}"])
+    assert rec.placement == "foot-left" and rec.sampling_rate_hz == open_recording(SAMPLES / "sim_shoe_run.parquet").sampling_rate_hz
+
+
 def test_run_page_flags_form_that_drifted_under_fatigue(settings):
     from dashboard.pages import run as run_page
     from journal import Journal

@@ -6,9 +6,10 @@ standing, walking, running) and the per-day summary :mod:`analysis.days`.
 The day is the one the runner lived: clock times and calendar days are in the
 recording's own time zone when it names one (``extra.time_zone``, as
 ``backstride analyse`` uses it), else in the runner's; the page says which.
-Recordings offered: the runner's own uploads (those the journal holds as the
-recording of one of the runner's runs), the latest first shown, and the sample
-work day, marked as such; another runner's uploads are never listed.
+Recordings offered: the runner's own (uploads and files imported from the command
+line, :func:`dashboard.data.runner_recordings`), the page opening on the one
+imported last, and the sample work day, marked as such; another runner's
+recordings are never listed.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import figures as F
-from dashboard.data import Settings, open_journal, resolve_recording
+from dashboard.data import Settings, open_journal, runner_recordings
 from dashboard.pages.common import CARD_STYLE, error, table, with_query
 
 PATH = "/day"
@@ -38,41 +39,11 @@ def _available() -> bool:
 
 
 def day_sources(settings: Settings, runner: str | None) -> dict[str, Path]:
-    """The recordings the Day page offers for ``runner``: the sample work day(s), and the runner's own: uploads
-    (an upload is stored under the SHA-256 of its content) and files imported with ``backstride import``, those the
-    journal holds as the recording of one of the runner's runs or as a file the runner imported (an all-day
-    recording without running gives sitting days and no run).  Backstride Parquet recordings only (the page reads
-    them in chunks); the runner's own in the order the journal imported them (the page opens on the latest)."""
+    """The recordings the Day page offers for ``runner``: the sample work day(s), then the runner's own
+    (:func:`dashboard.data.runner_recordings`, the latest last: the page opens on it).  Backstride Parquet
+    recordings only (the page reads them in chunks)."""
     out = {f"sample: {p.stem}": p for p in sorted(settings.samples_dir.glob("*workday*.parquet"))}
-    if not runner:
-        return out
-    uploads = settings.uploads_dir.resolve() if settings.uploads_dir.is_dir() else None
-    with open_journal(settings) as j:
-        paths = j.runs(runner=runner).get("recording_path", [])
-        imports = j.imports(runner=runner)
-    # when the runner imported each content or file (oldest first: a later import of the same one counts last)
-    order = dict(zip(imports["sha256"], range(len(imports))))
-    order.update((str(Path(p).resolve()), i) for i, p in enumerate(imports["path"]) if isinstance(p, str)
-                 and Path(p).is_absolute())
-    held = [resolve_recording(settings, rp) for rp in paths if isinstance(rp, str)]
-    # a file imported from the command line that made no run (an all-day recording without running): its import's
-    # path, resolved when imported (an upload's import names the browser's file name alone; its copy is found above
-    # by its hash); a run's file is its recording_path
-    held += [Path(p) for p, by_run in zip(imports["path"], imports["run_held"])
-             if not by_run and isinstance(p, str) and Path(p).is_absolute() and Path(p).is_file()]
-    own = {p.resolve() for p in held if p is not None and p.suffix.lower() == ".parquet"}
-    if uploads is not None:
-        own |= {p.resolve() for p in uploads.glob("*.parquet") if p.stem in order}
-
-    def rank(p: Path) -> tuple:
-        return (order.get(p.stem if p.parent == uploads else str(p), -1), p.name)
-
-    names = [p.name for p in own if p.parent != uploads]
-    for p in sorted(own, key=rank):
-        if p.parent == uploads:
-            out[f"upload: {p.stem[:12]}"] = p
-        else:  # a file imported from the command line, by its name (its path when two share one)
-            out[f"file: {p.name if names.count(p.name) == 1 else p}"] = p
+    out.update((name, p) for name, p in runner_recordings(settings, runner).items() if p.suffix.lower() == ".parquet")
     return out
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import figures as F
-from dashboard.data import Settings
+from dashboard.data import Settings, runner_recordings
 from dashboard.pages.common import CARD_STYLE, error
 
 PATH = "/live"
@@ -105,13 +105,11 @@ def _session_class():
     return LiveSession
 
 
-def replay_sources(settings: Settings) -> dict[str, Path]:
-    """Recordings offered for replay, by the name shown (sample recordings and uploaded recordings)."""
-    out = {}
-    for p in sorted(settings.samples_dir.glob("*.parquet")):
-        out[f"sample: {p.stem}"] = p
-    for p in sorted(settings.uploads_dir.glob("*.parquet")) if settings.uploads_dir.is_dir() else []:
-        out[f"upload: {p.stem[:12]}"] = p
+def replay_sources(settings: Settings, runner: str | None) -> dict[str, Path]:
+    """Recordings offered for replay, by the name shown: the sample recordings, then ``runner``'s own (uploads and
+    files imported from the command line, :func:`dashboard.data.runner_recordings`); another runner's never."""
+    out = {f"sample: {p.stem}": p for p in sorted(settings.samples_dir.glob("*.parquet"))}
+    out.update(runner_recordings(settings, runner))
     return out
 
 
@@ -121,7 +119,7 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
     if _session_class() is None:
         return html.Div([html.H2("Live"), html.P("Live data are not available in this version: the live session "
                                                  "module (sensing.session) is missing.", id="live-unavailable")])
-    sources = list(replay_sources(settings))
+    sources = list(replay_sources(settings, runner))
     default = next((s for s in sources if "lower_back" in s), sources[0] if sources else None)
     return html.Div([
         html.H2("Live"),
@@ -156,6 +154,8 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
         ], style={"display": "flex", "gap": "1em", "flexWrap": "wrap"}),
         dcc.Graph(id="live-graph", figure=F.live_figure(WINDOW_S), config={"displaylogo": False}),
         dcc.Store(id="live-key"), dcc.Store(id="live-cursor", data=0),
+        # a replay reads the recordings of the runner this page was made for (whatever the picker shows meanwhile)
+        dcc.Store(id="live-runner", data=runner),
         dcc.Interval(id="live-tick", interval=POLL_MS, disabled=True),
     ])
 
@@ -194,13 +194,14 @@ def register(app, settings: Settings) -> None:
                   Output("live-message", "children"), Output("live-graph", "figure"),
                   Input("live-start", "n_clicks"), State("live-key", "data"), State("live-mode", "value"),
                   State("live-source", "value"), State("live-speed", "value"), State("live-address", "value"),
-                  State("live-placement", "value"), State("live-strap", "value"), prevent_initial_call=True)
-    def _start(_, old_key, mode, source, speed, address, placement, strap=None):
+                  State("live-placement", "value"), State("live-strap", "value"), State("live-runner", "data"),
+                  prevent_initial_call=True)
+    def _start(_, old_key, mode, source, speed, address, placement, strap=None, runner=None):
         LiveSession = _session_class()
         sessions.stop(old_key)
         try:
             if mode == "replay":
-                path = replay_sources(settings).get(source)
+                path = replay_sources(settings, runner).get(source)
                 if path is None:
                     raise ValueError(f"no recording {source!r} to replay")
                 session = LiveSession.replay(path, speed=float(speed))
