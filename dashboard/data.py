@@ -182,9 +182,10 @@ def runner_names(settings: Settings) -> list[str]:
 # Recordings and their per-step analysis
 
 
-def resolve_recording(settings: Settings, recording_path: str | None) -> Path | None:
-    """The file of a run's ``recording_path`` (relative paths are taken from the data directory)."""
-    if not recording_path:
+def resolve_recording(settings: Settings, recording_path: object) -> Path | None:
+    """The file of a run's ``recording_path`` (relative paths are taken from the data directory); None for a run
+    without one (None, or NaN: the journal's tables hold text columns as pandas strings, missing as NaN)."""
+    if not isinstance(recording_path, str) or not recording_path:
         return None
     p = Path(recording_path).expanduser()
     if not p.is_absolute():

@@ -288,7 +288,9 @@ def timeline_figure(daily: pd.DataFrame, weekly: pd.DataFrame, runs: pd.DataFram
     # Row 5: heel-strike share and trunk lean per run (clickable).
     if len(runs):
         rx = pd.to_datetime(runs["local_date"])
-        ids = runs["id"].to_numpy()
+        # a list, not an array: plotly.py 6 sends an array as packed binary, whose points Dash's clickData leaves
+        # without their customdata (the click opened nothing)
+        ids = [int(i) for i in runs["id"]]
         form_flag = np.array([f is True for f in runs.get("form_flag", pd.Series([None] * len(runs)))], bool)
         form_reason = runs.get("form_reason", pd.Series([""] * len(runs))).fillna("").tolist()
         hover = [f"run {i}: {kind_text(k)}, {_fmt(d / 60, '.0f', ' min')}<br>"

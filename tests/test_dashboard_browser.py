@@ -573,6 +573,32 @@ def test_navigation_links_render_the_next_page(duo, demo_app):
     assert console_errors(duo) == []
 
 
+def test_clicking_a_run_marker_on_the_timeline_opens_that_run(duo, demo_app):
+    """"click a run marker to open the run": a real click on the latest trunk-lean marker opens its Run page (the
+    markers' run ids reach the server in clickData)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    from journal import Journal
+
+    app, url = demo_app
+    with Journal.open(url) as j:
+        runs = j.runs(runner="demo")
+    latest = runs[runs["trunk_lean_fwd_deg"].notna()].sort_values("local_date").iloc[-1]
+    duo.start_server(app, port=duo.port)
+    duo.wait_for_element("#tl-graph .main-svg", timeout=15)
+    # the trunk-lean trace's points, in data order: its last point is the latest run
+    uid = duo.driver.execute_script(
+        "const gd = document.querySelector('#tl-graph .js-plotly-plot');"
+        "return gd._fullData.find(t => t.name === 'trunk lean (°)').uid;")
+    points = duo.driver.find_elements("css selector", f"#tl-graph g.trace{uid} path.point")
+    assert points, "no trunk-lean markers drawn"
+    ActionChains(duo.driver).move_to_element(points[-1]).click().perform()
+    duo.wait_for_contains_text("#run-summary", "session RPE", timeout=15)
+    assert duo.driver.current_url.endswith(f"/run?id={int(latest['id'])}")
+    assert f"(#{int(latest['id'])})" in duo.find_element("h2").text
+    assert console_errors(duo) == []
+
+
 # ----------------------------------------------------------------------------
 # One runner per page: the heading, the runner picker and what the forms save
 

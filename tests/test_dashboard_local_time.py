@@ -11,7 +11,7 @@ import base64
 import os
 import re
 import shutil
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from html.parser import HTMLParser
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -158,6 +158,31 @@ def test_a_run_entered_with_a_date_alone_shows_no_clock_time(settings):
     doc = report_html(collect(settings, "ams", run_id=rid))
     assert "Session: Sat 01 Mar 2025 (time not given), easy" in doc
     assert "12:00" not in doc
+
+
+def test_a_run_without_a_recording_beside_one_with_it_shows_its_summary(settings, capsys):
+    """A journal that mixes an analysed recording and a run typed by hand (or from a FIT file): the typed run's page,
+    its comparison with the analysed one and its clinic report say it has no recording (its recording_path is
+    missing beside a path: NaN in the journal's table, which was an HTTP 500)."""
+    from dashboard.pages import run as run_page
+    from dashboard.report import collect, report_html
+    from journal import Journal
+    from sensing.cli import main
+
+    assert main(["import", str(SAMPLES / "sim_lower_back_run.parquet"), "--runner", "ams",
+                 "--journal", settings.journal_url]) == 0
+    capsys.readouterr()
+    with Journal.open(settings.journal_url) as j:
+        typed = j.add_run(start="2025-03-01T08:00", duration_s=1800.0, rpe=4, kind="easy", runner="ams")
+        runs = j.runs(runner="ams").set_index("id")
+    (analysed,) = [i for i in runs.index if i != typed]
+    assert not isinstance(runs.loc[typed, "recording_path"], str)  # premise: missing beside a path
+    for query in ({"id": str(typed)}, {"id": str(analysed), "compare": str(typed)}, {"id": str(typed), "compare": str(analysed)}):
+        page = _text(run_page.layout(settings, "ams", query))
+        assert "Run · " in page
+    assert "no recording stored with this run: only the run's summary is shown." in _text(
+        run_page.layout(settings, "ams", {"id": str(typed)}))
+    assert "Session: Sat 01 Mar 2025" in report_html(collect(settings, "ams", run_id=typed, end=date(2025, 3, 1)))
 
 
 def test_clinic_report_lists_pain_and_the_session_in_local_time(settings):

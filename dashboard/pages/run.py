@@ -122,10 +122,11 @@ def runner_timezone(settings: Settings, runner: str) -> str:
 
 def run_data(settings: Settings, run: dict) -> tuple[pd.DataFrame | None, dict | None, str]:
     """(steps, meta, message) of a run: the analysed recording, or why there is none."""
-    path = resolve_recording(settings, run.get("recording_path"))
+    stored = run.get("recording_path")
+    path = resolve_recording(settings, stored)
     if path is None:
-        why = ("no recording stored with this run" if not run.get("recording_path") else
-               f"the recording {run['recording_path']} is not in the data directory")
+        why = (f"the recording {stored} is not in the data directory" if isinstance(stored, str) and stored else
+               "no recording stored with this run")
         return None, None, why + ": only the run's summary is shown."
     try:
         steps, meta = cached(("steps", recording_key(path)), lambda: analysed_steps(settings, path))
