@@ -233,6 +233,16 @@ def runner_recordings(settings: Settings, runner: str | None) -> dict[str, Path]
     return out
 
 
+def offered_recordings(settings: Settings, runner: str | None, samples) -> dict[str, Path]:
+    """What a page offers: the sample recordings ``samples`` (``sample: <stem>``), then ``runner``'s own
+    (:func:`runner_recordings`); a sample the runner imported is listed once, as theirs."""
+    own = runner_recordings(settings, runner)
+    mine = set(own.values())
+    out = {f"sample: {p.stem}": p for p in samples if p.resolve() not in mine}
+    out.update(own)
+    return out
+
+
 #: The sensing modules that read a file into a recording (the rest of sensing/ is BLE, recording and CLIs).
 READER_MODULES = ("recording.py", "formats.py", "bids.py", "chunked.py")
 

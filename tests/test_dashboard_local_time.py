@@ -342,7 +342,9 @@ def test_day_page_lists_only_the_runners_own_uploads(settings, tmp_path):
     from sensing.formats import write_parquet
 
     a = _upload(settings, "ams", SAMPLES / "sim_lower_back_run.parquet")
-    b = _upload(settings, "utc", SAMPLES / "sim_shoe_run.parquet")
+    other, _ = lower_back_run(sampling_rate_hz=100.0, run_s=60.0, seed=8)
+    write_parquet(other, tmp_path / "other_runner.parquet")
+    b = _upload(settings, "utc", tmp_path / "other_runner.parquet")
     assert a.parent == b.parent == settings.uploads_dir.resolve() and a != b
     # a stray file in the uploads folder that no runner imported belongs to nobody
     shutil.copy(SAMPLES / "sim_workday.parquet", settings.uploads_dir / ("0" * 64 + ".parquet"))
@@ -458,11 +460,12 @@ def test_day_page_lists_a_file_once_and_never_a_path_an_upload_names(settings, t
     import shutil
 
     from analysis.document import full_analysis
+    from analysis.simulate import lower_back_run
     from dashboard.data import import_upload, store_upload
     from dashboard.pages import day
     from journal import Journal
     from journal.recordings import content_sha256
-    from sensing.formats import open_recording
+    from sensing.formats import open_recording, write_parquet
 
     copy = tmp_path / "copies" / "belt.parquet"
     copy.parent.mkdir()
@@ -475,9 +478,9 @@ def test_day_page_lists_a_file_once_and_never_a_path_an_upload_names(settings, t
     # an upload (sent as a crafted callback) whose file name is a server path
     secret = tmp_path / "elsewhere" / "other.parquet"
     secret.parent.mkdir()
-    shutil.copy(SAMPLES / "sim_shoe_run.parquet", secret)
+    write_parquet(lower_back_run(sampling_rate_hz=100.0, run_s=60.0, seed=8)[0], secret)
     contents = "data:application/octet-stream;base64," + base64.b64encode(secret.read_bytes()).decode()
-    path, _ = store_upload(settings, "shoe.parquet", contents)
+    path, _ = store_upload(settings, "belt.parquet", contents)
     import_upload(settings, path, original_name=str(secret), runner="utc")
     with Journal.open(settings.journal_url) as j:
         assert list(j.imports(runner="utc")["path"]) == ["other.parquet"]
@@ -490,13 +493,15 @@ def test_live_page_replays_the_runners_own_recordings_only(settings, tmp_path, m
     """The Live page offers the sample recordings and the runner's own: an upload, and files imported from the
     command line in any format the replay reads (here BIDS-Motion, a shoe worn on the uploaded belt run: a second
     sensor on that run); another runner's upload is never offered."""
+    from analysis.simulate import lower_back_run
     from dashboard.pages import live
     from sensing.bids import write_bids
     from sensing.cli import main
-    from sensing.formats import open_recording
+    from sensing.formats import open_recording, write_parquet
 
     mine = _upload(settings, "ams", SAMPLES / "sim_lower_back_run.parquet")
-    theirs = _upload(settings, "utc", SAMPLES / "sim_shoe_run.parquet")
+    write_parquet(lower_back_run(sampling_rate_hz=100.0, run_s=60.0, seed=8)[0], tmp_path / "their_belt.parquet")
+    theirs = _upload(settings, "utc", tmp_path / "their_belt.parquet")
     motion = write_bids(open_recording(SAMPLES / "sim_shoe_run.parquet"), tmp_path / "bids", subject="01", task="run")
     assert main(["import", str(motion), "--runner", "ams", "--journal", settings.journal_url]) == 0
     assert "a second sensor (foot-left) on this run" in capsys.readouterr().out  # the same time span as the upload
@@ -511,6 +516,17 @@ def test_live_page_replays_the_runners_own_recordings_only(settings, tmp_path, m
     picker = _find(live.layout(settings, "ams", {}), "live-source")
     assert picker.options == list(offered) and picker.value == "sample: sim_lower_back_run"
     assert _find(live.layout(settings, "ams", {}), "live-runner").data == "ams"
+    # a sample the runner imported is listed once, as theirs; the Day page leaves out a shoe's recordings (the day's
+    # activity is read from the lower back or a thigh) and keeps the runner's belt recording
+    assert main(["import", str(SAMPLES / "sim_shoe_run.parquet"), "--runner", "utc",
+                 "--journal", settings.journal_url]) == 0
+    capsys.readouterr()
+    utc = live.replay_sources(settings, "utc")
+    assert "file: sim_shoe_run.parquet" in utc and "sample: sim_shoe_run" not in utc
+    assert list(utc).count("sample: sim_lower_back_run") == 1
+    from dashboard.pages import day
+    assert [n for n in day.day_sources(settings, "utc") if not n.startswith("sample:")] == [f"upload: {theirs.stem[:12]}"]
+    assert [n for n in day.day_sources(settings, "ams") if not n.startswith("sample:")] == [f"upload: {mine.stem[:12]}"]
     # what the Start button replays: the file offered, read through the replay's own reader
     rec = open_recording(offered[f"file: {motion.name}"])
     assert rec.placement == "foot-left" and rec.sampling_rate_hz == open_recording(SAMPLES / "sim_shoe_run.parquet").sampling_rate_hz

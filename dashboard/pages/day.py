@@ -20,7 +20,7 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import figures as F
-from dashboard.data import Settings, open_journal, runner_recordings
+from dashboard.data import Settings, offered_recordings, open_journal
 from dashboard.pages.common import CARD_STYLE, error, table, with_query
 
 PATH = "/day"
@@ -40,11 +40,22 @@ def _available() -> bool:
 
 def day_sources(settings: Settings, runner: str | None) -> dict[str, Path]:
     """The recordings the Day page offers for ``runner``: the sample work day(s), then the runner's own
-    (:func:`dashboard.data.runner_recordings`, the latest last: the page opens on it).  Backstride Parquet
-    recordings only (the page reads them in chunks)."""
-    out = {f"sample: {p.stem}": p for p in sorted(settings.samples_dir.glob("*workday*.parquet"))}
-    out.update((name, p) for name, p in runner_recordings(settings, runner).items() if p.suffix.lower() == ".parquet")
-    return out
+    (:func:`dashboard.data.offered_recordings`, the latest last: the page opens on it).  Backstride Parquet
+    recordings (the page reads them in chunks) worn where the day's activity can be read (not a shoe's)."""
+    offered = offered_recordings(settings, runner, sorted(settings.samples_dir.glob("*workday*.parquet")))
+    return {name: p for name, p in offered.items() if p.suffix.lower() == ".parquet" and _worn_for_the_day(p)}
+
+
+def _worn_for_the_day(path: Path) -> bool:
+    """Whether the all-day analysis can read the recording ``path`` by where it was worn: on the lower back or a
+    thigh, not a shoe.  A file whose metadata cannot be read is kept (the page then says what is wrong with it)."""
+    from analysis.activity import ACTIVITY_PLACEMENTS, iter_parquet_chunks
+
+    try:
+        meta, _ = iter_parquet_chunks(path, 60.0)  # the file's footer only
+    except (ValueError, OSError):
+        return True
+    return meta.get("placement") in (*ACTIVITY_PLACEMENTS, None)
 
 
 def day_time_zone(meta: dict, runner_tz: str | None) -> tuple[str, str]:

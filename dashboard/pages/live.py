@@ -24,7 +24,7 @@ from pathlib import Path
 from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import figures as F
-from dashboard.data import Settings, runner_recordings
+from dashboard.data import Settings, offered_recordings
 from dashboard.pages.common import CARD_STYLE, error
 
 PATH = "/live"
@@ -107,10 +107,8 @@ def _session_class():
 
 def replay_sources(settings: Settings, runner: str | None) -> dict[str, Path]:
     """Recordings offered for replay, by the name shown: the sample recordings, then ``runner``'s own (uploads and
-    files imported from the command line, :func:`dashboard.data.runner_recordings`); another runner's never."""
-    out = {f"sample: {p.stem}": p for p in sorted(settings.samples_dir.glob("*.parquet"))}
-    out.update(runner_recordings(settings, runner))
-    return out
+    files imported from the command line, :func:`dashboard.data.offered_recordings`); another runner's never."""
+    return offered_recordings(settings, runner, sorted(settings.samples_dir.glob("*.parquet")))
 
 
 def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
