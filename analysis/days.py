@@ -100,7 +100,8 @@ def day_summaries(result: ActivityResult, start_utc: datetime | None, tz: str | 
             "bouts_ge_30min": int((lengths >= K.BOUT_LONG_S).sum()),
             "bouts_ge_2h": int((lengths >= K.BOUT_VERY_LONG_S).sum()),
             "longest_sitting_s": float(lengths.max()) if lengths.size else 0.0,
-            "breaks_per_sitting_h": (breaks / (sitting / 3600.0)) if sitting > 0 else None,
+            # a rate over a day seen in part is noise (a minute of sitting and one break read 60 per hour)
+            "breaks_per_sitting_h": (breaks / (sitting / 3600.0)) if sitting > 0 and enough else None,
             "wear_s": wear,
             "flags": flags,
             "measured_sitting_s": sitting,

@@ -259,8 +259,9 @@ def test_days_split_at_local_midnight_and_flags():
     # the bout belongs to the day it started: ≥ 2 h flagged there
     assert days[0]["bouts_ge_2h"] == 1 and "sitting-bout-2h" in days[0]["flags"]
     assert days[1]["bouts_ge_2h"] == 0
-    # too little wear: no sitting total, a flag instead
+    # too little wear: no sitting total and no rate of its breaks (1 break in 1.9 h is not this day's rate), a flag
     assert days[0]["sitting_s"] is None and "insufficient-wear" in days[0]["flags"]
+    assert days[0]["breaks"] == 1 and days[0]["breaks_per_sitting_h"] is None
     # in UTC the same recording is one day
     assert len(day_summaries(res, rec.start_utc, "UTC")) == 1
     with pytest.raises(ValueError, match="time zone"):
