@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from analysis.activity_constants import MIN_WEAR_DAY_S
-from analysis.constants import FOOT_PLACEMENTS, METRIC_DISPLAY, PLACEMENTS
+from analysis.constants import FATIGUE_MIN_FLAG_BOUT_S, FOOT_PLACEMENTS, METRIC_DISPLAY, PLACEMENTS
 
 
 def placement_arg(value: str) -> str:
@@ -240,7 +240,9 @@ def render_text(report, tz: str = "UTC") -> str:
             f"{_metric_name(m)} {_fmt_metric(m, v['early'])} → {_fmt_metric(m, v['late'])}"
             for m, v in f["metrics"].items() if v["flagged"])
         lines.append(f"form under fatigue, running bout {f['bout'] + 1} ({f['start_s']:.0f}–{f['end_s']:.0f} s): "
-                     + (f"FLAG {flagged}" if flagged else "no change beyond the thresholds"))
+                     + (f"FLAG {flagged}" if flagged else
+                        f"not flagged: shorter than {FATIGUE_MIN_FLAG_BOUT_S:.0f} s, a start and a stop"
+                        if f.get("too_short_to_flag") else "no change beyond the thresholds"))
     if report.warnings:
         lines.append("")
         lines.extend(f"warning: {w}" for w in report.warnings)

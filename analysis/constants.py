@@ -114,6 +114,10 @@ IMPACT_SLOPE_RATE_HZ = 400.0
 
 # Form under fatigue: change from the first to the last fifth of a running bout.
 FATIGUE_FRACTION = 0.2
+#: A bout shorter than this is compared but never flagged: its fifths are a start and a stop, not a run long enough
+#: to tire (adept_running's 8-9 s bursts between walks: the first fifth speeding up from a walk, the last slowing
+#: down, cadence 157 -> 122 steps/min; its bouts of 85-290 s change by less than every threshold).
+FATIGUE_MIN_FLAG_BOUT_S = 60.0
 #: Flag thresholds for the early→late change of each per-step metric.  Stated,
 #: not tuned: a change larger than these is beyond the step-to-step spread
 #: reported for healthy runners (cadence ±3 %, contact time ±5 %, trunk lean 2°).

@@ -32,6 +32,7 @@ from analysis.constants import (
     ACC_FULL_SCALES_G,
     FATIGUE_FLAG_THRESHOLDS,
     FATIGUE_FRACTION,
+    FATIGUE_MIN_FLAG_BOUT_S,
     FOOT_PLACEMENTS,
     FOREFOOT_THRESHOLD_DEG,
     GRAVITY_M_S2 as G,
@@ -739,17 +740,20 @@ PER_STEP_METRICS = [
 
 
 def fatigue(steps: pd.DataFrame, bouts: pd.DataFrame, *, fraction: float = FATIGUE_FRACTION,
-            thresholds: dict[str, float] = FATIGUE_FLAG_THRESHOLDS) -> list[dict]:
+            thresholds: dict[str, float] = FATIGUE_FLAG_THRESHOLDS,
+            min_flag_bout_s: float = FATIGUE_MIN_FLAG_BOUT_S) -> list[dict]:
     """Form under fatigue: change of each per-step metric from the first to the last fifth of each running bout.
 
     Each fifth's value is its median, balanced between the feet where sides are
     known (:func:`_side_balanced_median`).  A change beyond ``thresholds[metric]`` (absolute; for ``impact_index`` a
-    relative change) is flagged.  Bouts with fewer than 20 steps are skipped.
+    relative change) is flagged, in bouts that last ``min_flag_bout_s`` or longer (a shorter one is marked
+    ``too_short_to_flag``).  Bouts with fewer than 20 steps are skipped.
     """
     out = []
     for b, g in steps[steps["activity"] == "running"].dropna(subset=["bout"]).groupby("bout"):
         if len(g) < 20:
             continue
+        short = bool(g["ic_s"].iloc[-1] - g["ic_s"].iloc[0] < min_flag_bout_s)
         k = max(1, int(round(fraction * len(g))))
         early, late = g.iloc[:k], g.iloc[-k:]
         metrics = {}
@@ -764,10 +768,11 @@ def fatigue(steps: pd.DataFrame, bouts: pd.DataFrame, *, fraction: float = FATIG
                 flagged = bool(np.isfinite(rel) and abs(rel) > limit)
             else:
                 flagged = bool(limit is not None and abs(change) > limit)
+            flagged = flagged and not short
             metrics[m] = {"early": float(e), "late": float(l), "change": float(change), "flagged": flagged,
                           "threshold": limit}
         out.append({"bout": int(b), "start_s": float(g["ic_s"].iloc[0]), "end_s": float(g["ic_s"].iloc[-1]),
-                    "steps_per_fifth": k, "metrics": metrics,
+                    "steps_per_fifth": k, "too_short_to_flag": short, "metrics": metrics,
                     "flags": [m for m, v in metrics.items() if v["flagged"]]})
     return out
 

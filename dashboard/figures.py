@@ -625,7 +625,7 @@ def fatigue_rows(fatigue: list[dict]) -> list[dict]:
                 "early": v["early"] * factor, "late": v["late"] * factor, "change": v["change"] * factor,
                 "threshold": None if v.get("threshold") is None else (
                     v["threshold"] * (1.0 if m == "impact_index" else factor)),
-                "flagged": bool(v.get("flagged")),
+                "flagged": bool(v.get("flagged")), "too_short_to_flag": bool(b.get("too_short_to_flag")),
             })
     return rows
 

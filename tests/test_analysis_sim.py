@@ -138,6 +138,49 @@ def test_fatigue_of_a_metric_that_alternates_by_side_sees_no_change_that_did_not
     assert f[0]["metrics"]["trunk_lean_side_deg"]["change"] == pytest.approx(1.5)
 
 
+def test_fatigue_of_a_short_burst_is_shown_but_not_flagged():
+    """A 10-s burst of running (30 steps) speeding up from 122 to 157 steps/min: its fifths are a start and a stop,
+    so the change is reported and not flagged; the same steps spread over 72 s (a bout that could tire) are flagged.
+    Closed form."""
+    import pandas as pd
+
+    from analysis.constants import FATIGUE_MIN_FLAG_BOUT_S
+    from analysis.pipeline import fatigue
+
+    n = 30
+    cadence = np.linspace(122.0, 157.0, n)
+    steps = pd.DataFrame({"activity": "running", "bout": 0, "side": np.where(np.arange(n) % 2 == 0, "left", "right"),
+                          "cadence_spm": cadence})
+    for m in ("step_time_s", "contact_time_s", "flight_time_s", "vertical_oscillation_m", "impact_index",
+              "strike_angle_deg", "trunk_lean_fwd_deg", "trunk_lean_side_deg"):
+        steps[m] = np.nan
+    k = 6  # a fifth of 30 steps
+    change = np.mean(cadence[-k:]) - np.mean(cadence[:k])  # linear: each fifth's median is its mean
+    for dt_s, short in ((10.0 / (n - 1), True), (72.0 / (n - 1), False)):
+        (b,) = fatigue(steps.assign(ic_s=dt_s * np.arange(n)), pd.DataFrame())
+        assert (b["end_s"] - b["start_s"] < FATIGUE_MIN_FLAG_BOUT_S) is short
+        cad = b["metrics"]["cadence_spm"]
+        assert cad["change"] == pytest.approx(change) and change > cad["threshold"]
+        assert b["too_short_to_flag"] is short and cad["flagged"] is (not short)
+        assert b["flags"] == ([] if short else ["cadence_spm"])
+
+
+def test_fatigue_on_real_running_flags_no_burst_between_walks():
+    """adept_running's hip: 8-9 s bursts between walks changed by every threshold (a start and a stop) and were
+    flagged as form under fatigue; its bouts of 85-290 s change by less than every threshold."""
+    from conftest import need_dataset
+
+    need_dataset("adept_running")
+    from bench import datasets as ds
+
+    hip, _ = ds.adept_running()
+    bouts = analyse(hip.with_placement("lower-back")).summary["fatigue"]
+    short = [b for b in bouts if b["too_short_to_flag"]]
+    assert len(short) == 2 and all(b["end_s"] - b["start_s"] < 10.0 for b in short)
+    assert all(len(b["metrics"]) > 0 for b in short)  # compared and shown
+    assert [b["flags"] for b in bouts] == [[]] * len(bouts)
+
+
 @pytest.mark.parametrize("day", ["desk first", "walk, sit, run", "slumped, 5 s stand, run"])
 def test_trunk_lean_reference_is_the_stand_before_the_gait_not_a_chair(day):
     """A recording that begins at a desk (20 min sitting, 5 slumped: fidgets there pass for a step now and then),

@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
+from analysis.constants import FATIGUE_MIN_FLAG_BOUT_S
 from dashboard import figures as F
 from dashboard.data import (Settings, analysed_steps, cached, display_signal, journal_version, open_journal,
                             recording_key, resolve_recording)
@@ -247,7 +248,9 @@ def fatigue_table(fatigue: list[dict]) -> html.Table | html.P:
     head = html.Thead(html.Tr([html.Th("bout")] + [html.Th(m) for m in metrics]))
     body = []
     for bout, cells in by_bout.items():
-        tds = [html.Td(str(bout))]
+        short = any(r["too_short_to_flag"] for r in cells.values())
+        tds = [html.Td(f"{bout} (under {FATIGUE_MIN_FLAG_BOUT_S:.0f} s: a start and a stop, not flagged)" if short
+                       else str(bout))]
         for m in metrics:
             r = cells.get(m)
             if r is None:
