@@ -122,6 +122,16 @@ class Timeline:
         return pain_rises_after_flags(self.daily, rise_min=rise_min, lag_days=lag_days)
 
 
+def _pain_places(day: pd.DataFrame) -> str:
+    """Where a day's pain was felt, worst first: the places of its worst rating by name (that rating is the day's
+    ``pain_max``), any other with its own rating ("lower-back-left, buttock-left 4/10": 6/10 in the lower back
+    was not felt in the buttock)."""
+    worst = day.groupby("location")["rating"].max()
+    top = worst.max()
+    return ", ".join([str(loc) for loc in sorted(worst[worst == top].index)]
+                     + [f"{loc} {r:.0f}/10" for loc, r in sorted(worst[worst < top].items(), key=lambda x: (-x[1], x[0]))])
+
+
 def build_timeline(data: JournalData, *, start: date | None = None, end: date | None = None,
                    load: str = "session", unlogged: str = "unknown", limit: float = 0.10,
                    min_coverage: float = 0.75, acwr_high: float | None = 1.5, pain_threshold: int = R.PAIN_THRESHOLD,
@@ -231,7 +241,7 @@ def build_timeline(data: JournalData, *, start: date | None = None, end: date | 
         if len(days_in):  # one assignment per column (not per day: .at is slow over a year)
             d.loc[days_in, "pain_max"] = g["rating"].max().reindex(days_in).astype(float)
             d.loc[days_in, "pain_n"] = g.size().reindex(days_in)
-            d.loc[days_in, "pain_where"] = g["location"].agg(lambda ls: ", ".join(sorted(set(ls)))).reindex(days_in)
+            d.loc[days_in, "pain_where"] = g[["location", "rating"]].apply(_pain_places).reindex(days_in)
             # when the day's worst pain was felt ("next-morning": the answer to the day before, not to this one)
             top = p[p["rating"] == p.groupby("_d")["rating"].transform("max")]
             d.loc[days_in, "pain_timing"] = top.groupby("_d")["timing"].agg(

@@ -76,6 +76,26 @@ def test_timeline_joins_everything_per_day(small):
     assert d.loc[_ts(12), "pain"] == 0 and np.isnan(d.loc[_ts(9), "pain"])
 
 
+def test_a_days_pain_in_two_places_keeps_each_places_rating(tmp_path, capsys):
+    """6/10 in the lower back after a run and 4/10 in the buttock at work, the same day: the day's worst (6) is the
+    lower back's, the buttock shown with its own 4 (was "6 buttock-left, lower-back-left": 6 in both)."""
+    from sensing.cli import main
+
+    url = f"sqlite:///{tmp_path / 'j.sqlite3'}"
+    with Journal.open(url) as j:
+        j.add_runner("ana")
+        at = datetime.combine(D0, time(8), timezone.utc)
+        j.add_pain(4, where="buttock-left", when="at-work", at=at)
+        j.add_pain(6, where="lower-back-left", when="after-run", at=at + timedelta(hours=9))
+        j.add_pain(3, where="lower-back-left", when="next-morning", at=at + timedelta(hours=1))
+        j.add_pain(6, where="leg-left", when="after-run", at=at + timedelta(hours=10))
+        d = j.timeline(end=D0, weeks=1).daily
+    assert d.loc[_ts(0), "pain_max"] == 6
+    assert d.loc[_ts(0), "pain_where"] == "leg-left, lower-back-left, buttock-left 4/10"
+    assert main(["timeline", "--journal", url, "--end", D0.isoformat(), "--weeks", "1"]) == 0
+    assert "6 leg-left, lower-back-left, buttock-left 4/10" in " ".join(capsys.readouterr().out.split())
+
+
 def test_timeline_flags_on_the_right_days(small):
     with Journal.open(small) as j:
         tl = j.timeline(weeks=2)
