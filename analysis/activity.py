@@ -808,13 +808,14 @@ class ActivityClassifier:
                 if learnt:
                     near = min(learnt, key=lambda mr: min(abs(mr[1][0] - r[1]), abs(r[0] - mr[1][1])))
                     out[i] = (MountEpoch(m.start_s, m.end_s, near[0].up_sensor, "nearest walking period"), r)
-                    warnings.append(f"no walking between {m.start_s:.0f} s and {m.end_s:.0f} s: the upright is "
+                    warnings.append(f"no walk of {K.MOUNT_MIN_WALK_S:.0f} s or longer between {m.start_s:.0f} s "
+                                    f"and {m.end_s:.0f} s: the upright is "
                                     "taken from the nearest walking period (wrong if the sensor was re-clipped)")
                 else:
                     up = self._axis_fallback(ep, r)
                     out[i] = (MountEpoch(m.start_s, m.end_s, up, "assumed: sensor axis nearest the mean gravity"), r)
-                    warnings.append("no walking in the recording: the mount cannot be learnt; postures (sitting, "
-                                    "standing, lying) assume the sensor axis nearest to the average gravity points "
+                    warnings.append(f"no walk of {K.MOUNT_MIN_WALK_S:.0f} s or longer in the recording: the mount "
+                                    "cannot be learnt; postures (sitting, standing, lying) assume the sensor axis nearest to the average gravity points "
                                     "up (unreliable); the step and running figures do not depend on it")
         return out, moved
 

@@ -419,3 +419,18 @@ def test_short_slow_walk_found_from_steps_in_the_cli_document():
     rec5, _ = _slow_walk_recording(5)
     doc5, _ = analyse_document(rec5, "lower-back")
     assert not any(a["activity"] == "walking" for a in doc5["activities"])
+
+
+def test_a_day_with_only_short_walks_says_the_walks_are_too_short_to_learn_the_mount():
+    """Walks of 6 s only (shorter than the 10 s the mount is learnt from): the warning names the length it needs,
+    not "no walking" beside the walking bouts the same report lists."""
+    from analysis.activity_constants import MOUNT_MIN_WALK_S
+
+    sched = [("standing", 30), ("walking", 6), ("sitting", 600), ("standing", 20), ("walking", 6), ("standing", 30)]
+    rec, segs, _ = simulate_day(sched, sampling_rate_hz=25.0, start_utc=datetime(2026, 5, 4, 8, 0, tzinfo=timezone.utc),
+                                seed=3)
+    res = activity_from_recording(rec, "lower-back")
+    assert MOUNT_MIN_WALK_S > 6
+    assert (res.activities["activity"] == "walking").sum() == 2  # walking found, each shorter than the mount needs
+    assert any(w.startswith(f"no walk of {MOUNT_MIN_WALK_S:.0f} s or longer in the recording") for w in res.warnings)
+    assert not any(w.startswith("no walking") for w in res.warnings)

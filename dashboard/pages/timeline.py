@@ -60,7 +60,7 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
             html.P(_caveat(), style={"color": "#555"}),
         ], id="tl-associations", style=CARD_STYLE),
         html.Div([html.B("Pain after flagged days"),
-                  html.Ul([html.Li(e.text) for e in episodes[-5:]] or [html.Li("none in this journal")])],
+                  html.Ul([html.Li(e.text) for e in episodes[-5:]] or [html.Li("none in the period shown")])],
                  style=CARD_STYLE),
         html.Div([html.B("Sitting"), html.P(tl.sitting_trend.text)], style=CARD_STYLE),
     ])
