@@ -73,6 +73,13 @@ MAX_SAMPLING_RATE_HZ = 2000.0
 MAX_ABS_ACC_M_S2 = 50 * GRAVITY_M_S2
 #: ±4000 deg/s is beyond any commercial gyroscope range.
 MAX_ABS_GYR_RAD_S = 70.0
+#: The longest span one recording covers, received or lost: a month of wear.  A sample counter or time that jumps
+#: further is corrupt (the all-day analysis counts every second of the span: a jump of 1e9 s took 22 GB).
+MAX_RECORDING_SPAN_S = 31 * 86400.0
+#: Start times the analysis can count in (pandas' nanosecond timestamps: 1677-09-21 to 2262-04-11), a year inside.
+#: BIDS-Motion's de-identified dates lie in 1925 or earlier (BIDS: "shifted ... to 1925 or earlier"): still inside.
+EARLIEST_START_YEAR = 1678
+LATEST_START_YEAR = 2261
 
 # Saturation: a movement beyond the sensor's range reads the range's end.  Commodity IMUs offer these full scales
 # (MEMS datasheets: accelerometers ±2/4/8/16/32 g, gyroscopes ±125 ... ±4000 °/s).  An axis saturates at one of

@@ -810,7 +810,9 @@ def _summary(steps: pd.DataFrame, bouts: pd.DataFrame, placement: str) -> dict:
             continue
         s = {"steps": int(len(g)), "duration_s": float(bouts.loc[bouts["activity"] == act].eval("end_s - start_s").sum())}
         for m in PER_STEP_METRICS + ["stride_time_s", "trunk_sway_side_deg", "trunk_sway_fwd_deg"]:
-            v = g[m].median()
+            # the sideways lean swings to the stance side: a plain median is one side's value (its sign set by
+            # whichever side has one step more), so the feet are balanced there as in the fatigue fifths
+            v = _side_balanced_median(g, m) if m == "trunk_lean_side_deg" else g[m].median()
             if np.isfinite(v):
                 s[f"median_{m}"] = float(v)
         summary[act] = s

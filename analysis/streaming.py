@@ -85,6 +85,11 @@ Live values (what a runner sees):
 * ``sitting_s``: length of the current sitting bout, seconds (0.0 when not
   sitting; None until an upright reference is known, and for shoes).
 
+The gait's values (the first three) are shown while the wearer is not sitting
+and stepped within ``gait_hold_s`` (30 s: a pause at a crossing keeps them);
+after that they are None (a replayed work day showed the morning's cadence
+beside an hour of sitting).
+
 Sitting (trunk and thigh sensors; :func:`sitting_mask` is the batch form):
 no step for ``sitting_no_step_s`` and, for the mean specific force of the last
 second, the posture that the all-day analysis (:mod:`analysis.activity`) gives
@@ -324,6 +329,8 @@ class LiveMetrics:
         Look-ahead kept back: events are accepted this long before the newest sample.
     n_recent
         Steps (strides) behind each live value.
+    gait_hold_s
+        How long after the last step :meth:`snapshot` still shows the gait's values.
 
     Attributes (after :meth:`update`)
     ----------
@@ -338,7 +345,7 @@ class LiveMetrics:
 
     def __init__(self, *, placement: str, sampling_rate_hz: float, window_s: float = 6.0, hop_s: float = 0.5,
                  margin_s: float = 1.0, n_recent: int = 8, calibration_steps: int = 16, calibration_s: float = 10.0,
-                 sitting_no_step_s: float = 3.0):
+                 sitting_no_step_s: float = 3.0, gait_hold_s: float = 30.0):
         if placement not in PLACEMENTS:
             raise ValueError(f"placement must be one of {', '.join(PLACEMENTS)}, got {placement!r}")
         if not (isinstance(sampling_rate_hz, (int, float)) and sampling_rate_hz > 0):
@@ -355,6 +362,7 @@ class LiveMetrics:
         self.calibration_steps = calibration_steps
         self.calibration_s = calibration_s
         self.sitting_no_step_s = sitting_no_step_s
+        self.gait_hold_s = gait_hold_s
         self.kind = ("foot" if placement in FOOT_PLACEMENTS else "trunk" if placement in TRUNK_PLACEMENTS else "thigh")
         fs = self.sampling_rate_hz
         self._n_window = int(round(window_s * fs))
@@ -429,9 +437,20 @@ class LiveMetrics:
         return self
 
     def snapshot(self) -> dict:
-        """The live values as a plain dict."""
-        return {"cadence_spm": self.cadence_spm_, "trunk_lean_deg": self.trunk_lean_deg_,
-                "heel_strike": self.heel_strike_, "sitting_s": self.sitting_s_}
+        """The live values as a plain dict: the gait's (cadence, trunk lean, heel strike) while they still describe
+        what the wearer does (:meth:`gait_current`), else None; the attributes keep the last ones."""
+        now = self.gait_current()
+        return {"cadence_spm": self.cadence_spm_ if now else None, "trunk_lean_deg": self.trunk_lean_deg_ if now else None,
+                "heel_strike": self.heel_strike_ if now else None, "sitting_s": self.sitting_s_}
+
+    def gait_current(self) -> bool:
+        """Whether the last steps still describe what the wearer does: not sitting, and a step within
+        ``gait_hold_s`` of the newest sample (a pause at a crossing keeps them; an hour at a desk does not)."""
+        if self.sitting_s_:
+            return False
+        if self._last_ic is None or self._newest is None:
+            return True  # no step yet: the values are None anyway
+        return (self._newest - self._last_ic) / self.sampling_rate_hz <= self.gait_hold_s
 
     # ----------------------------------------------------------------- internal
     def _add(self, idx, acc, gyr) -> None:

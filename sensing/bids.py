@@ -21,9 +21,9 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from analysis.constants import PLACEMENTS
+from analysis.constants import EARLIEST_START_YEAR, LATEST_START_YEAR, PLACEMENTS
 from sensing.formats import bom_encoding, check_gravity, check_range, gyroscope_unit_problem, noted, unit_factor
-from sensing.recording import Recording, RecordingError, SensorInfo, utc
+from sensing.recording import Recording, RecordingError, SensorInfo, start_in_range, utc
 
 
 # BIDS-Motion
@@ -405,6 +405,7 @@ def read_bids(path: str | Path, placement: str | None = None, *, nan_as_gap: boo
     keep = np.ones(len(df), bool)
     if nan_as_gap:
         keep = ~df.isna().all(axis=1).to_numpy()
+        _note_lost_ends(keep, lines, motion, warned)
     df, lines = df[keep].reset_index(drop=True), lines[keep]
     offset_s = 0.0
     if len(latency):
@@ -454,6 +455,20 @@ def read_bids(path: str | Path, placement: str | None = None, *, nan_as_gap: boo
         _warn(said, channels_path, "GYRO units", f"{problem}; the gyroscope is not used")
         rec = noted(dataclasses.replace(rec, data=rec.data.drop(columns=["gyr_x", "gyr_y", "gyr_z"])), said[0])
     return rec
+
+
+def _note_lost_ends(keep: np.ndarray, lines: np.ndarray, motion: Path, warned: list) -> None:
+    """Say so when the table begins or ends with rows n/a in every channel: lost samples that no gap between two
+    received ones counts (those in the middle are gaps: the recording's lost samples)."""
+    if not keep.any():
+        return  # no sample at all: the recording's own check names that
+    lead, trail = int(np.argmax(keep)), int(np.argmax(keep[::-1]))
+    if lead:
+        _warn(warned, motion, f"lines {lines[0]}-{lines[lead - 1]}", f"{lead} rows n/a in every channel before the "
+              f"first sample (line {lines[lead]}): read as lost; the times still count from the first row")
+    if trail:
+        _warn(warned, motion, f"lines {lines[-trail]}-{lines[-1]}", f"{trail} rows n/a in every channel after the "
+              f"last sample (line {lines[-trail - 1]}): read as lost")
 
 
 def _str_or_none(v):
@@ -786,10 +801,15 @@ def _find_scans_acq_time(motion: Path, warned: list):
                     if at in _NA:
                         return None
                     try:
-                        return utc(at if re.search(r"(Z|[+-]\d\d:?\d\d)$", at) else at + "+00:00")
-                    except ValueError:
+                        start = utc(at if re.search(r"(Z|[+-]\d\d:?\d\d)$", at) else at + "+00:00")
+                    except (ValueError, OverflowError):
                         _warn(warned, scans, f"row {i + 2}, acq_time", f"{at!r} is not a date-time; start time unknown")
                         return None
+                    if not start_in_range(start):
+                        _warn(warned, scans, f"row {i + 2}, acq_time", f"{at!r} is outside the dates the analysis "
+                              f"counts days in ({EARLIEST_START_YEAR}-{LATEST_START_YEAR}); start time unknown")
+                        return None
+                    return start
     return None
 
 

@@ -23,10 +23,13 @@ import pandas as pd
 
 from analysis.constants import (
     ACC_COLS,
+    EARLIEST_START_YEAR,
     GYR_COLS,
+    LATEST_START_YEAR,
     MAG_COLS,
     MAX_ABS_ACC_M_S2,
     MAX_ABS_GYR_RAD_S,
+    MAX_RECORDING_SPAN_S,
     MAX_SAMPLING_RATE_HZ,
     MIN_SAMPLING_RATE_HZ,
     PLACEMENTS,
@@ -225,6 +228,9 @@ def validate(rec: Recording) -> None:
         raise RecordingError(src, "placement", f"unknown placement {rec.placement!r}", f"one of {', '.join(PLACEMENTS)}")
     if rec.start_utc is not None and rec.start_utc.tzinfo is None:
         raise RecordingError(src, "start_utc", "start time has no time zone", "a UTC time")
+    if rec.start_utc is not None and not start_in_range(rec.start_utc):
+        raise RecordingError(src, "start_utc", f"start {rec.start_utc.isoformat()}",
+                             f"a date from {EARLIEST_START_YEAR} to {LATEST_START_YEAR}")
     df = rec.data
     missing = [c for c in ACC_COLS if c not in df.columns]
     if missing:
@@ -247,6 +253,15 @@ def validate(rec: Recording) -> None:
             src, f"row {bad[0] + 1}", f"time does not increase (sample {idx[bad[0]]} is followed by {idx[bad[0] + 1]})",
             "strictly increasing time",
         )
+    if idx[0] < 0:
+        raise RecordingError(src, "sample_index", f"the first sample is {idx[0]}, before the recording's start",
+                             "sample indices from 0 (times in seconds from the start)")
+    if (idx[-1] - idx[0]) / fs > MAX_RECORDING_SPAN_S:
+        k = int(np.argmax(np.diff(idx))) if len(idx) > 1 else 0
+        raise RecordingError(
+            src, f"row {k + 1}", f"time jumps from sample {idx[k]} to {idx[k + 1]} ({(idx[k + 1] - idx[k]) / fs / 86400:.3g} "
+            f"days at {fs:g} Hz): the recording would span {(idx[-1] - idx[0]) / fs / 86400:.3g} days",
+            f"at most {MAX_RECORDING_SPAN_S / 86400:g} days from the first sample to the last; a corrupt time or counter?")
     for c in df.columns:
         col = df[c].to_numpy(dtype=np.float64)
         nan = np.flatnonzero(~np.isfinite(col))
@@ -302,12 +317,20 @@ def from_arrays(
     )
 
 
+def start_in_range(dt: datetime) -> bool:
+    """Whether the analysis can count days from ``dt`` (:data:`analysis.constants.EARLIEST_START_YEAR` to
+    ``LATEST_START_YEAR``)."""
+    return EARLIEST_START_YEAR <= dt.year <= LATEST_START_YEAR
+
+
 def utc(dt: datetime | str | None) -> datetime | None:
     """Parse/normalise an absolute time to timezone-aware UTC."""
     if dt is None:
         return None
     if isinstance(dt, str):
         dt = datetime.fromisoformat(dt.replace("Z", "+00:00"))
+    if not isinstance(dt, datetime):
+        raise ValueError(f"{dt!r} is not a date-time")
     if dt.tzinfo is None:
         raise ValueError(f"time {dt.isoformat()} has no time zone; give its UTC offset (…+01:00) or UTC (…Z)")
     return dt.astimezone(timezone.utc)

@@ -138,6 +138,27 @@ def test_fatigue_of_a_metric_that_alternates_by_side_sees_no_change_that_did_not
     assert f[0]["metrics"]["trunk_lean_side_deg"]["change"] == pytest.approx(1.5)
 
 
+def test_summary_sideways_lean_is_balanced_between_the_feet():
+    """Sideways lean +2.5 deg on left steps and -2.5 deg on right ones, 51 steps (one left step more): the run's
+    sideways lean is 0, not one side's +2.5 (a plain median: its sign was set by which side had a step more).
+    Closed form."""
+    import pandas as pd
+
+    from analysis.pipeline import PER_STEP_METRICS, _summary
+
+    for n, extra in ((51, "left"), (49, "right")):
+        side = np.where(np.arange(n) % 2 == 0, extra, "left" if extra == "right" else "right")
+        steps = pd.DataFrame({"ic_s": 0.35 * np.arange(n), "activity": "running", "bout": 0, "side": side,
+                              "trunk_lean_side_deg": np.where(side == "left", 2.5, -2.5)})
+        for m in [*PER_STEP_METRICS, "stride_time_s", "trunk_sway_side_deg", "trunk_sway_fwd_deg", "strike"]:
+            if m not in steps:
+                steps[m] = np.nan
+        bouts = pd.DataFrame({"start_s": [0.0], "end_s": [0.35 * n], "activity": ["running"]})
+        running = _summary(steps, bouts, "lower-back")["running"]
+        assert running["median_trunk_lean_side_deg"] == pytest.approx(0.0)
+        assert float(steps["trunk_lean_side_deg"].median()) == (2.5 if extra == "left" else -2.5)  # the plain one
+
+
 def test_fatigue_of_a_short_burst_is_shown_but_not_flagged():
     """A 10-s burst of running (30 steps) speeding up from 122 to 157 steps/min: its fifths are a start and a stop,
     so the change is reported and not flagged; the same steps spread over 72 s (a bout that could tire) are flagged.

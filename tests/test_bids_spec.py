@@ -603,3 +603,19 @@ def test_file_names_without_entities_still_find_their_own_sidecars(tmp_path):
     p = _write(tmp_path, _imu_rows(), _still(), stem="lowerback_run")
     rec = read_bids(p)
     assert rec.sampling_rate_hz == 100.0 and rec.placement == "lower-back"
+
+
+def test_rows_lost_at_the_start_and_end_are_said_and_times_count_from_the_first_row(tmp_path):
+    """A table that begins with 120 rows and ends with 30 rows n/a in every channel (a logger started before the
+    sensor sent): no gap between received samples counts them, so the reader says so, by file line; the first
+    sample keeps its time from the file's first row (1.2 s at 100 Hz), as the reference events of the file do."""
+    data = _still(600)
+    data[:120] = np.nan
+    data[-30:] = np.nan
+    with pytest.warns(BidsWarning) as caught:
+        rec = read_bids(_write(tmp_path, _imu_rows(), data))
+    said = [str(w.message) for w in caught]
+    assert any("lines 1-120: 120 rows n/a in every channel before the first sample (line 121)" in w for w in said)
+    assert any("lines 571-600: 30 rows n/a in every channel after the last sample (line 570)" in w for w in said)
+    assert rec.t_s[0] == pytest.approx(1.2) and rec.t_s[-1] == pytest.approx(5.69) and len(rec.data) == 450
+    assert sum("n/a in every channel" in w for w in rec.extra["warnings"]) == 2

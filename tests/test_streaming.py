@@ -494,13 +494,43 @@ def test_a_workday_through_the_live_path_times_sitting_and_reads_the_run_like_th
         snap = seen[t]
         if what == "sit":
             assert snap["sitting_s"] == pytest.approx(value, abs=7.0), (t, snap)
+            # the morning's gait is not shown beside the sitting (it was, an hour on)
+            assert snap["cadence_spm"] is None and snap["trunk_lean_deg"] is None, (t, snap)
         elif what == "stand":
             assert snap["sitting_s"] == 0.0, (t, snap)
+        else:
+            assert snap["cadence_spm"] is not None, (t, snap)
     report = analyse(rec)
     steps = report.steps
     batch_run = steps[(steps["ic_s"] > run.start_s) & (steps["ic_s"] < run.end_s)]["trunk_lean_fwd_deg"].median()
     live_run = seen[run.end_s - 5.0]["trunk_lean_deg"]
     assert live_run == pytest.approx(batch_run, abs=1.0)
+
+
+def test_gait_values_are_shown_through_a_pause_and_not_after_the_hold():
+    """A run, then standing still: cadence and lean stay on screen through a 20-s pause (a crossing) and are gone
+    after ``gait_hold_s`` (30 s) without a step; the attributes keep the last values."""
+    from analysis.simulate import lower_back_run
+
+    rec, _ = lower_back_run(sampling_rate_hz=100.0, run_s=60.0, seed=4)
+    lm, _ = stream(rec)
+    shown = lm.snapshot()
+    assert shown["cadence_spm"] is not None and shown["trunk_lean_deg"] is not None
+    fs = rec.sampling_rate_hz
+    still = rec.data[["acc_x", "acc_y", "acc_z"]].to_numpy()[: int(2 * fs)].mean(axis=0)  # its standing start
+    nxt = int(rec.data.index[-1]) + 1
+    history = []
+    for k in range(int(45 * fs) // 25):
+        idx = np.arange(nxt + 25 * k, nxt + 25 * (k + 1))
+        lm.update(idx, np.tile(still, (25, 1)), np.zeros((25, 3)))
+        history.append((idx[-1] / fs, lm.snapshot()))
+    last_ic_s = lm.steps_[-1].ic_s  # the run's last steps are settled a moment after they happen
+    seen = {t - last_ic_s: snap for t, snap in history}
+    pause = [snap for since, snap in seen.items() if 10.0 <= since <= 20.0]
+    gone = [snap for since, snap in seen.items() if since > lm.gait_hold_s + 1.0]  # (+ the IC that ends the last step)
+    assert pause and all(s["cadence_spm"] == shown["cadence_spm"] and s["sitting_s"] == 0.0 for s in pause)
+    assert gone and all(s["cadence_spm"] is None and s["trunk_lean_deg"] is None for s in gone)
+    assert lm.cadence_spm_ == shown["cadence_spm"]
 
 
 @pytest.mark.parametrize("cadence_spm", [60.0, 84.0])
