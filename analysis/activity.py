@@ -323,11 +323,9 @@ def iter_recording_chunks(recording: Recording, chunk_s: float) -> Iterator[tupl
 
 def iter_parquet_chunks(path: str | Path, chunk_s: float) -> tuple[dict, Iterator]:
     """Metadata and a chunk iterator over a backstride Parquet file, never loading it whole."""
-    import json
-
     import pyarrow.parquet as pq
 
-    from sensing.formats import unit_factor
+    from sensing.formats import parquet_meta, unit_factor
 
     path = Path(path)
     try:
@@ -339,7 +337,7 @@ def iter_parquet_chunks(path: str | Path, chunk_s: float) -> tuple[dict, Iterato
     raw = (pf.schema_arrow.metadata or {}).get(b"backstride")
     if raw is None:
         raise RecordingError(path, "metadata", "no backstride metadata", "a Parquet file written by backstride")
-    meta = json.loads(raw)
+    meta = parquet_meta(raw, path)
     fs = float(meta["sampling_rate_hz"])
     units = meta.get("units", {})
     names = pf.schema_arrow.names

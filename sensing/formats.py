@@ -119,7 +119,7 @@ def read_parquet(path: str | Path) -> Recording:
     raw = (table.schema.metadata or {}).get(b"backstride")
     if raw is None:
         raise RecordingError(path, "metadata", "no backstride metadata", f"a Parquet file written by backstride ({RECORDING_SCHEMA})")
-    meta = json.loads(raw)
+    meta = parquet_meta(raw, path)
     if meta.get("schema") != RECORDING_SCHEMA:
         raise RecordingError(path, "metadata.schema", f"schema {meta.get('schema')!r}", RECORDING_SCHEMA)
     df = table.to_pandas()
@@ -158,6 +158,22 @@ def _lost_rows_as_gaps(df: pd.DataFrame, path, first_line: int | None = None) ->
                        "samples (gaps in the analysis, never interpolated into the recording)")
 
 
+def parquet_meta(raw: bytes, path) -> dict:
+    """A backstride Parquet file's metadata (its ``backstride`` key): a JSON object, else a RecordingError."""
+    try:
+        meta = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RecordingError(path, "metadata", f"not valid JSON ({exc})", "the JSON object backstride writes") from None
+    if not isinstance(meta, dict):
+        raise RecordingError(path, "metadata", f"a JSON {type(meta).__name__}", "a JSON object")
+    return meta
+
+
+def _text_or_none(v) -> str | None:
+    """A metadata text field: None for a missing one (None, NaN), else its text."""
+    return None if v is None or (isinstance(v, float) and not np.isfinite(v)) else str(v)
+
+
 def _recording(df: pd.DataFrame, meta: Mapping, path) -> Recording:
     try:
         fs = float(meta["sampling_rate_hz"])
@@ -165,12 +181,25 @@ def _recording(df: pd.DataFrame, meta: Mapping, path) -> Recording:
         raise RecordingError(path, "metadata.sampling_rate_hz", f"missing or not a number: {meta.get('sampling_rate_hz')!r}", "a sampling rate in Hz") from None
     try:
         start = utc(meta.get("start_utc"))
-    except ValueError as exc:
-        raise RecordingError(path, "metadata.start_utc", str(exc)) from None
-    sensor = SensorInfo(**{k: v for k, v in (meta.get("sensor") or {}).items() if k in SensorInfo.__dataclass_fields__})
+    except (ValueError, OverflowError) as exc:
+        raise RecordingError(path, "metadata.start_utc", str(exc), "an ISO 8601 time with its UTC offset") from None
+    sensor, extra = meta.get("sensor") or {}, meta.get("extra") or {}
+    for name, value in (("sensor", sensor), ("extra", extra)):
+        if not isinstance(value, dict):
+            raise RecordingError(path, f"metadata.{name}", f"a JSON {type(value).__name__} ({value!r:.60})", "a JSON object")
+    try:
+        link_drops = int(meta.get("link_drops") or 0)
+    except (TypeError, ValueError):
+        raise RecordingError(path, "metadata.link_drops", f"{meta.get('link_drops')!r}", "a whole number") from None
+    extra = dict(extra)
+    if "warnings" in extra and not isinstance(extra["warnings"], list):  # one text: one warning, not its letters
+        extra["warnings"] = [str(extra["warnings"])]
+    if "time_zone" in extra and not isinstance(extra["time_zone"], str):
+        raise RecordingError(path, "metadata.extra.time_zone", f"{extra['time_zone']!r}", "an IANA time zone name")
     return Recording(
-        data=df, sampling_rate_hz=fs, start_utc=start, placement=meta.get("placement"), sensor=sensor,
-        source=str(path), link_drops=int(meta.get("link_drops") or 0), extra=dict(meta.get("extra") or {}),
+        data=df, sampling_rate_hz=fs, start_utc=start, placement=meta.get("placement"),
+        sensor=SensorInfo(**{k: _text_or_none(v) for k, v in sensor.items() if k in SensorInfo.__dataclass_fields__}),
+        source=str(path), link_drops=link_drops, extra=extra,
     )
 
 

@@ -308,3 +308,77 @@ def test_a_folder_of_parquet_recordings_says_to_name_one(tmp_path):
     with pytest.raises(RecordingError, match=r"no \*_motion.tsv file \(BIDS-Motion\), but 1 .parquet recording\(s\): "
                                              r"sim_shoe_run.parquet"):
         open_recording(tmp_path)
+
+
+def _with_meta(src, target, edit):
+    """A copy of the Parquet recording ``src`` whose backstride metadata is ``edit(meta)`` (bytes are written as they
+    are)."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(src)
+    meta = json.loads(table.schema.metadata[b"backstride"])
+    new = edit(meta)
+    raw = new if isinstance(new, bytes) else json.dumps(new).encode()
+    pq.write_table(table.replace_schema_metadata({**table.schema.metadata, b"backstride": raw}), target)
+    return target
+
+
+@pytest.mark.parametrize("edit, where, what", [
+    (lambda m: b"{not json", "metadata", "not valid JSON"),
+    (lambda m: b"[1, 2]", "metadata", "a JSON list"),
+    (lambda m: {**m, "sensor": ["x"]}, "metadata.sensor", "a JSON list"),
+    (lambda m: {**m, "sensor": "Movesense"}, "metadata.sensor", "a JSON str"),
+    (lambda m: {**m, "extra": [1, 2]}, "metadata.extra", "a JSON list"),
+    (lambda m: {**m, "extra": {"time_zone": 5}}, "metadata.extra.time_zone", "5"),
+    (lambda m: {**m, "link_drops": "abc"}, "metadata.link_drops", "'abc'"),
+    (lambda m: {**m, "start_utc": 1700000000}, "metadata.start_utc", "1700000000 is not a date-time"),
+    (lambda m: {**m, "start_utc": "9999-12-31T23:59:30+00:00"}, "start_utc", "start 9999-12-31"),
+])
+def test_parquet_metadata_of_the_wrong_kind_is_named(tmp_path, edit, where, what):
+    """Metadata edited by hand or by another tool: each field of the wrong kind is a RecordingError naming the file
+    and the field (were AttributeError, TypeError or an overflow deep in the analysis)."""
+    p = _with_meta(write_parquet(_rec(), tmp_path / "r.parquet"), tmp_path / "edited.parquet", edit)
+    with pytest.raises(RecordingError) as err:
+        open_recording(p)
+    assert str(err.value).startswith(f"{p}: {where}: ") and what in str(err.value)
+
+
+def test_parquet_sensor_fields_that_are_not_text_are_read_as_text_or_missing(tmp_path):
+    """A sensor make written as NaN (a table tool's empty cell) is missing, a number is its text, and a warning
+    given as one text stays one warning (not its letters)."""
+    p = _with_meta(write_parquet(_rec(), tmp_path / "r.parquet"), tmp_path / "edited.parquet",
+                   lambda m: {**m, "sensor": {"make": float("nan"), "model": 901, "serial": None},
+                              "extra": {"warnings": "clipped at 16 g"}})
+    rec = open_recording(p)
+    assert (rec.sensor.make, rec.sensor.model, rec.sensor.serial) == (None, "901", None)
+    assert rec.extra["warnings"] == ["clipped at 16 g"]
+    json.dumps(rec.metadata(), allow_nan=False)  # the analysis document is written with allow_nan=False
+
+
+def test_a_counter_that_jumps_by_months_is_named_not_allocated(tmp_path):
+    """One corrupt sample index 1e14 samples on (a counter's bit flip): the recording would span millions of days and
+    the all-day analysis, which counts every second of the span, ran out of memory; the row and the jump are named.
+    A negative first index (times before the start) is refused too."""
+    rec = _rec(gaps=False)
+    idx = rec.data.index.to_numpy().copy()
+    idx[-1] += 10**14
+    with pytest.raises(RecordingError, match=r"row 499: time jumps from sample 498 to 100000000000499 \(1\.16e\+07 days "
+                                             r"at 100 Hz\).*at most 31 days"):
+        from_arrays(rec.data[["acc_x", "acc_y", "acc_z"]].to_numpy(), sampling_rate_hz=100.0, sample_index=idx)
+    idx = np.arange(500) + 26 * 86400 * 100  # a month's wear starting 26 days in is fine
+    assert from_arrays(rec.data[["acc_x", "acc_y", "acc_z"]].to_numpy(), sampling_rate_hz=100.0, sample_index=idx)
+    with pytest.raises(RecordingError, match="sample_index: the first sample is -5"):
+        from_arrays(rec.data[["acc_x", "acc_y", "acc_z"]].to_numpy(), sampling_rate_hz=100.0, sample_index=np.arange(500) - 5)
+
+
+def test_bids_acq_time_outside_the_countable_dates_is_ignored_with_a_warning(tmp_path):
+    """acq_time 0001-01-01 (a de-identified date gone too far): the start is unknown, said by the scans file's row
+    (was an overflow naming neither file nor field); 1925 (BIDS' de-identified dates) is read."""
+    motion = write_bids(_rec(), tmp_path / "sub-01", subject="01", task="walk")
+    for at, start in (("0001-01-01T00:00:00", None), ("1925-03-01T07:30:00", datetime(1925, 3, 1, 7, 30, tzinfo=timezone.utc))):
+        (motion.parent / "sub-01_scans.tsv").write_text(f"filename\tacq_time\n{motion.name}\t{at}\n")
+        rec = read_bids(motion)
+        assert rec.start_utc == start
+        if start is None:
+            assert any("sub-01_scans.tsv: row 2, acq_time: '0001-01-01T00:00:00' is outside the dates" in w
+                       for w in rec.extra["warnings"])
