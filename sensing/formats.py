@@ -584,6 +584,8 @@ def open_recording(path: str | Path, placement: str | None = None, *, nan_as_gap
                                  "a backstride .parquet recording or a BIDS-Motion *_motion.tsv; "
                                  "for a CSV, `backstride convert` with its columns and units first")
     if placement is not None:
+        if rec.placement is not None and rec.placement != placement:  # (BIDS says so itself, by its tracked point)
+            rec = noted(rec, f"{path}: metadata.placement: the file says {rec.placement}; read as {placement} as asked")
         rec = rec.with_placement(placement)
     return rec
 

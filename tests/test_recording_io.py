@@ -242,7 +242,11 @@ def test_not_a_recording(tmp_path):
 
 def test_placement_override_and_validation(tmp_path):
     p = write_parquet(_rec(), tmp_path / "r.parquet")
-    assert open_recording(p, placement="foot-left").placement == "foot-left"
+    rec = open_recording(p, placement="foot-left")
+    assert rec.placement == "foot-left"
+    # said, as the BIDS reader says a tracked point read as another placement (a belt read as a shoe is no shoe)
+    assert rec.extra["warnings"] == [f"{p}: metadata.placement: the file says lower-back; read as foot-left as asked"]
+    assert "warnings" not in open_recording(p, placement="lower-back").extra
     with pytest.raises(RecordingError, match="unknown placement"):
         open_recording(p, placement="elbow")
 
