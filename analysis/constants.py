@@ -119,6 +119,15 @@ IMPACT_CUTOFF_HZ = 20.0
 IMPACT_MIN_RATE_HZ = 2.5 * IMPACT_CUTOFF_HZ
 IMPACT_SLOPE_RATE_HZ = 400.0
 
+# Low sampling rates (measured on the simulator, session 20: a 60-s run, landing 11 deg, contact 260 ms, flight 88 ms).
+#: Below this the shoe's strike angle is not given: the landing's toe-up turn spans a sample or two (11 deg read
+#: 0.8 / 7.9 / 9.5 / 9.9 / 10.3 deg at 10 / 12.5 / 20 / 25 / 100 Hz; gaitmap_example's walks at 25 Hz: 0.7 deg error).
+STRIKE_MIN_RATE_HZ = 20.0
+#: Below this the contact and flight times of running steps are coarse, and said so: a sample is 20 ms or more of a
+#: 90-ms flight (lower back: flight 14 / 57 / 66 / 84 / 88 ms and contact 315 / 296 / 287 / 269 / 265 ms at
+#: 10 / 20 / 25 / 50 / 100 Hz).
+RUNNING_TIMES_MIN_RATE_HZ = 50.0
+
 # Form under fatigue: change from the first to the last fifth of a running bout.
 FATIGUE_FRACTION = 0.2
 #: A bout shorter than this is compared but never flagged: its fifths are a start and a stop, not a run long enough

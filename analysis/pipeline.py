@@ -42,12 +42,14 @@ from analysis.constants import (
     IMPACT_SLOPE_RATE_HZ,
     REARFOOT_THRESHOLD_DEG,
     REPORT_SCHEMA,
+    RUNNING_TIMES_MIN_RATE_HZ,
     SATURATION_ABOVE,
     SATURATION_BAND,
     SATURATION_BELOW,
     SATURATION_MIN_PEAKS,
     SATURATION_PEAK_GAP_S,
     STRIKE_INDETERMINATE_BAND_DEG,
+    STRIKE_MIN_RATE_HZ,
     TRUNK_PLACEMENTS,
 )
 from analysis.gait import (LowerBackGait, ShoeGait, assign_sides_trunk, vertical_oscillation_m, walking_fc_forward,
@@ -178,10 +180,17 @@ def analyse(recording: Recording, placement: str | None = None) -> Report:
         if c not in steps.columns:
             steps[c] = np.nan
     steps = steps[STEP_COLUMNS]
+    if placement in FOOT_PLACEMENTS and fs < STRIKE_MIN_RATE_HZ and steps["strike_angle_deg"].notna().any():
+        steps["strike_angle_deg"] = np.nan
+        warnings.append(f"strike angle not given: it needs at least {STRIKE_MIN_RATE_HZ:g} Hz (the landing's turn "
+                        f"lasts a sample or two below), this recording has {fs:g} Hz")
     if placement in FOOT_PLACEMENTS:
         steps["strike"] = [classify_strike(a) for a in steps["strike_angle_deg"]]
     else:
         steps["strike"] = None
+    if fs < RUNNING_TIMES_MIN_RATE_HZ and (steps["activity"] == "running").any():
+        warnings.append(f"at {fs:g} Hz a sample lasts {1000 / fs:.0f} ms: the contact and flight times of running "
+                        f"steps (about 250 and 90 ms) are coarse; {RUNNING_TIMES_MIN_RATE_HZ:g} Hz or more measures them")
     bouts = _bout_table(steps)
     summary = _summary(steps, bouts, placement)
     if len(steps) == 0:

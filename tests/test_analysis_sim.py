@@ -609,3 +609,25 @@ def test_shoe_rules_use_only_norms_of_acc_and_gyr():
     np.testing.assert_allclose(sensor.ms_, body.ms_, atol=1e-9)
     tp, errs = _match(seg.start_s + body.ic_ / fs, truth.steps["ic_s"])
     assert tp >= len(truth.steps) - 1 and np.median(np.abs(errs)) < 0.010  # the forefoot impact, not foot-flat
+
+
+@pytest.mark.parametrize("fs, angle_given, coarse", [(10.0, False, True), (12.5, False, True), (25.0, True, True),
+                                                     (100.0, True, False)])
+def test_low_sampling_rates_say_what_they_cannot_measure(fs, angle_given, coarse):
+    """A shoe run at 10 Hz read an 11-deg landing as 0.8 deg (midfoot, no warning): below 20 Hz the strike angle is
+    not given and says why; below 50 Hz running contact and flight times are said to be coarse. Simulated."""
+    from analysis.constants import RUNNING_TIMES_MIN_RATE_HZ, STRIKE_MIN_RATE_HZ
+
+    rec, truth = shoe_run(sampling_rate_hz=fs, run_s=40.0, strike_angle_deg=11.0, seed=2)
+    rep = analyse(rec)
+    angles = rep.steps["strike_angle_deg"].dropna()
+    assert len(rep.steps) >= len(truth.steps) - 2
+    assert (len(angles) > 0) is angle_given
+    if angle_given:
+        assert abs(angles.median() - 11.0) < 1.5
+    else:
+        assert rep.steps["strike"].isna().all()
+    assert any(w.startswith("strike angle not given") and f"{STRIKE_MIN_RATE_HZ:g} Hz" in w
+               for w in rep.warnings) is (not angle_given)
+    assert any("contact and flight times of running steps" in w and f"{RUNNING_TIMES_MIN_RATE_HZ:g} Hz" in w
+               for w in rep.warnings) is coarse
