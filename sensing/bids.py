@@ -407,6 +407,7 @@ def read_bids(path: str | Path, placement: str | None = None, *, nan_as_gap: boo
         keep = ~df.isna().all(axis=1).to_numpy()
         _note_lost_ends(keep, lines, motion, warned)
     df, lines = df[keep].reset_index(drop=True), lines[keep]
+    df = _partial_rows_named(df, lines, sel, motion, channels_path, warned)
     offset_s = 0.0
     if len(latency):
         lrow = latency.iloc[0]
@@ -455,6 +456,31 @@ def read_bids(path: str | Path, placement: str | None = None, *, nan_as_gap: boo
         _warn(said, channels_path, "GYRO units", f"{problem}; the gyroscope is not used")
         rec = noted(dataclasses.replace(rec, data=rec.data.drop(columns=["gyr_x", "gyr_y", "gyr_z"])), said[0])
     return rec
+
+
+def _partial_rows_named(df: pd.DataFrame, lines: np.ndarray, sel: pd.DataFrame, motion: Path, channels_path: Path,
+                        warned: list) -> pd.DataFrame:
+    """A gyroscope or magnetometer n/a in every row is left out with a warning (as a channel of status bad); any
+    other row with n/a in some channels and numbers in others is a RecordingError naming its file line and
+    channel (a lost sample is n/a in all of them)."""
+    names = {f"{r['kind']}_{r['axis']}": r["name"] for _, r in sel.iterrows()}
+    for kind, label in (("gyr", "GYRO"), ("mag", "MAGN")):
+        cols = [c for c in df.columns if c.startswith(kind + "_")]
+        if cols and len(df) and df[cols].isna().all().all() and df.drop(columns=cols).notna().any().any():
+            _warn(warned, channels_path, label, f"{', '.join(names[c] for c in cols)} n/a in every row: not used")
+            df = df.drop(columns=cols)
+    part = df.isna().any(axis=1).to_numpy()
+    if part.any():
+        k = int(np.argmax(part))
+        empty = [c for c in df.columns if np.isnan(df[c].iloc[k])]
+        rows = f" ({int(part.sum())} such rows)" if part.sum() > 1 else ""
+        if len(empty) == df.shape[1]:  # read with nan_as_gap=False
+            raise RecordingError(motion, f"line {lines[k]}", f"n/a in every channel{rows}",
+                                 "a number in every channel (n/a rows are lost samples only when read as gaps)")
+        raise RecordingError(motion, f"line {lines[k]}, channel {names[empty[0]]}",
+                             f"n/a in {len(empty)} of {df.shape[1]} channels{rows}",
+                             "a number in every channel, or n/a in all of them (a lost sample)")
+    return df
 
 
 def _note_lost_ends(keep: np.ndarray, lines: np.ndarray, motion: Path, warned: list) -> None:

@@ -533,7 +533,8 @@ def test_missing_values_marker(tmp_path):
     data[40:45] = 0.0
     data[60, 0] = 0.0  # already 0; acc_x is 0 in every row of a still sensor
     p = _write(tmp_path, _imu_rows(), data, side={"TaskName": "walk", "SamplingFrequency": 100, "MissingValues": "0"})
-    with pytest.raises(RecordingError, match="NaN"), pytest.warns(BidsWarning):
+    with pytest.raises(RecordingError, match=r"motion.tsv: line 41: n/a in every channel \(5 such rows\)"), \
+            pytest.warns(BidsWarning):
         read_bids(p, nan_as_gap=False)
     with pytest.warns(BidsWarning, match="5 rows holding 0"):
         rec = read_bids(p)
@@ -619,3 +620,21 @@ def test_rows_lost_at_the_start_and_end_are_said_and_times_count_from_the_first_
     assert any("lines 571-600: 30 rows n/a in every channel after the last sample (line 570)" in w for w in said)
     assert rec.t_s[0] == pytest.approx(1.2) and rec.t_s[-1] == pytest.approx(5.69) and len(rec.data) == 450
     assert sum("n/a in every channel" in w for w in rec.extra["warnings"]) == 2
+
+
+def test_a_row_missing_some_channels_is_named_by_its_line_and_an_empty_gyroscope_is_left_out(tmp_path):
+    """A row with n/a in one channel (after 50 lost rows) is named by its file line and channel name (was its position
+    among the rows read and our own channel name); a gyroscope n/a in every row is left out with a warning (was an
+    error over every row), as a channel of status bad."""
+    data = _still(300)
+    data[:50] = np.nan
+    data[200, 1] = np.nan
+    with pytest.raises(RecordingError, match=r"motion.tsv: line 201, channel LowerBack_ACC_y: n/a in 1 of 6 channels"
+                                             r" \(expected a number in every channel, or n/a in all of them"), \
+            pytest.warns(BidsWarning):
+        read_bids(_write(tmp_path / "one", _imu_rows(), data))
+    data = _still(300)
+    data[:, 3:6] = np.nan
+    with pytest.warns(BidsWarning, match="LowerBack_GYRO_x, LowerBack_GYRO_y, LowerBack_GYRO_z n/a in every row: not used"):
+        rec = read_bids(_write(tmp_path / "two", _imu_rows(), data))
+    assert not rec.has_gyr and len(rec.data) == 300
