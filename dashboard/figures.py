@@ -14,6 +14,7 @@ discussing with a physiotherapist*; never a diagnosis.
 from __future__ import annotations
 
 import math
+import re
 from datetime import date
 
 import numpy as np
@@ -64,9 +65,17 @@ def _num(x) -> float | None:
     return f if math.isfinite(f) else None
 
 
-def _fmt(x, spec: str, unit: str = "", none: str = "–") -> str:
+def number_text(x, spec: str, unit: str = "", scale: float = 1.0, none: str = "–") -> str:
+    """``x`` (times ``scale``) formatted by ``spec`` with ``unit``; ``none`` when it is missing or not finite; a
+    value that rounds to zero is never "-0.0" (a drift of -0.04° is "+0.0°" or "0.0°")."""
     f = _num(x)
-    return none if f is None else f"{f:{spec}}{unit}"
+    if f is None:
+        return none
+    text = f"{f * scale:{spec}}"
+    if text.startswith("-") and not re.search(r"[1-9]", text):
+        text = ("+" if "+" in spec else "") + text[1:]
+    return text + unit
+
 
 
 # ----------------------------------------------------------------------------
@@ -164,21 +173,21 @@ def day_details(daily: pd.DataFrame) -> list[str]:
             out.append("<br>".join(parts))
             continue
         if runs_n and _num(runs_n):
-            parts.append(f"run: {kinds or 'run'}, {_fmt(dur / 60, '.0f', ' min')}, load {_fmt(load, '.0f')}")
+            parts.append(f"run: {kinds or 'run'}, {number_text(dur / 60, '.0f', ' min')}, load {number_text(load, '.0f')}")
         else:
             parts.append("no run")
         if _num(acwr) is not None:
-            parts.append(f"acute:chronic {_fmt(acwr, '.2f')}")
+            parts.append(f"acute:chronic {number_text(acwr, '.2f')}")
         if _num(sit) is not None:
-            parts.append(f"sitting {_fmt(sit / 3600, '.1f', ' h')}, longest bout {_fmt(longest / 3600, '.1f', ' h')}")
+            parts.append(f"sitting {number_text(sit / 3600, '.1f', ' h')}, longest bout {number_text(longest / 3600, '.1f', ' h')}")
         if _num(work_sit) is not None:
-            parts.append(f"sitting at work {_fmt(work_sit / 3600, '.1f', ' h')} (reported at the check-in)")
+            parts.append(f"sitting at work {number_text(work_sit / 3600, '.1f', ' h')} (reported at the check-in)")
         if _num(sleep) is not None or _num(stress) is not None:
-            parts.append(f"sleep {_fmt(sleep / 3600, '.1f', ' h')}, stress {_fmt(stress, '.0f', '/5')}")
+            parts.append(f"sleep {number_text(sleep / 3600, '.1f', ' h')}, stress {number_text(stress, '.0f', '/5')}")
         if _num(ex):
             parts.append(f"core {int(core or 0)}, mobility {int(mob or 0)}")
         if _num(pain) is not None:
-            parts.append(f"pain {_fmt(pain, '.0f', '/10')} ({where or ''})")
+            parts.append(f"pain {number_text(pain, '.0f', '/10')} ({where or ''})")
         for f in flags or []:
             parts.append(f"⚑ {f}")
         out.append("<br>".join(parts))
@@ -235,7 +244,7 @@ def timeline_figure(daily: pd.DataFrame, weekly: pd.DataFrame, runs: pd.DataFram
         inc = weekly["increase"].to_numpy(dtype=float)
         text = [week_change_text(*args) for args in
                 zip(inc, weekly["flag"], weekly["unknown_days"], weekly["prev_unknown_days"])]
-        hover = [f"week of {pd.Timestamp(w):%d %b}: {_fmt(l, '.0f')} au ({int(k)} of 7 days known)"
+        hover = [f"week of {pd.Timestamp(w):%d %b}: {number_text(l, '.0f')} au ({int(k)} of 7 days known)"
                  + (f", {t} on the week before" if t else "")
                  + (f"<br>{'⚑ ' if f is True else '? '}{r}" if r else "") + (f"<br>{c}" if c else "")
                  for w, l, k, t, f, r, c in zip(weekly.index, weekly["load_known"], weekly["known_days"], text,
@@ -293,9 +302,9 @@ def timeline_figure(daily: pd.DataFrame, weekly: pd.DataFrame, runs: pd.DataFram
         ids = [int(i) for i in runs["id"]]
         form_flag = np.array([f is True for f in runs.get("form_flag", pd.Series([None] * len(runs)))], bool)
         form_reason = runs.get("form_reason", pd.Series([""] * len(runs))).fillna("").tolist()
-        hover = [f"run {i}: {kind_text(k)}, {_fmt(d / 60, '.0f', ' min')}<br>"
-                 f"heel strike {_fmt(h * 100 if _num(h) is not None else None, '.0f', ' %')}, trunk lean "
-                 f"{_fmt(l, '.1f', '°')} (drift {_fmt(dr, '+.1f', '°')})<br>" + (f"⚑ {fr}<br>" if fr else "")
+        hover = [f"run {i}: {kind_text(k)}, {number_text(d / 60, '.0f', ' min')}<br>"
+                 f"heel strike {number_text(h * 100 if _num(h) is not None else None, '.0f', ' %')}, trunk lean "
+                 f"{number_text(l, '.1f', '°')} (drift {number_text(dr, '+.1f', '°')})<br>" + (f"⚑ {fr}<br>" if fr else "")
                  + "click to open"
                  for i, k, d, h, l, dr, fr in zip(ids, runs["kind"], runs["duration_s"], runs["heel_strike_share"],
                                                   runs["trunk_lean_fwd_deg"], runs["trunk_lean_fwd_drift_deg"],

@@ -26,19 +26,12 @@ import numpy as np
 import pandas as pd
 
 from dashboard.data import Settings, open_journal
+from dashboard.figures import number_text
 from dashboard.pages.common import local_time, run_start
 from journal.db import kind_text
 from journal.link import week_change_text, week_load_text
 
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-
-
-def _f(x, spec: str, unit: str = "", scale: float = 1.0) -> str:
-    try:
-        v = float(x) * scale
-    except (TypeError, ValueError):
-        return "–"
-    return "–" if not math.isfinite(v) else f"{v:{spec}}{unit}"
 
 
 def collect(settings: Settings, runner: str, *, run_id: int | None = None, weeks: int = 8,
@@ -201,8 +194,8 @@ def report_html(d: dict) -> str:
         rows = [[f"{pd.Timestamp(w):%d %b %Y}", week_load_text(r["load_known"], r["coverage"]),
                  f"{int(r['known_days'])}/7",
                  week_change_text(r["increase"], r["flag"], r["unknown_days"], r["prev_unknown_days"]) or "–", int(r["runs_n"]) if pd.notna(r["runs_n"]) else "–",
-                 _f(r["duration_s"], ".0f", " min", 1 / 60), _f(r["core_n"], ".0f"),
-                 _f(r["sitting_s"], ".1f", " h", 1 / 3600), "; ".join(x for x in (r["reason"], r["core_note"]) if x)]
+                 number_text(r["duration_s"], ".0f", " min", 1 / 60), number_text(r["core_n"], ".0f"),
+                 number_text(r["sitting_s"], ".1f", " h", 1 / 3600), "; ".join(x for x in (r["reason"], r["core_note"]) if x)]
                 for w, r in wk.iterrows()]
         out.append(_table(rows, ["week of", "load (au)", "days known", "vs week before", "runs", "running",
                                  "core sessions", "sitting", "note"], [f is True for f in wk["flag"]]))
@@ -221,10 +214,10 @@ def report_html(d: dict) -> str:
             msgs = "; ".join(str(x) for x in (r.get("message"), r.get("intensity_reason") if r.get("intensity_flag")
                                                 is True else "", r.get("form_reason")) if isinstance(x, str) and x)
             rows.append([f"{pd.Timestamp(r['local_date']):%a %d %b}", kind_text(r["kind"], "–"),
-                         _f(r["duration_s"], ".0f", " min", 1 / 60), _f(r["distance_m"], ".1f", " km", 1e-3),
-                         _f(r["rpe"], ".0f"), _f(r["session_load_au"], ".0f"), _f(r["cadence_spm"], ".0f"),
-                         _f(r["heel_strike_share"], ".0f", " %", 100), _f(r["trunk_lean_fwd_deg"], ".1f", "°"),
-                         _f(r["trunk_lean_fwd_drift_deg"], "+.1f", "°"), msgs])
+                         number_text(r["duration_s"], ".0f", " min", 1 / 60), number_text(r["distance_m"], ".1f", " km", 1e-3),
+                         number_text(r["rpe"], ".0f"), number_text(r["session_load_au"], ".0f"), number_text(r["cadence_spm"], ".0f"),
+                         number_text(r["heel_strike_share"], ".0f", " %", 100), number_text(r["trunk_lean_fwd_deg"], ".1f", "°"),
+                         number_text(r["trunk_lean_fwd_drift_deg"], "+.1f", "°"), msgs])
             fl.append(bool(msgs))
         out.append(_table(rows, ["date", "kind", "time", "distance", "RPE", "load", "cadence", "heel strike",
                                  "trunk lean", "lean drift", "flag"], fl))
@@ -235,7 +228,7 @@ def report_html(d: dict) -> str:
     if run is not None:
         out.append(f"<h2>Session: {H.escape(run_start(run, tz, '%a %d %b %Y %H:%M'))}, "
                    f"{H.escape(kind_text(run['kind']))}, "
-                   f"{_f(run['duration_s'], '.0f', ' min', 1 / 60)}</h2>")
+                   f"{number_text(run['duration_s'], '.0f', ' min', 1 / 60)}</h2>")
         meta = d.get("run_meta")
         if meta is not None:
             rows = fatigue_rows((meta.get("summary") or {}).get("fatigue") or [])

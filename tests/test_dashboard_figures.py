@@ -485,3 +485,14 @@ def test_an_all_day_recording_opens_on_its_run_and_a_run_on_all_of_it():
     t = np.arange(0.0, 10 * 3600.0, 1.0)
     fig = F.signal_figure(t, np.full(len(t), 9.81), steps["ic_s"].to_numpy(), x_range=(lo, hi))
     assert list(fig.layout.xaxis.range) == [lo, hi]
+
+
+def test_number_text_never_shows_minus_zero():
+    """A drift of -0.04° is "+0.0°" (was "-0.0°"), -0.06° is "-0.1°"; missing or non-finite is "–"; the scale
+    applies before formatting (one helper for the Run page, the report and the hovers)."""
+    assert F.number_text(-0.04, "+.1f", "°") == "+0.0°"
+    assert F.number_text(-0.04, ".1f") == "0.0" and F.number_text(-0.4, ".0f", " min") == "0 min"
+    assert F.number_text(-0.06, "+.1f", "°") == "-0.1°" and F.number_text(0.04, "+.1f") == "+0.0"
+    assert F.number_text(5400, ".1f", " h", 1 / 3600) == "1.5 h"
+    assert F.number_text(float("nan"), ".1f") == "–" and F.number_text(None, ".1f", none="?") == "?"
+    assert F.number_text("x", ".1f") == "–"

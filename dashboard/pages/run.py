@@ -37,29 +37,21 @@ def _label(r) -> str:
     return f"{pd.Timestamp(r['local_date']):%Y-%m-%d} {kind} {r['duration_s'] / 60:.0f} min (#{int(r['id'])})"
 
 
-def _val(x, spec, unit="", scale=1.0):
-    try:
-        f = float(x) * scale
-    except (TypeError, ValueError):
-        return "–"
-    return "–" if not math.isfinite(f) else f"{f:{spec}}{unit}"
-
-
 def summary_rows(run: dict, tz: str) -> list[tuple[str, str]]:
     """The run's figures as (label, text) pairs; its start as clock time in ``tz`` (the runner's time zone,
     in which the journal dates the run), the zone named."""
     return [
         ("start", run_start(run, tz)),
         ("kind", kind_text(run["kind"], "–")),
-        ("duration", _val(run["duration_s"], ".1f", " min", 1 / 60)),
-        ("distance", _val(run["distance_m"], ".2f", " km", 1e-3)),
-        ("session RPE", _val(run["rpe"], ".0f", "/10")),
-        ("session load", _val(run["session_load_au"], ".0f", " au")),
-        ("cadence", _val(run["cadence_spm"], ".0f", " steps/min")),
-        ("heel-strike share", _val(run["heel_strike_share"], ".0f", " %", 100)),
-        ("trunk lean forward", _val(run["trunk_lean_fwd_deg"], ".1f", "°")),
-        ("trunk-lean drift (early → late)", _val(run["trunk_lean_fwd_drift_deg"], "+.1f", "°")),
-        ("impact index (mean)", _val(run["impact_index_mean"], ".2f", " g/s")),
+        ("duration", F.number_text(run["duration_s"], ".1f", " min", 1 / 60)),
+        ("distance", F.number_text(run["distance_m"], ".2f", " km", 1e-3)),
+        ("session RPE", F.number_text(run["rpe"], ".0f", "/10")),
+        ("session load", F.number_text(run["session_load_au"], ".0f", " au")),
+        ("cadence", F.number_text(run["cadence_spm"], ".0f", " steps/min")),
+        ("heel-strike share", F.number_text(run["heel_strike_share"], ".0f", " %", 100)),
+        ("trunk lean forward", F.number_text(run["trunk_lean_fwd_deg"], ".1f", "°")),
+        ("trunk-lean drift (early → late)", F.number_text(run["trunk_lean_fwd_drift_deg"], "+.1f", "°")),
+        ("impact index (mean)", F.number_text(run["impact_index_mean"], ".2f", " g/s")),
     ]
 
 
