@@ -160,6 +160,28 @@ def test_a_run_entered_with_a_date_alone_shows_no_clock_time(settings):
     assert "12:00" not in doc
 
 
+def test_run_page_says_what_the_10_percent_rule_said_or_why_it_could_not(settings):
+    """Three easy runs of 40 min, then a long one of 95 min, then an easy one of 42 min: the first easy run and the
+    long one cannot be checked (no earlier run of their kind: silence read as "fine"); the second easy run can't
+    either (one earlier); the fifth is within 10 % of the recent easy runs; a flagged one carries its flag."""
+    from dashboard.pages import run as run_page
+    from journal import Journal
+
+    with Journal.open(settings.journal_url) as j:
+        ids = [j.add_run(start=f"2025-03-{d:02d}T08:00", duration_s=m * 60.0, rpe=4, kind=k, runner="ams")
+               for d, m, k in ((1, 40, "easy"), (3, 40, "easy"), (5, 95, "long"), (7, 42, "easy"), (9, 60, "easy"))]
+
+    def note(rid):
+        return _text(_find(run_page.layout(settings, "ams", {"id": str(rid)}), "run-ten-percent"))
+
+    assert note(ids[0]) == "10 % rule not checked: 0 earlier easy runs in the 28 days before (it compares with at least 2)."
+    assert note(ids[1]) == "10 % rule not checked: 1 earlier easy run in the 28 days before (it compares with at least 2)."
+    assert note(ids[2]).startswith("10 % rule not checked: 0 earlier long runs")
+    assert note(ids[3]) == "10 % rule: within 10 % of the longest and heaviest of the 2 recent easy runs before it."
+    page = _text(run_page.layout(settings, "ams", {"id": str(ids[4])}))
+    assert "⚑ +43% longer than recent easy runs" in page and note(ids[4]) == ""
+
+
 def test_a_run_without_a_recording_beside_one_with_it_shows_its_summary(settings, capsys):
     """A journal that mixes an analysed recording and a run typed by hand (or from a FIT file): the typed run's page,
     its comparison with the analysed one and its clinic report say it has no recording (its recording_path is

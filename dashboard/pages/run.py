@@ -81,7 +81,7 @@ def summary_card(run: dict, tz: str, stale: list[tuple[str, str, str]] = ()) -> 
     flags = [t for t in (run.get("message"), run.get("intensity_reason") if run.get("intensity_flag") is True else None,
                          run.get("form_reason")) if isinstance(t, str) and t]
     out = [table([{"k": k, "v": v} for k, v in summary_rows(run, tz)], [("k", ""), ("v", "")], id="run-summary"),
-           html.Ul([html.Li(f"⚑ {f}") for f in flags]) if flags else None]
+           html.Ul([html.Li(f"⚑ {f}") for f in flags]) if flags else None, ten_percent_note(run)]
     if stale:
         out.append(html.Div([
             html.P("This summary was made when the run was imported; this version of backstride analyses the "
@@ -92,6 +92,29 @@ def summary_card(run: dict, tz: str, stale: list[tuple[str, str, str]] = ()) -> 
     return out
 
 
+def ten_percent_note(run: dict) -> html.P | None:
+    """What the 10 % rule said of this run when it raised no flag: within it, or why it could not be checked (a first
+    run of its kind, or one earlier: "fine" would be a guess)."""
+    from journal.rules import check_runs
+
+    flag, n = run.get("ten_pct_flag"), run.get("comparable_n")
+    if flag is True or n is None or (isinstance(n, float) and math.isnan(n)):
+        return None
+    kind = run.get("kind") if isinstance(run.get("kind"), str) else None
+    than = f"recent {kind} runs" if kind else "recent runs"
+    if flag is False:
+        text = f"10 % rule: within 10 % of the longest and heaviest of the {int(n)} {than} before it."
+    else:
+        defaults = check_runs.__kwdefaults__
+        if n < defaults["min_comparable"]:
+            text = (f"10 % rule not checked: {int(n)} earlier {kind + ' ' if kind else ''}run{'' if n == 1 else 's'} "
+                    f"in the {defaults['lookback_days']} days before (it compares with at least "
+                    f"{defaults['min_comparable']}).")
+        else:
+            text = "10 % rule not checked: the duration or session load of this run or of those before it is not known."
+    return html.P(text, id="run-ten-percent", style={"color": "#555"})
+
+
 def _runs(settings: Settings, runner: str) -> pd.DataFrame:
     """The runner's runs with their 10 % check message (journal.rules.check_runs on session load) and their
     form-under-fatigue flag (journal.rules.check_form)."""
@@ -100,7 +123,8 @@ def _runs(settings: Settings, runner: str) -> pd.DataFrame:
     with open_journal(settings) as j:
         runs = j.runs(runner=runner)
     if len(runs):
-        runs = runs.join(check_runs(runs, load_col="session_load_au")[["message"]], on="id")
+        checks = check_runs(runs, load_col="session_load_au")[["message", "flag", "comparable_n"]]
+        runs = runs.join(checks.rename(columns={"flag": "ten_pct_flag"}), on="id")
         runs = runs.join(check_form(runs), on="id")
     return runs
 
