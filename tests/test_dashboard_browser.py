@@ -599,6 +599,27 @@ def test_clicking_a_run_marker_on_the_timeline_opens_that_run(duo, demo_app):
     assert console_errors(duo) == []
 
 
+def test_timeline_ending_on_a_typed_day(duo, demo_app):
+    """The Timeline's "ending" date: typed in the browser's date field, the address takes &end= and the period ends
+    there (the field keeps the day; the note on the latest entry goes)."""
+    app, _ = demo_app
+    duo.start_server(app, port=duo.port)
+    duo.wait_for_element("#tl-graph .main-svg", timeout=15)
+    assert duo.find_element("#tl-end-note").text.startswith("(empty: the latest entry, ")
+    assert duo.driver.current_url == duo.server_url + "/"  # the empty picker does not make the page again
+    duo.find_element("#tl-end").send_keys("2026-03-09")  # the picker's own display format
+    duo.find_element("#tl-end").send_keys("\n")
+    import time
+
+    deadline = time.time() + 15
+    while "end=2026-03-09" not in duo.driver.current_url and time.time() < deadline:
+        time.sleep(0.2)
+    assert "end=2026-03-09" in duo.driver.current_url
+    duo.wait_for_text_to_equal("#tl-end-note", "", timeout=15)  # the page made again for that period
+    assert duo.find_element("#tl-end").get_attribute("value") == "2026-03-09"  # the picker's text field
+    assert console_errors(duo) == []
+
+
 # ----------------------------------------------------------------------------
 # One runner per page: the heading, the runner picker and what the forms save
 

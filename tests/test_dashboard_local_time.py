@@ -666,3 +666,25 @@ def test_an_upload_that_replaces_a_runs_figures_names_the_file_as_uploaded(setti
         msgs.append(import_upload(settings, path, original_name=name, runner="ams"))
     assert "imported" in msgs[0]
     assert "updated" in msgs[1] and "which came from monday_belt.parquet" in msgs[1], msgs[1]
+
+
+def test_timeline_can_end_on_a_chosen_day(settings):
+    """Runs in March 2025 and a plank logged in November: the default 8 weeks end with the plank and hold no run (a
+    physio looking back had no way there but "1 year"); ?end=2025-03-09 shows the runs' weeks, and the control says
+    which day the default ends on."""
+    from dashboard.pages import timeline
+    from journal import Journal
+
+    with Journal.open(settings.journal_url) as j:
+        for d in (3, 5, 8):
+            j.add_run(start=f"2025-03-{d:02d}T08:00", duration_s=2400.0, rpe=4, kind="easy", runner="ams")
+        j.add_exercise("plank", sets=3, day="2025-11-20", runner="ams")
+    default = timeline.timeline_view(settings, "ams", "8", "session")["timeline"]
+    assert str(default.end) == "2025-11-20" and default.runs.empty
+    back = timeline.timeline_view(settings, "ams", "8", "session", "2025-03-09")["timeline"]
+    assert str(back.end) == "2025-03-09" and len(back.runs) == 3
+    page = timeline.layout(settings, "ams", {})
+    assert _find(page, "tl-end").date is None and "(empty: the latest entry, 20 Nov 2025)" in _text(page)
+    page = timeline.layout(settings, "ams", {"end": "2025-03-09"})
+    assert _find(page, "tl-end").date == "2025-03-09"
+    assert _find(timeline.layout(settings, "ams", {"end": "9 March"}), "tl-end").date is None  # not a date: the default

@@ -11,7 +11,7 @@ from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import figures as F
 from dashboard.data import Settings, cached, journal_version, open_journal
-from dashboard.pages.common import CARD_STYLE, no_runner, with_query
+from dashboard.pages.common import CARD_STYLE, no_runner, query_of, with_query
 
 PATH = "/"
 TITLE = "Timeline"
@@ -29,8 +29,9 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
     weeks = weeks if weeks in {v for v, _ in WEEK_CHOICES} else "8"
     load = query.get("load", "session")
     load = load if load in {v for v, _ in LOAD_CHOICES} else "session"
-    v = cached(("timeline", journal_version(settings), runner, weeks, load),
-               lambda: timeline_view(settings, runner, weeks, load))
+    end = _day(query.get("end"))
+    v = cached(("timeline", journal_version(settings), runner, weeks, load, end),
+               lambda: timeline_view(settings, runner, weeks, load, end))
     tl, episodes, fig, assoc_lines = v["timeline"], v["episodes"], v["figure"], v["associations"]
     prompts = []
     latest = {}
@@ -45,7 +46,11 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
                            inline=True, inputStyle={"marginLeft": "0.8em"}),
             dcc.Dropdown(id="tl-load", options=[{"label": l, "value": v} for v, l in LOAD_CHOICES], value=load,
                          clearable=False, style={"width": "16em"}),
-        ], style={"display": "flex", "gap": "2em", "alignItems": "center"}),
+            html.Label(["ending ", dcc.DatePickerSingle(id="tl-end", date=end, clearable=True, display_format="YYYY-MM-DD",
+                                                        placeholder="latest entry", first_day_of_week=1),
+                        html.Span(f" (empty: the latest entry, {tl.end:%d %b %Y})" if not end else "",
+                                  id="tl-end-note", style={"color": "#555"})]),
+        ], style={"display": "flex", "gap": "2em", "alignItems": "center", "flexWrap": "wrap"}),
         html.P(f"{tl.start:%d %b %Y} – {tl.end:%d %b %Y}. Red: flagged (a pattern worth a look, not a diagnosis). "
                "A red ring on a run's markers: its form drifted under fatigue. "
                "Grey ticks: days with nothing logged (unknown, not rest). Hover a day for its details; click a run "
@@ -66,13 +71,24 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
     ])
 
 
-def timeline_view(settings: Settings, runner: str, weeks: str, load: str) -> dict:
-    """What the page shows, computed from the journal: the timeline, pain episodes, figure and association lines.
+def _day(text: str | None) -> str | None:
+    """A query's ``end=YYYY-MM-DD`` when it is a date, else None (the latest entry)."""
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text).isoformat() if text else None
+    except ValueError:
+        return None
+
+
+def timeline_view(settings: Settings, runner: str, weeks: str, load: str, end: str | None = None) -> dict:
+    """What the page shows, computed from the journal: the timeline, pain episodes, figure and association lines;
+    the period ends on ``end`` (ISO date) or, without one, the runner's latest entry.
 
     A pure function of the journal's content (the page caches it by :func:`dashboard.data.journal_version`).
     """
     with open_journal(settings) as j:
-        tl = j.timeline(runner=runner, weeks=None if weeks == "all" else int(weeks), load=load)
+        tl = j.timeline(runner=runner, weeks=None if weeks == "all" else int(weeks), load=load, end=end)
     assoc = tl.associations()  # over the period shown (the whole history with "all")
     return {"timeline": tl, "episodes": tl.pain_episodes(), "figure": F.timeline_figure(tl.daily, tl.weekly, tl.runs),
             "associations": F.association_lines(assoc)}
@@ -86,9 +102,13 @@ def _caveat() -> str:
 
 def register(app, settings: Settings) -> None:
     @app.callback(Output("url", "search", allow_duplicate=True), Input("tl-weeks", "value"),
-                  Input("tl-load", "value"), State("url", "search"), prevent_initial_call=True)
-    def _controls(weeks, load, search):
-        new = with_query(search, weeks=weeks, load=load)  # (keeps ?runner=: a shared address shows the same runner)
+                  Input("tl-load", "value"), Input("tl-end", "date"), State("url", "search"), prevent_initial_call=True)
+    def _controls(weeks, load, end, search):
+        now = query_of(search)
+        if (now.get("weeks", "8"), now.get("load", "session"), _day(now.get("end"))) == (weeks, load, _day(end)):
+            return no_update  # what the page shows already (the date picker reports its empty date as it appears)
+        # (keeps ?runner=: a shared address shows the same runner)
+        new = with_query(search, weeks=weeks, load=load, end=_day(end))
         return no_update if search == new else new
 
     @app.callback(Output("url", "href", allow_duplicate=True), Input("tl-graph", "clickData"),
