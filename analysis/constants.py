@@ -128,6 +128,14 @@ STRIKE_MIN_RATE_HZ = 20.0
 #: 10 / 20 / 25 / 50 / 100 Hz).
 RUNNING_TIMES_MIN_RATE_HZ = 50.0
 
+# Plausibility of the figures: a recording whose declared sampling rate is wrong (or whose rows are written twice)
+# stretches every time by the same factor, and its steps come out as no runner runs (fuzzing, session 20: 100 Hz
+# declared as 51.2 Hz read running at 87 steps/min, 614 ms of contact and 27 cm of vertical oscillation; as 30 Hz,
+# walking with 81 cm).  Runners run at 150-200 steps/min (slow joggers near 140) with 5-12 cm of vertical oscillation
+# at the sacrum; walking moves it 2-6 cm.  Outside these bounds the report asks whether the rate is right.
+RUNNING_CADENCE_RANGE_SPM = (120.0, 240.0)
+MAX_VERTICAL_OSCILLATION_M = 0.20
+
 # Form under fatigue: change from the first to the last fifth of a running bout.
 FATIGUE_FRACTION = 0.2
 #: A bout shorter than this is compared but never flagged: its fifths are a start and a stop, not a run long enough

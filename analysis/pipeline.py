@@ -40,8 +40,10 @@ from analysis.constants import (
     IMPACT_CUTOFF_HZ,
     IMPACT_MIN_RATE_HZ,
     IMPACT_SLOPE_RATE_HZ,
+    MAX_VERTICAL_OSCILLATION_M,
     REARFOOT_THRESHOLD_DEG,
     REPORT_SCHEMA,
+    RUNNING_CADENCE_RANGE_SPM,
     RUNNING_TIMES_MIN_RATE_HZ,
     SATURATION_ABOVE,
     SATURATION_BAND,
@@ -193,6 +195,7 @@ def analyse(recording: Recording, placement: str | None = None) -> Report:
                         f"steps (about 250 and 90 ms) are coarse; {RUNNING_TIMES_MIN_RATE_HZ:g} Hz or more measures them")
     bouts = _bout_table(steps)
     summary = _summary(steps, bouts, placement)
+    warnings += implausible_gait(summary, fs)
     if len(steps) == 0:
         warnings.append("no steps found: is this a recording of walking or running, and is the placement right?")
     rec_meta = recording.metadata()
@@ -201,6 +204,26 @@ def analyse(recording: Recording, placement: str | None = None) -> Report:
     rec_meta["duration_s"] = recording.duration_s
     return Report(placement=placement, sampling_rate_hz=fs, steps=steps, bouts=bouts, summary=summary,
                   warnings=warnings, recording=rec_meta)
+
+
+def implausible_gait(summary: dict, sampling_rate_hz: float) -> list[str]:
+    """A warning when the gait's medians are outside what people show (:data:`analysis.constants.
+    RUNNING_CADENCE_RANGE_SPM`, :data:`MAX_VERTICAL_OSCILLATION_M`): most often a wrong sampling rate, which
+    stretches every time by one factor."""
+    found = []
+    lo, hi = RUNNING_CADENCE_RANGE_SPM
+    cadence = (summary.get("running") or {}).get("median_cadence_spm")
+    if cadence is not None and not lo <= cadence <= hi:
+        found.append(f"running at a median {cadence:.0f} steps/min (runners: {lo:.0f}-{hi:.0f})")
+    for act in ("running", "walking"):
+        vo = (summary.get(act) or {}).get("median_vertical_oscillation_m")
+        if vo is not None and vo > MAX_VERTICAL_OSCILLATION_M:
+            found.append(f"{act} with a median vertical oscillation of {vo * 100:.0f} cm (at most "
+                         f"{MAX_VERTICAL_OSCILLATION_M * 100:.0f} cm)")
+    if not found:
+        return []
+    return ["; ".join(found) + f": outside what people show. Is the sampling rate right ({sampling_rate_hz:g} Hz "
+            "declared)? A wrong rate stretches every time by one factor (and rows written twice halve the rate)"]
 
 
 def saturation_warnings(recording: Recording, placement: str) -> list[str]:

@@ -631,3 +631,17 @@ def test_low_sampling_rates_say_what_they_cannot_measure(fs, angle_given, coarse
                for w in rep.warnings) is (not angle_given)
     assert any("contact and flight times of running steps" in w and f"{RUNNING_TIMES_MIN_RATE_HZ:g} Hz" in w
                for w in rep.warnings) is coarse
+
+
+def test_a_wrong_sampling_rate_is_asked_about_when_the_gait_is_no_one_s():
+    """The simulated run (170 steps/min, 100 Hz) declared as 51.2 Hz stretches every time by 1.95: running at 87
+    steps/min with ~27 cm of vertical oscillation, which no runner shows; the report asks whether the rate is right.
+    As recorded: no such warning (nor on any of the 173 real and sample recordings, session 20)."""
+    import dataclasses
+
+    rec, _ = lower_back_run(sampling_rate_hz=100.0, run_s=60.0, seed=2)
+    assert not any("outside what people show" in w for w in analyse(rec).warnings)
+    wrong = analyse(dataclasses.replace(rec, sampling_rate_hz=51.2))
+    said = [w for w in wrong.warnings if "outside what people show" in w]
+    assert len(said) == 1 and "running at a median 8" in said[0] and "(51.2 Hz declared)" in said[0]
+    assert wrong.summary["running"]["median_cadence_spm"] == pytest.approx(170.0 * 0.512, rel=0.03)
