@@ -323,6 +323,11 @@ def cmd_import(args) -> int:
         return 1
     failed = 0
     with j:
+        try:
+            j.runner(args.runner)  # once, before any file is read: a missing runner is no fault of the files
+        except JournalError as exc:
+            _err(f"{exc}; nothing imported")
+            return 1
         bar = tqdm(args.files, desc="importing", unit="file", disable=None, file=sys.stderr)
         for f in bar:
             path = Path(f)

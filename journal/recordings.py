@@ -86,6 +86,7 @@ def analyse_recording(path: str | Path, *, timezone: str | None, placement: str 
         raise
     except ValueError as exc:  # RecordingError is a ValueError: unreadable or unsuitable recording
         text = str(exc).replace(str(path), name)
+        text = text[len(name) + 2:] if text.startswith(name + ": ") else text  # the file is named once, in front
         raise FileImportError(name, f"cannot analyse the recording: {text}") from None
     return AnalysedRecording(path=path, recording=rec, analysis=fa, sha256=content_sha256(path))
 

@@ -130,7 +130,9 @@ def test_import_fit_json_and_bad_files(capsys, url, tmp_path):
     assert f"imported: {FENIX5} (fit, run 1)" in out
     assert f"imported: {analysis} (analysis, run 2)" in out
     assert "not a FIT file" in err
-    assert "cannot analyse the recording" in err or "analysis.pipeline" in err
+    # the file named once, in front of what is wrong with it (it was named again after "cannot analyse")
+    assert f"error: {broken}: cannot analyse the recording: file: not a readable Parquet file" in err
+    assert err.count(str(broken)) == 1
     assert "2 of 4 file(s) not imported" in err
     code, out, _ = run(capsys, "import", str(FENIX5), "--journal", url)
     assert code == 0 and "duplicate" in out
@@ -288,3 +290,18 @@ def test_timeline_weeks_say_when_their_runs_gave_no_distance(capsys, url):
 def test_journal_defaults_to_the_environment_variable(capsys, tmp_path):
     assert run(capsys, "runner", "add", "ana")[0] == 0
     assert (tmp_path / "env-default.sqlite3").exists()
+
+
+def test_import_without_a_runner_says_so_once_and_reads_no_file(capsys, url, tmp_path):
+    """Two files into a journal with no runner: one error, before any file is read or analysed (it was the same error
+    after each file's analysis), and nothing in the journal; with several runners and no --runner the same."""
+    samples = Path(__file__).resolve().parents[1] / "sample_recordings"
+    files = [str(samples / "sim_lower_back_run.parquet"), str(tmp_path / "missing.parquet")]
+    code, out, err = run(capsys, "import", *files, "--journal", url)
+    assert code == 1 and out == ""
+    assert err.strip().splitlines() == ["error: the journal has no runner yet: add one with 'backstride runner add "
+                                        "NAME'; nothing imported"]
+    for name in ("a", "b"):
+        assert run(capsys, "runner", "add", name, "--journal", url)[0] == 0
+    code, _, err = run(capsys, "import", *files, "--journal", url)
+    assert code == 1 and err.count("error:") == 1 and "several runners" in err and "nothing imported" in err
