@@ -225,7 +225,10 @@ def test_live_page_connect_without_a_bluetooth_adapter_says_so(duo, demo_app):
     pytest.importorskip("sensing.session")
     app, _ = demo_app
     _open(duo, app, "/live", "#live-start")
+    assert not duo.find_element("#live-address").is_displayed()  # replay mode shows the replay's fields only
     duo.find_element("#live-mode input[value='sensor']").click()
+    duo.wait_for_style_to_equal("#live-sensor-fields", "display", "flex", timeout=10)
+    assert not duo.find_element("#live-source").is_displayed()
     duo.find_element("#live-address").send_keys("backstride-2A01")
     duo.find_element("#live-start").click()
     duo.wait_for_contains_text("#live-message", "connecting to backstride-2A01", timeout=15)

@@ -129,12 +129,13 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
                                    style={"width": "22em"}),
                       dcc.Dropdown(id="live-speed", options=[{"label": f"{s}×", "value": s} for s in SPEEDS], value=1,
                                    clearable=False, style={"width": "6em"})],
-                     style={"display": "flex", "gap": "1em", "margin": "0.4em 0"}),
+                     id="live-replay-fields", style=_shown(True, {"gap": "1em", "margin": "0.4em 0"})),
             html.Div([dcc.Input(id="live-address", type="text", placeholder="sensor name or address"),
                       dcc.Input(id="live-strap", type="text",
                                 placeholder="heart-rate strap or footpod (optional)"),
                       dcc.Dropdown(id="live-placement", options=list(PLACEMENTS), value="lower-back", clearable=False,
-                                   style={"width": "12em"})], style={"display": "flex", "gap": "1em"}),
+                                   style={"width": "12em"})],
+                     id="live-sensor-fields", style=_shown(False, {"gap": "1em", "margin": "0.4em 0"})),
             html.Button("Start", id="live-start", style={"marginRight": "1em"}), html.Button("Stop", id="live-stop"),
             html.Div(id="live-message"),
         ], style=CARD_STYLE),
@@ -156,6 +157,11 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
         dcc.Store(id="live-runner", data=runner),
         dcc.Interval(id="live-tick", interval=POLL_MS, disabled=True),
     ])
+
+
+def _shown(shown: bool, style: dict) -> dict:
+    """A row of fields, shown (a flex row) or not: the replay's fields in replay mode, the sensor's in sensor mode."""
+    return {**style, "display": "flex" if shown else "none", "flexWrap": "wrap"}
 
 
 def _big(label: str, id: str) -> html.Div:
@@ -187,6 +193,11 @@ def _fmt_metric(snap: dict) -> tuple[str, str, object, str, str, str]:
 def register(app, settings: Settings) -> None:
     sessions = LiveSessions()
     app.server.extensions["backstride_live"] = sessions
+
+    @app.callback(Output("live-replay-fields", "style"), Output("live-sensor-fields", "style"),
+                  Input("live-mode", "value"), State("live-replay-fields", "style"), prevent_initial_call=True)
+    def _mode(mode, style):
+        return _shown(mode == "replay", style or {}), _shown(mode != "replay", style or {})
 
     @app.callback(Output("live-key", "data"), Output("live-cursor", "data"), Output("live-tick", "disabled"),
                   Output("live-message", "children"), Output("live-graph", "figure"),
