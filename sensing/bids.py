@@ -21,7 +21,8 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from analysis.constants import EARLIEST_START_YEAR, LATEST_START_YEAR, PLACEMENTS
+from analysis.constants import (EARLIEST_START_YEAR, LATEST_START_YEAR, MAX_SAMPLING_RATE_HZ, MIN_SAMPLING_RATE_HZ,
+                                PLACEMENTS)
 from sensing.formats import bom_encoding, check_gravity, check_range, gyroscope_unit_problem, noted, unit_factor
 from sensing.recording import Recording, RecordingError, SensorInfo, start_in_range, utc
 
@@ -418,11 +419,19 @@ def read_bids(path: str | Path, placement: str | None = None, *, nan_as_gap: boo
         t = raw[keep, lrow["column"]] * scale
         idx, fs = _grid_from_latency(t, fs_nominal, motion, lines, lrow["name"], sidecars[-1], warned)
         offset_s = float(t[0]) if len(t) else 0.0
+        if not MIN_SAMPLING_RATE_HZ <= fs <= MAX_SAMPLING_RATE_HZ:
+            raise RecordingError(channels_path, f"row {lrow['line']}, channel {lrow['name']}",
+                                 f"its latencies give {fs:.6g} Hz in the unit declared ({lrow['units']!r})",
+                                 f"{MIN_SAMPLING_RATE_HZ:g} to {MAX_SAMPLING_RATE_HZ:g} Hz; is the unit right (s or ms)?")
     else:
         if fs_nominal is None:
             raise RecordingError(sidecars[-1], "SamplingFrequency", f"{side.get('SamplingFrequency', 'missing')!r} and no LATENCY channel",
                                  "the sampling rate in Hz, or a LATENCY channel giving each sample's time")
         fs = fs_nominal
+        if not MIN_SAMPLING_RATE_HZ <= fs <= MAX_SAMPLING_RATE_HZ:
+            raise RecordingError(sidecars[-1], "SamplingFrequency", f"{fs:g} Hz (as written: "
+                                 f"{side.get('SamplingFrequency')!r}; channels.tsv's sampling_frequency stands in for n/a)",
+                                 f"the sampling rate in Hz, {MIN_SAMPLING_RATE_HZ:g} to {MAX_SAMPLING_RATE_HZ:g}")
         idx = np.flatnonzero(keep)
     df.index = pd.Index(np.asarray(idx, dtype=np.int64), name="sample_index")
     start = _find_scans_acq_time(motion, warned)

@@ -638,3 +638,13 @@ def test_a_row_missing_some_channels_is_named_by_its_line_and_an_empty_gyroscope
     with pytest.warns(BidsWarning, match="LowerBack_GYRO_x, LowerBack_GYRO_y, LowerBack_GYRO_z n/a in every row: not used"):
         rec = read_bids(_write(tmp_path / "two", _imu_rows(), data))
     assert not rec.has_gyr and len(rec.data) == 300
+
+
+def test_a_rate_out_of_range_names_the_sidecar_or_the_latency_unit(tmp_path):
+    """SamplingFrequency 1e9 is named in the motion.json where it was written (it was the motion.tsv and our own
+    field name); latencies in milliseconds declared as seconds name the LATENCY channel's row and unit."""
+    with pytest.raises(RecordingError, match=r"motion.json: SamplingFrequency: 1e\+09 Hz \(as written: 1000000000"):
+        read_bids(_write(tmp_path / "a", _imu_rows(), _still(), side={"TaskName": "walk", "SamplingFrequency": 1e9}))
+    with pytest.raises(RecordingError, match=r"channels.tsv: row 8, channel imu_latency: its latencies give 0.1 Hz in "
+                                             r"the unit declared \('s'\).*is the unit right \(s or ms\)"):
+        read_bids(_latency_file(tmp_path / "b", np.arange(200) * 10.0, units="s"))
