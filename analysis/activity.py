@@ -813,7 +813,8 @@ class ActivityClassifier:
                     up = self._axis_fallback(ep, r)
                     out[i] = (MountEpoch(m.start_s, m.end_s, up, "assumed: sensor axis nearest the mean gravity"), r)
                     warnings.append(f"no walk of {K.MOUNT_MIN_WALK_S:.0f} s or longer in the recording: the mount "
-                                    "cannot be learnt; postures (sitting, standing, lying) assume the sensor axis nearest to the average gravity points "
+                                    "cannot be learnt; postures (sitting, standing, lying) assume the sensor axis "
+                                    "nearest to the average gravity points "
                                     "up (unreliable); the step and running figures do not depend on it")
         return out, moved
 

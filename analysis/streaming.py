@@ -440,7 +440,8 @@ class LiveMetrics:
         """The live values as a plain dict: the gait's (cadence, trunk lean, heel strike) while they still describe
         what the wearer does (:meth:`gait_current`), else None; the attributes keep the last ones."""
         now = self.gait_current()
-        return {"cadence_spm": self.cadence_spm_ if now else None, "trunk_lean_deg": self.trunk_lean_deg_ if now else None,
+        return {"cadence_spm": self.cadence_spm_ if now else None,
+                "trunk_lean_deg": self.trunk_lean_deg_ if now else None,
                 "heel_strike": self.heel_strike_ if now else None, "sitting_s": self.sitting_s_}
 
     def gait_current(self) -> bool:
