@@ -685,6 +685,12 @@ def _read_motion_values(motion: Path, ch: pd.DataFrame, channels_path: Path, sid
         raise RecordingError(motion, "file", "empty", "one row per sample")
     n_ch = len(ch)
     names = list(ch["name"])
+    last_seen = first[-1]  # a data row (the first may be a header)
+    if n_ch > 1 and "\t" not in last_seen:
+        for sep, label in ((",", "commas"), (";", "semicolons"), (None, "spaces")):
+            if len(last_seen.split(sep)) >= n_ch:
+                raise RecordingError(motion, f"row {len(first)}", f"fields separated by {label}, not tabs",
+                                     "tab-separated values (a BIDS .tsv); re-export with tabs")
     skip = 0
     fields = first[0].split("\t")
     if not all(_is_number_or_na(f) for f in fields):

@@ -648,3 +648,13 @@ def test_a_rate_out_of_range_names_the_sidecar_or_the_latency_unit(tmp_path):
     with pytest.raises(RecordingError, match=r"channels.tsv: row 8, channel imu_latency: its latencies give 0.1 Hz in "
                                              r"the unit declared \('s'\).*is the unit right \(s or ms\)"):
         read_bids(_latency_file(tmp_path / "b", np.arange(200) * 10.0, units="s"))
+
+
+@pytest.mark.parametrize("sep, label", [(",", "commas"), (";", "semicolons"), (" ", "spaces")])
+def test_a_table_not_separated_by_tabs_says_so(tmp_path, sep, label):
+    """A motion.tsv written with commas, semicolons or spaces: "fields separated by commas, not tabs" (was "row 2:
+    1 columns (expected 6)", its first row silently taken for a header)."""
+    p = _write(tmp_path, _imu_rows(), _still(20))
+    p.write_text(p.read_text().replace("\t", sep))
+    with pytest.raises(RecordingError, match=f"motion.tsv: row 2: fields separated by {label}, not tabs"):
+        read_bids(p)
