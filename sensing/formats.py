@@ -126,6 +126,16 @@ def read_parquet(path: str | Path) -> Recording:
     if "sample_index" not in df.columns:
         raise RecordingError(path, "columns", "no sample_index column", "sample_index, acc_x, acc_y, acc_z, ...")
     df = df.set_index("sample_index")
+    raw_index = df.index.to_numpy()
+    if not np.issubdtype(raw_index.dtype, np.integer):
+        try:
+            whole = np.isfinite(raw_index.astype(np.float64)) & (raw_index.astype(np.float64) % 1 == 0)
+        except (TypeError, ValueError):
+            whole = np.zeros(len(raw_index), bool)
+        if not whole.all():
+            k = int(np.argmin(whole))
+            raise RecordingError(path, f"sample_index, row {k}", f"{raw_index[k]} is not a whole sample number",
+                                 "whole sample numbers (0, 1, 2, ...)")
     df.index = df.index.astype(np.int64)
     units = meta.get("units", {})
     for col in df.columns:

@@ -387,3 +387,19 @@ def test_bids_acq_time_outside_the_countable_dates_is_ignored_with_a_warning(tmp
         if start is None:
             assert any("sub-01_scans.tsv: row 2, acq_time: '0001-01-01T00:00:00' is outside the dates" in w
                        for w in rec.extra["warnings"])
+
+
+def test_a_fractional_sample_index_is_named_not_truncated(tmp_path):
+    """sample_index written as floats 0, 1.5, 3, ...: the 1.5 is named (it was truncated to 1 without a word);
+    floats that are whole numbers are read."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    src = write_parquet(_rec(gaps=False), tmp_path / "r.parquet")
+    table = pq.read_table(src)
+    at = table.schema.get_field_index("sample_index")
+    pq.write_table(table.set_column(at, "sample_index", pa.array(np.arange(500) * 1.5)), tmp_path / "half.parquet")
+    with pytest.raises(RecordingError, match=r"half.parquet: sample_index, row 1: 1.5 is not a whole sample number"):
+        open_recording(tmp_path / "half.parquet")
+    pq.write_table(table.set_column(at, "sample_index", pa.array(np.arange(500) * 1.0)), tmp_path / "whole.parquet")
+    assert open_recording(tmp_path / "whole.parquet").data.index[-1] == 499
