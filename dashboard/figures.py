@@ -804,13 +804,19 @@ def sitting_alerts(bouts: pd.DataFrame, thresholds_s: tuple[float, ...] = SITTIN
     return pd.DataFrame(rows, columns=["t_s", "threshold_s", "bout_start_s"])
 
 
+#: Sitting bouts by length, in the sitting colour's shades and the flag's red (not the activities' colours, which the
+#: panel above uses for walking and running): under 30 min, 30 min to 2 h, 2 h or more.
+BOUT_CLASSES = (("sitting < 30 min", "#DCC3D6"), ("sitting 30 min – 2 h", "#8C4F7E"), ("sitting ≥ 2 h", COLOUR["flag"]))
+
+
+def bout_class(duration_s: float) -> int:
+    """The index in :data:`BOUT_CLASSES` of a sitting bout ``duration_s`` long."""
+    return 2 if duration_s >= SITTING_ALERTS_S[1] else 1 if duration_s >= SITTING_ALERTS_S[0] else 0
+
+
 def bout_colour(duration_s: float) -> str:
     """Sitting bouts by length: under 30 min, 30 min to 2 h, 2 h or more."""
-    if duration_s >= SITTING_ALERTS_S[1]:
-        return COLOUR["flag"]
-    if duration_s >= SITTING_ALERTS_S[0]:
-        return COLOUR["heel"]
-    return COLOUR["lean"]
+    return BOUT_CLASSES[bout_class(duration_s)][1]
 
 
 def day_figure(activities: pd.DataFrame, transitions: pd.DataFrame, bouts: pd.DataFrame,
@@ -830,7 +836,7 @@ def day_figure(activities: pd.DataFrame, transitions: pd.DataFrame, bouts: pd.Da
         return d / 3600.0 if start_utc is None else d * 1000.0  # hours, or ms on a date axis
 
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08, row_heights=[0.6, 0.4],
-                        subplot_titles=["Activity", "Sitting bouts (green < 30 min, orange 30 min–2 h, red ≥ 2 h)"])
+                        subplot_titles=["Activity", "Sitting bouts by length, and the alerts they would have raised"])
     for act, g in activities.groupby("activity", sort=False):
         fig.add_trace(go.Bar(base=x_of(g["start_s"]), x=width(g["start_s"], g["end_s"]), y=[act] * len(g),
                              orientation="h", name=act, marker_color=ACTIVITY_COLOURS.get(act, "#999"),
@@ -842,20 +848,25 @@ def day_figure(activities: pd.DataFrame, transitions: pd.DataFrame, bouts: pd.Da
                                  hovertext=list(transitions["kind"]), hoverinfo="text"), row=1, col=1)
     if len(bouts):
         dur = (bouts["end_s"] - bouts["start_s"]).to_numpy(dtype=float)
-        fig.add_trace(go.Bar(base=x_of(bouts["start_s"]), x=width(bouts["start_s"], bouts["end_s"]),
-                             y=["sitting"] * len(bouts), orientation="h", showlegend=False,
-                             marker_color=[bout_colour(d) for d in dur],
-                             hovertext=[f"sitting {d / 60:.0f} min" for d in dur], hoverinfo="text"), row=2, col=1)
+        cls = np.array([bout_class(d) for d in dur])
+        for k, (label, colour) in enumerate(BOUT_CLASSES):  # one legend entry per length class
+            b, d = bouts[cls == k], dur[cls == k]
+            if len(b):
+                fig.add_trace(go.Bar(base=x_of(b["start_s"]), x=width(b["start_s"], b["end_s"]),
+                                     y=["sitting"] * len(b), orientation="h", name=label, marker_color=colour,
+                                     hovertext=[f"sitting {x / 60:.0f} min" for x in d], hoverinfo="text"), row=2, col=1)
         alerts = sitting_alerts(bouts)
         for th, symbol in zip(SITTING_ALERTS_S, ("circle", "x")):
             a = alerts[alerts["threshold_s"] == th]
             if len(a):
                 fig.add_trace(go.Scatter(x=x_of(a["t_s"]), y=[f"alert {th / 60:.0f} min" if th < 3600 else
                                                                  f"alert {th / 3600:.0f} h"] * len(a),
-                                         mode="markers", name=f"alert at {th / 60:.0f} min",
+                                         mode="markers", name=f"alert at {th / 60:.0f} min" if th < 3600 else
+                                         f"alert at {th / 3600:.0f} h",
                                          marker=dict(symbol=symbol, size=10, color=COLOUR["flag"])), row=2, col=1)
-    fig.update_layout(height=520, barmode="overlay", margin=dict(l=110, r=20, t=50, b=40), template="plotly_white",
-                      legend=dict(orientation="h", y=-0.12))
+    # the legend above the panels: below them it ran into the time axis' title
+    fig.update_layout(height=540, barmode="overlay", margin=dict(l=110, r=20, t=90, b=40), template="plotly_white",
+                      legend=dict(orientation="h", x=0, y=1.04, yanchor="bottom"))
     if start_utc is None:
         fig.update_xaxes(title_text="hours from the recording start", row=2, col=1)
     else:

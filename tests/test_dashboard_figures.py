@@ -83,7 +83,11 @@ def test_sitting_alerts_at_30_min_and_2_h():
     # 15 min: none; 33 min: the 30-min alert; 2 h 13 min: both.
     assert list(a["t_s"]) == [5000.0 + 1800, 20000.0 + 1800, 20000.0 + 7200]
     assert list(a["threshold_s"]) == [1800.0, 1800.0, 7200.0]
-    assert F.bout_colour(7200.0) == F.COLOUR["flag"] and F.bout_colour(1799.0) == F.COLOUR["lean"]
+    assert F.bout_colour(7200.0) == F.COLOUR["flag"]
+    # sitting bouts in the sitting colour's shades: not the walking and running colours of the panel above
+    assert {F.bout_colour(1799.0), F.bout_colour(1800.0)}.isdisjoint({F.ACTIVITY_COLOURS["walking"],
+                                                                     F.ACTIVITY_COLOURS["running"]})
+    assert [F.bout_class(d) for d in (1799.0, 1800.0, 7199.0, 7200.0)] == [0, 1, 1, 2]
 
 
 def test_downsample_keeps_extremes_and_limits_points():

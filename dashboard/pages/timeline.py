@@ -30,7 +30,7 @@ def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
     load = query.get("load", "session")
     load = load if load in {v for v, _ in LOAD_CHOICES} else "session"
     end = _day(query.get("end"))
-    v = cached(("timeline", journal_version(settings), runner, weeks, load, end),
+    v = cached(("timeline", journal_version(settings), runner, weeks, load, end or "latest"),  # (None: not cached)
                lambda: timeline_view(settings, runner, weeks, load, end))
     tl, episodes, fig, assoc_lines = v["timeline"], v["episodes"], v["figure"], v["associations"]
     prompts = []
