@@ -115,7 +115,7 @@ def analyse_document(rec, placement: str | None, *, timezone: str | None = None,
     fa = full_analysis(rec, placement, timezone=timezone, min_posture_s=min_posture_s, progress=progress,
                        analyse=analyse)
     if fa.report is not None:
-        text = render_text(fa.report, tz=timezone or (rec.extra or {}).get("time_zone") or "UTC")
+        text = render_text(fa.report, tz=fa.time_zone)
     else:
         text = (f"backstride analysis — {rec.source or 'recording'}\nplacement {fa.doc['placement']}, "
                 f"{rec.sampling_rate_hz:g} Hz, {duration_text(rec.duration_s)}")

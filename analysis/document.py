@@ -38,6 +38,9 @@ class FullAnalysis:
     report: object | None
     activity: object | None
     days: list
+    #: The IANA zone of its clock times and days (``timezone``, else the recording's own when it is one, else the
+    #: runner's, else UTC).
+    time_zone: str = "UTC"
 
 
 def full_analysis(rec, placement: str | None = None, *, timezone: str | None = None,
@@ -48,7 +51,7 @@ def full_analysis(rec, placement: str | None = None, *, timezone: str | None = N
     ``ValueError`` when the placement is unknown."""
     from analysis import activity_constants as AK
     from analysis.activity import ACTIVITY_PLACEMENTS, activity_from_recording, apply_gait_report
-    from analysis.days import day_summaries
+    from analysis.days import _zone, day_summaries
 
     if analyse is None:
         from analysis.pipeline import analyse
@@ -73,15 +76,23 @@ def full_analysis(rec, placement: str | None = None, *, timezone: str | None = N
                "warnings": ["running form needs a lower-back, chest or shoe sensor; a thigh sensor gives activity and posture only"]}
     # how the file was off its format, read anyway (its reader's notes): first, in every caller's document
     doc["warnings"] = list((rec.extra or {}).get("warnings", [])) + list(doc.get("warnings", []))
+    own = (rec.extra or {}).get("time_zone")
+    if not timezone and own:
+        try:
+            _zone(own)
+        except ValueError:  # the file's zone is not one: the runner's (or UTC), said, as the Day page does
+            doc["warnings"].append(f"{rec.source or 'recording'}: extra.time_zone {own!r} is not a time zone; clock "
+                                   f"times and days are given in {fallback_timezone or 'UTC'}")
+            own = None
+    tz = timezone or own or fallback_timezone or "UTC"
     if placement not in ACTIVITY_PLACEMENTS:
-        return FullAnalysis(doc=doc, report=report, activity=None, days=[])
+        return FullAnalysis(doc=doc, report=report, activity=None, days=[], time_zone=tz)
     mp = AK.MIN_POSTURE_S if min_posture_s is None else float(min_posture_s)
     res = activity_from_recording(rec, placement, min_posture_s=mp, progress=progress)
     if report is not None and placement == "lower-back":
         # walking vs running from the step detector, and walking bouts the
         # intensity rule missed (Mobilise-D rules on the detected steps)
         res = apply_gait_report(res, report.bouts, report.steps)
-    tz = timezone or (rec.extra or {}).get("time_zone") or fallback_timezone
     days = day_summaries(res, rec.start_utc, tz)
     doc["activities"] = res.activities_json()
     doc["transitions"] = res.transitions_json()
@@ -99,4 +110,4 @@ def full_analysis(rec, placement: str | None = None, *, timezone: str | None = N
         "cannot_separate": CANNOT_SEPARATE[placement],
     }
     doc["warnings"] = list(doc.get("warnings", [])) + res.warnings
-    return FullAnalysis(doc=jsonable(doc), report=report, activity=res, days=days)
+    return FullAnalysis(doc=jsonable(doc), report=report, activity=res, days=days, time_zone=tz)

@@ -403,3 +403,21 @@ def test_a_fractional_sample_index_is_named_not_truncated(tmp_path):
         open_recording(tmp_path / "half.parquet")
     pq.write_table(table.set_column(at, "sample_index", pa.array(np.arange(500) * 1.0)), tmp_path / "whole.parquet")
     assert open_recording(tmp_path / "whole.parquet").data.index[-1] == 499
+
+
+@pytest.mark.parametrize("sample", ["sim_lower_back_run.parquet", "sim_shoe_run.parquet"])
+def test_a_recording_whose_time_zone_is_no_zone_is_analysed_in_utc_and_says_so(tmp_path, capsys, sample):
+    """extra.time_zone 'Mars/Olympus' (written by another tool): analyse gives its clock times and days in UTC and
+    says why (it stopped with "unknown time zone", naming no file); a --timezone given is used as asked."""
+    from pathlib import Path
+
+    from sensing.cli import main
+
+    src = Path(__file__).resolve().parents[1] / "sample_recordings" / sample
+    p = _with_meta(src, tmp_path / sample, lambda m: {**m, "extra": {**(m.get("extra") or {}), "time_zone": "Mars/Olympus"}})
+    assert main(["analyse", str(p), "--json", str(tmp_path / "o.json"), "--quiet"]) == 0
+    doc = json.loads((tmp_path / "o.json").read_text())
+    assert f"{p}: extra.time_zone 'Mars/Olympus' is not a time zone; clock times and days are given in UTC" in doc["warnings"]
+    capsys.readouterr()
+    assert main(["analyse", str(p), "--timezone", "Europe/Amsterdam", "--json", str(tmp_path / "o2.json"), "--quiet"]) == 0
+    assert not any("Mars" in w for w in json.loads((tmp_path / "o2.json").read_text())["warnings"])
