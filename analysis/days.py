@@ -24,11 +24,21 @@ from analysis import activity_constants as K
 from analysis.activity import ActivityResult
 
 
-def _zone(tz: str | None) -> ZoneInfo:
+def known_zone(name) -> str | None:
+    """``name``'s IANA key when it names a time zone this machine knows, else None (not a text, or no such zone)."""
+    if not isinstance(name, str) or not name:
+        return None
     try:
-        return ZoneInfo(tz or "UTC")
+        return ZoneInfo(name).key
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {tz!r}: give an IANA name such as Europe/Amsterdam or UTC") from None
+        return None
+
+
+def _zone(tz: str | None) -> ZoneInfo:
+    key = known_zone(tz or "UTC")
+    if key is None:
+        raise ValueError(f"unknown time zone {tz!r}: give an IANA name such as Europe/Amsterdam or UTC")
+    return ZoneInfo(key)
 
 
 def _day_bounds(t0_s: float, n: int, start_utc: datetime | None, zone: ZoneInfo) -> tuple[list[str], np.ndarray]:

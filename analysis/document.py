@@ -51,7 +51,7 @@ def full_analysis(rec, placement: str | None = None, *, timezone: str | None = N
     ``ValueError`` when the placement is unknown."""
     from analysis import activity_constants as AK
     from analysis.activity import ACTIVITY_PLACEMENTS, activity_from_recording, apply_gait_report
-    from analysis.days import _zone, day_summaries
+    from analysis.days import day_summaries, known_zone
 
     if analyse is None:
         from analysis.pipeline import analyse
@@ -77,13 +77,10 @@ def full_analysis(rec, placement: str | None = None, *, timezone: str | None = N
     # how the file was off its format, read anyway (its reader's notes): first, in every caller's document
     doc["warnings"] = list((rec.extra or {}).get("warnings", [])) + list(doc.get("warnings", []))
     own = (rec.extra or {}).get("time_zone")
-    if not timezone and own:
-        try:
-            _zone(own)
-        except ValueError:  # the file's zone is not one: the runner's (or UTC), said, as the Day page does
-            doc["warnings"].append(f"{rec.source or 'recording'}: extra.time_zone {own!r} is not a time zone; clock "
-                                   f"times and days are given in {fallback_timezone or 'UTC'}")
-            own = None
+    if not timezone and own and known_zone(own) is None:  # the runner's zone (or UTC), said, as the Day page does
+        doc["warnings"].append(f"{rec.source or 'recording'}: extra.time_zone {own!r} is not a time zone; clock "
+                               f"times and days are given in {fallback_timezone or 'UTC'}")
+        own = None
     tz = timezone or own or fallback_timezone or "UTC"
     if placement not in ACTIVITY_PLACEMENTS:
         return FullAnalysis(doc=doc, report=report, activity=None, days=[], time_zone=tz)

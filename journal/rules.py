@@ -84,8 +84,15 @@ def _ts(d) -> pd.Timestamp:
 # 10 % per session
 
 
-def check_runs(runs: pd.DataFrame, *, load_col: str, limit: float = 0.10, lookback_days: int = 28,
-               n_recent: int = 3, min_comparable: int = 2) -> pd.DataFrame:
+#: The 10 % rule per session compares a run with the last RUN_COMPARE_N runs of its kind within RUN_LOOKBACK_DAYS,
+#: and needs at least RUN_MIN_COMPARABLE of them (one earlier run is not yet a habit).
+RUN_LOOKBACK_DAYS = 28
+RUN_COMPARE_N = 3
+RUN_MIN_COMPARABLE = 2
+
+
+def check_runs(runs: pd.DataFrame, *, load_col: str, limit: float = 0.10, lookback_days: int = RUN_LOOKBACK_DAYS,
+               n_recent: int = RUN_COMPARE_N, min_comparable: int = RUN_MIN_COMPARABLE) -> pd.DataFrame:
     """The per-session 10 % check for every run.
 
     Parameters

@@ -129,7 +129,8 @@ def read_parquet(path: str | Path) -> Recording:
     raw_index = df.index.to_numpy()
     if not np.issubdtype(raw_index.dtype, np.integer):
         try:
-            whole = np.isfinite(raw_index.astype(np.float64)) & (raw_index.astype(np.float64) % 1 == 0)
+            as_float = raw_index.astype(np.float64)
+            whole = np.isfinite(as_float) & (as_float % 1 == 0)
         except (TypeError, ValueError):
             whole = np.zeros(len(raw_index), bool)
         if not whole.all():

@@ -385,11 +385,9 @@ def cmd_convert(args, *, console: Console | None = None) -> int:
     read_kwargs = {"sep": "\t" if args.sep.lower() in ("tab", "\\t") else args.sep, "decimal": args.decimal,
                    "skipinitialspace": True}  # "t, ax, ay" headers
     if args.timezone is not None:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        from analysis.days import known_zone
 
-        try:
-            ZoneInfo(args.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
+        if known_zone(args.timezone) is None:
             return fail(f"--timezone {args.timezone!r}: not an IANA time zone (such as Europe/Amsterdam or "
                         "America/New_York)")
     if args.csv.is_dir():

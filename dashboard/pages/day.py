@@ -63,14 +63,11 @@ def day_time_zone(meta: dict, runner_tz: str | None) -> tuple[str, str]:
 
     The recording's own (``extra.time_zone``: where it was recorded) when it names a valid one, else the
     runner's, else UTC."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    from analysis.days import known_zone
 
     own = (meta.get("extra") or {}).get("time_zone")
-    if isinstance(own, str) and own:
-        try:
-            return ZoneInfo(own).key, "the recording's time zone"
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
+    if known_zone(own):
+        return known_zone(own), "the recording's time zone"
     if runner_tz:
         return runner_tz, "the runner's time zone" + (f" (the recording's {own!r} is not a time zone)" if own else
                                                       "; the recording names none")

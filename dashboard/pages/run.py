@@ -95,7 +95,7 @@ def summary_card(run: dict, tz: str, stale: list[tuple[str, str, str]] = ()) -> 
 def ten_percent_note(run: dict) -> html.P | None:
     """What the 10 % rule said of this run when it raised no flag: within it, or why it could not be checked (a first
     run of its kind, or one earlier: "fine" would be a guess)."""
-    from journal.rules import check_runs
+    from journal.rules import RUN_LOOKBACK_DAYS, RUN_MIN_COMPARABLE
 
     flag, n = run.get("ten_pct_flag"), run.get("comparable_n")
     if flag is True or n is None or (isinstance(n, float) and math.isnan(n)):
@@ -105,11 +105,9 @@ def ten_percent_note(run: dict) -> html.P | None:
     if flag is False:
         text = f"10 % rule: within 10 % of the longest and heaviest of the {int(n)} {than} before it."
     else:
-        defaults = check_runs.__kwdefaults__
-        if n < defaults["min_comparable"]:
+        if n < RUN_MIN_COMPARABLE:
             text = (f"10 % rule not checked: {int(n)} earlier {kind + ' ' if kind else ''}run{'' if n == 1 else 's'} "
-                    f"in the {defaults['lookback_days']} days before (it compares with at least "
-                    f"{defaults['min_comparable']}).")
+                    f"in the {RUN_LOOKBACK_DAYS} days before (it compares with at least {RUN_MIN_COMPARABLE}).")
         else:
             text = "10 % rule not checked: the duration or session load of this run or of those before it is not known."
     return html.P(text, id="run-ten-percent", style={"color": "#555"})

@@ -20,15 +20,16 @@ HAS_GRAPHS = True
 WEEK_CHOICES = [("4", "4 weeks"), ("8", "8 weeks"), ("26", "6 months"), ("52", "1 year"), ("all", "all")]
 LOAD_CHOICES = [("session", "session RPE × min"), ("duration", "running time"), ("trimp", "TRIMP (heart rate)"),
                 ("mechanical", "steps × impact")]
+DEFAULT_WEEKS, DEFAULT_LOAD = "8", "session"
 
 
 def layout(settings: Settings, runner: str | None, query: dict) -> html.Div:
     if not runner:
         return no_runner()
-    weeks = query.get("weeks", "8")
-    weeks = weeks if weeks in {v for v, _ in WEEK_CHOICES} else "8"
-    load = query.get("load", "session")
-    load = load if load in {v for v, _ in LOAD_CHOICES} else "session"
+    weeks = query.get("weeks", DEFAULT_WEEKS)
+    weeks = weeks if weeks in {v for v, _ in WEEK_CHOICES} else DEFAULT_WEEKS
+    load = query.get("load", DEFAULT_LOAD)
+    load = load if load in {v for v, _ in LOAD_CHOICES} else DEFAULT_LOAD
     end = _day(query.get("end"))
     v = cached(("timeline", journal_version(settings), runner, weeks, load, end or "latest"),  # (None: not cached)
                lambda: timeline_view(settings, runner, weeks, load, end))
@@ -105,7 +106,8 @@ def register(app, settings: Settings) -> None:
                   Input("tl-load", "value"), Input("tl-end", "date"), State("url", "search"), prevent_initial_call=True)
     def _controls(weeks, load, end, search):
         now = query_of(search)
-        if (now.get("weeks", "8"), now.get("load", "session"), _day(now.get("end"))) == (weeks, load, _day(end)):
+        shown = (now.get("weeks", DEFAULT_WEEKS), now.get("load", DEFAULT_LOAD), _day(now.get("end")))
+        if shown == (weeks, load, _day(end)):
             return no_update  # what the page shows already (the date picker reports its empty date as it appears)
         # (keeps ?runner=: a shared address shows the same runner)
         new = with_query(search, weeks=weeks, load=load, end=_day(end))
