@@ -21,6 +21,9 @@ with validate.py's own matching and pooling (``_score_in_windows``, ``_pool``,
   condition runs in-process with ``--nan-as-gap`` (a subprocess costs ~3.5 s of
   imports per file, the analysis ~0.1 s).
 * ``units``: channels.tsv in g and deg/s, values scaled accordingly.
+* ``units wrong``: values in g and deg/s under channels.tsv's m/s² and rad/s, and
+  the other way round (an export whose units column was filled in wrong; the
+  reader reads them in the units they evidently are in, and says so).
 * ``mount``: the sensor turned 90° about its vertical axis (an axis
   permutation with a flip), upside down (180° about a horizontal axis), tilted
   by 20°.  The vertical is the sensor axis nearest to the mean specific force.
@@ -245,6 +248,23 @@ def units_g_deg(t: ds.Trial):
     return t, {"acc": "g", "gyr": "deg/s"}
 
 
+def mislabelled(true: dict[str, str], declared: dict[str, str]) -> Callable:
+    """Values written in the units ``true``, channels.tsv saying ``declared`` (an export whose units column was
+    filled in wrong): :func:`run_condition` rewrites the units column after writing."""
+    def apply(t: ds.Trial):
+        return t, {**true, "declared": declared}
+    return apply
+
+
+def _declare_units(motion: Path, declared: dict[str, str]) -> None:
+    """Rewrite the units column of ``motion``'s channels.tsv: ``declared`` per kind (acc, gyr)."""
+    path = motion.with_name(motion.name.replace("_motion.tsv", "_channels.tsv"))
+    ch = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    for kind, unit in declared.items():
+        ch.loc[ch["type"] == {"acc": "ACCEL", "gyr": "GYRO"}[kind], "units"] = unit
+    ch.to_csv(path, sep="\t", index=False)
+
+
 def as_is(t: ds.Trial):
     return t, None
 
@@ -252,6 +272,10 @@ def as_is(t: ds.Trial):
 CONDITIONS: dict[str, Callable] = {
     "baseline": as_is,
     "units g, deg/s": units_g_deg,
+    "units wrong: g, deg/s declared m/s², rad/s": mislabelled({"acc": "g", "gyr": "deg/s"},
+                                                              {"acc": "m/s^2", "gyr": "rad/s"}),
+    "units wrong: m/s², rad/s declared g, deg/s": mislabelled({"acc": "m/s^2", "gyr": "rad/s"},
+                                                              {"acc": "g", "gyr": "deg/s"}),
     "mount: 90° about vertical": rotated(90.0, "vertical"),
     "mount: upside down": rotated(180.0, "horizontal"),
     "mount: 20° tilt": rotated(20.0, "horizontal"),
@@ -335,8 +359,12 @@ def run_condition(name: str, sets: dict[str, list[ds.Trial]], tmp: Path, *, subp
         derived, paths = [], []
         for i, t in enumerate(trials):
             t2, units = CONDITIONS[name](t)
+            declared = (units or {}).get("declared")
             folder = tmp / f"sub-{i:03d}" / "motion"
-            path = write_bids(t2.recording, folder, subject=f"{i:03d}", task="walk", units=units)
+            path = write_bids(t2.recording, folder, subject=f"{i:03d}", task="walk",
+                              units={k: v for k, v in units.items() if k != "declared"} if units else None)
+            if declared:
+                _declare_units(path, declared)
             derived.append(t2)
             paths.append(path)
         runners = [("in-process, --nan-as-gap", run_in_process)]

@@ -23,7 +23,8 @@ import pandas as pd
 
 from analysis.constants import (EARLIEST_START_YEAR, LATEST_START_YEAR, MAX_SAMPLING_RATE_HZ, MIN_SAMPLING_RATE_HZ,
                                 PLACEMENTS)
-from sensing.formats import bom_encoding, check_gravity, check_range, gyroscope_unit_problem, noted, unit_factor
+from sensing.formats import (bom_encoding, check_gravity, check_range, evident_units, gyroscope_unit_problem, noted,
+                             unit_factor)
 from sensing.recording import Recording, RecordingError, SensorInfo, start_in_range, utc
 
 
@@ -400,8 +401,10 @@ def read_bids(path: str | Path, placement: str | None = None, *, nan_as_gap: boo
         cols[f"{row['kind']}_{row['axis']}"] = raw[:, row["column"]] * row["factor"]
     df = pd.DataFrame(cols)
     _apply_missing_values(df, side, sel, raw, sidecars[-1], warned)
-    check_range(df, motion, {f"{r['kind']}_{r['axis']}": (r["name"], r["units"]) for _, r in sel.iterrows()},
-                first_line=first_line)
+    units = {f"{r['kind']}_{r['axis']}": (r["name"], r["units"]) for _, r in sel.iterrows()}
+    if fs_nominal is not None:
+        units = _read_in_evident_units(df, sel, units, fs_nominal, channels_path, warned)
+    check_range(df, motion, units, first_line=first_line)
     lines = np.arange(len(df)) + first_line  # file line of every row, for messages
     keep = np.ones(len(df), bool)
     if nan_as_gap:
@@ -465,6 +468,33 @@ def read_bids(path: str | Path, placement: str | None = None, *, nan_as_gap: boo
         _warn(said, channels_path, "GYRO units", f"{problem}; the gyroscope is not used")
         rec = noted(dataclasses.replace(rec, data=rec.data.drop(columns=["gyr_x", "gyr_y", "gyr_z"])), said[0])
     return rec
+
+
+def _read_in_evident_units(df: pd.DataFrame, sel: pd.DataFrame, units: dict, fs: float, channels_path: Path,
+                           warned: list) -> dict:
+    """Rescale, in place, the accelerometer or gyroscope whose declared unit cannot be right while another usual
+    unit evidently is (:func:`sensing.formats.evident_units`), saying so; ``units`` (column: (BIDS name, unit))
+    as read.  A BIDS file comes from someone else's export: read as it evidently is, the analysis can go on; the
+    warning asks for channels.tsv to be corrected."""
+    declared = {}
+    for kind in ("acc", "gyr"):
+        u = sel.loc[sel["kind"] == kind, "units"]
+        declared[kind] = u.iloc[0] if len(u) == 3 and u.nunique() == 1 else None
+    if declared["acc"] is None:
+        return units
+    cols = {k: [f"{k}_{a}" for a in "xyz"] for k in ("acc", "gyr")}
+    has_gyr = all(c in df.columns for c in cols["gyr"])
+    found = evident_units(df[cols["acc"]].to_numpy(np.float64),
+                          df[cols["gyr"]].to_numpy(np.float64) if has_gyr and declared["gyr"] else None, declared, fs)
+    units = dict(units)
+    for kind, (unit, factor, why) in found.items():
+        df[cols[kind]] = df[cols[kind]] * factor
+        for c in cols[kind]:
+            units[c] = (units[c][0], unit)
+        name = {"acc": "ACCEL", "gyr": "GYRO"}[kind]
+        _warn(warned, channels_path, f"{name} units", f"declared {declared[kind]}, but {why}: read as {unit} "
+              f"(correct the units column of channels.tsv)")
+    return units
 
 
 def _partial_rows_named(df: pd.DataFrame, lines: np.ndarray, sel: pd.DataFrame, motion: Path, channels_path: Path,

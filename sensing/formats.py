@@ -81,21 +81,27 @@ def unit_factor(kind: str, unit: str, *, source=None, where: str = "units") -> f
 _ACC_UNITS_SHOWN = {"m/s²": 1.0, "g": GRAVITY_M_S2, "mg": GRAVITY_M_S2 / 1000.0}
 
 
-def acc_unit_look(median_m_s2: float, declared: str | None) -> str:
-    """"the values look like mg declared as g" when the accelerometer's median magnitude, read in another usual
-    unit than the one ``declared``, is a body-worn sensor's (0.5-2.5 g: the shared recordings' medians are 0.98-2.1
-    g); "" otherwise.  The usual units are ten times apart or more, so at most one fits."""
+def acc_unit_fitting(median_m_s2: float, declared: str | None) -> tuple[str, float] | None:
+    """The usual unit (its name and factor to m/s²) other than the one ``declared`` in which the accelerometer's
+    median magnitude is a body-worn sensor's (0.5-2.5 g: the shared recordings' medians are 0.98-2.1 g), or None.
+    The usual units are ten times apart or more, so at most one fits."""
     if not declared:
-        return ""
+        return None
     try:
         factor = unit_factor("acc", declared)
     except RecordingError:
-        return ""
+        return None
     raw = median_m_s2 / factor  # the median in the file's own numbers
     for name, f in _ACC_UNITS_SHOWN.items():
         if not np.isclose(f, factor) and 0.5 * GRAVITY_M_S2 <= raw * f <= 2.5 * GRAVITY_M_S2:
-            return f"the values look like {name} declared as {declared}"
-    return ""
+            return name, f
+    return None
+
+
+def acc_unit_look(median_m_s2: float, declared: str | None) -> str:
+    """"the values look like mg declared as g" (:func:`acc_unit_fitting`), or ""."""
+    fits = acc_unit_fitting(median_m_s2, declared)
+    return f"the values look like {fits[0]} declared as {declared}" if fits else ""
 
 
 def write_parquet(rec: Recording, path: str | Path) -> Path:
@@ -453,36 +459,119 @@ def movement_and_turning(rec: Recording) -> tuple[float, float] | None:
     gyroscope or with under 2 s of such samples."""
     if not rec.has_gyr:
         return None
-    acc = rec.data[["acc_x", "acc_y", "acc_z"]].to_numpy(np.float64)
-    gyr = rec.data[["gyr_x", "gyr_y", "gyr_z"]].to_numpy(np.float64)
+    return _movement_and_turning(rec.data[["acc_x", "acc_y", "acc_z"]].to_numpy(np.float64),
+                                 rec.data[["gyr_x", "gyr_y", "gyr_z"]].to_numpy(np.float64), rec.sampling_rate_hz)
+
+
+def _movement_and_turning(acc: np.ndarray, gyr: np.ndarray, sampling_rate_hz: float) -> tuple[float, float] | None:
     ok = np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
-    if ok.sum() < 2 * rec.sampling_rate_hz:
+    if ok.sum() < 2 * sampling_rate_hz:
         return None
     a = np.linalg.norm(acc[ok], axis=1)
     return (float(np.percentile(np.abs(a - np.median(a)), 99)),
             float(np.percentile(np.linalg.norm(gyr[ok], axis=1), 99)))
 
 
-def gyroscope_unit_problem(rec: Recording) -> str | None:
-    """Why the gyroscope's values cannot be a body-worn sensor's rates in rad/s (a unit off by 57.3: rad/s
-    declared as deg/s, or deg/s as rad/s), or None (no gyroscope, too little movement to tell, or plausible)."""
-    figures = movement_and_turning(rec)
+def _turning_verdict(figures: tuple[float, float] | None) -> str | None:
+    """"none" (a gyroscope that reads 0 throughout), "too little" or "too much" turning for a body-worn sensor in
+    rad/s while the accelerometer shows movement (:func:`movement_and_turning`'s ``figures``); None when plausible or
+    when there is too little movement to tell."""
     if figures is None:
         return None
     moving_m_s2, turning_rad_s = figures
     if moving_m_s2 < GYR_CHECK_MOVING_G * GRAVITY_M_S2:
         return None
-    if turning_rad_s == 0.0:  # a device without a gyroscope that writes its columns anyway
+    if turning_rad_s == 0.0:
+        return "none"
+    per_acc = turning_rad_s / moving_m_s2
+    if turning_rad_s < GYR_P99_MIN_RAD_S or per_acc < GYR_PER_ACC_MIN_S_M:
+        return "too little"
+    if turning_rad_s > GYR_P99_MAX_RAD_S or per_acc > GYR_PER_ACC_MAX_S_M:
+        return "too much"
+    return None
+
+
+#: The unit a gyroscope's values look like when they read too little or too much turning in rad/s.
+_GYR_LOOKS = {"too little": "rad/s declared as deg/s", "too much": "deg/s declared as rad/s"}
+
+
+def gyroscope_unit_problem(rec: Recording) -> str | None:
+    """Why the gyroscope's values cannot be a body-worn sensor's rates in rad/s (a unit off by 57.3: rad/s
+    declared as deg/s, or deg/s as rad/s), or None (no gyroscope, too little movement to tell, or plausible)."""
+    figures = movement_and_turning(rec)
+    verdict = _turning_verdict(figures)
+    if verdict is None:
+        return None
+    moving_m_s2, turning_rad_s = figures
+    if verdict == "none":  # a device without a gyroscope that writes its columns anyway
         return ("the gyroscope reads 0 throughout while the accelerometer shows movement of "
                 f"{moving_m_s2 / GRAVITY_M_S2:.2g} g: it was not recorded (leave its columns out)")
-    per_acc = turning_rad_s / moving_m_s2
     reads = (f"the gyroscope's 99th-percentile rate is {turning_rad_s:.3g} rad/s ({np.degrees(turning_rad_s):.3g} °/s) "
              f"while the accelerometer shows movement of {moving_m_s2 / GRAVITY_M_S2:.2g} g")
-    if turning_rad_s < GYR_P99_MIN_RAD_S or per_acc < GYR_PER_ACC_MIN_S_M:
-        return f"{reads}: far too little turning for a body-worn sensor; the values look like rad/s declared as deg/s"
-    if turning_rad_s > GYR_P99_MAX_RAD_S or per_acc > GYR_PER_ACC_MAX_S_M:
-        return f"{reads}: far too much turning for a body-worn sensor; the values look like deg/s declared as rad/s"
-    return None
+    return f"{reads}: far {verdict} turning for a body-worn sensor; the values look like {_GYR_LOOKS[verdict]}"
+
+
+#: Gravity is in an accelerometer's values when the median magnitude of their GRAVITY_MEAN_WINDOW_S means is at
+#: least GRAVITY_MEAN_SHARE_MIN of the median magnitude of the samples: 0.86-1.2 on the shared and sample recordings
+#: (a shoe's frame turns, so its means can exceed 1 g), at most 0.36 with gravity filtered out of them (a 0.3 Hz
+#: high-pass: a free-acceleration export's values average out).
+GRAVITY_MEAN_WINDOW_S = 2.0
+GRAVITY_MEAN_SHARE_MIN = 0.6
+
+
+def gravity_share(acc: np.ndarray, sampling_rate_hz: float) -> float:
+    """Median magnitude of the accelerometer's GRAVITY_MEAN_WINDOW_S means over the median magnitude of its samples
+    (rows with a missing value left out); NaN with under two windows."""
+    acc = acc[np.isfinite(acc).all(axis=1)]
+    n = max(1, int(round(GRAVITY_MEAN_WINDOW_S * sampling_rate_hz)))
+    m = len(acc) // n
+    if m < 2:
+        return float("nan")
+    means = acc[:m * n].reshape(m, n, 3).mean(axis=1)
+    return float(np.median(np.linalg.norm(means, axis=1)) / np.median(np.linalg.norm(acc, axis=1)))
+
+
+def evident_units(acc: np.ndarray, gyr: np.ndarray | None, declared: Mapping[str, str | None],
+                  sampling_rate_hz: float) -> dict[str, tuple[str, float, str]]:
+    """For a file someone else wrote (BIDS-Motion): the kinds whose ``declared`` unit (``{"acc": ..., "gyr": ...}``)
+    cannot be a body-worn sensor's while another usual unit evidently is, each as ``kind: (unit, factor, why)``:
+    multiply that kind's SI values (read in the declared unit) by ``factor`` to read them in ``unit``.
+
+    The accelerometer: its median magnitude, as declared, is outside GRAVITY_MEDIAN_MIN_G-GRAVITY_MEDIAN_MAX_G, is
+    a body-worn sensor's in another usual unit (:func:`acc_unit_fitting`), and gravity is in the values
+    (:func:`gravity_share`: a free-acceleration export, whose median is low too, stays as declared).  The gyroscope
+    (rad/s or deg/s declared): far too little or too much turning for the movement (:func:`gyroscope_unit_problem`'s
+    bounds) or rates beyond any gyroscope's range, and plausible in the other of the two."""
+    out: dict[str, tuple[str, float, str]] = {}
+    finite = acc[np.isfinite(acc).all(axis=1)]
+    if not len(finite):
+        return out
+    med = float(np.median(np.linalg.norm(finite, axis=1)))
+    if not GRAVITY_MEDIAN_MIN_G <= med / GRAVITY_M_S2 <= GRAVITY_MEDIAN_MAX_G:
+        fits = acc_unit_fitting(med, declared.get("acc"))
+        share = gravity_share(acc, sampling_rate_hz)
+        if fits is not None and share >= GRAVITY_MEAN_SHARE_MIN:
+            factor = fits[1] / unit_factor("acc", declared["acc"])
+            out["acc"] = (fits[0], factor, f"a median magnitude of {med / unit_factor('acc', declared['acc']):.3g} "
+                          f"{declared['acc']} ({med / GRAVITY_M_S2:.3g} g) cannot be a body-worn sensor's; as "
+                          f"{fits[0]} it is {med * factor / GRAVITY_M_S2:.3g} g, with gravity in the values")
+            acc = acc * factor
+    if gyr is not None and declared.get("gyr"):
+        try:
+            own = unit_factor("gyr", declared["gyr"])
+        except RecordingError:
+            return out
+        other = {1.0: ("deg/s", np.pi / 180)}.get(own) or (("rad/s", 1.0) if np.isclose(own, np.pi / 180) else None)
+        verdict = _turning_verdict(_movement_and_turning(acc, gyr, sampling_rate_hz))
+        finite = gyr[np.isfinite(gyr).all(axis=1)]
+        if verdict is None and len(finite) and np.abs(finite).max() > MAX_ABS_SI["gyr"]:
+            verdict = "too much"  # beyond any gyroscope's range (a slow turner's °/s can pass the bounds)
+        if other is not None and verdict in _GYR_LOOKS and _GYR_LOOKS[verdict].startswith(other[0]):
+            factor = other[1] / own
+            if _turning_verdict(_movement_and_turning(acc, gyr * factor, sampling_rate_hz)) is None:
+                out["gyr"] = (other[0], factor, f"far {verdict} turning in {declared['gyr']} for the movement the "
+                              f"accelerometer shows; plausible in {other[0]}")
+    return out
 
 
 def _rate_from_times(t: np.ndarray, resolution_s: float = 0.0) -> float:

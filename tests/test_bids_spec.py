@@ -658,3 +658,52 @@ def test_a_table_not_separated_by_tabs_says_so(tmp_path, sep, label):
     p.write_text(p.read_text().replace("\t", sep))
     with pytest.raises(RecordingError, match=f"motion.tsv: row 2: fields separated by {label}, not tabs"):
         read_bids(p)
+
+
+@pytest.mark.parametrize("acc_true, acc_declared, gyr_true, gyr_declared", [
+    ("g", "m/s^2", "deg/s", "rad/s"),
+    ("m/s^2", "g", "rad/s", "deg/s"),
+    ("mg", "g", "rad/s", "rad/s"),
+    ("m/s^2", "m/s^2", "deg/s", "rad/s"),
+])
+def test_units_declared_wrong_are_read_as_the_values_evidently_are(tmp_path, acc_true, acc_declared, gyr_true,
+                                                                   gyr_declared):
+    """An export whose channels.tsv names the wrong unit (values in g under m/s², °/s under rad/s, ...): the values
+    are read in the unit they evidently are in (gravity's magnitude, a body's turning) and the file and channel type
+    are named with what was declared and what was read; the values equal the simulated run's own."""
+    src = open_recording(SAMPLES / "sim_lower_back_run.parquet")
+    acc = src.data[["acc_x", "acc_y", "acc_z"]].to_numpy() / unit_factor("acc", acc_true)
+    gyr = src.data[["gyr_x", "gyr_y", "gyr_z"]].to_numpy() / unit_factor("gyr", gyr_true)
+    p = _write(tmp_path, _imu_rows(acc_unit=acc_declared, gyr_unit=gyr_declared), np.column_stack([acc, gyr]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BidsWarning)
+        rec = read_bids(p)
+    for c in ("acc_x", "acc_z", "gyr_x", "gyr_z"):
+        np.testing.assert_allclose(rec.data[c].to_numpy(), src.data[c].to_numpy(), rtol=1e-9, atol=1e-12)
+    said = [w for w in rec.extra.get("warnings", []) if "channels.tsv" in w]
+    for kind, true, declared in (("ACCEL", acc_true, acc_declared), ("GYRO", gyr_true, gyr_declared)):
+        hits = [w for w in said if f"{kind} units" in w]
+        if true == declared:
+            assert not hits, said
+        else:
+            (w,) = hits
+            assert f"declared {declared}" in w and f"read as {true.replace('^2', '²')}" in w, w
+
+
+def test_a_free_acceleration_export_is_not_taken_for_a_wrong_unit(tmp_path):
+    """Gravity filtered out of the values (a "free acceleration" export: 40 min of the simulated work day, 0.13 g
+    median) also reads a low median magnitude, but its 2-s means average out: it is read as declared, and the
+    warning says gravity is missing."""
+    from scipy.signal import butter, sosfiltfilt
+
+    src = open_recording(SAMPLES / "sim_workday.parquet")
+    fs = src.sampling_rate_hz
+    acc = src.data[["acc_x", "acc_y", "acc_z"]].to_numpy()[: int(2400 * fs)]
+    free = acc - sosfiltfilt(butter(2, 0.3, fs=fs, output="sos"), acc, axis=0)
+    p = _write(tmp_path, _imu_rows()[:3], free, side={"TaskName": "walk", "SamplingFrequency": fs})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BidsWarning)
+        rec = read_bids(p)
+    np.testing.assert_allclose(rec.data["acc_z"].to_numpy(), free[:, 2], rtol=1e-9, atol=1e-12)
+    said = rec.extra.get("warnings", [])
+    assert not any("ACCEL units" in w for w in said) and any("gravity removed" in w for w in said), said
