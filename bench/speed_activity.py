@@ -9,6 +9,10 @@ in a fresh subprocess that streams the file chunk by chunk
 (:func:`analysis.activity.activity_from_parquet`); wall time and the peak
 resident memory of that process (``resource.getrusage`` maxrss) are reported.
 Targets: 24 h at 100 Hz ≤ 10 s and ≤ 1.5 GB; memory not growing with length.
+
+``--whole``: also what ``backstride analyse`` / ``backstride import`` cost on the same files, 6 and 24 h at 100 Hz
+(:func:`analysis.document.full_analysis` on the recording read whole: running form and the day).  That path
+holds the recording in memory, so its peak grows with length (said in bench/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -38,6 +42,19 @@ print(json.dumps({{"wall_s": wall, "peak_rss_mb": resource.getrusage(resource.RU
 """
 
 
+WHOLE_CHILD = r"""
+import json, resource, sys, time
+sys.path.insert(0, {root!r})
+from analysis.document import full_analysis
+from sensing.formats import open_recording
+t = time.perf_counter()
+fa = full_analysis(open_recording({path!r}), "lower-back")
+wall = time.perf_counter() - t
+print(json.dumps({{"wall_s": wall, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                   "steps": len(fa.doc["steps"])}}))
+"""
+
+
 def write_tiled(path: Path, fs: float, hours: float) -> int:
     from analysis.simulate_day import simulate_day
     from sensing.recording import from_arrays
@@ -61,11 +78,11 @@ def write_tiled(path: Path, fs: float, hours: float) -> int:
     return total
 
 
-def run_case(fs: float, hours: float) -> dict:
+def run_case(fs: float, hours: float, child: str = CHILD) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "day.parquet"
         n = write_tiled(path, fs, hours)
-        out = subprocess.run([sys.executable, "-c", CHILD.format(root=str(ROOT), path=str(path))],
+        out = subprocess.run([sys.executable, "-c", child.format(root=str(ROOT), path=str(path))],
                              capture_output=True, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
         r.update({"sampling_rate_hz": fs, "hours": hours, "samples": n})
@@ -80,6 +97,12 @@ def main() -> int:
         rows.append(r)
         print(f"{h:5.0f} h at {fs:5.0f} Hz: {r['samples']:>10d} samples, {r['wall_s']:6.2f} s, "
               f"peak {r['peak_rss_mb']:6.0f} MB")
+    if "--whole" in sys.argv[1:]:
+        for fs, h in [(100.0, 6.0), (100.0, 24.0)]:
+            r = run_case(fs, h, WHOLE_CHILD)
+            rows.append({**r, "path": "analyse (whole recording)"})
+            print(f"analyse, whole: {h:5.0f} h at {fs:5.0f} Hz: {r['samples']:>10d} samples, {r['wall_s']:6.2f} s, "
+                  f"peak {r['peak_rss_mb']:6.0f} MB")
     print(json.dumps(rows))
     return 0
 

@@ -38,6 +38,7 @@ whether the file was closed are in ``DataFrame.attrs``.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import threading
@@ -228,37 +229,161 @@ def _open_stream(path: Path, expected: str):
         raise RecordingError(path, "file", "does not exist") from None
     try:
         return fh, pa.ipc.open_stream(fh)
-    except (pa.ArrowInvalid, OSError) as exc:
+    except (pa.ArrowException, OSError, MemoryError, ValueError) as exc:
+        size = os.fstat(fh.fileno()).st_size
         fh.close()
+        if size == 0:
+            raise RecordingError(path, "file", "empty: the recorder stopped before writing anything, so nothing was "
+                                 "recorded", expected) from None
+        with open(path, "rb") as f:
+            marker = f.read(4) == b"\xff\xff\xff\xff"
+        if marker and size < 64 * 1024 and "read" in str(exc):
+            raise RecordingError(path, "header", f"the file ends inside its header ({size} bytes): the recorder "
+                                 "stopped as it started, before any samples were written", expected) from None
         raise RecordingError(path, "header", f"not an Arrow stream written by backstride ({exc})", expected) from None
 
 
-def _read_chunks(reader) -> tuple:
-    """``(table, last state, every chunk's events, truncated, chunks read)`` of a backstride ``.arrows`` stream.
+class _Spliced(io.RawIOBase):
+    """A stream's schema message followed by the file from ``offset`` on: a reader that starts again after damage."""
 
-    Reading stops at a chunk the writer did not finish (killed mid-write): what came before is kept.
-    """
-    batches, state, events, truncated = [], {}, [], False
+    def __init__(self, head: bytes, fh, offset: int):
+        self._head, self._fh, self._pos, self._offset = head, fh, 0, offset
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        if self._pos < len(self._head):
+            n = min(len(b), len(self._head) - self._pos)
+            b[:n] = self._head[self._pos:self._pos + n]
+        else:
+            self._fh.seek(self._offset + self._pos - len(self._head))
+            data = self._fh.read(len(b))
+            n = len(data)
+            b[:n] = data
+        self._pos += n
+        return n
+
+    def file_offset(self) -> int:
+        return self._offset + self._pos - len(self._head)
+
+
+#: What pyarrow raises on a damaged message (a bad length can ask for gigabytes: MemoryError).
+_DAMAGE = (pa.ArrowException, OSError, EOFError, MemoryError, ValueError)
+_MARKER = b"\xff\xff\xff\xff"  # every IPC message starts with this continuation marker
+
+
+def _next_marker(fh, after: int) -> int | None:
+    """File offset of the next message marker after ``after``, or None."""
+    pos, tail = after + 1, b""
     while True:
+        fh.seek(pos)
+        block = fh.read(1 << 20)
+        if not block:
+            return None
+        k = (tail + block).find(_MARKER)
+        if k >= 0:
+            return pos - len(tail) + k
+        tail, pos = block[-3:], pos + len(block)
+
+
+class _Chunks:
+    """What :func:`_read_chunks` read: ``table``, the last good ``state``, every chunk's ``events``, ``truncated``
+    (the last chunk unfinished), ``n`` chunks, and ``notes`` (what was damaged and skipped, said to the user)."""
+
+    def __init__(self, table, state, events, truncated, n, notes):
+        self.table, self.state, self.events, self.truncated, self.n, self.notes = table, state, events, truncated, n, notes
+
+
+_JSON_TYPES = {list: "a JSON list", type(None): "null", int: "a number", float: "a number", bool: "true/false"}
+
+
+def _chunk_where(batch, k: int) -> str:
+    """"chunk k (samples a-b)": a chunk named for the user."""
+    if batch.num_rows and "sample_index" in batch.schema.names:
+        idx = batch.column("sample_index")
+        return f"chunk {k} (samples {idx[0].as_py()}-{idx[-1].as_py()})"
+    return f"chunk {k}"
+
+
+def _chunk_state(custom, batch, k: int, path, notes: list) -> dict | None:
+    """Chunk ``k``'s state (a JSON object), or None with a note when it is not one."""
+    if custom is None or STATE_KEY not in custom:
+        return None
+    try:
+        state = json.loads(custom[STATE_KEY])
+    except (ValueError, UnicodeDecodeError):
+        state = "text that is not JSON"
+    if not isinstance(state, dict):
+        kind = state if isinstance(state, str) else _JSON_TYPES.get(type(state), type(state).__name__)
+        notes.append(f"{path}: {_chunk_where(batch, k)}: its state is {kind}, not a JSON object; ignored (its samples "
+                     "are read)")
+        return None
+    return state
+
+
+def _read_chunks(reader, fh, path) -> _Chunks:
+    """Every readable chunk of a backstride ``.arrows`` stream.
+
+    A chunk the writer did not finish (killed mid-write) ends the file: what came before is kept.  A damaged chunk
+    with readable chunks after it (a bad disk sector, a copy cut short in the middle) is skipped, reading goes on
+    at the next chunk, and a note says where; its samples are then lost samples (a gap).
+    """
+    head_end = fh.tell()  # the schema message ends here
+    fh.seek(0)
+    head = fh.read(head_end)
+    fh.seek(head_end)
+    size = os.fstat(fh.fileno()).st_size
+    batches, state, events, notes, truncated = [], {}, [], [], False
+    tell = fh.tell
+    while True:
+        at = tell()
         try:
             batch, custom = reader.read_next_batch_with_custom_metadata()
         except StopIteration:
             break
-        except (pa.ArrowInvalid, OSError, EOFError):
-            truncated = True  # the writer died while writing this chunk
-            break
+        except _DAMAGE:
+            nxt = _next_marker(fh, at)
+            resumed = None
+            while nxt is not None:  # a later chunk that reads: the damage was in the middle
+                spliced = _Spliced(head, fh, nxt)
+                try:
+                    r2 = pa.ipc.open_stream(spliced)
+                    first = r2.read_next_batch_with_custom_metadata()
+                except (StopIteration, *_DAMAGE):
+                    nxt = _next_marker(fh, nxt)
+                    continue
+                resumed = (r2, first, spliced)
+                break
+            if resumed is None:
+                truncated = True  # the writer died while writing this chunk
+                notes.append(f"{path}: the last chunk (bytes {at}-{size}) was not finished (the recorder stopped "
+                             f"mid-write: killed, crashed or out of power); the {len(batches)} complete chunks "
+                             "before it are read")
+                break
+            reader, (batch, custom), spliced = resumed
+            notes.append(f"{path}: bytes {at}-{nxt} are damaged (chunk {len(batches) + 1}); skipped, reading went on "
+                         "after them (their samples are lost samples)")
+            tell = spliced.file_offset
         batches.append(batch)
-        if custom is not None and STATE_KEY in custom:
-            state = json.loads(custom[STATE_KEY])
-            events.extend(state.get("events", []))
+        st = _chunk_state(custom, batch, len(batches), path, notes)
+        if st is not None:
+            state = st
+            ev = st.get("events", [])
+            if not isinstance(ev, list) or not all(isinstance(e, dict) for e in ev):
+                notes.append(f"{path}: {_chunk_where(batch, len(batches))}: state.events is not a list of objects; "
+                             "ignored")
+            else:
+                events.extend(ev)
     table = pa.Table.from_batches(batches, schema=reader.schema) if batches else reader.schema.empty_table()
-    return table, state, events, truncated, len(batches)
+    return _Chunks(table, state, events, truncated, len(batches), notes)
 
 
 def is_live(path: str | Path) -> bool:
-    """Whether ``path`` is a live recording (a ``.arrows`` file or a folder with ``session.json``)."""
+    """Whether ``path`` is a live recording: a ``.arrows`` file, or a folder with ``session.json`` or ``.arrows`` files
+    (a recorder killed before it wrote ``session.json``)."""
     path = Path(path)
-    return path.suffix == SUFFIX or (path.is_dir() and (path / SESSION_FILE).exists())
+    return path.suffix == SUFFIX or (path.is_dir() and ((path / SESSION_FILE).exists() or any(path.glob(f"*{SUFFIX}"))))
 
 
 def _event_kind_of(path: Path) -> str | None:
@@ -307,11 +432,16 @@ def read_live(path: str | Path, placement: str | None = None) -> Recording:
         raw = (reader.schema.metadata or {}).get(SCHEMA_KEY)
         if raw is None:
             raise RecordingError(path, "metadata", "no backstride.live metadata", LIVE_SCHEMA)
-        meta = json.loads(raw)
+        meta = _meta_object(raw, path)
         if meta.get("schema") != LIVE_SCHEMA:
             raise RecordingError(path, "metadata.schema", f"schema {meta.get('schema')!r}", LIVE_SCHEMA)
-        table, state, events, truncated, n_chunks = _read_chunks(reader)
-    df = table.to_pandas()
+        _check_columns(reader.schema, path)
+        got = _read_chunks(reader, fh, path)
+    state, notes = got.state, list(got.notes)
+    df = got.table.to_pandas()
+    if len(df) and df["sample_index"].isna().any():
+        k = int(np.argmax(df["sample_index"].isna().to_numpy()))
+        raise RecordingError(path, f"sample_index, sample row {k}", "missing", "a sample number on every row")
     if len(df) == 0:
         raise RecordingError(path, "data", "no samples were written before the recording stopped",
                              "at least one chunk (recordings are written every half second)")
@@ -319,26 +449,105 @@ def read_live(path: str | Path, placement: str | None = None) -> Recording:
     df.index = df.index.astype(np.int64)
     df.index.name = "sample_index"
     # chunks are in order; a resent sample (duplicate index) keeps its first copy
-    df = df[~df.index.duplicated(keep="first")].sort_index()
+    dup = df.index.duplicated(keep="first")
+    if dup.any():
+        again = df[dup]
+        first = df[~dup].loc[again.index]
+        differ = ~np.isclose(again.to_numpy(np.float64), first.to_numpy(np.float64), equal_nan=True).all(axis=1)
+        if differ.any():
+            notes.append(f"{path}: {int(differ.sum())} samples repeat sample numbers already read, with other values "
+                         f"(first: sample {int(again.index[np.argmax(differ)])}): the sensor's counter may have "
+                         "restarted; the first copy is kept")
+        df = df[~dup]
+    df = df.sort_index()
     clock = state.get("clock")
     start = None
     if clock:
-        from sensing.timesync import ClockFit
-
-        start = ClockFit.from_dict(clock).start_utc
-    elif meta.get("opened_utc"):
-        start = utc(meta["opened_utc"])
-    sensor = SensorInfo(**{k: v for k, v in (meta.get("sensor") or {}).items() if k in SensorInfo.__dataclass_fields__})
+        start = _clock_start(clock, path, notes)
+    if start is None and meta.get("opened_utc"):
+        try:
+            start = utc(meta["opened_utc"])
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise RecordingError(path, "metadata.opened_utc", f"{meta['opened_utc']!r} ({exc})",
+                                 "an ISO 8601 time with its UTC offset") from None
+    sensor = meta.get("sensor") or {}
+    if not isinstance(sensor, dict):
+        raise RecordingError(path, "metadata.sensor", f"a JSON {type(sensor).__name__}", "a JSON object")
+    sensor = SensorInfo(**{k: None if v is None else str(v) for k, v in sensor.items()
+                           if k in SensorInfo.__dataclass_fields__})
+    if not state.get("final") and not got.truncated:
+        notes.append(f"{path}: the recording was not closed (the recorder stopped without closing it); every chunk "
+                     "written is read")
     extra = {
         "format": LIVE_SCHEMA, "profile": meta.get("profile"), "address": meta.get("address"), "clock": clock,
-        "events": events, "truncated": truncated, "chunks": n_chunks, "complete": bool(state.get("final")),
-        "corrupt_frames": int(state.get("corrupt_frames") or 0),
-        "lost_samples_reported": int(state.get("lost_samples") or 0),
-        "duplicate_samples": int(state.get("duplicate_samples") or 0),
+        "events": got.events, "truncated": got.truncated, "chunks": got.n, "complete": bool(state.get("final")),
+        "corrupt_frames": _count(state, "corrupt_frames", path, notes),
+        "lost_samples_reported": _count(state, "lost_samples", path, notes),
+        "duplicate_samples": _count(state, "duplicate_samples", path, notes),
     }
-    return Recording(data=df, sampling_rate_hz=float(meta["sampling_rate_hz"]), start_utc=start,
-                     placement=placement or meta.get("placement"), sensor=sensor, source=str(path),
-                     link_drops=int(state.get("link_drops") or 0), extra=extra)
+    link_drops = _count(state, "link_drops", path, notes)
+    if notes:
+        extra["warnings"] = notes
+    try:
+        fs = float(meta["sampling_rate_hz"])
+    except (KeyError, TypeError, ValueError):
+        raise RecordingError(path, "metadata.sampling_rate_hz", "missing" if meta.get("sampling_rate_hz") is None
+                             else repr(meta["sampling_rate_hz"]), "the sampling rate in Hz") from None
+    return Recording(data=df, sampling_rate_hz=fs, start_utc=start, placement=meta.get("placement"), sensor=sensor,
+                     source=str(path), link_drops=link_drops, extra=extra)
+
+
+def _meta_object(raw: bytes, path) -> dict:
+    """A stream's schema metadata: a JSON object, else a RecordingError naming the file."""
+    try:
+        meta = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RecordingError(path, "metadata", f"not valid JSON ({exc})", "the JSON object backstride record writes") from None
+    if not isinstance(meta, dict):
+        raise RecordingError(path, "metadata", f"a JSON {type(meta).__name__}", "a JSON object")
+    return meta
+
+
+def _check_columns(schema: pa.Schema, path) -> None:
+    """An IMU stream's columns as ChunkWriter writes them: a whole-number ``sample_index``, numeric channels."""
+    if "sample_index" not in schema.names:
+        raise RecordingError(path, "schema", "no sample_index column", "sample_index, acc_x, acc_y, acc_z, ...")
+    if not pa.types.is_integer(schema.field("sample_index").type):
+        raise RecordingError(path, "schema, column sample_index", f"type {schema.field('sample_index').type}",
+                             "whole sample numbers (int64)")
+    for f in schema:
+        if f.name in (*ACC_COLS, *GYR_COLS, *MAG_COLS) and not (pa.types.is_floating(f.type) or pa.types.is_integer(f.type)):
+            raise RecordingError(path, f"schema, column {f.name}", f"type {f.type}", "numbers (float64)")
+    missing = [c for c in ACC_COLS if c not in schema.names]
+    if missing:
+        raise RecordingError(path, "schema", f"no {', '.join(missing)} column", "acc_x, acc_y, acc_z")
+
+
+def _count(state: dict, key: str, path, notes: list) -> int:
+    """A whole count of the state (0 when absent); a note and 0 when it is not a whole number >= 0."""
+    v = state.get(key)
+    if v is None:
+        return 0
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v < 0 or v != int(v):
+        notes.append(f"{path}: state.{key} is {v!r}, not a count; taken as unknown (0)")
+        return 0
+    return int(v)
+
+
+def _clock_start(clock, path, notes: list) -> datetime | None:
+    """The recording's start from the state's clock fit, or None with a note when the fit is unreadable."""
+    from sensing.recording import start_in_range
+    from sensing.timesync import ClockFit
+
+    try:
+        start = ClockFit.from_dict(clock).start_utc
+        if start_in_range(start):
+            return start
+    except (KeyError, TypeError, ValueError, OverflowError, AttributeError):
+        pass
+    notes.append(f"{path}: state.clock ({str(clock)[:80]}) is not a clock fit backstride writes; the start time is "
+                 "taken from when the file was opened")
+    return None
 
 
 # ------------------------------------------------------------------------------------------
@@ -524,16 +733,29 @@ def read_events(path: str | Path, kind: str, *, placement: str | None = None,
     fh, reader = _open_stream(path, f"a {kind}{SUFFIX} file from backstride record")
     with fh:
         raw = (reader.schema.metadata or {}).get(SCHEMA_KEY)
-        meta = json.loads(raw) if raw is not None else {}
+        meta = _meta_object(raw, path) if raw is not None else {}
         if meta.get("schema") != EVENT_SCHEMA or meta.get("kind") != kind:
             raise RecordingError(path, "metadata", f"schema {meta.get('schema')!r}, kind {meta.get('kind')!r}",
                                  f"{EVENT_SCHEMA}, kind {kind!r}")
-        table, state, events, truncated, _ = _read_chunks(reader)
+        missing = [n for n, _ in (("host_utc_s", None), *EVENT_KINDS[kind]) if n not in reader.schema.names]
+        if missing:
+            raise RecordingError(path, "schema", f"no {', '.join(missing)} column", f"the columns of a {kind} stream")
+        got = _read_chunks(reader, fh, path)
+    table, state, truncated = got.table, got.state, got.truncated
+    # a link drop is usable with its times as numbers (a damaged state's others are left out)
+    events = [e for e in got.events if e.get("type") != "link_drop" or (
+        _is_number(e.get("lost_at_utc_s")) and (e.get("resumed_utc_s") is None or _is_number(e.get("resumed_utc_s"))))]
     host = table.column("host_utc_s").to_numpy(zero_copy_only=False).astype(np.float64)
     if start_utc is not None:
         start = utc(start_utc) if isinstance(start_utc, str) else start_utc.astimezone(timezone.utc)
     else:
-        start = session_start or utc(meta["session_start_utc"])
+        start = session_start
+        if start is None:
+            try:
+                start = utc(meta["session_start_utc"])
+            except (KeyError, TypeError, ValueError, OverflowError):
+                raise RecordingError(path, "metadata.session_start_utc", repr(meta.get("session_start_utc")),
+                                     "an ISO 8601 time with its UTC offset") from None
     t0 = start.timestamp()
     df = pd.DataFrame({"t_s": host - t0, "utc": pd.to_datetime(host, unit="s", utc=True)})
     for name, typ in EVENT_KINDS[kind]:
@@ -550,18 +772,25 @@ def read_events(path: str | Path, kind: str, *, placement: str | None = None,
     df.attrs.update({
         "format": EVENT_SCHEMA, "kind": kind, "source": str(path), "start_utc": start, "placement": meta.get("placement"),
         "sensor": meta.get("sensor"), "profile": meta.get("profile"), "address": meta.get("address"),
-        "link_drops": int(state.get("link_drops") or 0), "corrupt_frames": int(state.get("corrupt_frames") or 0),
+        "link_drops": _count(state, "link_drops", path, got.notes),
+        "corrupt_frames": _count(state, "corrupt_frames", path, got.notes),
         "events": events, "gaps": gaps, "truncated": truncated, "complete": bool(state.get("final")),
+        "warnings": got.notes,
     })
     return df
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and bool(np.isfinite(v))
 
 
 def _event_meta(path: Path) -> dict:
     try:
         with open(path, "rb") as fh:
             raw = (pa.ipc.open_stream(fh).schema.metadata or {}).get(SCHEMA_KEY)
-        return json.loads(raw) if raw else {}
-    except (OSError, pa.ArrowInvalid, ValueError):
+        meta = json.loads(raw) if raw else {}
+        return meta if isinstance(meta, dict) else {}
+    except (OSError, pa.ArrowException, ValueError):
         return {}
 
 

@@ -117,7 +117,7 @@ def write_parquet(rec: Recording, path: str | Path) -> Path:
 def read_parquet(path: str | Path) -> Recording:
     path = Path(path)
     try:
-        table = pq.ParquetFile(path).read()
+        table = pq.ParquetFile(path, pre_buffer=False).read()  # pre-buffering holds the whole file as well
     except FileNotFoundError:
         raise  # not wrapped below: a missing file is not a damaged one
     except Exception as exc:  # pyarrow raises several types for a damaged file
@@ -128,7 +128,8 @@ def read_parquet(path: str | Path) -> Recording:
     meta = parquet_meta(raw, path)
     if meta.get("schema") != RECORDING_SCHEMA:
         raise RecordingError(path, "metadata.schema", f"schema {meta.get('schema')!r}", RECORDING_SCHEMA)
-    df = table.to_pandas()
+    df = table.to_pandas()  # writable columns (split_blocks would share Arrow's read-only buffers)
+    del table
     if "sample_index" not in df.columns:
         raise RecordingError(path, "columns", "no sample_index column", "sample_index, acc_x, acc_y, acc_z, ...")
     df = df.set_index("sample_index")
@@ -264,6 +265,18 @@ def check_range(df: pd.DataFrame, path: Path, columns: Mapping, *, first_line: i
                          f"|value| ≤ {limit / factor:.4g} {unit}; {hint or 'is the unit right?'}")
 
 
+def _undecodable_at(path: Path, encoding: str, exc: UnicodeDecodeError) -> str:
+    """"byte B (line L)" of the first byte of ``path`` not in ``encoding`` (pandas' error counts from its own read
+    buffer, not the file)."""
+    data = path.read_bytes()
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as whole:
+        line = data.count(b"\n", 0, whole.start) + 1
+        return f"byte {whole.start} (line {line})"
+    return f"byte {exc.start}"
+
+
 def csv_encoding(path: Path) -> str:
     """The encoding to read a CSV in: UTF-16 or UTF-8 with a byte-order mark by its first bytes, else UTF-8 (a
     spreadsheet's "Unicode text" export is UTF-16 with a byte-order mark)."""
@@ -314,7 +327,8 @@ def read_csv(
     try:
         raw = pd.read_csv(path, **read_kwargs)
     except UnicodeDecodeError as exc:
-        raise RecordingError(path, f"byte {exc.start}", f"not {read_kwargs['encoding']} text ({exc.reason})",
+        raise RecordingError(path, _undecodable_at(path, read_kwargs["encoding"], exc),
+                             f"not {read_kwargs['encoding']} text ({exc.reason})",
                              "a CSV saved as UTF-8 (or UTF-16 with a byte-order mark)") from None
     except pd.errors.EmptyDataError:
         raise RecordingError(path, "file", "empty", "a header row and one row per sample") from None
@@ -666,11 +680,11 @@ def open_recording(path: str | Path, placement: str | None = None, *, nan_as_gap
     name = path.name.lower()
     from sensing import chunked  # live recordings (backstride record): a folder or a .arrows stream
 
-    if chunked.is_live(path):
-        return chunked.read_live(path, placement=placement)
     from sensing.bids import is_bids_path, read_bids
 
-    if is_bids_path(path):
+    if chunked.is_live(path):
+        rec = chunked.read_live(path, placement=placement)
+    elif is_bids_path(path):
         rec = read_bids(path, placement=placement, nan_as_gap=nan_as_gap)
     elif name.endswith(".parquet"):
         rec = read_parquet(path)

@@ -275,11 +275,20 @@ def cmd_replay(args, *, console: Console | None = None, show_view: bool = True) 
     from sensing.formats import open_recording
     from sensing.recording import RecordingError
 
-    try:  # an unreadable file is said once, as `analyse` says it, before any live view
-        if not chunked.is_live(Path(args.recording)):  # a recorded folder may hold heart rate alone
-            open_recording(args.recording, placement=args.placement)
+    path = Path(args.recording)
+    try:  # an unreadable file is said once, as `analyse` says it, before any live view; so are damaged parts
+        if not chunked.is_live(path):
+            recs = [open_recording(path, placement=args.placement)]
+        elif path.is_dir():  # a recorded folder may hold heart rate alone
+            recs = [chunked.read_live(f) for f in chunked.live_files(path)
+                    if args.placement is None or f.stem == args.placement]
+        else:
+            recs = [] if chunked._event_kind_of(path) else [chunked.read_live(path)]
     except (RecordingError, ValueError) as exc:
         return fail(str(exc))
+    for rec in recs:
+        for w in (rec.extra or {}).get("warnings", []):
+            Console(stderr=True).print(f"warning: {w}", style="yellow", soft_wrap=True, markup=False)
     session = LiveSession.replay(args.recording, speed=speed, placement=args.placement)
     interrupted = _run_session(session, console, show_view, title=f"replay {args.recording} at {args.speed}×",
                                on_interrupt="stopped before the end of the recording",

@@ -200,7 +200,14 @@ def test_a_utf16_export_reads_and_a_foreign_encoding_is_named(tmp_path, capsys):
     assert main(["convert", str(tmp_path / "w.csv"), *args]) == 2
     err = " ".join(capsys.readouterr().err.split())
     assert "w.csv" in err and "not utf-8 text" in err and "UTF-8" in err and "Traceback" not in err
+    assert "byte 21 (line 2)" in err  # the 'ö' of the first data row, counted in the file
     assert not (tmp_path / "w.parquet").exists()
+    # deep in a long file: pandas reads in blocks and counts from its block; the message counts from the file
+    (tmp_path / "w2.csv").write_bytes(text.encode() * 40 + "0,0,1ö\n".encode("cp1252"))
+    bad_at = len(text.encode()) * 40 + len("0,0,1")
+    assert main(["convert", str(tmp_path / "w2.csv"), *args]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"byte {bad_at} (line {text.count(chr(10)) * 40 + 1})" in err, err
 
 
 @pytest.mark.parametrize("text, extra, message", [

@@ -93,6 +93,184 @@ def test_bad_files_give_clear_errors(tmp_path):
         chunked.ChunkWriter(two / "foot-left.arrows", sampling_rate_hz=100, channels=("acc",), placement=None)
 
 
+def _messages(path):
+    """File offsets of the stream's messages: [schema, chunk 1, chunk 2, ...] and the end."""
+    import pyarrow as pa
+
+    offs = []
+    with pa.OSFile(str(path)) as f:
+        r = pa.ipc.MessageReader.open_stream(f)
+        while True:
+            offs.append(f.tell())
+            try:
+                r.read_next_message()
+            except StopIteration:
+                break
+    return offs
+
+
+@pytest.mark.parametrize("state, said", [
+    ([1, 2], "(samples 100-149): its state is a JSON list, not a JSON object; ignored"),
+    (None, "(samples 100-149): its state is null"),
+    ({"events": 3}, "(samples 100-149): state.events is not a list of objects"),
+    ({"link_drops": "x"}, "state.link_drops is 'x', not a count"),
+    ({"lost_samples": [1]}, "state.lost_samples is [1], not a count"),
+    ({"clock": [1, 2]}, "state.clock ([1, 2]) is not a clock fit"),
+    ({"clock": {"utc0_s": 1.7e9}}, "is not a clock fit"),
+    ({"clock": {"utc0_s": 1e20, "rate_hz": 100, "nominal_rate_hz": 100}}, "is not a clock fit"),
+])
+def test_a_chunk_state_of_the_wrong_kind_is_said_and_every_sample_kept(tmp_path, state, said):
+    """The last chunk's state (what the recorder knew: clock, lost samples, link drops, events) damaged or of the
+    wrong type: every sample of every chunk is read, the warning names the file and the chunk or field."""
+    rng = np.random.default_rng(4)
+    blocks = rand_blocks(rng, [50, 50, 50])
+    path = tmp_path / "x.arrows"
+    w = write_blocks(path, blocks[:2], close=False)
+    idx, acc, gyr = blocks[2]
+    w.append(idx, {"acc_x": acc[:, 0], "acc_y": acc[:, 1], "acc_z": acc[:, 2],
+                   "gyr_x": gyr[:, 0], "gyr_y": gyr[:, 1], "gyr_z": gyr[:, 2]}, state)
+    rec = open_recording(path)
+    np.testing.assert_array_equal(rec.data.index.to_numpy(), np.arange(150))
+    np.testing.assert_array_equal(rec.data["acc_x"].to_numpy(), np.concatenate([b[1][:, 0] for b in blocks]))
+    assert any(said in x and "x.arrows" in x for x in rec.extra["warnings"]), rec.extra["warnings"]
+    assert rec.start_utc is None or 2000 < rec.start_utc.year < 2100
+
+
+def _with_meta(path, meta: bytes, tmp_path):
+    """``path`` rewritten with its schema's ``backstride.live`` metadata replaced by ``meta``."""
+    import pyarrow as pa
+
+    with open(path, "rb") as fh:
+        r = pa.ipc.open_stream(fh)
+        schema = r.schema.with_metadata({chunked.SCHEMA_KEY: meta})
+        batches = list(r)
+    out = tmp_path / "meta.arrows"
+    with pa.OSFile(str(out), "wb") as sink, pa.ipc.new_stream(sink, schema) as wr:
+        for b in batches:
+            wr.write_batch(b)
+    return out
+
+
+@pytest.mark.parametrize("change, where", [
+    (lambda m: [1, 2], "metadata: a JSON list"),
+    (lambda m: {**m, "sampling_rate_hz": "fast"}, "metadata.sampling_rate_hz: 'fast'"),
+    (lambda m: {k: v for k, v in m.items() if k != "sampling_rate_hz"}, "metadata.sampling_rate_hz: missing"),
+    (lambda m: {**m, "sensor": ["x"]}, "metadata.sensor: a JSON list"),
+    (lambda m: {**m, "opened_utc": "yesterday"}, "metadata.opened_utc: 'yesterday'"),
+])
+def test_file_metadata_of_the_wrong_kind_is_a_named_error(tmp_path, change, where):
+    rng = np.random.default_rng(5)
+    path = tmp_path / "x.arrows"
+    write_blocks(path, rand_blocks(rng, [50, 50]))
+    with open(path, "rb") as fh:
+        import pyarrow as pa
+
+        meta = json.loads(pa.ipc.open_stream(fh).schema.metadata[chunked.SCHEMA_KEY])
+    bad = _with_meta(path, json.dumps(change(meta)).encode(), tmp_path)
+    with pytest.raises(RecordingError, match="meta.arrows: " + where.replace("(", r"\(").replace("[", r"\[")):
+        open_recording(bad)
+    with pytest.raises(RecordingError, match="meta.arrows: metadata: not valid JSON"):
+        open_recording(_with_meta(path, b'{"schema": "backstride.live/1", ', tmp_path))
+
+
+@pytest.mark.parametrize("how", ["marker", "length"])
+def test_a_damaged_chunk_in_the_middle_skips_only_that_chunk(tmp_path, how):
+    """One chunk damaged in a closed recording (its message marker overwritten, or its length made huge): the
+    chunks after it are read too, its samples are lost samples, and the warning names the bytes and the chunk."""
+    rng = np.random.default_rng(6)
+    blocks = rand_blocks(rng, [50] * 8)
+    path = tmp_path / "x.arrows"
+    write_blocks(path, blocks)
+    offs = _messages(path)
+    data = bytearray(path.read_bytes())
+    at = offs[4]  # chunk 4, samples 100-149 (offs[0] is the schema, chunk 1 the writer's empty first one)
+    if how == "marker":
+        data[at:at + 4] = b"\x00\x00\x00\x01"
+    else:
+        data[at + 4:at + 8] = (0x7FFFFFF0).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    rec = open_recording(path)
+    keep = np.r_[0:100, 150:400]
+    np.testing.assert_array_equal(rec.data.index.to_numpy(), keep)
+    np.testing.assert_array_equal(rec.data["acc_z"].to_numpy(), np.concatenate([b[1][:, 2] for b in blocks])[keep])
+    assert rec.lost_samples == 50
+    (w,) = [x for x in rec.extra["warnings"] if "damaged" in x]
+    assert f"bytes {at}-{offs[5]} are damaged (chunk 4)" in w, w
+    assert rec.extra["complete"]  # the closing chunk after the damage was read
+
+
+def test_a_killed_recorder_is_said_and_a_folder_without_its_index_is_read(tmp_path):
+    """A recording whose last chunk was cut (the recorder killed mid-write) says so; a folder whose recorder was
+    killed before it wrote session.json is still a live recording (not taken for a BIDS folder)."""
+    rng = np.random.default_rng(7)
+    path = tmp_path / "lower-back.arrows"
+    write_blocks(path, rand_blocks(rng, [50, 50, 50]), close=False)
+    size = path.stat().st_size
+    with open(path, "r+b") as fh:
+        fh.truncate(size - 700)
+    rec = open_recording(tmp_path)  # the folder: no session.json
+    assert len(rec.data) == 100
+    (w,) = [x for x in rec.extra["warnings"] if "not finished" in x]
+    assert "the 3 complete chunks before it are read" in w or "complete chunks before it are read" in w
+
+
+def test_empty_and_header_cut_files_say_nothing_was_recorded(tmp_path):
+    rng = np.random.default_rng(8)
+    whole = tmp_path / "whole.arrows"
+    write_blocks(whole, rand_blocks(rng, [50]))
+    (tmp_path / "empty.arrows").write_bytes(b"")
+    with pytest.raises(RecordingError, match="empty.arrows: file: empty: the recorder stopped before writing anything"):
+        open_recording(tmp_path / "empty.arrows")
+    (tmp_path / "head.arrows").write_bytes(whole.read_bytes()[: _messages(whole)[1] - 60])
+    with pytest.raises(RecordingError, match="head.arrows: header: the file ends inside its header"):
+        open_recording(tmp_path / "head.arrows")
+
+
+def test_a_restarted_counter_is_said_and_the_first_copy_kept(tmp_path):
+    rng = np.random.default_rng(9)
+    first, again = rand_blocks(rng, [100]), rand_blocks(rng, [100])  # the same sample numbers, other values
+    path = tmp_path / "x.arrows"
+    write_blocks(path, first + again)
+    rec = open_recording(path)
+    np.testing.assert_array_equal(rec.data["acc_x"].to_numpy(), first[0][1][:, 0])
+    (w,) = [x for x in rec.extra["warnings"] if "repeat sample numbers" in x]
+    assert "100 samples" in w and "first: sample 0" in w
+
+
+@pytest.mark.parametrize("field, arrow_type, said", [
+    ("acc_z", "string", "schema, column acc_z: type string"),
+    ("acc_z", "date64", "schema, column acc_z: type date64"),
+    ("sample_index", "float64", "schema, column sample_index: type double"),
+])
+def test_columns_of_the_wrong_type_are_named(tmp_path, field, arrow_type, said):
+    import pyarrow as pa
+
+    rng = np.random.default_rng(10)
+    path = tmp_path / "x.arrows"
+    write_blocks(path, rand_blocks(rng, [20]))
+    with open(path, "rb") as fh:
+        table = pa.ipc.open_stream(fh).read_all()
+    col = table.column(field)
+    new = {"string": lambda c: pa.compute.cast(c, pa.string()), "date64": lambda c: pa.array(
+        np.arange(len(c)), pa.int64()).cast(pa.date64()), "float64": lambda c: pa.compute.cast(c, pa.float64())}[arrow_type](col)
+    i = table.schema.get_field_index(field)
+    table = table.set_column(i, pa.field(field, new.type), new).replace_schema_metadata(table.schema.metadata)
+    out = tmp_path / "typed.arrows"
+    with pa.OSFile(str(out), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as wr:
+        wr.write_table(table)
+    with pytest.raises(RecordingError, match="typed.arrows: " + said):
+        open_recording(out)
+
+
+def test_placement_asked_over_the_files_own_is_said(tmp_path):
+    path = tmp_path / "x.arrows"
+    write_blocks(path, rand_blocks(np.random.default_rng(11), [50]))
+    rec = open_recording(path, placement="foot-left")
+    assert rec.placement == "foot-left"
+    assert any("metadata.placement: the file says lower-back; read as foot-left as asked" in w
+               for w in rec.extra["warnings"])
+
+
 CHILD = textwrap.dedent("""
     import sys, threading, time
     import numpy as np
@@ -211,3 +389,24 @@ def test_sigkill_heart_rate_beside_imu_loses_at_most_a_second(tmp_path):
     assert len(rec.data) >= sent_imu - 200 - 10 and not rec.extra["complete"]
     index = json.loads((out / "session.json").read_text())
     assert {s["file"]: s["kind"] for s in index["sensors"]} == {"lower-back.arrows": "imu", "heart_rate.arrows": "heart_rate"}
+
+
+def test_replay_says_a_damaged_live_file_as_analyse_does(tmp_path, capsys):
+    """`backstride replay` of a live file whose metadata is unreadable: refused on stderr, exit 2, before any live
+    view; of one damaged in the middle: played, with the skipped bytes said first."""
+    from sensing.cli import main
+
+    rng = np.random.default_rng(12)
+    path = tmp_path / "x.arrows"
+    write_blocks(path, rand_blocks(rng, [50] * 6))
+    bad = _with_meta(path, b"[1, 2]", tmp_path)
+    assert main(["replay", str(bad), "--speed", "max"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"backstride replay: {bad}: metadata: a JSON list" in err
+    offs = _messages(path)
+    data = bytearray(path.read_bytes())
+    data[offs[3]:offs[3] + 4] = b"\x00\x00\x00\x01"
+    path.write_bytes(bytes(data))
+    assert main(["replay", str(path), "--speed", "max"]) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"warning: {path}: bytes {offs[3]}-{offs[4]} are damaged" in err

@@ -421,3 +421,18 @@ def test_replay_of_a_session_plays_the_strap_through_the_same_decoder(tmp_path):
     assert stream["state"] == "error" and "not replayed" in stream["error"] and "heart_rate.arrows" in stream["error"]
     assert stream["measurements"] == 0 and snap["hr_bpm"] is None
     assert snap["state"] == "finished" and snap["samples_received"] == sum(n for _, n in imu.sent_log)
+
+
+@pytest.mark.parametrize("state", [[1, 2], {"events": ["link_drop"]}, {"events": [{"type": "link_drop"}]}])
+def test_a_damaged_heart_rate_state_keeps_every_measurement(tmp_path, state):
+    """A heart-rate chunk whose state is of the wrong kind (a list, events that are text, a link drop without its
+    time): every measurement is read, the damaged state is said, and the link drops that are whole stay."""
+    w = write_hr(tmp_path / "heart_rate.arrows", HR_ROWS[:2], close=False)
+    w.append([{"host_utc_s": START.timestamp() + 4.0, **HR_ROWS[2]}], state)
+    w.close({"final": True, "link_drops": 1,
+             "events": [{"type": "link_drop", "lost_at_utc_s": START.timestamp() + 10.0, "resumed_utc_s": None}]})
+    df = chunked.read_heart_rate(tmp_path / "heart_rate.arrows")
+    assert list(df["hr_bpm"]) == [61.0, 140.0, 0.0]
+    assert [g["start_s"] for g in df.attrs["gaps"]] == [pytest.approx(10.0)]
+    if not isinstance(state, dict) or not all(isinstance(e, dict) for e in state["events"]):
+        assert any("heart_rate.arrows" in x and "ignored" in x for x in df.attrs["warnings"]), df.attrs["warnings"]
