@@ -44,7 +44,7 @@ UPLOAD_TYPES = {
     ".fit": "FIT activity (watch or phone): its running sessions become runs",
     ".json": "analysis report (backstride analyse --json) or sitting-day summary",
 }
-DEFAULT_MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+DEFAULT_MAX_UPLOAD_BYTES = 64_000_000  # "64 MB" as `backstride dashboard --max-upload-mb` says it
 
 
 @dataclass(frozen=True)
@@ -476,7 +476,7 @@ def store_upload(settings: Settings, filename: str, contents: str) -> tuple[Path
     limit = settings.max_upload_bytes
     if len(b64) * 3 // 4 > limit + 3:
         raise UploadError(f"{filename!r}: {len(b64) * 3 // 4 / 1e6:.1f} MB is over the upload limit of "
-                          f"{limit / 1e6:.0f} MB")
+                          f"{limit / 1e6:.3g} MB")
     try:
         raw = base64.b64decode(b64, validate=True)
     except (binascii.Error, ValueError) as exc:
@@ -495,8 +495,11 @@ def store_upload(settings: Settings, filename: str, contents: str) -> tuple[Path
 
 
 def import_upload(settings: Settings, path: Path, *, original_name: str, runner: str, rpe: float | None = None,
-                  kind: str | None = None, progress: Callable[[int, str], None] = lambda *_: None) -> str:
-    """Import a stored upload into the journal; returns the message for the page.
+                  kind: str | None = None, progress: Callable[[int, str], None] = lambda *_: None,
+                  created: bool = False) -> str:
+    """Import a stored upload into the journal; returns the message for the page.  ``created``: the upload was
+    stored just now (:func:`store_upload`); it is removed again when nothing of it went into the journal (every run
+    in it was there already).
 
     A recording is analysed first (:func:`analysis.document.full_analysis`) and
     stored as a run with its analysis (and, for a belt or thigh sensor, its days); FIT and JSON go through
@@ -521,6 +524,8 @@ def import_upload(settings: Settings, path: Path, *, original_name: str, runner:
             progress(3, "reading the file")
             res = j.import_file(path, runner=runner, rpe=rpe, kind=kind)
             progress(4, "stored")
+    if created and res.status == "duplicate":
+        path.unlink(missing_ok=True)
     what = (f"run {', '.join(map(str, res.run_ids))}" if res.run_ids else
             f"{len(res.dates)} day(s)" if res.dates else "")
     msg = f"{original_name}: {res.status}" + (f" ({what})" if what else "")

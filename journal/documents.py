@@ -243,6 +243,9 @@ def analysis_run_fields(doc: dict, source: str = "<dict>") -> dict[str, Any]:
             duration = float(max(t) - min(t))
     out["duration_s"] = duration
     out["distance_m"] = _first(summary, "distance_m")
+    # the span the recording covers (its running can be shorter): whether it covers a watch's whole run
+    rec_meta = doc.get("recording") if isinstance(doc.get("recording"), dict) else {}
+    out["recording_span_s"] = _first(rec_meta, "duration_s")
 
     if steps:
         n = len(steps) * per_row

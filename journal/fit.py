@@ -30,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +38,23 @@ import numpy as np
 from journal.errors import FileImportError
 
 RUNNING_SPORTS = ("running",)
+#: Sub-sports of other activities a watch may still file under running (a spin class logged as a run): skipped.
+OTHER_SUB_SPORTS = frozenset({
+    "spin", "indoor_cycling", "road", "mountain", "downhill", "recumbent", "cyclocross", "hand_cycling",
+    "track_cycling", "indoor_rowing", "elliptical", "stair_climbing", "lap_swimming", "open_water", "e_bike_fitness",
+    "bmx", "gravel_cycling", "e_bike_mountain", "indoor_walking", "casual_walking", "speed_walking"})
+#: FIT date_times below 0x10000000 s after the FIT epoch are seconds since the device started, not dates (FIT SDK
+#: profile, date_time): a watch whose clock was never set.
+FIT_EPOCH = datetime(1989, 12, 31, tzinfo=timezone.utc)
+FIT_RELATIVE_BEFORE = FIT_EPOCH + timedelta(seconds=0x10000000)
+#: What a runner's watch can report, per FIT session field (outside: a damaged or mis-scaled value, dropped and said).
+DYNAMICS_RANGES = {
+    "cadence_spm": ("avg_running_cadence", 40.0, 300.0, "steps/min"),
+    "vertical_oscillation_m": ("avg_vertical_oscillation", 0.01, 0.30, "m"),
+    "stance_time_s": ("avg_stance_time", 0.05, 1.5, "s"),
+    "stance_time_balance_left_pct": ("avg_stance_time_balance", 20.0, 80.0, "%"),
+    "step_length_m": ("avg_step_length", 0.2, 3.0, "m"),
+}
 #: A gap between two records longer than this is a pause: its time is not counted in TRIMP.
 MAX_RECORD_GAP_S = 60.0
 
@@ -80,6 +97,8 @@ class FitActivity:
     #: From the watch's user profile / heart-rate zones, if the file has them.
     hr_rest_bpm: float | None = None
     hr_max_bpm: float | None = None
+    #: What was off in the file and read anyway (said with the import).
+    notes: list[str] = field(default_factory=list)
 
 
 def _num(value) -> float | None:
@@ -143,8 +162,15 @@ def read_fit(path: str | Path) -> FitActivity:
     if not Decoder(Stream.from_byte_array(bytearray(data))).is_fit():
         raise FileImportError(path, "not a FIT file (header not recognised)")
     if not Decoder(Stream.from_byte_array(bytearray(data))).check_integrity():
-        raise FileImportError(path, "the FIT file is damaged (CRC check failed or truncated)",
-                              "export it again from the watch's app")
+        header_size, data_size = data[0], int.from_bytes(data[4:8], "little")
+        whole = header_size + data_size + 2  # the header, the records, the file's 2-byte CRC
+        if len(data) < whole:
+            problem = (f"truncated: its header declares {data_size} bytes of records, so {whole} bytes in all, and "
+                       f"the file has {len(data)}")
+        else:
+            problem = (f"damaged: the CRC at bytes {whole - 2}-{whole - 1} does not match its contents (the file "
+                       "changed after the watch wrote it)")
+        raise FileImportError(path, f"the FIT file is {problem}", "export it again from the watch's app")
     messages, errors = Decoder(Stream.from_byte_array(bytearray(data))).read(
         merge_heart_rates=False, convert_datetimes_to_dates=True)
     if errors:
@@ -159,16 +185,18 @@ def read_fit(path: str | Path) -> FitActivity:
     product = file_id.get("garmin_product") or file_id.get("product")
     tz_offset = _local_offset(messages)
     hr_rest, hr_max = _profile_heart_rates(messages)
-    records = [r for r in messages.get("record_mesgs", []) if isinstance(r.get("timestamp"), datetime)]
+    notes: list[str] = []
+    records = _records_in_time_order(path, messages.get("record_mesgs", []), notes)
 
     runs: list[FitRun] = []
     skipped: list[str] = []
-    for s in sessions:
+    for i, s in enumerate(sessions, start=1):
         sport = str(s.get("sport", "unknown"))
-        if sport not in RUNNING_SPORTS:
-            skipped.append(sport)
+        sub = None if s.get("sub_sport") is None else str(s.get("sub_sport"))
+        if sport not in RUNNING_SPORTS or sub in OTHER_SUB_SPORTS:
+            skipped.append(sport if sport not in RUNNING_SPORTS else f"{sport}/{sub}")
             continue
-        runs.append(_session_run(path, s, records, tz_offset))
+        runs.append(_session_run(path, s, records, tz_offset, f"session {i}", notes))
     if not runs:
         found = ", ".join(sorted(set(skipped))) or "none"
         raise FileImportError(path, f"no running session in this FIT file (sessions found: {found})",
@@ -176,17 +204,54 @@ def read_fit(path: str | Path) -> FitActivity:
     return FitActivity(path=str(path), sha256=sha, runs=runs, skipped_sports=skipped,
                        manufacturer=None if manufacturer is None else str(manufacturer),
                        product=None if product is None else str(product),
-                       hr_rest_bpm=hr_rest, hr_max_bpm=hr_max)
+                       hr_rest_bpm=hr_rest, hr_max_bpm=hr_max, notes=notes)
 
 
-def _session_run(path: Path, s: dict, records: list[dict], tz_offset: timedelta | None) -> FitRun:
+def _records_in_time_order(path: Path, records: list, notes: list) -> list[dict]:
+    """The records with a time, in time order, each time once (the first record of a time kept); a note when the
+    file had them otherwise (a time counted twice would count its heart rate twice in TRIMP)."""
+    timed = [r for r in records if isinstance(r.get("timestamp"), datetime)]
+    backwards = sum(1 for a, b in zip(timed, timed[1:]) if b["timestamp"] < a["timestamp"])
+    out, seen = [], set()
+    for r in sorted(timed, key=lambda r: r["timestamp"]):  # stable: the first of a time stays first
+        if r["timestamp"] not in seen:
+            seen.add(r["timestamp"])
+            out.append(r)
+    repeated = len(timed) - len(out)
+    if backwards or repeated:
+        notes.append(f"record messages: {backwards} go back in time and {repeated} repeat a time already "
+                     "recorded; read in time order, each time once")
+    return out
+
+
+def _session_run(path: Path, s: dict, records: list[dict], tz_offset: timedelta | None, name: str,
+                 notes: list) -> FitRun:
     start = s.get("start_time")
     if not isinstance(start, datetime):
-        raise FileImportError(path, "a running session has no start time")
-    duration = _num(s.get("total_timer_time")) or _num(s.get("total_elapsed_time"))
+        raise FileImportError(path, f"{name}: a running session has no start time")
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=timezone.utc)
+    if start < FIT_RELATIVE_BEFORE:
+        raise FileImportError(path, f"{name}: start_time {start:%Y-%m-%d %H:%M} is a time since the watch started "
+                              "(a FIT time below 0x10000000), not a date: the watch's clock was not set",
+                              "set the watch's clock (or let it find GPS) and record again, or type the run")
+    if start > datetime.now(timezone.utc) + timedelta(days=1):
+        raise FileImportError(path, f"{name}: start_time {start:%Y-%m-%d %H:%M} UTC is in the future",
+                              "check the watch's date")
+    timer, elapsed = _num(s.get("total_timer_time")), _num(s.get("total_elapsed_time"))
+    if timer is not None and elapsed is not None and timer > elapsed + 1.0:
+        notes.append(f"{name}: total_timer_time {timer:.0f} s is longer than total_elapsed_time "
+                     f"{elapsed:.0f} s, which cannot be; the elapsed time is taken")
+        timer = elapsed
+    duration = timer or elapsed
     if duration is None or duration <= 0:
-        raise FileImportError(path, f"running session at {start.isoformat()} has no duration")
-    elapsed = _num(s.get("total_elapsed_time")) or duration
+        raise FileImportError(path, f"{name}: running session at {start.isoformat()} has no duration")
+    elapsed = elapsed or duration
+    distance = _num(s.get("total_distance"))
+    if distance is not None and distance <= 0:
+        notes.append(f"{name}: total_distance 0 for {duration / 60:.0f} min: taken as unknown (no GPS or "
+                     "foot pod), not as 0 km")
+        distance = None
     # The session's timestamp is its end; elapsed time can be shorter than the span of its records.
     end = start + timedelta(seconds=elapsed)
     if isinstance(s.get("timestamp"), datetime) and s["timestamp"] > end:
@@ -205,19 +270,28 @@ def _session_run(path: Path, s: dict, records: list[dict], tz_offset: timedelta 
     max_hr = _num(s.get("max_heart_rate"))
     if max_hr is None and len(hr_v):
         max_hr = float(np.max(hr_v))
+    dynamics = {
+        "cadence_spm": _cadence_spm(s, recs),
+        "vertical_oscillation_m": _dynamic(s, recs, "vertical_oscillation", 1e-3),
+        "stance_time_s": _dynamic(s, recs, "stance_time", 1e-3),
+        "stance_time_balance_left_pct": _dynamic(s, recs, "stance_time_balance", 1.0),
+        "step_length_m": _dynamic(s, recs, "step_length", 1e-3),
+    }
+    for key, (fit_name, lo, hi, unit) in DYNAMICS_RANGES.items():
+        val = dynamics[key]
+        if val is not None and not lo <= val <= hi:
+            notes.append(f"{name}: {fit_name} reads {val:.4g} {unit}, outside what a runner's watch reports "
+                         f"({lo:g}-{hi:g} {unit}); left out")
+            dynamics[key] = None
     return FitRun(
         start_utc=start,
         duration_s=float(duration),
         elapsed_s=float(elapsed),
-        distance_m=_num(s.get("total_distance")),
+        distance_m=distance,
         local_date=(start + tz_offset).date() if tz_offset is not None else None,
         avg_hr_bpm=avg_hr,
         max_hr_bpm=max_hr,
-        cadence_spm=_cadence_spm(s, recs),
-        vertical_oscillation_m=_dynamic(s, recs, "vertical_oscillation", 1e-3),
-        stance_time_s=_dynamic(s, recs, "stance_time", 1e-3),
-        stance_time_balance_left_pct=_dynamic(s, recs, "stance_time_balance", 1.0),
-        step_length_m=_dynamic(s, recs, "step_length", 1e-3),
+        **dynamics,
         steps_n=None if strides is None or strides <= 0 else int(round(2 * strides)),
         sub_sport=None if s.get("sub_sport") is None else str(s.get("sub_sport")),
         hr_t_s=hr_t,

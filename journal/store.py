@@ -57,6 +57,19 @@ from journal.link import JournalData, PainEpisode, Timeline, build_timeline
 EXPORT_SCHEMA = "backstride.journal-export/1"
 #: Fastest plausible average running speed (the 100 m world record is 10.4 m/s).
 MAX_SPEED_M_S = 11.0
+#: Two sources of one run (a watch's FIT session and a sensor's recording) cover the same span when the longer is at
+#: most this many times the shorter; otherwise the longer one's time, distance, heart rate and step count are the
+#: run's (a 6-min recording inside a 2-h watch session gave "20 km in 6 min").
+SPAN_RATIO_SAME = 1.25
+#: A recording's counts and sums over its steps: of its part only when it covers part of a watch's run.
+PART_ONLY_COLUMNS = ("steps_n", "mechanical_load_au")
+
+
+def _part_of_watch_run(run, f: dict) -> bool:
+    """Whether a recording whose analysis gave the run fields ``f`` (:func:`journal.documents.analysis_run_fields`)
+    covers only part of ``run``, whose span a FIT file gave: the recording's span (else its running time) shorter."""
+    span = f.get("recording_span_s") or f.get("duration_s")
+    return run.fit_import_id is not None and span is not None and run.duration_s > SPAN_RATIO_SAME * float(span)
 MAX_DISTANCE_M = 500_000.0
 MAX_RUN_S = 48 * 3600.0
 #: Longest core or mobility session the journal takes.
@@ -468,13 +481,17 @@ class Journal:
                 return ImportResult(str(path), "fit", "duplicate", message="already imported (same content)")
             zone = ZoneInfo(r.timezone)
             prepared = []
-            for fr in activity.runs:
-                vals = self._run_values(duration_s=fr.duration_s, distance_m=fr.distance_m,
-                                        avg_hr_bpm=fr.avg_hr_bpm, max_hr_bpm=fr.max_hr_bpm)
+            for i, fr in enumerate(activity.runs, start=1):
+                try:
+                    vals = self._run_values(duration_s=fr.duration_s, distance_m=fr.distance_m,
+                                            avg_hr_bpm=fr.avg_hr_bpm, max_hr_bpm=fr.max_hr_bpm)
+                except InvalidValueError as exc:  # named by its file and session (several files may be imported)
+                    raise FileImportError(path, f"the running session at {fr.start_utc:%Y-%m-%d %H:%M} UTC: {exc}"
+                                          ) from None
                 del vals["rpe"], vals["kind"]
                 prepared.append((fr, vals))
             imp = self._record_import(s, r, activity.sha256, "fit", str(path))
-            ids, statuses = [], []
+            ids, statuses, notes = [], [], list(activity.notes)
             hr_rest = r.hr_rest_bpm or activity.hr_rest_bpm
             hr_max = r.hr_max_bpm or activity.hr_max_bpm
             for fr, vals in prepared:
@@ -493,10 +510,35 @@ class Journal:
                     step_length_m=fr.step_length_m, steps_n=fr.steps_n, fit_path=str(Path(path).resolve()),
                     fit_import_id=imp.id)
                 existing = self._overlapping(s, r, fr.start_utc, fr.duration_s)
+                when = f"the session at {fr.start_utc:%Y-%m-%d %H:%M} UTC"
+                if existing is not None and existing.fit_import_id == imp.id:  # the file holds it twice
+                    notes.append(f"{when} is in the file twice (run {existing.id}); read once")
+                    continue
                 if existing is not None and existing.fit_import_id is not None:
-                    raise _Duplicate(f"this run is already in the journal (run {existing.id}, from "
-                                     f"{existing.fit_path})")
+                    notes.append(f"{when} is already in the journal (run {existing.id}, from "
+                                 f"{Path(existing.fit_path).name if existing.fit_path else 'a FIT file'}); skipped")
+                    continue
                 if existing is not None:
+                    whole_run = ("distance_m", "avg_hr_bpm", "max_hr_bpm", "trimp_au", "trimp_hr_rest_bpm",
+                                 "trimp_hr_max_bpm", *PART_ONLY_COLUMNS)
+                    recorded = existing.analysis_import_id is not None  # a typed run's values stay as typed
+                    covered_s = (existing.extra or {}).get("recording_span_s") or existing.duration_s
+                    if recorded and fr.duration_s > SPAN_RATIO_SAME * existing.duration_s:
+                        # the watch recorded the whole outing, the sensor part of it: the run is the watch's, with
+                        # the sensor's form figures (its step count covered only its part)
+                        notes.append(f"{when} ({fr.duration_s / 60:.0f} min) covers more than run {existing.id} "
+                                     f"({existing.duration_s / 60:.0f} min, from its recording): the run's time, "
+                                     "distance and heart rate are the watch's, the form figures the recording's")
+                        existing.start_utc, existing.duration_s = fr.start_utc, fields["duration_s"]
+                        existing.local_date = fr.local_date or fr.start_utc.astimezone(zone).date()
+                        for k in whole_run:  # the recording's step count and load stay when it covered the run
+                            if k not in PART_ONLY_COLUMNS or fr.duration_s > SPAN_RATIO_SAME * covered_s:
+                                setattr(existing, k, fields.get(k))
+                    elif recorded and existing.duration_s > SPAN_RATIO_SAME * fr.duration_s:
+                        notes.append(f"{when} ({fr.duration_s / 60:.0f} min) covers part of run {existing.id} "
+                                     f"({existing.duration_s / 60:.0f} min): only its form figures are added (its "
+                                     "distance and heart rate are of that part)")
+                        fields = {k: val for k, val in fields.items() if k not in whole_run}
                     for k, val in fields.items():
                         if getattr(existing, k) is None and val is not None:
                             setattr(existing, k, val)
@@ -519,11 +561,13 @@ class Journal:
                 s.flush()
                 ids.append(run.id)
                 statuses.append("imported")
+            if not ids:  # every session already in the journal: nothing of this file is kept
+                raise _Duplicate("; ".join(notes))
             status = "imported" if "imported" in statuses else "merged"
             msg = f"{len(ids)} run(s)"
             if activity.skipped_sports:
                 msg += f"; skipped sessions: {', '.join(activity.skipped_sports)}"
-            return ImportResult(str(path), "fit", status, tuple(ids), message=msg)
+            return ImportResult(str(path), "fit", status, tuple(ids), message="; ".join([msg, *notes]))
 
     def import_analysis(self, doc: dict | str | Path, *, runner: str | None = None, start: datetime | str | None = None,
                         rpe: float | None = None, kind: str | None = None, recording_path: str | None = None,
@@ -620,6 +664,15 @@ class Journal:
             if existing is not None:
                 status = "updated" if existing.analysis_import_id is not None else "merged"
                 replaced = None
+                partial, part_only = None, ()
+                if _part_of_watch_run(existing, f):
+                    # the recording covers part of the watch's run: its counts and sums are of that part
+                    part_only = PART_ONLY_COLUMNS
+                    fields = {k: val for k, val in fields.items() if k not in part_only}
+                    partial = (f"the recording ({(f['recording_span_s'] or vals['duration_s']) / 60:.0f} min) covers part "
+                               f"of run {existing.id} "
+                               f"({existing.duration_s / 60:.0f} min, from a FIT file): its form figures are added, "
+                               "not its step count or mechanical load")
                 if (status == "updated" and rec and existing.recording_path
                         and Path(existing.recording_path).resolve() != Path(rec).resolve()):
                     # named as it was imported (an upload by its browser file name, not its stored copy)
@@ -633,7 +686,7 @@ class Journal:
                         setattr(existing, k, val)
                 # as refresh_analysis: a FIT file's cadence and a typed or FIT duration stay
                 for k, val in self._analysed_values(existing, f).items():
-                    if k not in fields:
+                    if k not in fields and k not in part_only:
                         setattr(existing, k, val)
                 for k, val in heart.items():  # heart rate from a FIT file is kept
                     if getattr(existing, k) is None:
@@ -647,7 +700,9 @@ class Journal:
                     existing.kind = extra["kind"]
                 if doc.get("placement") and not first_placement:  # whose analysis it now has (see _add_other_sensor)
                     existing.extra = dict(existing.extra or {}, placement=doc.get("placement"))
-                said = [heart_problem] if heart_problem else []
+                if f["recording_span_s"] and "recording_span_s" not in other:
+                    existing.extra = dict(existing.extra or {}, recording_span_s=f["recording_span_s"])
+                said = [m for m in (heart_problem, partial) if m]
                 if replaced:  # another file of the same time and placement: say whose figures the run had
                     said.append(f"this recording's analysis replaced the run's figures, which came from {replaced} "
                                 "(the same time and placement); to keep that file's figures instead, delete the run "
@@ -657,7 +712,8 @@ class Journal:
             run = Run(runner_id=r.id, source="analysis", start_utc=t0, local_date=t0.astimezone(zone).date(),
                       rpe=extra["rpe"], kind=extra["kind"], cadence_spm=f["cadence_spm"],
                       extra={"time_known": True, "placement": doc.get("placement"),
-                             "generator": doc.get("generator")}, created_utc=_now(),
+                             "generator": doc.get("generator"), "recording_span_s": f["recording_span_s"]},
+                      created_utc=_now(),
                       duration_s=vals["duration_s"], distance_m=vals["distance_m"], **fields, **heart)
             s.add(run)
             s.flush()
@@ -720,6 +776,9 @@ class Journal:
         (a FIT run without a cadence takes the analysis's)."""
         fit_cadence = run.fit_import_id is not None and run.cadence_spm is not None
         new = {k: f[k] for k in analysed_columns(run.source, fit_cadence, _other_sensor_fields(run.extra))}
+        if _part_of_watch_run(run, f):  # the watch's span stays; the recording's counts and sums were of a part
+            for k in ("duration_s", *PART_ONLY_COLUMNS):
+                new.pop(k, None)
         if "duration_s" in new:
             if f["duration_s"] is None:
                 del new["duration_s"]

@@ -273,18 +273,47 @@ _DAMAGE = (pa.ArrowException, OSError, EOFError, MemoryError, ValueError)
 _MARKER = b"\xff\xff\xff\xff"  # every IPC message starts with this continuation marker
 
 
-def _next_marker(fh, after: int) -> int | None:
-    """File offset of the next message marker after ``after``, or None."""
-    pos, tail = after + 1, b""
-    while True:
+def _next_marker(fh, after: int, size: int) -> int | None:
+    """File offset of the next plausible message start after ``after`` (the marker, then a metadata length that
+    fits in what is left of the file), or None.  Erased flash reads 0xFF: a run of it is all markers, none
+    plausible (its length reads -1), and is passed over within each block read."""
+    pos = after + 1
+    while pos < size:
         fh.seek(pos)
         block = fh.read(1 << 20)
-        if not block:
+        if len(block) < 8:
             return None
-        k = (tail + block).find(_MARKER)
-        if k >= 0:
-            return pos - len(tail) + k
-        tail, pos = block[-3:], pos + len(block)
+        k = block.find(_MARKER)
+        while 0 <= k <= len(block) - 8:
+            length = int.from_bytes(block[k + 4:k + 8], "little", signed=True)
+            if 0 < length <= size - (pos + k + 8):
+                return pos + k
+            k = block.find(_MARKER, k + 1)
+        pos += len(block) - 7  # a marker across the block's end is found in the next block
+    return None
+
+
+def _ended_cleanly(fh, at: int, size: int) -> bool:
+    """Whether the stream's end-of-stream marker (0xFFFFFFFF 0x00000000, as the writer closes it) sits at ``at``."""
+    fh.seek(at)
+    return fh.read(8) == _MARKER + b"\x00\x00\x00\x00"
+
+
+def _last_index(batches) -> int | None:
+    for b in reversed(batches):
+        if b.num_rows and "sample_index" in b.schema.names:
+            return b.column("sample_index")[-1].as_py()
+    return None
+
+
+def _after_text(batches) -> str:
+    last = _last_index(batches)
+    return "before any sample" if last is None else f"after sample {last}"
+
+
+def _samples_text(batches) -> str:
+    last = _last_index(batches)
+    return "no samples" if last is None else f"samples up to {last}"
 
 
 class _Chunks:
@@ -298,16 +327,16 @@ class _Chunks:
 _JSON_TYPES = {list: "a JSON list", type(None): "null", int: "a number", float: "a number", bool: "true/false"}
 
 
-def _chunk_where(batch, k: int) -> str:
-    """"chunk k (samples a-b)": a chunk named for the user."""
+def _chunk_where(batch) -> str:
+    """A chunk named for the user by its samples."""
     if batch.num_rows and "sample_index" in batch.schema.names:
         idx = batch.column("sample_index")
-        return f"chunk {k} (samples {idx[0].as_py()}-{idx[-1].as_py()})"
-    return f"chunk {k}"
+        return f"the chunk of samples {idx[0].as_py()}-{idx[-1].as_py()}"
+    return "a chunk without samples"
 
 
-def _chunk_state(custom, batch, k: int, path, notes: list) -> dict | None:
-    """Chunk ``k``'s state (a JSON object), or None with a note when it is not one."""
+def _chunk_state(custom, batch, path, notes: list) -> dict | None:
+    """A chunk's state (a JSON object), or None with a note when it is not one."""
     if custom is None or STATE_KEY not in custom:
         return None
     try:
@@ -316,7 +345,7 @@ def _chunk_state(custom, batch, k: int, path, notes: list) -> dict | None:
         state = "text that is not JSON"
     if not isinstance(state, dict):
         kind = state if isinstance(state, str) else _JSON_TYPES.get(type(state), type(state).__name__)
-        notes.append(f"{path}: {_chunk_where(batch, k)}: its state is {kind}, not a JSON object; ignored (its samples "
+        notes.append(f"{path}: {_chunk_where(batch)}: its state is {kind}, not a JSON object; ignored (its samples "
                      "are read)")
         return None
     return state
@@ -340,10 +369,15 @@ def _read_chunks(reader, fh, path) -> _Chunks:
         at = tell()
         try:
             batch, custom = reader.read_next_batch_with_custom_metadata()
-        except StopIteration:
-            break
+            damaged = False
+        except StopIteration:  # the end of the stream, unless readable chunks follow (zeroed bytes read as an end)
+            damaged = size - tell() > 0
+            if not damaged:
+                break
         except _DAMAGE:
-            nxt = _next_marker(fh, at)
+            damaged = True
+        if damaged:
+            nxt = _next_marker(fh, at, size)
             resumed = None
             while nxt is not None:  # a later chunk that reads: the damage was in the middle
                 spliced = _Spliced(head, fh, nxt)
@@ -351,27 +385,29 @@ def _read_chunks(reader, fh, path) -> _Chunks:
                     r2 = pa.ipc.open_stream(spliced)
                     first = r2.read_next_batch_with_custom_metadata()
                 except (StopIteration, *_DAMAGE):
-                    nxt = _next_marker(fh, nxt)
+                    nxt = _next_marker(fh, nxt, size)
                     continue
                 resumed = (r2, first, spliced)
                 break
             if resumed is None:
+                if _ended_cleanly(fh, at, size):
+                    break  # bytes after the stream's end marker (appended garbage): the recording is whole
                 truncated = True  # the writer died while writing this chunk
                 notes.append(f"{path}: the last chunk (bytes {at}-{size}) was not finished (the recorder stopped "
-                             f"mid-write: killed, crashed or out of power); the {len(batches)} complete chunks "
-                             "before it are read")
+                             f"mid-write: killed, crashed or out of power); every complete chunk before it is read "
+                             f"({_samples_text(batches)})")
                 break
             reader, (batch, custom), spliced = resumed
-            notes.append(f"{path}: bytes {at}-{nxt} are damaged (chunk {len(batches) + 1}); skipped, reading went on "
+            notes.append(f"{path}: bytes {at}-{nxt} are damaged ({_after_text(batches)}); skipped, reading went on "
                          "after them (their samples are lost samples)")
             tell = spliced.file_offset
         batches.append(batch)
-        st = _chunk_state(custom, batch, len(batches), path, notes)
+        st = _chunk_state(custom, batch, path, notes)
         if st is not None:
             state = st
             ev = st.get("events", [])
             if not isinstance(ev, list) or not all(isinstance(e, dict) for e in ev):
-                notes.append(f"{path}: {_chunk_where(batch, len(batches))}: state.events is not a list of objects; "
+                notes.append(f"{path}: {_chunk_where(batch)}: state.events is not a list of objects; "
                              "ignored")
             else:
                 events.extend(ev)
@@ -745,6 +781,10 @@ def read_events(path: str | Path, kind: str, *, placement: str | None = None,
     # a link drop is usable with its times as numbers (a damaged state's others are left out)
     events = [e for e in got.events if e.get("type") != "link_drop" or (
         _is_number(e.get("lost_at_utc_s")) and (e.get("resumed_utc_s") is None or _is_number(e.get("resumed_utc_s"))))]
+    if len(events) < len(got.events):
+        n = len(got.events) - len(events)
+        got.notes.append(f"{path}: {n} link drop{'s' if n > 1 else ''} without {'their' if n > 1 else 'its'} times in "
+                         "the state; left out of the gaps")
     host = table.column("host_utc_s").to_numpy(zero_copy_only=False).astype(np.float64)
     if start_utc is not None:
         start = utc(start_utc) if isinstance(start_utc, str) else start_utc.astimezone(timezone.utc)

@@ -280,15 +280,16 @@ def cmd_replay(args, *, console: Console | None = None, show_view: bool = True) 
         if not chunked.is_live(path):
             recs = [open_recording(path, placement=args.placement)]
         elif path.is_dir():  # a recorded folder may hold heart rate alone
-            recs = [chunked.read_live(f) for f in chunked.live_files(path)
-                    if args.placement is None or f.stem == args.placement]
+            files = chunked.live_files(path)
+            recs = [chunked.read_live(f) for f in ([f for f in files if f.stem == args.placement] or files)]
         else:
             recs = [] if chunked._event_kind_of(path) else [chunked.read_live(path)]
     except (RecordingError, ValueError) as exc:
         return fail(str(exc))
-    for rec in recs:
-        for w in (rec.extra or {}).get("warnings", []):
-            Console(stderr=True).print(f"warning: {w}", style="yellow", soft_wrap=True, markup=False)
+    said = [w for rec in recs for w in (rec.extra or {}).get("warnings", [])]
+    del recs  # the replay reads the files itself: not held twice through it
+    for w in said:
+        Console(stderr=True).print(f"warning: {w}", style="yellow", soft_wrap=True, markup=False)
     session = LiveSession.replay(args.recording, speed=speed, placement=args.placement)
     interrupted = _run_session(session, console, show_view, title=f"replay {args.recording} at {args.speed}×",
                                on_interrupt="stopped before the end of the recording",

@@ -457,6 +457,8 @@ def test_live_numbers_include_heart_rate_and_pace_from_a_strap_or_footpod():
     # no strap, no contact (0 bpm), standing still: nothing invented
     assert _fmt_metric({"hr_bpm": 0.0, "speed_m_s": 0.2})[4:] == ("–", "–")
     assert _fmt_metric({})[4:] == ("–", "–")
+    # moving (the sitting timer at 0): said as such, not "0:00" of sitting; no posture yet: "–"
+    assert _fmt_metric({"sitting_s": 0.0})[3] == "not sitting" and _fmt_metric({"sitting_s": None})[3] == "–"
 
 
 def test_sitting_reported_at_the_check_in_is_shown_and_flagged_on_the_timeline(journal):

@@ -135,7 +135,8 @@ def test_files_that_are_not_fit_are_refused(j, tmp_path, content, match):
 def test_truncated_fit_is_refused(j, tmp_path):
     f = tmp_path / "truncated.fit"
     f.write_bytes(FENIX5.read_bytes()[:3000])
-    with pytest.raises(FileImportError, match="damaged"):
+    with pytest.raises(FileImportError, match="truncated: its header declares 5581 bytes of records, so 5597 bytes "
+                                              "in all, and the file has 3000"):
         j.import_file(f)
     assert _count(tmp_path / "j.sqlite3", "runs") == 0
 
@@ -180,7 +181,8 @@ def test_shared_stryd_file(j):
 
 @pytest.mark.shared_data
 @pytest.mark.parametrize("name, match", [
-    ("activity-unexpected-eof.fit", "damaged"),
+    ("activity-unexpected-eof.fit", "truncated: its header declares 757 bytes of records, so 771 bytes in all, "
+                                    "and the file has 768"),
     ("activity-settings-corruptheader.fit", "could not be decoded"),
     ("garmin-fenix-5-walk.fit", "no running session in this FIT file \\(sessions found: walking\\)"),
 ])
@@ -189,3 +191,174 @@ def test_shared_bad_fit_files_change_nothing(j, tmp_path, name, match):
     with pytest.raises(FileImportError, match=match):
         j.import_fit(path)
     assert _count(tmp_path / "j.sqlite3", "runs") == 0 and _count(tmp_path / "j.sqlite3", "imports") == 0
+
+
+# -- files built here with the FIT SDK's encoder: closed-form sessions, one fault each ----------------------------
+
+START = datetime(2026, 3, 1, 7, 0, tzinfo=timezone.utc)
+
+
+def _fit(start=START, n=600, speed_m_s=3.0, hr=150, sport="running", sub_sport="generic", session=None,
+         records=None) -> bytes:
+    """A FIT activity: ``n`` one-second records at ``speed_m_s`` and ``hr``, one session over them (fields of
+    ``session`` override), records replaced by ``records(list) -> list`` when given."""
+    from datetime import timedelta
+
+    from garmin_fit_sdk import Encoder, Profile
+
+    m = Profile["mesg_num"]
+    e = Encoder()
+    e.write_mesg({"mesg_num": m["FILE_ID"], "type": "activity", "manufacturer": "garmin", "product": 1,
+                  "time_created": start, "serial_number": 1})
+    recs = [{"mesg_num": m["RECORD"], "timestamp": start + timedelta(seconds=i), "distance": speed_m_s * i,
+             "heart_rate": hr, "cadence": 85} for i in range(n)]
+    for r in (records(recs) if records else recs):
+        e.write_mesg(r)
+    end = start + timedelta(seconds=n)
+    e.write_mesg({"mesg_num": m["SESSION"], "timestamp": end, "start_time": start, "total_timer_time": float(n),
+                  "total_elapsed_time": float(n), "total_distance": speed_m_s * n, "sport": sport,
+                  "sub_sport": sub_sport, "avg_heart_rate": hr, "max_heart_rate": hr + 10, "avg_cadence": 85,
+                  "first_lap_index": 0, "num_laps": 1, **(session or {})})
+    e.write_mesg({"mesg_num": m["ACTIVITY"], "timestamp": end, "total_timer_time": float(n), "num_sessions": 1,
+                  "type": "manual"})
+    return e.close()
+
+
+def _file(tmp_path, name, data: bytes) -> Path:
+    p = tmp_path / name
+    p.write_bytes(data)
+    return p
+
+
+@pytest.fixture
+def jh(tmp_path):
+    """A journal whose runner has heart-rate limits (TRIMP is computed)."""
+    with Journal.open(f"sqlite:///{tmp_path / 'h.sqlite3'}") as journal:
+        journal.add_runner("ana", timezone="Europe/Amsterdam", hr_rest_bpm=50, hr_max_bpm=190)
+        yield journal
+
+
+def test_a_chained_file_imports_its_new_session_and_skips_the_one_already_in(jh, tmp_path):
+    """Two FIT files chained in one (as a watch's app exports several activities): the session already imported
+    from another file is skipped and said, the new one imported (the whole file was a "duplicate" before)."""
+    a = _fit(start=START)
+    b = _fit(start=datetime(2026, 3, 2, 7, 0, tzinfo=timezone.utc))
+    jh.import_fit(_file(tmp_path, "a.fit", a))
+    res = jh.import_fit(_file(tmp_path, "ba.fit", b + a))
+    assert res.status == "imported" and len(res.run_ids) == 1
+    assert "2026-03-01 07:00 UTC is already in the journal (run 1, from a.fit); skipped" in res.message
+    assert sorted(jh.runs()["start_utc"].dt.day) == [1, 2]
+    twice = jh.import_fit(_file(tmp_path, "cc.fit", _fit(start=datetime(2026, 3, 5, tzinfo=timezone.utc)) * 2))
+    assert len(twice.run_ids) == 1 and "in the file twice" in twice.message and len(jh.runs()) == 3
+
+
+@pytest.mark.parametrize("fit_first", [True, False])
+def test_a_watch_session_around_a_shorter_recording_gives_the_same_run_either_way(jh, tmp_path, fit_first):
+    """A 2-h FIT session around a 6-min sensor analysis of the same outing: the run is 2 h and 21.6 km in either
+    order (a merge once gave 21.6 km in 6 min), with the recording's form and not its 6-min step count."""
+    fit = _file(tmp_path, "long.fit", _fit(start=START, n=7200))
+    doc = {"schema": "backstride.analysis/1", "placement": "lower-back", "sampling_rate_hz": 100.0, "steps": [],
+           "bouts": [], "warnings": [],
+           "summary": {"start_utc": "2026-03-01T07:30:00+00:00", "duration_s": 360.0, "n_steps": 1000,
+                       "impact_index_mean": 2.0, "rearfoot_share": 0.7}}
+    results = [jh.import_fit(fit), jh.import_analysis(doc)] if fit_first else [jh.import_analysis(doc), jh.import_fit(fit)]
+    assert results[1].status == "merged" and "covers" in results[1].message
+    run = jh.runs().iloc[0]
+    assert len(jh.runs()) == 1
+    assert run["duration_s"] == pytest.approx(7200.0) and run["distance_m"] == pytest.approx(21600.0)
+    assert run["start_utc"] == START and run["heel_strike_share"] == pytest.approx(0.7)
+    for partial in ("steps_n", "mechanical_load_au"):  # counts and sums of the 6 minutes only: not the run's
+        assert run[partial] is None or math.isnan(run[partial]), (partial, run[partial])
+    # the same recording analysed again (a newer backstride): the watch's span and the run's counts stay
+    jh.refresh_analysis(int(run["id"]), {**doc, "summary": {**doc["summary"], "rearfoot_share": 0.6}})
+    run = jh.runs().iloc[0]
+    assert run["duration_s"] == pytest.approx(7200.0) and run["heel_strike_share"] == pytest.approx(0.6)
+    assert run["steps_n"] is None or math.isnan(run["steps_n"])
+
+
+def test_a_watch_session_around_a_typed_run_keeps_what_was_typed(jh, tmp_path):
+    """A run typed by hand (30 min, 5 km) and a 40-min FIT of the same outing: what was typed stays, the FIT fills
+    what was not (its heart rate)."""
+    jh.add_run(duration_s=1800.0, distance_m=5000.0, start=START.isoformat())
+    res = jh.import_fit(_file(tmp_path, "w.fit", _fit(start=START, n=2400)))
+    assert res.status == "merged" and "recording" not in res.message
+    run = jh.runs().iloc[0]
+    assert run["duration_s"] == pytest.approx(1800.0) and run["distance_m"] == pytest.approx(5000.0)
+    assert run["avg_hr_bpm"] == pytest.approx(150.0) and run["start_utc"] == START
+
+
+@pytest.mark.parametrize("start, said", [
+    (datetime(1989, 12, 31, 0, 16, 40, tzinfo=timezone.utc), "a time since the watch started"),
+    (datetime(2090, 1, 1, tzinfo=timezone.utc), "is in the future"),
+])
+def test_a_session_start_that_is_no_date_is_refused(jh, tmp_path, start, said):
+    with pytest.raises(FileImportError, match=f"x.fit: session 1: start_time .*{said}"):
+        jh.import_fit(_file(tmp_path, "x.fit", _fit(start=start)))
+    assert len(jh.runs()) == 0
+
+
+def test_records_written_twice_or_out_of_order_count_once(jh, tmp_path):
+    """TRIMP integrates heart rate over time: records repeated or shuffled are read once each in time order, so
+    the TRIMP is the clean file's (it was 2-7 times it), and the message says so."""
+    import random
+
+    clean = jh.import_fit(_file(tmp_path, "clean.fit", _fit()))
+    trimp = jh.runs().set_index("id").loc[clean.run_ids[0], "trimp_au"]
+    jh.delete_run(clean.run_ids[0])
+    for name, change in (("twice.fit", lambda r: r + r), ("shuffled.fit", lambda r: random.Random(1).sample(r, len(r)))):
+        res = jh.import_fit(_file(tmp_path, name, _fit(records=change)))
+        assert "read in time order, each time once" in res.message
+        assert jh.runs().set_index("id").loc[res.run_ids[0], "trimp_au"] == pytest.approx(trimp, rel=1e-6)
+        jh.delete_run(res.run_ids[0])
+
+
+@pytest.mark.parametrize("session, field, said", [
+    ({"total_timer_time": 36000.0}, ("duration_s", 600.0), "total_timer_time 36000 s is longer than total_elapsed_time"),
+    ({"total_distance": 0.0}, ("distance_m", None), "total_distance 0 for 10 min: taken as unknown"),
+    ({"avg_cadence": 250}, ("cadence_spm", None), "avg_running_cadence reads 500 steps/min"),
+])
+def test_session_values_a_watch_cannot_report_are_said_and_not_stored(jh, tmp_path, session, field, said):
+    res = jh.import_fit(_file(tmp_path, "x.fit", _fit(session=session)))
+    assert said in res.message, res.message
+    value = jh.runs().iloc[0][field[0]]
+    assert (value is None or math.isnan(value)) if field[1] is None else value == pytest.approx(field[1])
+
+
+def test_a_cycling_class_filed_under_running_and_range_errors_name_the_file(jh, tmp_path):
+    with pytest.raises(FileImportError, match="spin.fit: no running session .*running/indoor_cycling"):
+        jh.import_fit(_file(tmp_path, "spin.fit", _fit(sub_sport="indoor_cycling")))
+    with pytest.raises(FileImportError, match="fast.fit: the running session at 2026-03-01 07:00 UTC: distance_m"):
+        jh.import_fit(_file(tmp_path, "fast.fit", _fit(speed_m_s=20.0)))
+    good = _fit()
+    with pytest.raises(FileImportError, match=f"cut.fit: the FIT file is truncated: its header declares "
+                                              f"{len(good) - 16} bytes of records, so {len(good)} bytes in all, "
+                                              f"and the file has {len(good) // 2}"):
+        jh.import_fit(_file(tmp_path, "cut.fit", good[:len(good) // 2]))
+    assert len(jh.runs()) == 0
+
+
+def test_an_upload_that_adds_nothing_is_not_kept_and_no_server_path_is_shown(tmp_path):
+    """Through the dashboard's upload functions: a FIT file whose every session is in the journal already is a
+    duplicate whose stored copy is removed again; the same content uploaded twice keeps the first (its run's) copy;
+    the message names no path on the server."""
+    import base64
+
+    from dashboard.data import Settings, import_upload, store_upload
+
+    url = f"sqlite:///{tmp_path / 'u.sqlite3'}"
+    with Journal.open(url) as journal:
+        journal.add_runner("ana", timezone="UTC")
+    settings = Settings(journal_url=url, data_dir=tmp_path / "data")
+    settings.data_dir.mkdir()
+
+    def upload(name, data):
+        path, created = store_upload(settings, name, "data:;base64," + base64.b64encode(data).decode())
+        return path, import_upload(settings, path, original_name=name, runner="ana", created=created)
+
+    a = _fit()
+    first, msg = upload("a.fit", a)
+    assert "imported" in msg and first.exists()
+    again, msg = upload("a-again.fit", a)  # the same bytes: the stored copy is the run's own
+    assert again == first and "duplicate" in msg and first.exists()
+    twice, msg = upload("a-twice.fit", a + a)  # new bytes, nothing new in them
+    assert "duplicate" in msg and not twice.exists() and str(settings.data_dir) not in msg

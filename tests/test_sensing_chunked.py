@@ -110,9 +110,9 @@ def _messages(path):
 
 
 @pytest.mark.parametrize("state, said", [
-    ([1, 2], "(samples 100-149): its state is a JSON list, not a JSON object; ignored"),
-    (None, "(samples 100-149): its state is null"),
-    ({"events": 3}, "(samples 100-149): state.events is not a list of objects"),
+    ([1, 2], "the chunk of samples 100-149: its state is a JSON list, not a JSON object; ignored"),
+    (None, "the chunk of samples 100-149: its state is null"),
+    ({"events": 3}, "the chunk of samples 100-149: state.events is not a list of objects"),
     ({"link_drops": "x"}, "state.link_drops is 'x', not a count"),
     ({"lost_samples": [1]}, "state.lost_samples is [1], not a count"),
     ({"clock": [1, 2]}, "state.clock ([1, 2]) is not a clock fit"),
@@ -173,7 +173,7 @@ def test_file_metadata_of_the_wrong_kind_is_a_named_error(tmp_path, change, wher
         open_recording(_with_meta(path, b'{"schema": "backstride.live/1", ', tmp_path))
 
 
-@pytest.mark.parametrize("how", ["marker", "length"])
+@pytest.mark.parametrize("how", ["marker", "length", "zeros", "zeroed chunk", "erased flash"])
 def test_a_damaged_chunk_in_the_middle_skips_only_that_chunk(tmp_path, how):
     """One chunk damaged in a closed recording (its message marker overwritten, or its length made huge): the
     chunks after it are read too, its samples are lost samples, and the warning names the bytes and the chunk."""
@@ -186,8 +186,12 @@ def test_a_damaged_chunk_in_the_middle_skips_only_that_chunk(tmp_path, how):
     at = offs[4]  # chunk 4, samples 100-149 (offs[0] is the schema, chunk 1 the writer's empty first one)
     if how == "marker":
         data[at:at + 4] = b"\x00\x00\x00\x01"
-    else:
+    elif how == "length":
         data[at + 4:at + 8] = (0x7FFFFFF0).to_bytes(4, "little")
+    elif how == "zeros":  # zeroed bytes read as the stream's end: a bad sector
+        data[at:at + 8] = bytes(8)
+    else:  # the whole chunk zeroed, or read back as erased flash (0xFF)
+        data[at:offs[5]] = (b"\x00" if how == "zeroed chunk" else b"\xff") * (offs[5] - at)
     path.write_bytes(bytes(data))
     rec = open_recording(path)
     keep = np.r_[0:100, 150:400]
@@ -195,8 +199,19 @@ def test_a_damaged_chunk_in_the_middle_skips_only_that_chunk(tmp_path, how):
     np.testing.assert_array_equal(rec.data["acc_z"].to_numpy(), np.concatenate([b[1][:, 2] for b in blocks])[keep])
     assert rec.lost_samples == 50
     (w,) = [x for x in rec.extra["warnings"] if "damaged" in x]
-    assert f"bytes {at}-{offs[5]} are damaged (chunk 4)" in w, w
+    assert f"bytes {at}-{offs[5]} are damaged (after sample 99)" in w, w
     assert rec.extra["complete"]  # the closing chunk after the damage was read
+
+
+def test_bytes_appended_after_a_closed_recording_change_nothing(tmp_path):
+    rng = np.random.default_rng(13)
+    blocks = rand_blocks(rng, [50] * 4)
+    path = tmp_path / "x.arrows"
+    write_blocks(path, blocks)
+    path.write_bytes(path.read_bytes() + b"\xff" * 5000 + b"garbage" * 100)
+    rec = open_recording(path)
+    np.testing.assert_array_equal(rec.data.index.to_numpy(), np.arange(200))
+    assert rec.extra["complete"] and not rec.extra.get("warnings"), rec.extra.get("warnings")
 
 
 def test_a_killed_recorder_is_said_and_a_folder_without_its_index_is_read(tmp_path):
@@ -211,7 +226,7 @@ def test_a_killed_recorder_is_said_and_a_folder_without_its_index_is_read(tmp_pa
     rec = open_recording(tmp_path)  # the folder: no session.json
     assert len(rec.data) == 100
     (w,) = [x for x in rec.extra["warnings"] if "not finished" in x]
-    assert "the 3 complete chunks before it are read" in w or "complete chunks before it are read" in w
+    assert "every complete chunk before it is read (samples up to 99)" in w, w
 
 
 def test_empty_and_header_cut_files_say_nothing_was_recorded(tmp_path):

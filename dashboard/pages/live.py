@@ -181,7 +181,8 @@ def _fmt_metric(snap: dict) -> tuple[str, str, object, str, str, str]:
 
     heel_txt = "–" if heel is None else html.Span("● heel" if heel else "○ not heel",
                                                    style={"color": F.COLOUR["flag"] if heel else F.COLOUR["lean"]})
-    sit_txt = "–" if not ok(sit) else f"{int(sit) // 60}:{int(sit) % 60:02d}"
+    sit_txt = ("–" if not ok(sit) else "not sitting" if sit == 0  # a timer at 0:00 read as "sitting" while running
+               else f"{int(sit) // 60}:{int(sit) % 60:02d}")
     hr, speed = snap.get("hr_bpm"), snap.get("speed_m_s")
     hr_txt = f"{hr:.0f} bpm" if ok(hr) and hr > 0 else "–"
     pace_s = round(1000.0 / speed) if ok(speed) and speed > 0.5 else None  # slower than 0.5 m/s: standing

@@ -220,7 +220,7 @@ def register(app, settings: Settings) -> None:
             progress(1, "storing the file")
             path, created = store_upload(settings, name, contents)
             msg = import_upload(settings, path, original_name=name, runner=runner, rpe=rpe, kind=kind,
-                                progress=progress)
+                                progress=progress, created=created)
         except UploadError as exc:
             progress(0, "refused")
             return error(str(exc), id="log-upload-error")
