@@ -52,7 +52,7 @@ import numpy as np
 import pyarrow as pa
 
 from analysis.constants import ACC_COLS, GYR_COLS, MAG_COLS
-from sensing.recording import Recording, RecordingError, SensorInfo, utc
+from sensing.recording import Recording, RecordingError, SensorInfo, metadata_object, utc
 
 LIVE_SCHEMA = "backstride.live/1"
 SCHEMA_KEY = b"backstride.live"
@@ -535,13 +535,7 @@ def read_live(path: str | Path, placement: str | None = None) -> Recording:
 
 def _meta_object(raw: bytes, path) -> dict:
     """A stream's schema metadata: a JSON object, else a RecordingError naming the file."""
-    try:
-        meta = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise RecordingError(path, "metadata", f"not valid JSON ({exc})", "the JSON object backstride record writes") from None
-    if not isinstance(meta, dict):
-        raise RecordingError(path, "metadata", f"a JSON {type(meta).__name__}", "a JSON object")
-    return meta
+    return metadata_object(raw, path, "the JSON object backstride record writes")
 
 
 def _check_columns(schema: pa.Schema, path) -> None:

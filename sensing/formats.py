@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from analysis.constants import GRAVITY_M_S2, MAX_SAMPLING_RATE_HZ, MIN_SAMPLING_RATE_HZ, RECORDING_SCHEMA, SENSOR_COLS
-from sensing.recording import MAX_ABS_SI, Recording, RecordingError, SensorInfo, utc
+from sensing.recording import MAX_ABS_SI, Recording, RecordingError, SensorInfo, metadata_object, utc
 
 # ---------------------------------------------------------------------------
 # Units
@@ -178,13 +178,7 @@ def _lost_rows_as_gaps(df: pd.DataFrame, path, first_line: int | None = None) ->
 
 def parquet_meta(raw: bytes, path) -> dict:
     """A backstride Parquet file's metadata (its ``backstride`` key): a JSON object, else a RecordingError."""
-    try:
-        meta = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise RecordingError(path, "metadata", f"not valid JSON ({exc})", "the JSON object backstride writes") from None
-    if not isinstance(meta, dict):
-        raise RecordingError(path, "metadata", f"a JSON {type(meta).__name__}", "a JSON object")
-    return meta
+    return metadata_object(raw, path, "the JSON object backstride writes")
 
 
 def _text_or_none(v) -> str | None:

@@ -13,6 +13,7 @@ Lost samples are never interpolated: their rows are simply absent, and
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -315,6 +316,17 @@ def from_arrays(
         sensor=sensor or SensorInfo(),
         source=source,
     )
+
+
+def metadata_object(raw: bytes, path, expected: str) -> dict:
+    """A file's JSON metadata (``raw``): a JSON object, else a RecordingError naming the file and ``expected``."""
+    try:
+        meta = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RecordingError(path, "metadata", f"not valid JSON ({exc})", expected) from None
+    if not isinstance(meta, dict):
+        raise RecordingError(path, "metadata", f"a JSON {type(meta).__name__}", "a JSON object")
+    return meta
 
 
 def start_in_range(dt: datetime) -> bool:
