@@ -1209,8 +1209,8 @@ def _strap_heart_rate(rec: str | None, t0: datetime, duration_s: float, r: Runne
     and maximum heart rate are known, Banister TRIMP summed over the stretches
     between the strap's link drops (a drop is never filled with the last heart
     rate); ``{}`` when there is no strap recording.  The second item says why a
-    strap recording that is there gave no heart rate ("" otherwise): the run
-    still imports, and the user is told.
+    strap recording that is there gave no heart rate, or what its reader noticed in it (a damaged chunk skipped),
+    "" otherwise: the run still imports, and the user is told.
     """
     if not rec:
         return {}, ""
@@ -1239,4 +1239,5 @@ def _strap_heart_rate(rec: str | None, t0: datetime, duration_s: float, r: Runne
         if any(p is not None for p in parts):
             out.update(trimp_au=float(sum(p or 0.0 for p in parts)), trimp_hr_rest_bpm=r.hr_rest_bpm,
                        trimp_hr_max_bpm=r.hr_max_bpm)
-    return out, ""
+    # what the heart-rate file's reader noticed (a damaged chunk skipped, a state ignored): said with the import
+    return out, "; ".join(f"heart rate: {w}" for w in hr.attrs.get("warnings", []))

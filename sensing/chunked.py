@@ -299,21 +299,25 @@ def _ended_cleanly(fh, at: int, size: int) -> bool:
     return fh.read(8) == _MARKER + b"\x00\x00\x00\x00"
 
 
-def _last_index(batches) -> int | None:
+def _last_read(batches) -> str | None:
+    """The last sample read ("sample N"), or an event stream's last measurement by its time; None before any."""
     for b in reversed(batches):
         if b.num_rows and "sample_index" in b.schema.names:
-            return b.column("sample_index")[-1].as_py()
+            return f"sample {b.column('sample_index')[-1].as_py()}"
+        if b.num_rows and "host_utc_s" in b.schema.names:
+            t = datetime.fromtimestamp(b.column("host_utc_s")[-1].as_py(), timezone.utc)
+            return f"the measurement of {t:%Y-%m-%d %H:%M:%S} UTC"
     return None
 
 
 def _after_text(batches) -> str:
-    last = _last_index(batches)
-    return "before any sample" if last is None else f"after sample {last}"
+    last = _last_read(batches)
+    return "before anything was read" if last is None else f"after {last}"
 
 
 def _samples_text(batches) -> str:
-    last = _last_index(batches)
-    return "no samples" if last is None else f"samples up to {last}"
+    last = _last_read(batches)
+    return "none" if last is None else f"up to {last}"
 
 
 class _Chunks:

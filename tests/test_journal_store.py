@@ -372,6 +372,40 @@ def test_unreadable_heart_rate_file_imports_the_run_and_says_so(j, tmp_path):
     assert run["steps_n"] > 0 and run["avg_hr_bpm"] != run["avg_hr_bpm"] and run["trimp_au"] != run["trimp_au"]  # NaN: none
 
 
+def test_a_heart_rate_file_damaged_in_the_middle_gives_its_heart_rate_and_says_what_was_skipped(j, tmp_path):
+    """A chunk of heart_rate.arrows damaged on disk: the measurements around it give the run its heart rate, and the
+    import says which bytes were skipped."""
+    import pyarrow as pa
+
+    from sensing.chunked import EventWriter
+
+    t0 = datetime(2026, 3, 3, 6, 0, tzinfo=timezone.utc)
+    folder = tmp_path / "session"
+    path = folder / "heart_rate.arrows"
+    w = EventWriter(path, kind="heart_rate", placement="chest", profile="heart-rate", session_start_utc=t0,
+                    background=False)
+    for t in range(0, 600):
+        w.append([{"host_utc_s": t0.timestamp() + t, "hr_bpm": 150.0, "rr_s": [0.4], "contact": True}],
+                 {"link_drops": 0})
+    w.close({"final": True, "link_drops": 0, "events": []})
+    offs = []
+    with pa.OSFile(str(path)) as f:  # message offsets: schema, then one chunk per notification
+        r = pa.ipc.MessageReader.open_stream(f)
+        while True:
+            offs.append(f.tell())
+            try:
+                r.read_next_message()
+            except StopIteration:
+                break
+    data = bytearray(path.read_bytes())
+    data[offs[300]:offs[300] + 4] = b"\x00\x00\x00\x01"
+    path.write_bytes(bytes(data))
+    res = j.import_analysis(_analysis(start=t0.isoformat()), recording_path=str(folder / "lower-back.arrows"))
+    assert res.status == "imported" and j.runs().iloc[0]["avg_hr_bpm"] == 150.0
+    assert (f"heart rate: {path}: bytes {offs[300]}-{offs[301]} are damaged (after the measurement of 2026-03-03 "
+            "06:04:") in res.message, res.message
+
+
 def test_sitting_days_duplicate_update_and_all_or_none(j, tmp_path):
     assert j.add_day(_day()).status == "imported"
     assert j.add_day(_day()).status == "duplicate"

@@ -226,7 +226,7 @@ def test_a_killed_recorder_is_said_and_a_folder_without_its_index_is_read(tmp_pa
     rec = open_recording(tmp_path)  # the folder: no session.json
     assert len(rec.data) == 100
     (w,) = [x for x in rec.extra["warnings"] if "not finished" in x]
-    assert "every complete chunk before it is read (samples up to 99)" in w, w
+    assert "every complete chunk before it is read (up to sample 99)" in w, w
 
 
 def test_empty_and_header_cut_files_say_nothing_was_recorded(tmp_path):
