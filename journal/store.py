@@ -63,13 +63,6 @@ MAX_SPEED_M_S = 11.0
 SPAN_RATIO_SAME = 1.25
 #: A recording's counts and sums over its steps: of its part only when it covers part of a watch's run.
 PART_ONLY_COLUMNS = ("steps_n", "mechanical_load_au")
-
-
-def _part_of_watch_run(run, f: dict) -> bool:
-    """Whether a recording whose analysis gave the run fields ``f`` (:func:`journal.documents.analysis_run_fields`)
-    covers only part of ``run``, whose span a FIT file gave: the recording's span (else its running time) shorter."""
-    span = f.get("recording_span_s") or f.get("duration_s")
-    return run.fit_import_id is not None and span is not None and run.duration_s > SPAN_RATIO_SAME * float(span)
 MAX_DISTANCE_M = 500_000.0
 MAX_RUN_S = 48 * 3600.0
 #: Longest core or mobility session the journal takes.
@@ -113,6 +106,13 @@ class ImportResult:
     run_ids: tuple[int, ...] = ()
     dates: tuple[date, ...] = ()
     message: str = ""
+
+
+def _part_of_watch_run(run, f: dict) -> bool:
+    """Whether a recording whose analysis gave the run fields ``f`` (:func:`journal.documents.analysis_run_fields`)
+    covers only part of ``run``, whose span a FIT file gave: the recording's span (else its running time) shorter."""
+    span = f.get("recording_span_s") or f.get("duration_s")
+    return run.fit_import_id is not None and span is not None and run.duration_s > SPAN_RATIO_SAME * float(span)
 
 
 def analysed_columns(source: str | None, fit_cadence: bool, other_sensor: Iterable[str] = ()) -> list[str]:
@@ -481,7 +481,7 @@ class Journal:
                 return ImportResult(str(path), "fit", "duplicate", message="already imported (same content)")
             zone = ZoneInfo(r.timezone)
             prepared = []
-            for i, fr in enumerate(activity.runs, start=1):
+            for fr in activity.runs:
                 try:
                     vals = self._run_values(duration_s=fr.duration_s, distance_m=fr.distance_m,
                                             avg_hr_bpm=fr.avg_hr_bpm, max_hr_bpm=fr.max_hr_bpm)

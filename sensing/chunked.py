@@ -305,7 +305,10 @@ def _last_read(batches) -> str | None:
         if b.num_rows and "sample_index" in b.schema.names:
             return f"sample {b.column('sample_index')[-1].as_py()}"
         if b.num_rows and "host_utc_s" in b.schema.names:
-            t = datetime.fromtimestamp(b.column("host_utc_s")[-1].as_py(), timezone.utc)
+            try:
+                t = datetime.fromtimestamp(b.column("host_utc_s")[-1].as_py(), timezone.utc)
+            except (TypeError, ValueError, OverflowError, OSError):  # a damaged time
+                return "a measurement"
             return f"the measurement of {t:%Y-%m-%d %H:%M:%S} UTC"
     return None
 
