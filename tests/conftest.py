@@ -69,3 +69,20 @@ def run_with_lost_flights():
         for j in (k, k + 1):
             lost |= (t >= ic[j] - 0.11) & (t < ic[j] + 0.005)
     return dataclasses.replace(rec, data=rec.data[~lost]), truth
+
+
+def arrow_message_offsets(path) -> list[int]:
+    """File offsets of an Arrow IPC stream's messages ([schema, chunk 1, chunk 2, ...]) and its end: where to damage
+    a live recording's chunk in a test."""
+    import pyarrow as pa
+
+    offs = []
+    with pa.OSFile(str(path)) as f:
+        r = pa.ipc.MessageReader.open_stream(f)
+        while True:
+            offs.append(f.tell())
+            try:
+                r.read_next_message()
+            except StopIteration:
+                break
+    return offs

@@ -375,8 +375,7 @@ def test_unreadable_heart_rate_file_imports_the_run_and_says_so(j, tmp_path):
 def test_a_heart_rate_file_damaged_in_the_middle_gives_its_heart_rate_and_says_what_was_skipped(j, tmp_path):
     """A chunk of heart_rate.arrows damaged on disk: the measurements around it give the run its heart rate, and the
     import says which bytes were skipped."""
-    import pyarrow as pa
-
+    from conftest import arrow_message_offsets
     from sensing.chunked import EventWriter
 
     t0 = datetime(2026, 3, 3, 6, 0, tzinfo=timezone.utc)
@@ -388,15 +387,7 @@ def test_a_heart_rate_file_damaged_in_the_middle_gives_its_heart_rate_and_says_w
         w.append([{"host_utc_s": t0.timestamp() + t, "hr_bpm": 150.0, "rr_s": [0.4], "contact": True}],
                  {"link_drops": 0})
     w.close({"final": True, "link_drops": 0, "events": []})
-    offs = []
-    with pa.OSFile(str(path)) as f:  # message offsets: schema, then one chunk per notification
-        r = pa.ipc.MessageReader.open_stream(f)
-        while True:
-            offs.append(f.tell())
-            try:
-                r.read_next_message()
-            except StopIteration:
-                break
+    offs = arrow_message_offsets(path)  # schema, then one chunk per notification
     data = bytearray(path.read_bytes())
     data[offs[300]:offs[300] + 4] = b"\x00\x00\x00\x01"
     path.write_bytes(bytes(data))

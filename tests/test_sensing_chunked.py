@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from analysis.constants import GRAVITY_M_S2
+from conftest import arrow_message_offsets
 from sensing import chunked
 from sensing.formats import open_recording
 from sensing.recording import RecordingError, SensorInfo
@@ -93,22 +94,6 @@ def test_bad_files_give_clear_errors(tmp_path):
         chunked.ChunkWriter(two / "foot-left.arrows", sampling_rate_hz=100, channels=("acc",), placement=None)
 
 
-def _messages(path):
-    """File offsets of the stream's messages: [schema, chunk 1, chunk 2, ...] and the end."""
-    import pyarrow as pa
-
-    offs = []
-    with pa.OSFile(str(path)) as f:
-        r = pa.ipc.MessageReader.open_stream(f)
-        while True:
-            offs.append(f.tell())
-            try:
-                r.read_next_message()
-            except StopIteration:
-                break
-    return offs
-
-
 @pytest.mark.parametrize("state, said", [
     ([1, 2], "the chunk of samples 100-149: its state is a JSON list, not a JSON object; ignored"),
     (None, "the chunk of samples 100-149: its state is null"),
@@ -181,7 +166,7 @@ def test_a_damaged_chunk_in_the_middle_skips_only_that_chunk(tmp_path, how):
     blocks = rand_blocks(rng, [50] * 8)
     path = tmp_path / "x.arrows"
     write_blocks(path, blocks)
-    offs = _messages(path)
+    offs = arrow_message_offsets(path)
     data = bytearray(path.read_bytes())
     at = offs[4]  # chunk 4, samples 100-149 (offs[0] is the schema, chunk 1 the writer's empty first one)
     if how == "marker":
@@ -236,7 +221,7 @@ def test_empty_and_header_cut_files_say_nothing_was_recorded(tmp_path):
     (tmp_path / "empty.arrows").write_bytes(b"")
     with pytest.raises(RecordingError, match="empty.arrows: file: empty: the recorder stopped before writing anything"):
         open_recording(tmp_path / "empty.arrows")
-    (tmp_path / "head.arrows").write_bytes(whole.read_bytes()[: _messages(whole)[1] - 60])
+    (tmp_path / "head.arrows").write_bytes(whole.read_bytes()[: arrow_message_offsets(whole)[1] - 60])
     with pytest.raises(RecordingError, match="head.arrows: header: the file ends inside its header"):
         open_recording(tmp_path / "head.arrows")
 
@@ -418,7 +403,7 @@ def test_replay_says_a_damaged_live_file_as_analyse_does(tmp_path, capsys):
     assert main(["replay", str(bad), "--speed", "max"]) == 2
     err = " ".join(capsys.readouterr().err.split())
     assert f"backstride replay: {bad}: metadata: a JSON list" in err
-    offs = _messages(path)
+    offs = arrow_message_offsets(path)
     data = bytearray(path.read_bytes())
     data[offs[3]:offs[3] + 4] = b"\x00\x00\x00\x01"
     path.write_bytes(bytes(data))
