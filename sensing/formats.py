@@ -318,6 +318,9 @@ def read_csv(
     """
     path = Path(path)
     read_kwargs.setdefault("encoding", csv_encoding(path))
+    # columns by the header's names: rows ending in a separator (one field more than the header) would otherwise
+    # make pandas take the first column as an index and shift every column by one
+    read_kwargs.setdefault("index_col", False)
     try:
         raw = pd.read_csv(path, **read_kwargs)
     except UnicodeDecodeError as exc:
@@ -343,7 +346,10 @@ def read_csv(
         vals = pd.to_numeric(raw[src], errors="coerce").to_numpy(dtype=np.float64)
         bad = np.flatnonzero(pd.isna(vals) & raw[src].notna().to_numpy())
         if len(bad):
-            raise RecordingError(path, f"row {bad[0] + 2}, column {src}", f"not a number: {raw[src].iloc[bad[0]]!r}", "a number")
+            value = raw[src].iloc[bad[0]]
+            comma = bool(re.fullmatch(r"\s*[-+]?\d*,\d+\s*", str(value)))  # a decimal comma read with "." as the mark
+            raise RecordingError(path, f"row {bad[0] + 2}, column {src}", f"not a number: {value!r}",
+                                 "a number" + ("; the file writes a decimal comma (convert: --decimal ,)" if comma else ""))
         cols[ours] = vals * unit_factor(ours[:3], unit, source=path, where=f"unit of {src}")
     df = pd.DataFrame(cols)
     gravity_where = (f"unit of {columns['acc_x'][0]} ({columns['acc_x'][1]})" if "acc_x" in columns
@@ -438,17 +444,28 @@ def check_gravity(rec: Recording, path, where: str, *, unit: str | None = None, 
         raise RecordingError(path, where, f"{reads} in the unit declared",
                              "about 9.8 m/s² (1 g, gravity) for a body-worn sensor"
                              + (f"; {look}" if (look := acc_unit_look(med_m_s2, unit)) else ""))
-    if med_g < GRAVITY_MEDIAN_MIN_G:
-        look = acc_unit_look(med_m_s2, unit)
-        cause = (f"{look}, or gravity removed (a free-acceleration export)" if look else
-                 "gravity removed (a free-acceleration export) or values in g declared as m/s²")
+    if med_g >= GRAVITY_MEDIAN_MIN_G:
+        share = gravity_share(acc, rec.sampling_rate_hz)
+        if not share < GRAVITY_MEAN_SHARE_MIN:
+            return rec
+        # moving hard enough to read about 1 g, but with no gravity in the values' 2-s means
+        reads = (f"the accelerometer's {GRAVITY_MEAN_WINDOW_S:g}-s means have {share:.2f} of its median magnitude "
+                 f"({med_g:.3g} g), where gravity keeps them at 0.86-1.2 of it on real recordings: gravity removed (a "
+                 "linear or user acceleration export, such as phyphox 'Linear Acceleration' or Sensor Logger's "
+                 "Accelerometer.csv)")
+        fix = "the acceleration with g (phyphox 'Acceleration with g', Sensor Logger's TotalAcceleration.csv)"
         if refuse_without:
-            raise RecordingError(path, where, f"{reads} in the unit declared: {cause}",
-                                 "about 9.8 m/s² (1 g, gravity) for a body-worn sensor: the analysis needs the "
-                                 "accelerometer's reading with gravity")
-        return noted(rec, f"{path}: {where}: {reads}, where a body-worn sensor reads about 1 g (gravity): {cause}; "
-                           "orientation, steps and posture need the accelerometer's reading with gravity")
-    return rec
+            raise RecordingError(path, "accelerometer columns", reads, fix)
+        return noted(rec, f"{path}: {reads}; orientation, steps and posture need {fix}")
+    look = acc_unit_look(med_m_s2, unit)
+    cause = (f"{look}, or gravity removed (a free-acceleration export)" if look else
+             "gravity removed (a free-acceleration export) or values in g declared as m/s²")
+    if refuse_without:
+        raise RecordingError(path, where, f"{reads} in the unit declared: {cause}",
+                             "about 9.8 m/s² (1 g, gravity) for a body-worn sensor: the analysis needs the "
+                             "accelerometer's reading with gravity")
+    return noted(rec, f"{path}: {where}: {reads}, where a body-worn sensor reads about 1 g (gravity): {cause}; "
+                       "orientation, steps and posture need the accelerometer's reading with gravity")
 
 
 #: A body-worn gyroscope turns whenever its wearer moves.  While the accelerometer shows movement (the 99th

@@ -325,7 +325,7 @@ def _csv_start(args, read_kwargs: dict):
     if args.time:
         unit = args.time_unit or "s"
         try:
-            first = pd.read_csv(args.csv, usecols=[args.time], nrows=1, **read_kwargs)[args.time].iloc[0]
+            first = pd.read_csv(args.csv, usecols=[args.time], nrows=1, index_col=False, **read_kwargs)[args.time].iloc[0]
             first_s = float(first) * TIME_UNITS_S[unit]
         except (ValueError, TypeError, KeyError, IndexError, UnicodeDecodeError):
             first_s = float("nan")  # read_csv names the column's problem
@@ -333,9 +333,11 @@ def _csv_start(args, read_kwargs: dict):
             try:
                 unix = datetime.fromtimestamp(first_s, timezone.utc)
             except (OverflowError, OSError, ValueError):
+                fits = [u for u in ("ms", "us", "ns") if UNIX_TIME_MIN_S < float(first) * TIME_UNITS_S[u] < 4e9]
                 raise RecordingError(args.csv, f"column {args.time}", f"starts at {first_s:.6g} {unit}, "
-                                     "beyond any date", "--time-unit ms, us or ns for Unix times in those units"
-                                     ) from None
+                                     "beyond any date", f"--time-unit {fits[0]}: as {fits[0]} since 1970 it is "
+                                     f"{datetime.fromtimestamp(float(first) * TIME_UNITS_S[fits[0]], timezone.utc):%Y-%m-%d %H:%M} UTC"
+                                     if fits else "--time-unit ms, us or ns for Unix times in those units") from None
             if start is None:
                 return unix, None
             differ_s = (start - unix).total_seconds()

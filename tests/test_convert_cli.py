@@ -311,3 +311,43 @@ def test_a_value_out_of_range_names_the_first_such_row_and_the_unit_its_values_l
     assert main(["convert", str(csv), *PHONE_ARGS]) == 2
     err = " ".join(capsys.readouterr().err.split())
     assert "row 2, column" in err and "the values look like mg declared as g" in err, err
+
+
+def test_app_exports_a_runner_has(tmp_path, capsys):
+    """Shapes of real app exports: a linear (gravity removed) acceleration, which moving reads about 1 g and passed
+    the median check, is refused saying which export to take; a file whose rows end in a separator (Physics Toolbox)
+    reads each column by its header name (it shifted every column by one); a decimal comma read with "." and
+    nanosecond Unix times read as seconds say which option fixes them."""
+    from scipy.signal import butter, sosfiltfilt
+
+    rec = read_parquet(SAMPLE)
+    fs, d = rec.sampling_rate_hz, rec.data
+    acc = d[["acc_x", "acc_y", "acc_z"]].to_numpy()
+    args = ["--acc", "ax,ay,az", "--acc-unit", "m/s^2", "--rate-hz", "100", "--start", "2026-03-01T07:00:00Z",
+            "--placement", "lower-back"]
+    linear = acc - sosfiltfilt(butter(2, 0.3, fs=fs, output="sos"), acc, axis=0)
+    pd.DataFrame(linear, columns=["ax", "ay", "az"]).to_csv(tmp_path / "linear.csv", index=False)
+    assert np.median(np.linalg.norm(linear, axis=1)) > 0.5 * GRAVITY_M_S2  # the median check alone passed it
+    assert main(["convert", str(tmp_path / "linear.csv"), *args]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "linear.csv: accelerometer columns" in err and "gravity removed" in err and "Acceleration with g" in err
+    assert not (tmp_path / "linear.parquet").exists()
+
+    text = "t,ax,ay,az,total\n" + "".join(f"{k / fs:.3f},{a[0]:.5f},{a[1]:.5f},{a[2]:.5f},{np.linalg.norm(a):.5f},\n"
+                                         for k, a in enumerate(acc[:3000]))
+    (tmp_path / "trailing.csv").write_text(text)
+    assert main(["convert", str(tmp_path / "trailing.csv"), *args]) == 0
+    got = read_parquet(tmp_path / "trailing.parquet").data
+    np.testing.assert_allclose(got[["acc_x", "acc_y", "acc_z"]].to_numpy(), acc[:3000], atol=1e-5)
+
+    (tmp_path / "eu.csv").write_text("ax;ay;az\n" + "".join(f"{a[0]:.4f};{a[1]:.4f};{a[2]:.4f}\n".replace(".", ",")
+                                                             for a in acc[:500]))
+    assert main(["convert", str(tmp_path / "eu.csv"), *args, "--sep", ";"]) == 2
+    assert "the file writes a decimal comma (convert: --decimal ,)" in " ".join(capsys.readouterr().err.split())
+
+    t_ns = 1_772_348_400_000_000_000 + np.arange(500) * 10_000_000  # 2026-03-01 07:00 UTC in ns
+    pd.DataFrame({"time": t_ns, "ax": acc[:500, 0], "ay": acc[:500, 1], "az": acc[:500, 2]}).to_csv(
+        tmp_path / "ns.csv", index=False)
+    assert main(["convert", str(tmp_path / "ns.csv"), "--acc", "ax,ay,az", "--acc-unit", "m/s^2", "--time", "time",
+                 "--placement", "lower-back"]) == 2
+    assert "--time-unit ns: as ns since 1970 it is 2026-03-01 07:00 UTC" in " ".join(capsys.readouterr().err.split())
