@@ -450,9 +450,9 @@ def check_gravity(rec: Recording, path, where: str, *, unit: str | None = None, 
             return rec
         # moving hard enough to read about 1 g, but with no gravity in the values' 2-s means
         reads = (f"the accelerometer's {GRAVITY_MEAN_WINDOW_S:g}-s means have {share:.2f} of its median magnitude "
-                 f"({med_g:.3g} g), where gravity keeps them at 0.86-1.2 of it on real recordings: gravity removed (a "
-                 "linear or user acceleration export, such as phyphox 'Linear Acceleration' or Sensor Logger's "
-                 "Accelerometer.csv)")
+                 f"({med_g:.3g} g), where gravity keeps them at 0.86-1.2 of it on the shared and sample recordings: "
+                 "gravity removed (a linear or user acceleration export, such as phyphox 'Linear Acceleration' or "
+                 "Sensor Logger's Accelerometer.csv)")
         fix = "the acceleration with g (phyphox 'Acceleration with g', Sensor Logger's TotalAcceleration.csv)"
         if refuse_without:
             raise RecordingError(path, "accelerometer columns", reads, fix)
