@@ -259,6 +259,14 @@ def check_range(df: pd.DataFrame, path: Path, columns: Mapping, *, first_line: i
                          f"|value| ≤ {limit / factor:.4g} {unit}; {hint or 'is the unit right?'}")
 
 
+def _is_number_text(text: str) -> bool:
+    try:
+        float(text.replace(",", "."))
+        return True
+    except ValueError:
+        return False
+
+
 def _undecodable_at(path: Path, encoding: str, exc: UnicodeDecodeError) -> str:
     """"byte B (line L)" of the first byte of ``path`` not in ``encoding`` (pandas' error counts from its own read
     buffer, not the file)."""
@@ -338,6 +346,12 @@ def read_csv(
             raise RecordingError(path, "header", f"no column(s) {missing}: the header reads as one column "
                                  f"{raw.columns[0]!r}", f"columns separated by {seps[0]!r} given as the separator "
                                  f"(convert: --sep {'tab' if seps[0] == chr(9) else repr(seps[0])})")
+        numbers = sum(_is_number_text(str(c)) for c in raw.columns)
+        if numbers and numbers >= len(raw.columns) / 2:  # an export without a header row (Axivity OMGUI's)
+            raise RecordingError(path, "line 1", f"no column(s) {missing}: the first line holds numbers "
+                                 f"({', '.join(map(str, list(raw.columns)[:4]))}, ...), so the file has no header row",
+                                 "a first line naming the columns (e.g. time,ax,ay,az,gx,gy,gz): add it and give "
+                                 "those names")
         raise RecordingError(path, "header", f"no column(s) {missing}", f"columns {list(raw.columns)[:12]} hold none of them")
     cols = {}
     for ours, (src, unit) in columns.items():

@@ -85,7 +85,8 @@ def register(subparsers) -> None:
                    help="with --time: times that are not on a regular grid (a phone's sensors) are interpolated "
                         "onto one at HZ; pauses stay gaps, and the recording's warnings say it was resampled")
     p.add_argument("--start", help="when the first sample was taken, with its UTC offset (2026-11-20T07:30:00+01:00) "
-                                   "or in UTC (…Z); not needed when --time holds Unix times")
+                                   "or in UTC (…Z), or as the clock showed it with --timezone; not needed when --time "
+                                   "holds Unix times")
     p.add_argument("--placement", required=True, type=placement_arg, metavar="P",
                    help=f"where the sensor was worn: {PLACEMENT_HELP}")
     p.add_argument("--timezone", metavar="TZ", help="where it was recorded, an IANA time zone such as Europe/Amsterdam "
@@ -319,9 +320,19 @@ def _csv_start(args, read_kwargs: dict):
         try:
             start = utc(args.start)
         except ValueError as exc:
-            text = str(exc) if "time zone" in str(exc) else f"not a date and time ({exc})"
-            raise RecordingError(args.csv, "--start", f"{args.start!r}: {text}",
-                                 "an ISO 8601 time with its offset, e.g. 2026-11-20T07:30:00+01:00, or UTC …Z") from None
+            try:  # a wall-clock time without an offset is taken in --timezone, when given (its summer time too)
+                local = datetime.fromisoformat(args.start) if args.timezone else None
+            except ValueError:
+                local = None
+            if local is not None and local.tzinfo is None:
+                from zoneinfo import ZoneInfo
+
+                start = local.replace(tzinfo=ZoneInfo(args.timezone)).astimezone(timezone.utc)
+            else:
+                text = str(exc) if "time zone" in str(exc) else f"not a date and time ({exc})"
+                raise RecordingError(args.csv, "--start", f"{args.start!r}: {text}",
+                                     "an ISO 8601 time with its offset, e.g. 2026-11-20T07:30:00+01:00, or UTC …Z, "
+                                     "or a local time with --timezone") from None
     if args.time:
         unit = args.time_unit or "s"
         try:

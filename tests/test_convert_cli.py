@@ -351,3 +351,23 @@ def test_app_exports_a_runner_has(tmp_path, capsys):
     assert main(["convert", str(tmp_path / "ns.csv"), "--acc", "ax,ay,az", "--acc-unit", "m/s^2", "--time", "time",
                  "--placement", "lower-back"]) == 2
     assert "--time-unit ns: as ns since 1970 it is 2026-03-01 07:00 UTC" in " ".join(capsys.readouterr().err.split())
+
+
+def test_a_local_start_with_its_zone_and_a_file_without_a_header(tmp_path, capsys):
+    """`--start 2026-07-01T07:30` with `--timezone Europe/Amsterdam` is 05:30 UTC (summer time), in winter 06:30;
+    a file whose first line holds numbers (Axivity's OMGUI export has no header row) is named as such."""
+    rows = "".join(f"{0.01 * np.sin(k / 7):.5f},0,1\n" for k in range(300))
+    (tmp_path / "h.csv").write_text("ax,ay,az\n" + rows)
+    base = ["--acc", "ax,ay,az", "--acc-unit", "g", "--rate-hz", "50", "--placement", "chest"]
+    for day, utc_hour in (("2026-07-01", 5), ("2026-01-15", 6)):
+        out = tmp_path / f"{day}.parquet"
+        assert main(["convert", str(tmp_path / "h.csv"), *base, "--start", f"{day}T07:30", "--timezone",
+                     "Europe/Amsterdam", "--out", str(out)]) == 0
+        start = read_parquet(out).start_utc
+        assert (start.hour, start.minute, start.tzinfo is not None) == (utc_hour, 30, True)
+    assert main(["convert", str(tmp_path / "h.csv"), *base, "--start", "2026-07-01T07:30"]) == 2  # no zone at all
+    assert "or a local time with --timezone" in " ".join(capsys.readouterr().err.split())
+    (tmp_path / "n.csv").write_text("2026-03-01 07:00:00.000," + rows.replace("\n", "\n2026-03-01 07:00:00.000,", 5))
+    assert main(["convert", str(tmp_path / "n.csv"), *base, "--start", "2026-03-01T07:00Z"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "n.csv: line 1: no column(s)" in err and "the first line holds numbers" in err and "no header row" in err
