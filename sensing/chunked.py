@@ -43,7 +43,7 @@ import json
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -247,7 +247,7 @@ class _Spliced(io.RawIOBase):
     """A stream's schema message followed by the file from ``offset`` on: a reader that starts again after damage."""
 
     def __init__(self, head: bytes, fh, offset: int):
-        self._head, self._fh, self._pos, self._offset = head, fh, 0, offset
+        self._head, self._fh, self._pos, self.offset = head, fh, 0, offset  # offset: where reading resumes
 
     def readable(self) -> bool:
         return True
@@ -257,7 +257,7 @@ class _Spliced(io.RawIOBase):
             n = min(len(b), len(self._head) - self._pos)
             b[:n] = self._head[self._pos:self._pos + n]
         else:
-            self._fh.seek(self._offset + self._pos - len(self._head))
+            self._fh.seek(self.offset + self._pos - len(self._head))
             data = self._fh.read(len(b))
             n = len(data)
             b[:n] = data
@@ -265,7 +265,7 @@ class _Spliced(io.RawIOBase):
         return n
 
     def file_offset(self) -> int:
-        return self._offset + self._pos - len(self._head)
+        return self.offset + self._pos - len(self._head)
 
 
 #: What pyarrow raises on a damaged message (a bad length can ask for gigabytes: MemoryError).
@@ -323,12 +323,17 @@ def _samples_text(batches) -> str:
     return "none" if last is None else f"up to {last}"
 
 
+@dataclass
 class _Chunks:
     """What :func:`_read_chunks` read: ``table``, the last good ``state``, every chunk's ``events``, ``truncated``
     (the last chunk unfinished), ``n`` chunks, and ``notes`` (what was damaged and skipped, said to the user)."""
 
-    def __init__(self, table, state, events, truncated, n, notes):
-        self.table, self.state, self.events, self.truncated, self.n, self.notes = table, state, events, truncated, n, notes
+    table: pa.Table
+    state: dict
+    events: list
+    truncated: bool
+    n: int
+    notes: list
 
 
 _JSON_TYPES = {list: "a JSON list", type(None): "null", int: "a number", float: "a number", bool: "true/false"}
@@ -358,6 +363,20 @@ def _chunk_state(custom, batch, path, notes: list) -> dict | None:
     return state
 
 
+def _resume_after(fh, head: bytes, at: int, size: int):
+    """``(reader, its first (batch, custom metadata), its _Spliced source)`` at the first readable chunk after the
+    damage at byte ``at``, or None when none follows (the damage was the file's end)."""
+    nxt = _next_marker(fh, at, size)
+    while nxt is not None:
+        spliced = _Spliced(head, fh, nxt)
+        try:
+            reader = pa.ipc.open_stream(spliced)
+            return reader, reader.read_next_batch_with_custom_metadata(), spliced
+        except (StopIteration, *_DAMAGE):
+            nxt = _next_marker(fh, nxt, size)
+    return None
+
+
 def _read_chunks(reader, fh, path) -> _Chunks:
     """Every readable chunk of a backstride ``.arrows`` stream.
 
@@ -384,18 +403,7 @@ def _read_chunks(reader, fh, path) -> _Chunks:
         except _DAMAGE:
             damaged = True
         if damaged:
-            nxt = _next_marker(fh, at, size)
-            resumed = None
-            while nxt is not None:  # a later chunk that reads: the damage was in the middle
-                spliced = _Spliced(head, fh, nxt)
-                try:
-                    r2 = pa.ipc.open_stream(spliced)
-                    first = r2.read_next_batch_with_custom_metadata()
-                except (StopIteration, *_DAMAGE):
-                    nxt = _next_marker(fh, nxt, size)
-                    continue
-                resumed = (r2, first, spliced)
-                break
+            resumed = _resume_after(fh, head, at, size)
             if resumed is None:
                 if _ended_cleanly(fh, at, size):
                     break  # bytes after the stream's end marker (appended garbage): the recording is whole
@@ -405,8 +413,8 @@ def _read_chunks(reader, fh, path) -> _Chunks:
                              f"({_samples_text(batches)})")
                 break
             reader, (batch, custom), spliced = resumed
-            notes.append(f"{path}: bytes {at}-{nxt} are damaged ({_after_text(batches)}); skipped, reading went on "
-                         "after them (their samples are lost samples)")
+            notes.append(f"{path}: bytes {at}-{spliced.offset} are damaged ({_after_text(batches)}); skipped, reading "
+                         "went on after them (their samples are lost samples)")
             tell = spliced.file_offset
         batches.append(batch)
         st = _chunk_state(custom, batch, path, notes)
