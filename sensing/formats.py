@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
@@ -304,6 +305,7 @@ def read_csv(
     placement: str | None = None,
     start_utc=None,
     resample_hz: float | None = None,
+    channel_files: Mapping[str, str | Path] | None = None,
     **read_kwargs,
 ) -> Recording:
     """Read a CSV whose columns are mapped to our channels.
@@ -323,14 +325,71 @@ def read_csv(
         With ``time_column``: irregular times (a phone's sensors) interpolated linearly onto a regular grid
         at this rate, pauses longer than :data:`RESAMPLE_GAP_INTERVALS` median intervals kept as gaps; said in
         the recording's warnings.  Without it, times off a regular grid are refused.
+    channel_files
+        ``{"gyr": "Gyroscope.csv"}``: a channel group (``gyr``, ``mag``) exported to a file of its own with its own
+        times, as phone apps (phyphox, Sensor Logger) and MetaWear's MetaBase write them.  Its ``columns`` name that
+        file's columns; its times are read from the column ``time_column`` names, in the same unit and on the same
+        clock (the apps write one time base for all their files).  Its values are interpolated linearly at the
+        recording's sample times (:func:`_joined`); the recording is cut to where every file has samples.
     """
     path = Path(path)
     read_kwargs.setdefault("encoding", csv_encoding(path))
+    channel_files = {kind: Path(f) for kind, f in (channel_files or {}).items()}
+    if channel_files and time_column is None:
+        raise RecordingError(path, "time column", f"none given, and the {', '.join(channel_files)} channels come from "
+                             f"{', '.join(str(f) for f in channel_files.values())}",
+                             "a column of times in every file, to put their samples side by side")
+    own = {ours: col for ours, col in columns.items() if ours[:3] not in channel_files}
+    raw = _read_table(path, read_kwargs)
+    df = _mapped_channels(raw, path, own)
+    gravity_where = (f"unit of {columns['acc_x'][0]} ({columns['acc_x'][1]})" if "acc_x" in columns
+                     else "accelerometer unit")
+    if time_column is not None:
+        tcol, tunit = time_column
+        t_file = _time_values(raw, path, tcol, tunit)
+        scale = TIME_UNITS_S[tunit]
+        if len(t_file) < 2 and resample_hz is None and sampling_rate_hz is None:
+            raise RecordingError(path, "rows", f"{len(t_file)} sample", "at least two rows to find the rate from their times")
+        # the times' resolution: the smallest difference between the usual steps (whole ms: 9 and 10 ms at 104 Hz)
+        dt = np.diff(t_file)
+        dt = dt[np.isfinite(dt) & (dt > 0)]
+        steps = np.unique(dt[dt <= 2 * np.median(dt)]) if len(dt) else dt
+        resolution_s = float(np.min(np.diff(steps))) * scale if len(steps) > 1 else 0.0
+        # from the first row, in the file's unit first: Unix times in ms are whole numbers there (exact), while
+        # 1.7e9 s in float64 keeps only 0.2 µs, enough to skew a rate taken from the intervals
+        t = (t_file - t_file[0]) * scale
+        parts = {kind: _channel_file(kind, f, columns, tcol, tunit, t_file[0], read_kwargs)
+                 for kind, f in channel_files.items()}
+        if resample_hz is not None:
+            rec = _resampled(df, t, float(resample_hz), path, tcol, placement=placement, start_utc=start_utc)
+            return _checked_units(_joined(rec, parts, path), path, columns, gravity_where, channel_files)
+        idx = _indices_from_times(t, sampling_rate_hz, path, tcol, resolution_s=resolution_s)
+        fs = sampling_rate_hz or _rate_from_times(t, resolution_s)
+        if not MIN_SAMPLING_RATE_HZ <= fs <= MAX_SAMPLING_RATE_HZ and sampling_rate_hz is None:
+            fits = [u for u, sc in TIME_UNITS_S.items() if MIN_SAMPLING_RATE_HZ <= fs * scale / sc <= MAX_SAMPLING_RATE_HZ]
+            raise RecordingError(path, f"column {tcol}", f"times {1 / fs / scale:.4g} {tunit} apart on average: "
+                                 f"a rate of {fs:.4g} Hz", f"{MIN_SAMPLING_RATE_HZ:g} to {MAX_SAMPLING_RATE_HZ:g} Hz"
+                                 + (f"; are the times in {fits[0]}? (convert: --time-unit {fits[0]})" if fits else ""))
+    else:
+        if sampling_rate_hz is None:
+            raise RecordingError(path, "sampling rate", "neither a sampling rate nor a time column given",
+                                 "sampling_rate_hz= or time_column=")
+        idx = np.arange(len(df))
+        fs = sampling_rate_hz
+        parts = {}
+    df.index = pd.Index(idx.astype(np.int64), name="sample_index")
+    df, note = _lost_rows_as_gaps(df, path, first_line=2)  # line 1 is the header
+    rec = Recording(data=df, sampling_rate_hz=float(fs), start_utc=utc(start_utc), placement=placement, source=str(path))
+    return _checked_units(_joined(noted(rec, note), parts, path), path, columns, gravity_where, channel_files)
+
+
+def _read_table(path: Path, read_kwargs: Mapping) -> pd.DataFrame:
+    """A CSV file as pandas reads it (columns by the header's names), or a RecordingError naming the problem."""
     # columns by the header's names: rows ending in a separator (one field more than the header) would otherwise
     # make pandas take the first column as an index and shift every column by one
-    read_kwargs.setdefault("index_col", False)
+    read_kwargs = {"index_col": False, **read_kwargs}
     try:
-        raw = pd.read_csv(path, **read_kwargs)
+        return pd.read_csv(path, **read_kwargs)
     except UnicodeDecodeError as exc:
         raise RecordingError(path, _undecodable_at(path, read_kwargs["encoding"], exc),
                              f"not {read_kwargs['encoding']} text ({exc.reason})",
@@ -339,6 +398,12 @@ def read_csv(
         raise RecordingError(path, "file", "empty", "a header row and one row per sample") from None
     except pd.errors.ParserError as exc:
         raise RecordingError(path, "file", f"not readable as CSV ({exc})") from None
+
+
+def _mapped_channels(raw: pd.DataFrame, path: Path, columns: Mapping[str, tuple[str, str]]) -> pd.DataFrame:
+    """``raw``'s mapped columns as our channels in SI units, one row per file row (NaN where a row is empty); every
+    value a number a body-worn sensor reads, every row complete or empty (a lost sample), the last row not cut off —
+    else a RecordingError naming the file's line and column."""
     missing = [src for src, _ in columns.values() if src not in raw.columns]
     if missing:
         seps = [c for c in (";", "\t", "|", ",") if len(raw.columns) == 1 and c in str(raw.columns[0])]
@@ -366,8 +431,6 @@ def read_csv(
                                  "a number" + ("; the file writes a decimal comma (convert: --decimal ,)" if comma else ""))
         cols[ours] = vals * unit_factor(ours[:3], unit, source=path, where=f"unit of {src}")
     df = pd.DataFrame(cols)
-    gravity_where = (f"unit of {columns['acc_x'][0]} ({columns['acc_x'][1]})" if "acc_x" in columns
-                     else "accelerometer unit")
     if not len(df):
         raise RecordingError(path, "rows", "no samples after the header", "one row per sample")
     df = _drop_incomplete_last_row(df, path)
@@ -378,59 +441,122 @@ def read_csv(
         raise RecordingError(path, f"row {partial[0] + 2}, column {columns[ours][0]}", "missing value",
                              "a number in every channel (a row empty in all of them is read as a lost sample)")
     check_range(df, path, columns, first_line=2)
-    if time_column is not None:
-        tcol, tunit = time_column
-        if tcol not in raw.columns:
-            raise RecordingError(path, "header", f"no time column {tcol!r}")
-        scale = TIME_UNITS_S.get(tunit)
-        if scale is None:
-            raise RecordingError(path, f"unit of {tcol}", f"unknown time unit {tunit!r}", "s, ms, us or ns")
-        t = pd.to_numeric(raw[tcol], errors="coerce").to_numpy(np.float64)
-        bad = np.flatnonzero(np.isnan(t) & raw[tcol].notna().to_numpy())
-        if len(bad):
-            raise RecordingError(path, f"row {bad[0] + 2}, column {tcol}", f"not a number: {raw[tcol].iloc[bad[0]]!r}",
-                                 f"a time in {tunit} (a date and time has to be written as seconds first)")
-        if len(t) < 2 and resample_hz is None and sampling_rate_hz is None:
-            raise RecordingError(path, "rows", f"{len(t)} sample", "at least two rows to find the rate from their times")
-        # the times' resolution: the smallest difference between the usual steps (whole ms: 9 and 10 ms at 104 Hz)
-        dt = np.diff(t)
-        dt = dt[np.isfinite(dt) & (dt > 0)]
-        steps = np.unique(dt[dt <= 2 * np.median(dt)]) if len(dt) else dt
-        resolution_s = float(np.min(np.diff(steps))) * scale if len(steps) > 1 else 0.0
-        # from the first row, in the file's unit first: Unix times in ms are whole numbers there (exact), while
-        # 1.7e9 s in float64 keeps only 0.2 µs, enough to skew a rate taken from the intervals
-        t = (t - t[0]) * scale
-        if resample_hz is not None:
-            rec = _resampled(df, t, float(resample_hz), path, tcol, placement=placement, start_utc=start_utc)
-            return _checked_units(rec, path, columns, gravity_where)
-        idx = _indices_from_times(t, sampling_rate_hz, path, tcol, resolution_s=resolution_s)
-        fs = sampling_rate_hz or _rate_from_times(t, resolution_s)
-        if not MIN_SAMPLING_RATE_HZ <= fs <= MAX_SAMPLING_RATE_HZ and sampling_rate_hz is None:
-            fits = [u for u, sc in TIME_UNITS_S.items() if MIN_SAMPLING_RATE_HZ <= fs * scale / sc <= MAX_SAMPLING_RATE_HZ]
-            raise RecordingError(path, f"column {tcol}", f"times {1 / fs / scale:.4g} {tunit} apart on average: "
-                                 f"a rate of {fs:.4g} Hz", f"{MIN_SAMPLING_RATE_HZ:g} to {MAX_SAMPLING_RATE_HZ:g} Hz"
-                                 + (f"; are the times in {fits[0]}? (convert: --time-unit {fits[0]})" if fits else ""))
-    else:
-        if sampling_rate_hz is None:
-            raise RecordingError(path, "sampling rate", "neither a sampling rate nor a time column given",
-                                 "sampling_rate_hz= or time_column=")
-        idx = np.arange(len(df))
-        fs = sampling_rate_hz
-    df.index = pd.Index(idx.astype(np.int64), name="sample_index")
-    df, note = _lost_rows_as_gaps(df, path, first_line=2)  # line 1 is the header
-    rec = Recording(data=df, sampling_rate_hz=float(fs), start_utc=utc(start_utc), placement=placement, source=str(path))
-    return _checked_units(noted(rec, note), path, columns, gravity_where)
+    return df
 
 
-def _checked_units(rec: Recording, path: Path, columns: Mapping, gravity_where: str) -> Recording:
+def _time_values(raw: pd.DataFrame, path: Path, tcol: str, tunit: str) -> np.ndarray:
+    """The column ``tcol`` of ``raw`` as numbers in the file's unit ``tunit`` (NaN where a row has no time)."""
+    if tcol not in raw.columns:
+        raise RecordingError(path, "header", f"no time column {tcol!r}")
+    if tunit not in TIME_UNITS_S:
+        raise RecordingError(path, f"unit of {tcol}", f"unknown time unit {tunit!r}", "s, ms, us or ns")
+    t = pd.to_numeric(raw[tcol], errors="coerce").to_numpy(np.float64)
+    bad = np.flatnonzero(np.isnan(t) & raw[tcol].notna().to_numpy())
+    if len(bad):
+        raise RecordingError(path, f"row {bad[0] + 2}, column {tcol}", f"not a number: {raw[tcol].iloc[bad[0]]!r}",
+                             f"a time in {tunit} (a date and time has to be written as seconds first)")
+    return t
+
+
+@dataclass
+class _ChannelFile:
+    """A channel group read from a file of its own (:func:`read_csv`'s ``channel_files``): its samples, at its times
+    in seconds from the main file's first time, with its lost rows left out."""
+
+    kind: str
+    path: Path
+    data: pd.DataFrame
+    t_s: np.ndarray
+
+
+def _channel_file(kind: str, path: Path, columns: Mapping, tcol: str, tunit: str, main_t0: float,
+                  read_kwargs: Mapping) -> _ChannelFile:
+    if kind not in ("gyr", "mag"):
+        raise RecordingError(path, f"channel file {kind!r}", "not a channel group kept in a file of its own",
+                             "gyr or mag (the accelerometer's file is the main one)")
+    mine = {ours: col for ours, col in columns.items() if ours[:3] == kind}
+    if len(mine) != 3:
+        raise RecordingError(path, f"columns of {kind}", f"{len(mine)} mapped", f"{kind}_x, {kind}_y and {kind}_z")
+    raw = _read_table(path, {**read_kwargs, "encoding": csv_encoding(path)})
+    df = _mapped_channels(raw, path, mine)
+    t = (_time_values(raw, path, tcol, tunit) - main_t0) * TIME_UNITS_S[tunit]
+    _check_times(t - t[0], path, tcol)  # row numbers of the file, before its lost rows are left out
+    lost = df.isna().all(axis=1).to_numpy()
+    if (~lost).sum() < 2:
+        raise RecordingError(path, "rows", f"{int((~lost).sum())} sample(s)", "at least two samples to interpolate from")
+    return _ChannelFile(kind, path, df[~lost], t[~lost])
+
+
+_KIND_NAMES = {"gyr": "gyroscope", "mag": "magnetometer"}
+
+
+def _joined(rec: Recording, parts: Mapping[str, _ChannelFile], main_path: Path) -> Recording:
+    """``rec`` (the main file's samples, at ``index / rate`` seconds from its first time) with the channel groups of
+    ``parts`` interpolated linearly at its sample times; samples inside a pause of a part (as in :func:`_resampled`)
+    are lost samples, and the recording is cut to the span every part covers (its start moved with it), said in
+    its warnings.  Parts that do not overlap the main file are refused, naming both spans."""
+    if not parts:
+        return rec
+    fs = rec.sampling_rate_hz
+    df = rec.data
+    t = df.index.to_numpy(np.int64) / fs
+    keep = np.ones(len(t), bool)
+    lost = np.zeros(len(t), bool)
+    notes = []
+    for kind, part in parts.items():
+        tk = part.t_s
+        name = _KIND_NAMES[kind]
+        if tk[-1] < t[0] or tk[0] > t[-1]:
+            raise RecordingError(part.path, "times", f"its {name} samples lie {tk[0]:.3f} to {tk[-1]:.3f} s after "
+                                 f"the first time of {main_path}, whose samples lie 0 to {t[-1]:.3f} s: the two do "
+                                 "not overlap", "files of the same recording, with their times on one clock")
+        keep &= (t >= tk[0] - 1e-9) & (t <= tk[-1] + 1e-9)
+        dt = np.diff(tk)
+        median_s = float(np.median(dt))
+        gap_s = max(RESAMPLE_GAP_INTERVALS * median_s, 2.0 / fs)
+        j = np.clip(np.searchsorted(tk, t, side="right"), 1, len(tk) - 1)
+        pause = (tk[j] - tk[j - 1] > gap_s) & (t > tk[j - 1] + 1e-12) & (t < tk[j] - 1e-12)
+        lost |= pause
+        for c in part.data.columns:
+            df[c] = np.interp(t, tk, part.data[c].to_numpy(np.float64))
+        pauses = int(np.sum(dt > gap_s))
+        notes.append(f"{name} from {part.path} ({len(tk)} samples, median interval {median_s * 1000:.2f} ms) "
+                     f"interpolated linearly at the {fs:g} Hz sample times of {main_path}"
+                     + (f"; {int((pause & keep).sum())} samples inside {pauses} pause(s) of the {name} over "
+                        f"{gap_s * 1000:.0f} ms left out as lost" if pauses else ""))
+    if not keep.any():
+        raise RecordingError(main_path, "times", "no sample time that every file covers",
+                             "files of the same recording, their times on one clock")
+    first, last = np.flatnonzero(keep)[[0, -1]]
+    cut_start_s, cut_end_s = t[first] - t[0], t[-1] - t[last]
+    if cut_start_s + cut_end_s >= 1.0:
+        notes.append(f"cut to the {t[last] - t[first]:.1f} s every file covers ({cut_start_s:.1f} s left out at the "
+                     f"start, {cut_end_s:.1f} s at the end)")
+    df = df[keep & ~lost]
+    if not len(df):
+        raise RecordingError(main_path, "times", "no sample left where every file has samples",
+                             "files of the same recording")
+    shift = int(df.index[0])
+    df.index = pd.Index(df.index.to_numpy(np.int64) - shift, name="sample_index")
+    start = rec.start_utc + pd.Timedelta(seconds=shift / fs).to_pytimedelta() if rec.start_utc is not None else None
+    out = Recording(data=df, sampling_rate_hz=fs, start_utc=start, placement=rec.placement, source=rec.source,
+                    extra=dict(rec.extra))
+    for n in notes:
+        noted(out, f"{main_path}: {n}")
+    return out
+
+
+def _checked_units(rec: Recording, path: Path, columns: Mapping, gravity_where: str,
+                   channel_files: Mapping[str, Path] | None = None) -> Recording:
     """A CSV's recording whose declared units hold up (gravity about 1 g, the gyroscope turning as a body's),
-    else a RecordingError naming the column and unit: the caller typed the units and can fix them."""
+    else a RecordingError naming the file, column and unit: the caller typed the units and can fix them."""
     rec = check_gravity(rec, path, gravity_where, unit=columns["acc_x"][1] if "acc_x" in columns else None,
                         refuse_without=True)
     problem = gyroscope_unit_problem(rec)
     if problem:
         src, unit = columns["gyr_x"]
-        raise RecordingError(path, f"unit of {src} ({unit})", problem, "the unit the sensor's software wrote")
+        raise RecordingError((channel_files or {}).get("gyr", path), f"unit of {src} ({unit})", problem,
+                             "the unit the sensor's software wrote")
     return rec
 
 

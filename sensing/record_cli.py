@@ -68,14 +68,20 @@ def register(subparsers) -> None:
                     "their units; the sensor's axes need not match the body's (the analysis finds up and forward "
                     "itself). Samples come at a fixed rate: give --rate-hz, or --time for a column of times, which "
                     "also finds rows the recorder lost.")
-    p.add_argument("csv", type=Path, help="the CSV file (one header row, one row per sample)")
+    p.add_argument("csv", type=Path, help="the CSV file (one header row, one row per sample); with --gyr-file, "
+                                          "the accelerometer's")
     p.add_argument("--acc", required=True, metavar="X,Y,Z", help="the accelerometer's three column names")
     p.add_argument("--acc-unit", required=True, metavar="UNIT", help="their unit: g, mg or m/s^2")
     p.add_argument("--gyr", metavar="X,Y,Z", help="the gyroscope's three column names (optional: without one, "
                                                   "analyse says which figures need it)")
     p.add_argument("--gyr-unit", metavar="UNIT", help="their unit: deg/s, rad/s or mdeg/s")
+    p.add_argument("--gyr-file", type=Path, metavar="CSV",
+                   help="the gyroscope's own file, when the app writes each sensor to a file of its own (phyphox, "
+                        "Sensor Logger, MetaBase): --gyr names its columns; it needs --time, a column both files "
+                        "have on one clock; its samples are interpolated at the accelerometer's times")
     p.add_argument("--mag", metavar="X,Y,Z", help="the magnetometer's three column names (optional)")
     p.add_argument("--mag-unit", metavar="UNIT", help="their unit: uT, nT, mT or gauss")
+    p.add_argument("--mag-file", type=Path, metavar="CSV", help="the magnetometer's own file (as --gyr-file)")
     p.add_argument("--rate-hz", type=float, help="the sensor's sampling rate")
     p.add_argument("--time", metavar="COL", help="a column of sample times (the rate is found from them unless "
                                                  "--rate-hz is given; rows off the grid are refused)")
@@ -390,6 +396,18 @@ def cmd_convert(args, *, console: Console | None = None) -> int:
         if unit is None:
             return fail(f"--{kind} needs --{kind}-unit (the unit of its columns)")
         columns.update({f"{kind}_{axis}": (col, unit) for axis, col in zip("xyz", cols)})
+    channel_files = {}
+    for kind, names, path in (("gyr", args.gyr, args.gyr_file), ("mag", args.mag, args.mag_file)):
+        if path is None:
+            continue
+        if names is None:
+            return fail(f"--{kind}-file {path} given without --{kind} (the three column names in it)")
+        if args.time is None:
+            return fail(f"--{kind}-file needs --time: the column of sample times both files have, to put their "
+                        "samples side by side")
+        if path.is_dir() or not path.is_file():
+            return fail(f"--{kind}-file {path}: " + ("a folder; give the CSV file in it" if path.is_dir() else "no such file"))
+        channel_files[kind] = path
     if args.rate_hz is None and args.time is None:
         return fail("give --rate-hz (the sensor's rate) or --time (a column of sample times)")
     if args.resample_hz is not None and (args.time is None or args.rate_hz is not None):
@@ -422,7 +440,8 @@ def cmd_convert(args, *, console: Console | None = None) -> int:
         start, start_note = _csv_start(args, read_kwargs)
         rec = read_csv(args.csv, columns, sampling_rate_hz=args.rate_hz,
                        time_column=(args.time, args.time_unit or "s") if args.time else None,
-                       placement=args.placement, start_utc=start, resample_hz=args.resample_hz, **read_kwargs)
+                       placement=args.placement, start_utc=start, resample_hz=args.resample_hz,
+                       channel_files=channel_files, **read_kwargs)
     except (RecordingError, ValueError) as exc:
         return fail(str(exc))
     if args.timezone is not None:

@@ -371,3 +371,111 @@ def test_a_local_start_with_its_zone_and_a_file_without_a_header(tmp_path, capsy
     assert main(["convert", str(tmp_path / "n.csv"), *base, "--start", "2026-03-01T07:00Z"]) == 2
     err = " ".join(capsys.readouterr().err.split())
     assert "n.csv: line 1: no column(s)" in err and "the first line holds numbers" in err and "no header row" in err
+
+
+def _phone_pair(tmp_path: Path, *, gyr_offset_s: float = 0.0, pause=(15.0, 15.5)) -> tuple[Path, Path]:
+    """A phone app's two files (phyphox, Sensor Logger): the accelerometer and the gyroscope each at their own
+    irregular 6-14 ms times in ns since 1970, the gyroscope starting 1.2 s later, ending 0.8 s earlier and pausing
+    over ``pause``; closed forms to check against: 1 g on z plus 0.5 g at 2 Hz on x, 90 deg/s at 1 Hz on z."""
+    rng = np.random.default_rng(11)
+    t0_ns = 1_779_000_000 * 10**9
+    ta = np.concatenate([[0.0], np.cumsum(rng.uniform(0.006, 0.014, 3500))])
+    ta = ta[ta < 30.0]
+    tg = 1.2 + np.concatenate([[0.0], np.cumsum(rng.uniform(0.006, 0.014, 3500))])
+    tg = tg[(tg < 29.2) & ((tg < pause[0]) | (tg > pause[1]))]
+    pd.DataFrame({"time": t0_ns + np.round(ta * 1e9).astype("int64"), "x": 0.5 * np.sin(2 * np.pi * 2 * ta),
+                  "y": 0.0, "z": 1.0}).to_csv(tmp_path / "Accelerometer.csv", index=False)
+    pd.DataFrame({"time": t0_ns + np.round((tg + gyr_offset_s) * 1e9).astype("int64"), "x": 0.0, "y": 0.0,
+                  "z": 90 * np.sin(2 * np.pi * tg)}).to_csv(tmp_path / "Gyroscope.csv", index=False)
+    return tmp_path / "Accelerometer.csv", tmp_path / "Gyroscope.csv"
+
+
+PAIR_ARGS = ["--acc", "x,y,z", "--acc-unit", "g", "--gyr", "x,y,z", "--gyr-unit", "deg/s", "--time", "time",
+             "--time-unit", "ns", "--placement", "lower-back"]
+
+
+def test_a_gyroscope_in_a_file_of_its_own_joins_the_accelerometer_at_its_sample_times(tmp_path, capsys):
+    acc, gyr = _phone_pair(tmp_path)
+    assert main(["convert", str(acc), *PAIR_ARGS, "--gyr-file", str(gyr), "--resample-hz", "100"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    rec = read_parquet(tmp_path / "Accelerometer.parquet")
+    # cut to where both files have samples: the first grid sample at or after the gyroscope's first (1.2 s), the
+    # start moved with it; the last at or before the gyroscope's last (29.2 s or just before)
+    assert rec.start_utc.timestamp() == pytest.approx(1_779_000_000 + 1.2, abs=0.0101)
+    assert rec.has_gyr and 27.9 <= rec.duration_s <= 28.01
+    t = rec.t_s + (rec.start_utc.timestamp() - 1_779_000_000)   # seconds from the accelerometer's first sample
+    np.testing.assert_allclose(rec.data["acc_x"], 0.5 * GRAVITY_M_S2 * np.sin(2 * np.pi * 2 * t), atol=0.02)
+    np.testing.assert_allclose(rec.data["gyr_z"], np.radians(90 * np.sin(2 * np.pi * t)), atol=2e-3)
+    np.testing.assert_allclose(rec.data[["gyr_x", "gyr_y"]], 0.0, atol=1e-12)
+    # the gyroscope's pause is lost samples (every channel), not interpolated over
+    (gap,) = rec.gaps.itertuples()
+    assert 13.78 <= gap.start_s <= 13.81 and 14.3 <= gap.end_s <= 14.32 and gap.lost_samples >= 49
+    assert "gyroscope from Gyroscope.csv" in out.replace(str(tmp_path) + "/", "")
+    assert "interpolated linearly at the 100 Hz sample times" in out and "left out as lost" in out
+    assert "1.2 s left out at the start, 0.8 s at the end" in out
+    assert any("interpolated linearly" in w for w in rec.extra["warnings"])   # kept with the recording
+
+
+def _metabase_pair(tmp_path: Path, *, gyr_scale: float = 1.0) -> list[str]:
+    """The sample run written as MetaBase writes a MetaWear's streams: accelerometer and gyroscope files with their
+    own Unix-millisecond times, the gyroscope's 3 ms after the accelerometer's; the convert arguments for them."""
+    rec = read_parquet(SAMPLE)
+    d = rec.data
+    ms = (rec.start_utc.timestamp() * 1000 + d.index.to_numpy() * (1000 / rec.sampling_rate_hz)).astype("int64")
+    pd.DataFrame({"epoc (ms)": ms, "x-axis (g)": d["acc_x"] / GRAVITY_M_S2, "y-axis (g)": d["acc_y"] / GRAVITY_M_S2,
+                  "z-axis (g)": d["acc_z"] / GRAVITY_M_S2}).to_csv(tmp_path / "acc.csv", index=False)
+    gyr = np.degrees(d[["gyr_x", "gyr_y", "gyr_z"]].to_numpy()) * gyr_scale
+    pd.DataFrame({"epoc (ms)": ms + 3, "x-axis (deg/s)": gyr[:, 0], "y-axis (deg/s)": gyr[:, 1],
+                  "z-axis (deg/s)": gyr[:, 2]}).to_csv(tmp_path / "gyr.csv", index=False)
+    return ["convert", str(tmp_path / "acc.csv"), "--acc", "x-axis (g),y-axis (g),z-axis (g)", "--acc-unit", "g",
+            "--gyr-file", str(tmp_path / "gyr.csv"), "--gyr", "x-axis (deg/s),y-axis (deg/s),z-axis (deg/s)",
+            "--gyr-unit", "deg/s", "--time", "epoc (ms)", "--time-unit", "ms", "--placement", "lower-back"]
+
+
+def test_the_sample_run_split_into_two_files_analyses_to_its_steps(tmp_path, capsys):
+    """The sample run in MetaBase's two files converts back and analyses to the sample's steps and trunk lean (the
+    gyroscope read 3 ms late by interpolation)."""
+    rec = read_parquet(SAMPLE)
+    d = rec.data
+    assert main(_metabase_pair(tmp_path)) == 0
+    got = read_parquet(tmp_path / "acc.parquet")
+    # the first sample, 3 ms before the gyroscope's first, is cut (never extrapolated): the start 10 ms later
+    assert (got.start_utc - rec.start_utc).total_seconds() == pytest.approx(0.01) and len(got.data) == len(d) - 1
+    for name, path in (("got", tmp_path / "acc.parquet"), ("want", SAMPLE)):
+        assert main(["analyse", str(path), "--quiet", "--json", str(tmp_path / f"{name}.json")]) == 0
+    got, want = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("got", "want"))
+    ics = [np.array([s["ic_s"] for s in doc["steps"]]) for doc in (got, want)]
+    assert len(ics[0]) == len(ics[1]) > 1000
+    np.testing.assert_allclose(ics[0] + 0.01, ics[1], atol=0.011)
+    lean = [doc["summary"]["running"]["median_trunk_lean_fwd_deg"] for doc in (got, want)]
+    assert lean[0] == pytest.approx(lean[1], abs=0.3)
+
+
+def test_a_gyroscope_file_that_cannot_join_is_named_and_nothing_is_written(tmp_path, capsys):
+    acc, gyr = _phone_pair(tmp_path)
+    base = ["convert", str(acc), *PAIR_ARGS, "--resample-hz", "100"]
+
+    def refused(*extra, gyr_path=gyr) -> str:
+        assert main([*base, *extra] + (["--gyr-file", str(gyr_path)] if gyr_path else [])) == 2
+        assert not (tmp_path / "Accelerometer.parquet").exists()
+        return " ".join(capsys.readouterr().err.split())
+
+    (tmp_path / "late").mkdir()                                    # another recording's: an hour later
+    _, late = _phone_pair(tmp_path / "late", gyr_offset_s=3600.0)
+    assert "do not overlap" in (err := refused(gyr_path=late)) and "lie 3601.200 to" in err
+    text = gyr.read_text()
+    (tmp_path / "cut.csv").write_text(text[: text.rindex(",")])            # cut inside its last row
+    assert "cut.csv: row" in (err := refused(gyr_path=tmp_path / "cut.csv")) and "truncated" in err
+    (tmp_path / "notime.csv").write_text(text.replace("time,", "t,", 1))
+    assert "notime.csv: header: no time column 'time'" in refused(gyr_path=tmp_path / "notime.csv")
+    (tmp_path / "m").mkdir()
+    assert main(_metabase_pair(tmp_path / "m", gyr_scale=np.pi / 180)) == 2       # rad/s declared as deg/s
+    assert "gyr.csv: unit of x-axis (deg/s) (deg/s)" in (err := " ".join(capsys.readouterr().err.split()))
+    assert "rad/s" in err and not (tmp_path / "m" / "acc.parquet").exists()
+    assert main(["convert", str(acc), "--acc", "x,y,z", "--acc-unit", "g", "--gyr", "x,y,z", "--gyr-unit", "deg/s",
+                 "--rate-hz", "100", "--placement", "lower-back", "--gyr-file", str(gyr)]) == 2  # no --time
+    assert "--gyr-file needs --time" in capsys.readouterr().err
+    assert main(["convert", str(acc), "--acc", "x,y,z", "--acc-unit", "g", "--time", "time", "--time-unit", "ns",
+                 "--placement", "lower-back", "--resample-hz", "100", "--gyr-file", str(gyr)]) == 2
+    assert "--gyr-file" in (err := capsys.readouterr().err) and "without --gyr" in err
+    assert "no such file" in refused(gyr_path=tmp_path / "missing.csv")
