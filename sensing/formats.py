@@ -220,12 +220,13 @@ def _recording(df: pd.DataFrame, meta: Mapping, path) -> Recording:
 # CSV with a mapping
 
 
-def _drop_incomplete_last_row(df: pd.DataFrame, path: Path) -> pd.DataFrame:
+def _drop_incomplete_last_row(df: pd.DataFrame, path: Path, first_line: int) -> pd.DataFrame:
     """A truncated file ends in a partial row (cut after some of its fields, or after its time alone): reject it
-    with its line number (the header is line 1), unless other rows miss values too (lost samples)."""
+    with its line number (``df``'s first row is line ``first_line``), unless other rows miss values too (lost
+    samples)."""
     if len(df) > 1 and df.iloc[-1].isna().any():
         if not df.iloc[:-1].isna().any(axis=None):
-            raise RecordingError(path, f"row {len(df) + 1}", "last row is incomplete; the file looks truncated",
+            raise RecordingError(path, f"row {len(df) - 1 + first_line}", "last row is incomplete; the file looks truncated",
                                  "a complete row; re-export or cut the last line")
     return df
 
@@ -306,6 +307,9 @@ def read_csv(
     start_utc=None,
     resample_hz: float | None = None,
     channel_files: Mapping[str, str | Path] | None = None,
+    header: bool = True,
+    time_zone: str | None = None,
+    time_format: str | None = None,
     **read_kwargs,
 ) -> Recording:
     """Read a CSV whose columns are mapped to our channels.
@@ -320,7 +324,14 @@ def read_csv(
         case the rate is derived from them and checked for regularity.
     time_column
         (column, unit) with unit ``s``, ``ms``, ``us`` or ``ns``; times are used to place samples
-        on the sensor's clock and to find lost samples.
+        on the sensor's clock and to find lost samples.  A column of dates and times as text is read as ISO 8601
+        (``2026-03-01 07:00:00.010``), or in ``time_format`` (:func:`_clock_times`); its unit is then not used.
+    time_zone
+        The IANA zone of a time column's clock times written without a UTC offset.
+    time_format
+        A time column's dates and times as text, in :meth:`datetime.strptime`'s format (``%d-%b-%Y %H:%M:%S.%f``
+        for MATLAB's 01-Mar-2026 07:00:00.007).  Dates and times give the start, unless ``start_utc`` is given
+        (used and said when they differ by more than a second); clock times without a date need ``start_utc``.
     resample_hz
         With ``time_column``: irregular times (a phone's sensors) interpolated linearly onto a regular grid
         at this rate, pauses longer than :data:`RESAMPLE_GAP_INTERVALS` median intervals kept as gaps; said in
@@ -331,6 +342,9 @@ def read_csv(
         file's columns; its times are read from the column ``time_column`` names, in the same unit and on the same
         clock (the apps write one time base for all their files).  Its values are interpolated linearly at the
         recording's sample times (:func:`_joined`); the recording is cut to where every file has samples.
+    header
+        False for a file without a header row (Axivity's OMGUI export): its columns are named by their number,
+        "1", "2", ... from the left.  A first line ``sep=;`` (Excel's) names the separator and is skipped.
     """
     path = Path(path)
     read_kwargs.setdefault("encoding", csv_encoding(path))
@@ -340,14 +354,16 @@ def read_csv(
                              f"{', '.join(str(f) for f in channel_files.values())}",
                              "a column of times in every file, to put their samples side by side")
     own = {ours: col for ours, col in columns.items() if ours[:3] not in channel_files}
-    raw = _read_table(path, read_kwargs)
-    df = _mapped_channels(raw, path, own)
+    raw, first_line = read_table(path, read_kwargs, header=header)
+    df = _mapped_channels(raw, path, own, first_line)
     gravity_where = (f"unit of {columns['acc_x'][0]} ({columns['acc_x'][1]})" if "acc_x" in columns
                      else "accelerometer unit")
     if time_column is not None:
         tcol, tunit = time_column
-        t_file = _time_values(raw, path, tcol, tunit)
+        times = _time_values(raw, path, tcol, tunit, first_line, time_format=time_format, time_zone=time_zone)
+        t_file, tunit = times.values, times.unit
         scale = TIME_UNITS_S[tunit]
+        start_utc, start_note = _start_of_times(path, tcol, times, start_utc)
         if len(t_file) < 2 and resample_hz is None and sampling_rate_hz is None:
             raise RecordingError(path, "rows", f"{len(t_file)} sample", "at least two rows to find the rate from their times")
         # the times' resolution: the smallest difference between the usual steps (whole ms: 9 and 10 ms at 104 Hz)
@@ -358,12 +374,15 @@ def read_csv(
         # from the first row, in the file's unit first: Unix times in ms are whole numbers there (exact), while
         # 1.7e9 s in float64 keeps only 0.2 µs, enough to skew a rate taken from the intervals
         t = (t_file - t_file[0]) * scale
-        parts = {kind: _channel_file(kind, f, columns, tcol, tunit, t_file[0], read_kwargs)
+        parts = {kind: _channel_file(kind, f, columns, time_column, times, read_kwargs, header=header,
+                                     time_format=time_format, time_zone=time_zone)
                  for kind, f in channel_files.items()}
         if resample_hz is not None:
-            rec = _resampled(df, t, float(resample_hz), path, tcol, placement=placement, start_utc=start_utc)
-            return _checked_units(_joined(rec, parts, path), path, columns, gravity_where, channel_files)
-        idx = _indices_from_times(t, sampling_rate_hz, path, tcol, resolution_s=resolution_s)
+            rec = _resampled(df, t, float(resample_hz), path, tcol, placement=placement, start_utc=start_utc,
+                             first_line=first_line)
+            return _checked_units(_joined(noted(rec, start_note), parts, path), path, columns, gravity_where,
+                                  channel_files)
+        idx = _indices_from_times(t, sampling_rate_hz, path, tcol, resolution_s=resolution_s, first_line=first_line)
         fs = sampling_rate_hz or _rate_from_times(t, resolution_s)
         if not MIN_SAMPLING_RATE_HZ <= fs <= MAX_SAMPLING_RATE_HZ and sampling_rate_hz is None:
             fits = [u for u, sc in TIME_UNITS_S.items() if MIN_SAMPLING_RATE_HZ <= fs * scale / sc <= MAX_SAMPLING_RATE_HZ]
@@ -376,20 +395,37 @@ def read_csv(
                                  "sampling_rate_hz= or time_column=")
         idx = np.arange(len(df))
         fs = sampling_rate_hz
-        parts = {}
+        parts, start_note = {}, None
     df.index = pd.Index(idx.astype(np.int64), name="sample_index")
-    df, note = _lost_rows_as_gaps(df, path, first_line=2)  # line 1 is the header
+    df, note = _lost_rows_as_gaps(df, path, first_line=first_line)
     rec = Recording(data=df, sampling_rate_hz=float(fs), start_utc=utc(start_utc), placement=placement, source=str(path))
-    return _checked_units(_joined(noted(rec, note), parts, path), path, columns, gravity_where, channel_files)
+    rec = noted(noted(rec, start_note), note)
+    return _checked_units(_joined(rec, parts, path), path, columns, gravity_where, channel_files)
 
 
-def _read_table(path: Path, read_kwargs: Mapping) -> pd.DataFrame:
-    """A CSV file as pandas reads it (columns by the header's names), or a RecordingError naming the problem."""
+_SEP_LINE = re.compile(r'\s*"?sep=(.)"?\s*')
+
+
+def read_table(path: Path, read_kwargs: Mapping, *, header: bool = True) -> tuple[pd.DataFrame, int]:
+    """A CSV file as pandas reads it and the file line of its first row of values; or a RecordingError naming the
+    problem.  Columns by the header's names, or by their number from 1 without a header row; an Excel ``sep=;``
+    first line names the separator and is skipped."""
     # columns by the header's names: rows ending in a separator (one field more than the header) would otherwise
     # make pandas take the first column as an index and shift every column by one
     read_kwargs = {"index_col": False, **read_kwargs}
+    first_line = 2 if header else 1
     try:
-        return pd.read_csv(path, **read_kwargs)
+        with open(path, encoding=read_kwargs.get("encoding", "utf-8"), errors="replace") as f:
+            sep_line = _SEP_LINE.fullmatch(f.readline())
+    except OSError:
+        sep_line = None  # pandas names it below
+    if sep_line:
+        read_kwargs.update(skiprows=1, sep=sep_line.group(1))
+        first_line += 1
+    if not header:
+        read_kwargs["header"] = None
+    try:
+        raw = pd.read_csv(path, **read_kwargs)
     except UnicodeDecodeError as exc:
         raise RecordingError(path, _undecodable_at(path, read_kwargs["encoding"], exc),
                              f"not {read_kwargs['encoding']} text ({exc.reason})",
@@ -398,12 +434,16 @@ def _read_table(path: Path, read_kwargs: Mapping) -> pd.DataFrame:
         raise RecordingError(path, "file", "empty", "a header row and one row per sample") from None
     except pd.errors.ParserError as exc:
         raise RecordingError(path, "file", f"not readable as CSV ({exc})") from None
+    if not header:
+        raw.columns = [str(i + 1) for i in range(len(raw.columns))]
+    return raw, first_line
 
 
-def _mapped_channels(raw: pd.DataFrame, path: Path, columns: Mapping[str, tuple[str, str]]) -> pd.DataFrame:
+def _mapped_channels(raw: pd.DataFrame, path: Path, columns: Mapping[str, tuple[str, str]], first_line: int
+                     ) -> pd.DataFrame:
     """``raw``'s mapped columns as our channels in SI units, one row per file row (NaN where a row is empty); every
     value a number a body-worn sensor reads, every row complete or empty (a lost sample), the last row not cut off —
-    else a RecordingError naming the file's line and column."""
+    else a RecordingError naming the file's line (``raw``'s first row is line ``first_line``) and column."""
     missing = [src for src, _ in columns.values() if src not in raw.columns]
     if missing:
         seps = [c for c in (";", "\t", "|", ",") if len(raw.columns) == 1 and c in str(raw.columns[0])]
@@ -427,35 +467,150 @@ def _mapped_channels(raw: pd.DataFrame, path: Path, columns: Mapping[str, tuple[
         if len(bad):
             value = raw[src].iloc[bad[0]]
             comma = bool(re.fullmatch(r"\s*[-+]?\d*,\d+\s*", str(value)))  # a decimal comma read with "." as the mark
-            raise RecordingError(path, f"row {bad[0] + 2}, column {src}", f"not a number: {value!r}",
+            raise RecordingError(path, f"row {bad[0] + first_line}, column {src}", f"not a number: {value!r}",
                                  "a number" + ("; the file writes a decimal comma (convert: --decimal ,)" if comma else ""))
         cols[ours] = vals * unit_factor(ours[:3], unit, source=path, where=f"unit of {src}")
     df = pd.DataFrame(cols)
     if not len(df):
         raise RecordingError(path, "rows", "no samples after the header", "one row per sample")
-    df = _drop_incomplete_last_row(df, path)
+    df = _drop_incomplete_last_row(df, path, first_line)
     # a row missing some channels but not all (all: a lost sample) is named here, by its line and column
     partial = np.flatnonzero(df.isna().any(axis=1).to_numpy() & ~df.isna().all(axis=1).to_numpy())
     if len(partial):
         ours = df.columns[df.iloc[partial[0]].isna().to_numpy()][0]
-        raise RecordingError(path, f"row {partial[0] + 2}, column {columns[ours][0]}", "missing value",
+        raise RecordingError(path, f"row {partial[0] + first_line}, column {columns[ours][0]}", "missing value",
                              "a number in every channel (a row empty in all of them is read as a lost sample)")
-    check_range(df, path, columns, first_line=2)
+    check_range(df, path, columns, first_line=first_line)
     return df
 
 
-def _time_values(raw: pd.DataFrame, path: Path, tcol: str, tunit: str) -> np.ndarray:
-    """The column ``tcol`` of ``raw`` as numbers in the file's unit ``tunit`` (NaN where a row has no time)."""
+@dataclass
+class _Times:
+    """A CSV's time column read: ``values`` in ``unit`` (numbers as written; for dates and times as text, ns since
+    the first row, exact), and for text the first row's time (``first``: UTC, or naive for clock times without a
+    date, which give no start)."""
+
+    values: np.ndarray
+    unit: str
+    first: pd.Timestamp | None = None
+    dated: bool = False
+
+    @property
+    def start_utc(self):
+        return self.first.to_pydatetime() if self.dated else None
+
+    def seconds_from(self, main: "_Times", path: Path, tcol: str) -> np.ndarray:
+        """These times in seconds from the first row of ``main`` (another file's times on the same clock)."""
+        if (self.first is None) != (main.first is None):
+            raise RecordingError(path, f"column {tcol}", "dates and times in one file and numbers in the other",
+                                 "the same kind of times in every file")
+        if self.first is None:
+            return (self.values - main.values[0]) * TIME_UNITS_S[self.unit]
+        return (self.values + (self.first - main.first).value) * 1e-9
+
+
+def _time_values(raw: pd.DataFrame, path: Path, tcol: str, tunit: str, first_line: int, *,
+                 time_format: str | None = None, time_zone: str | None = None) -> _Times:
+    """The column ``tcol`` of ``raw``: numbers in ``tunit`` (NaN where a row has no time), or dates and times as text
+    (from the first row, or with ``time_format``: :func:`_clock_times`)."""
     if tcol not in raw.columns:
         raise RecordingError(path, "header", f"no time column {tcol!r}")
     if tunit not in TIME_UNITS_S:
         raise RecordingError(path, f"unit of {tcol}", f"unknown time unit {tunit!r}", "s, ms, us or ns")
     t = pd.to_numeric(raw[tcol], errors="coerce").to_numpy(np.float64)
     bad = np.flatnonzero(np.isnan(t) & raw[tcol].notna().to_numpy())
+    if time_format is not None or (len(bad) and bad[0] == 0):  # text from the first row: dates and times
+        return _clock_times(raw[tcol], path, tcol, first_line, time_format, time_zone)
     if len(bad):
-        raise RecordingError(path, f"row {bad[0] + 2}, column {tcol}", f"not a number: {raw[tcol].iloc[bad[0]]!r}",
-                             f"a time in {tunit} (a date and time has to be written as seconds first)")
-    return t
+        raise RecordingError(path, f"row {bad[0] + first_line}, column {tcol}", f"not a number: {raw[tcol].iloc[bad[0]]!r}",
+                             f"a time in {tunit}")
+    return _Times(t, tunit)
+
+
+#: strptime directives that put a clock time on a date
+_DATE_DIRECTIVES = re.compile(r"%[YyjdmbBFDcxGUVWaAu]")
+
+
+def _clock_times(col: pd.Series, path: Path, tcol: str, first_line: int, time_format: str | None,
+                 time_zone: str | None) -> _Times:
+    """A time column of dates and times as text (Axivity's OMGUI, MATLAB Mobile, SensorLog): ISO 8601 unless
+    ``time_format`` (strptime's) is given; times with a UTC offset are exact, those without are the clock of
+    ``time_zone`` (required; summer time applied).  Clock times without a date (``%H:%M:%S:%f``) give times from the
+    first row but no start."""
+    fmt = time_format or "ISO8601"
+    text = col.astype("string").str.strip()
+    try:
+        try:
+            when = pd.to_datetime(text, format=fmt)
+        except ValueError as exc:  # offsets that change inside the file (summer time): exact in UTC
+            if "Mixed timezones" not in str(exc):
+                raise
+            when = pd.to_datetime(text, format=fmt, utc=True)
+    except (ValueError, TypeError) as exc:
+        row = _first_unparsed(text, fmt)
+        example = str(text.iloc[row]) if row is not None else str(text.iloc[0])
+        guess = None if time_format else _guessed_format(example)
+        raise RecordingError(path, f"row {(row or 0) + first_line}, column {tcol}",
+                             f"{example!r} is not " + (f"a time in the format {time_format!r}" if time_format else
+                                                       "a number or an ISO 8601 date and time"),
+                             ("its format, as strptime writes it: convert --time-format "
+                              + (f"'{guess}'" if guess else "'%d-%b-%Y %H:%M:%S.%f' (for 01-Mar-2026 07:00:00.007)"))
+                             if not time_format else f"every row in {time_format!r} ({exc})") from None
+    missing = np.flatnonzero(when.isna().to_numpy())
+    if len(missing):
+        raise RecordingError(path, f"row {missing[0] + first_line}, column {tcol}", "missing time", "a date and time")
+    dated = time_format is None or bool(_DATE_DIRECTIVES.search(time_format))
+    if when.dt.tz is None and dated:
+        if time_zone is None:
+            raise RecordingError(path, f"column {tcol}", f"dates and times without a UTC offset ({text.iloc[0]!r})",
+                                 "the zone of the clock that wrote them: convert --timezone (Europe/Amsterdam, or "
+                                 "UTC if it was UTC)")
+        try:
+            when = when.dt.tz_localize(time_zone, ambiguous="infer", nonexistent="raise")
+        except Exception as exc:  # pytz/zoneinfo: an hour that does not exist or cannot be told apart
+            raise RecordingError(path, f"column {tcol}", f"clock times that do not hold in {time_zone} ({exc})",
+                                 "times of one clock; the summer-time change inside a recording needs UTC times")
+    first = when.iloc[0]
+    if when.dt.tz is not None:
+        first = first.tz_convert("UTC")
+        when = when.dt.tz_convert("UTC").dt.tz_localize(None)
+    ns = when.astype("datetime64[ns]").to_numpy().astype(np.int64)
+    return _Times((ns - ns[0]).astype(np.float64), "ns", first, dated)
+
+
+def _first_unparsed(text: pd.Series, fmt: str) -> int | None:
+    """The first row of ``text`` that ``fmt`` does not read (None if each reads)."""
+    try:
+        when = pd.to_datetime(text, format=fmt, errors="coerce", utc=True)
+    except (ValueError, TypeError):
+        return None
+    bad = np.flatnonzero(when.isna().to_numpy() & text.notna().to_numpy())
+    return int(bad[0]) if len(bad) else None
+
+
+def _guessed_format(example: str) -> str | None:
+    """strptime's format for a date and time like ``example``, as pandas guesses it, or None."""
+    try:
+        from pandas.tseries.api import guess_datetime_format
+
+        return guess_datetime_format(example)
+    except Exception:  # guessing is a courtesy
+        return None
+
+
+def _start_of_times(path: Path, tcol: str, times: _Times, start_utc) -> tuple[object, str | None]:
+    """The recording's start and what to say of it: ``start_utc`` if given, else the first row's date and time; a
+    given start that differs from the file's dates and times by more than a second is used and said."""
+    clock_start = times.start_utc
+    if clock_start is None or start_utc is None:
+        return start_utc or clock_start, None
+    given = utc(start_utc)
+    differ_s = (given - clock_start).total_seconds()
+    if abs(differ_s) <= 1.0:
+        return given, None
+    return given, (f"{path}: start {given:%Y-%m-%d %H:%M:%S} UTC used; column {tcol}'s dates and times start at "
+                   f"{clock_start:%Y-%m-%d %H:%M:%S} UTC ({abs(differ_s):.0f} s "
+                   f"{'later' if differ_s < 0 else 'earlier'})")
 
 
 @dataclass
@@ -469,18 +624,21 @@ class _ChannelFile:
     t_s: np.ndarray
 
 
-def _channel_file(kind: str, path: Path, columns: Mapping, tcol: str, tunit: str, main_t0: float,
-                  read_kwargs: Mapping) -> _ChannelFile:
+def _channel_file(kind: str, path: Path, columns: Mapping, time_column: tuple[str, str], main_times: _Times,
+                  read_kwargs: Mapping, *, header: bool, time_format: str | None, time_zone: str | None
+                  ) -> _ChannelFile:
     if kind not in ("gyr", "mag"):
         raise RecordingError(path, f"channel file {kind!r}", "not a channel group kept in a file of its own",
                              "gyr or mag (the accelerometer's file is the main one)")
     mine = {ours: col for ours, col in columns.items() if ours[:3] == kind}
     if len(mine) != 3:
         raise RecordingError(path, f"columns of {kind}", f"{len(mine)} mapped", f"{kind}_x, {kind}_y and {kind}_z")
-    raw = _read_table(path, {**read_kwargs, "encoding": csv_encoding(path)})
-    df = _mapped_channels(raw, path, mine)
-    t = (_time_values(raw, path, tcol, tunit) - main_t0) * TIME_UNITS_S[tunit]
-    _check_times(t - t[0], path, tcol)  # row numbers of the file, before its lost rows are left out
+    tcol, tunit = time_column
+    raw, first_line = read_table(path, {**read_kwargs, "encoding": csv_encoding(path)}, header=header)
+    df = _mapped_channels(raw, path, mine, first_line)
+    times = _time_values(raw, path, tcol, tunit, first_line, time_format=time_format, time_zone=time_zone)
+    t = times.seconds_from(main_times, path, tcol)
+    _check_times(t - t[0], path, tcol, first_line=first_line)  # file rows, before its lost rows are left out
     lost = df.isna().all(axis=1).to_numpy()
     if (~lost).sum() < 2:
         raise RecordingError(path, "rows", f"{int((~lost).sum())} sample(s)", "at least two samples to interpolate from")
@@ -751,14 +909,15 @@ def _rate_from_times(t: np.ndarray, resolution_s: float = 0.0) -> float:
     return float(1.0 / np.mean(dt[dt <= max(1.5 * med, med + resolution_s * (1 + 1e-9))]))
 
 
-def _check_times(t: np.ndarray, path, tcol: str) -> None:
+def _check_times(t: np.ndarray, path, tcol: str, *, first_line: int) -> None:
+    """Times ``t`` (s from the first row, which is file line ``first_line``) all there and strictly increasing."""
     nan = np.flatnonzero(~np.isfinite(t))
     if len(nan):
-        raise RecordingError(path, f"row {nan[0] + 2}, column {tcol}", "missing time", "a number")
+        raise RecordingError(path, f"row {nan[0] + first_line}, column {tcol}", "missing time", "a number")
     back = np.flatnonzero(np.diff(t) <= 0)
     if len(back):
         i = back[0]
-        raise RecordingError(path, f"row {i + 3}, column {tcol}", f"time goes from {t[i]:.15g} to {t[i + 1]:.15g} s after the first row",
+        raise RecordingError(path, f"row {i + 1 + first_line}, column {tcol}", f"time goes from {t[i]:.15g} to {t[i + 1]:.15g} s after the first row",
                              "strictly increasing time")
 
 
@@ -767,13 +926,14 @@ def _check_times(t: np.ndarray, path, tcol: str) -> None:
 RESAMPLE_GAP_INTERVALS = 3.0
 
 
-def _resampled(df: pd.DataFrame, t: np.ndarray, fs: float, path, tcol: str, *, placement, start_utc) -> Recording:
+def _resampled(df: pd.DataFrame, t: np.ndarray, fs: float, path, tcol: str, *, placement, start_utc,
+               first_line: int) -> Recording:
     """``df`` sampled at the irregular times ``t`` (s from the first row), linearly interpolated onto a grid at
     ``fs`` from the first row's time; grid samples inside pauses are left out (gaps)."""
     if not MIN_SAMPLING_RATE_HZ <= fs <= MAX_SAMPLING_RATE_HZ:
         raise RecordingError(path, "resample rate", f"{fs:g} Hz", f"{MIN_SAMPLING_RATE_HZ:g} to {MAX_SAMPLING_RATE_HZ:g} Hz")
     lost = df.isna().all(axis=1).to_numpy()  # (a row missing only some channels: refused by read_csv)
-    _check_times(t, path, tcol)  # row numbers of the file, before its lost rows are left out
+    _check_times(t, path, tcol, first_line=first_line)  # file rows, before its lost rows are left out
     t, df = t[~lost], df[~lost]
     if len(t) < 2:
         raise RecordingError(path, "rows", f"{len(t)} sample(s)", "at least two samples to resample")
@@ -795,18 +955,18 @@ def _resampled(df: pd.DataFrame, t: np.ndarray, fs: float, path, tcol: str, *, p
     return noted(rec, note)
 
 
-def _indices_from_times(t: np.ndarray, fs: float | None, path, tcol: str, *, resolution_s: float = 0.0
-                        ) -> np.ndarray:
+def _indices_from_times(t: np.ndarray, fs: float | None, path, tcol: str, *, resolution_s: float = 0.0,
+                        first_line: int) -> np.ndarray:
     """Sample indices of the times ``t``: each within 0.35 samples of the grid, or within the rounding of times
     written at ``resolution_s`` (whole ms at 833 Hz are off by up to 0.42 samples) while that stays under 0.5."""
-    _check_times(t, path, tcol)
+    _check_times(t, path, tcol, first_line=first_line)
     fs = fs or _rate_from_times(t, resolution_s)
     pos = (t - t[0]) * fs
     idx = np.round(pos).astype(np.int64)
     jitter = np.abs(pos - idx)
     bad = np.flatnonzero(jitter > max(0.35, min(0.49, 0.5 * resolution_s * fs + 0.05)))
     if len(bad):
-        raise RecordingError(path, f"row {bad[0] + 2}, column {tcol}",
+        raise RecordingError(path, f"row {bad[0] + first_line}, column {tcol}",
                              f"time {t[bad[0]]:.15g} s after the first row is off the {fs:g} Hz sample grid by "
                              f"{jitter[bad[0]]:.2f} samples",
                              "regular sampling; irregular times (a phone's: here a median interval of "

@@ -87,6 +87,11 @@ def register(subparsers) -> None:
                                                  "--rate-hz is given; rows off the grid are refused)")
     p.add_argument("--time-unit", default=None, choices=("s", "ms", "us", "ns"),  # sensing.formats.TIME_UNITS_S
                    help="unit of --time (default s)")
+    p.add_argument("--time-format", metavar="FORMAT",
+                   help="--time holds dates and times as text in this format, as strptime writes it: "
+                        "'%%d-%%b-%%Y %%H:%%M:%%S.%%f' for 01-Mar-2026 07:00:00.007 (MATLAB Mobile); ISO 8601 "
+                        "(2026-03-01 07:00:00.010, Axivity's OMGUI) is read without it. They give the start; "
+                        "without a UTC offset they are in --timezone")
     p.add_argument("--resample-hz", type=float, metavar="HZ",
                    help="with --time: times that are not on a regular grid (a phone's sensors) are interpolated "
                         "onto one at HZ; pauses stay gaps, and the recording's warnings say it was resampled")
@@ -100,6 +105,9 @@ def register(subparsers) -> None:
                                                     "times and days there; default UTC, or the runner's on import)")
     p.add_argument("--sep", default=",", help="the column separator (default ,; ';' or 'tab' for others)")
     p.add_argument("--decimal", default=".", help="the decimal mark (default .; ',' for exports that write 9,81)")
+    p.add_argument("--no-header", action="store_true",
+                   help="the file has no header row (Axivity's OMGUI export): name the columns by their number "
+                        "from 1, e.g. --time 1 --acc 2,3,4")
     p.add_argument("--out", type=Path, default=None, help="where to write the recording (default: the CSV's name "
                                                           "with .parquet; an existing file is never overwritten)")
     p.set_defaults(func=cmd_convert)
@@ -318,7 +326,7 @@ def _csv_start(args, read_kwargs: dict):
 
     import pandas as pd
 
-    from sensing.formats import TIME_UNITS_S
+    from sensing.formats import TIME_UNITS_S, read_table
     from sensing.recording import RecordingError, utc
 
     start = None
@@ -342,9 +350,10 @@ def _csv_start(args, read_kwargs: dict):
     if args.time:
         unit = args.time_unit or "s"
         try:
-            first = pd.read_csv(args.csv, usecols=[args.time], nrows=1, index_col=False, **read_kwargs)[args.time].iloc[0]
+            raw, _ = read_table(args.csv, {**read_kwargs, "nrows": 1}, header=not args.no_header)
+            first = raw[args.time].iloc[0]
             first_s = float(first) * TIME_UNITS_S[unit]
-        except (ValueError, TypeError, KeyError, IndexError, UnicodeDecodeError):
+        except (ValueError, TypeError, KeyError, IndexError):  # (RecordingError is a ValueError)
             first_s = float("nan")  # read_csv names the column's problem
         if first_s > UNIX_TIME_MIN_S:
             try:
@@ -412,8 +421,14 @@ def cmd_convert(args, *, console: Console | None = None) -> int:
         return fail("give --rate-hz (the sensor's rate) or --time (a column of sample times)")
     if args.resample_hz is not None and (args.time is None or args.rate_hz is not None):
         return fail("--resample-hz needs --time (the times to resample from) and takes the place of --rate-hz")
-    if args.time_unit is not None and args.time is None:
-        return fail(f"--time-unit {args.time_unit} given without --time (the column of sample times)")
+    for option, value in (("--time-unit", args.time_unit), ("--time-format", args.time_format)):
+        if value is not None and args.time is None:
+            return fail(f"{option} {value} given without --time (the column of sample times)")
+    if args.no_header:
+        named = [c.strip() for n in (args.acc, args.gyr, args.mag) if n for c in n.split(",")] + [args.time or "1"]
+        if not all(c.isdigit() and int(c) > 0 for c in named):
+            return fail(f"--no-header: columns are named by their number from 1 (e.g. --time 1 --acc 2,3,4); got "
+                        + ", ".join(c for c in named if not (c.isdigit() and int(c) > 0)))
     for option, hz in (("--rate-hz", args.rate_hz), ("--resample-hz", args.resample_hz)):
         if hz is not None and not MIN_SAMPLING_RATE_HZ <= hz <= MAX_SAMPLING_RATE_HZ:
             return fail(f"{option} {hz:g}: expected a sampling rate from {MIN_SAMPLING_RATE_HZ:g} to "
@@ -441,9 +456,13 @@ def cmd_convert(args, *, console: Console | None = None) -> int:
         rec = read_csv(args.csv, columns, sampling_rate_hz=args.rate_hz,
                        time_column=(args.time, args.time_unit or "s") if args.time else None,
                        placement=args.placement, start_utc=start, resample_hz=args.resample_hz,
-                       channel_files=channel_files, **read_kwargs)
+                       channel_files=channel_files, header=not args.no_header, time_zone=args.timezone,
+                       time_format=args.time_format, **read_kwargs)
     except (RecordingError, ValueError) as exc:
         return fail(str(exc))
+    if rec.start_utc is None:
+        return fail(f"--start: not given, and column {args.time} holds clock times without a date; give the first "
+                    "sample's date and time (…+01:00 or …Z)")
     if args.timezone is not None:
         rec.extra["time_zone"] = args.timezone
     write_parquet(rec, out)

@@ -479,3 +479,82 @@ def test_a_gyroscope_file_that_cannot_join_is_named_and_nothing_is_written(tmp_p
                  "--placement", "lower-back", "--resample-hz", "100", "--gyr-file", str(gyr)]) == 2
     assert "--gyr-file" in (err := capsys.readouterr().err) and "without --gyr" in err
     assert "no such file" in refused(gyr_path=tmp_path / "missing.csv")
+
+
+def test_dates_and_times_as_text_give_the_start_in_their_zone(tmp_path, capsys):
+    """Axivity's OMGUI export (no header row, local dates and times, g and deg/s) of the sample run converts back to
+    the sample's samples and start; MATLAB Mobile's 01-Mar-2026 07:00:00.007 names the --time-format to give."""
+    rec = read_parquet(SAMPLE)
+    d = rec.data
+    local = (pd.Timestamp(rec.start_utc).tz_convert("Europe/Amsterdam").tz_localize(None)
+             + pd.to_timedelta(d.index.to_numpy() / rec.sampling_rate_hz, unit="s"))
+    rows = pd.DataFrame({"t": local.strftime("%Y-%m-%d %H:%M:%S.%f").str[:-3],
+                         **{c: d[c] / GRAVITY_M_S2 for c in ("acc_x", "acc_y", "acc_z")},
+                         **{c: np.degrees(d[c]) for c in ("gyr_x", "gyr_y", "gyr_z")}})
+    rows.to_csv(tmp_path / "ax6.csv", index=False, header=False, float_format="%.7g")
+    args = ["convert", str(tmp_path / "ax6.csv"), "--no-header", "--time", "1", "--acc", "2,3,4", "--acc-unit", "g",
+            "--gyr", "5,6,7", "--gyr-unit", "deg/s", "--placement", "lower-back"]
+    assert main(args) == 2                                            # local times need their zone
+    assert "dates and times without a UTC offset" in (err := " ".join(capsys.readouterr().err.split()))
+    assert "--timezone" in err and not (tmp_path / "ax6.parquet").exists()
+    assert main([*args, "--timezone", "Europe/Amsterdam"]) == 0
+    got = read_parquet(tmp_path / "ax6.parquet")
+    assert got.start_utc == rec.start_utc and rec.start_utc.hour == 17     # 19:30 in Amsterdam's summer time
+    assert got.data.index.tolist() == d.index.tolist()
+    for c in ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z"):
+        np.testing.assert_allclose(got.data[c], d[c], rtol=1e-6, atol=1e-5)
+    assert main([*args[:-2], "--acc", "a,b,c", "--placement", "lower-back"]) == 2
+    assert "--no-header: columns are named by their number from 1" in capsys.readouterr().err
+
+    rows["t"] = local.strftime("%d-%b-%Y %H:%M:%S.%f").str[:-3]       # MATLAB Mobile's
+    rows.iloc[:300].to_csv(tmp_path / "m.csv", index=False, float_format="%.7g")
+    base = ["convert", str(tmp_path / "m.csv"), "--time", "t", "--acc", "acc_x,acc_y,acc_z", "--acc-unit", "g",
+            "--placement", "lower-back", "--timezone", "Europe/Amsterdam"]
+    assert main(base) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "row 2, column t: '04-May-2026 19:30:00.000' is not a number or an ISO 8601 date and time" in err
+    assert "--time-format '%d-%B-%Y %H:%M:%S.%f'" in err                # pandas' guess ("May": %b and %B alike)
+    assert main([*base, "--time-format", "%d-%b-%Y %H:%M:%S.%f"]) == 0
+    assert read_parquet(tmp_path / "m.parquet").start_utc == rec.start_utc
+
+
+@pytest.mark.parametrize("written", ["offset", "local"])
+def test_text_times_across_the_change_to_summer_time_stay_continuous(tmp_path, capsys, written):
+    """4 s at 100 Hz over Amsterdam's change to summer time (2026-03-29 01:00 UTC: clocks go 02:00 -> 03:00), the
+    times written with their changing offset (SensorLog's +0100, +0200) or as the clock showed them: one recording of
+    400 samples from 00:59:58 UTC, no hour-long gap; a closed form on x to check that no sample moved."""
+    t_utc = pd.Timestamp("2026-03-29 00:59:58", tz="UTC") + pd.to_timedelta(np.arange(400) * 10, unit="ms")
+    clock = t_utc.tz_convert("Europe/Amsterdam")
+    text = (clock.strftime("%Y-%m-%d %H:%M:%S.%f").str[:-3] + clock.strftime(" %z") if written == "offset"
+            else clock.strftime("%Y-%m-%d %H:%M:%S.%f").str[:-3])
+    k = np.arange(400)
+    pd.DataFrame({"time": text, "x": 0.3 * np.sin(2 * np.pi * k / 100), "y": 0.0, "z": 1.0}).to_csv(
+        tmp_path / "dst.csv", index=False)
+    fmt = "%Y-%m-%d %H:%M:%S.%f" + (" %z" if written == "offset" else "")
+    assert main(["convert", str(tmp_path / "dst.csv"), "--time", "time", "--time-format", fmt, "--acc", "x,y,z",
+                 "--acc-unit", "g", "--placement", "chest", "--timezone", "Europe/Amsterdam"]) == 0
+    rec = read_parquet(tmp_path / "dst.parquet")
+    assert rec.start_utc == t_utc[0].to_pydatetime() and rec.sampling_rate_hz == pytest.approx(100.0)
+    assert rec.data.index.tolist() == list(range(400)) and rec.lost_samples == 0
+    np.testing.assert_allclose(rec.data["acc_x"], 0.3 * GRAVITY_M_S2 * np.sin(2 * np.pi * k / 100), atol=1e-6)
+
+
+def test_clock_times_without_a_date_and_an_excel_separator_line(tmp_path, capsys):
+    """Physics Toolbox's 07:00:00:011 clock times have no date: --start gives it; Excel's `sep=;` first line names
+    the separator, and the rows after it are named by their file line."""
+    k = np.arange(500)
+    clock = pd.Timestamp("2026-03-01 07:00:00") + pd.to_timedelta(k * 10, unit="ms")
+    lines = [f"{c:%H:%M:%S}:{c.microsecond // 1000:03d};{0.2 * np.sin(k_ / 10):.4f};0;1" for c, k_ in zip(clock, k)]
+    (tmp_path / "p.csv").write_text("time;x;y;z\n" + "\n".join(lines) + "\n")
+    base = ["convert", str(tmp_path / "p.csv"), "--time", "time", "--time-format", "%H:%M:%S:%f", "--sep", ";",
+            "--acc", "x,y,z", "--acc-unit", "g", "--placement", "chest"]
+    assert main(base) == 2
+    assert "holds clock times without a date" in (err := " ".join(capsys.readouterr().err.split())) and "--start" in err
+    assert main([*base, "--start", "2026-03-01T07:00:00+01:00"]) == 0
+    rec = read_parquet(tmp_path / "p.parquet")
+    assert rec.start_utc.hour == 6 and len(rec.data) == 500 and rec.sampling_rate_hz == pytest.approx(100.0)
+
+    lines[3] = lines[3].replace(";0;1", ";zero;1")
+    (tmp_path / "e.csv").write_text("sep=;\ntime;x;y;z\n" + "\n".join(lines) + "\n")
+    assert main(["convert", str(tmp_path / "e.csv"), *base[2:], "--start", "2026-03-01T07:00:00+01:00"]) == 2
+    assert "e.csv: row 6, column y: not a number: 'zero'" in " ".join(capsys.readouterr().err.split())  # line 6

@@ -216,7 +216,11 @@ def test_csv_rate_from_whole_millisecond_unix_times(tmp_path):
         ("t,ax,ay,az\n0,0,0,1\n10,0,0,1\n20\n", {"time_column": ("t", "ms")}, "row 4: last row is incomplete"),
         ("t,ax,ay,az\n", {"time_column": ("t", "ms")}, "no samples after the header"),
         ("t,ax,ay,az\n0,0,0,1\n", {"time_column": ("t", "ms")}, "at least two rows"),
-        ("t,ax,ay,az\n2026-11-20 07:00,0,0,1\n", {"time_column": ("t", "s")}, "row 2, column t: not a number"),
+        ("t,ax,ay,az\n2026-11-20 07:00,0,0,1\n", {"time_column": ("t", "s")},
+         "column t: dates and times without a UTC offset"),
+        ("t,ax,ay,az\n01-Mar-2026 07:00:00,0,0,1\n", {"time_column": ("t", "s")},
+         "row 2, column t: '01-Mar-2026 07:00:00' is not a number or an ISO 8601 date and time"),
+        ("t,ax,ay,az\n0,0,0,1\n1x,0,0,1\n", {"time_column": ("t", "s")}, "row 3, column t: not a number: '1x'"),
         ("t,ax,ay,az\n0,0,0,1\n10,0,0,1\n14,0,0,1\n20,0,0,1\n", {"time_column": ("t", "ms"), "sampling_rate_hz": 100}, "off the 100 Hz"),
     ],
 )
