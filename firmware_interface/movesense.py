@@ -47,6 +47,10 @@ MSG_DATA_PART2 = 3
 #: u32 millisecond clock wraps after 2**32 ms.
 TIME_MODULUS_S = 2**32 / 1000.0
 RATES_HZ = (13, 26, 52, 104, 208, 416, 833, 1666)
+#: The rates a recording can index: the time stamp is the first sample's, in whole ms, so each frame's place is
+#: known to 1 ms; at 833 and 1666 Hz that is about a sample or more, and a frame right after another could not be
+#: told from one after a lost sample (:class:`firmware_interface.counters.TimestampIndexer` needs under ~500 Hz).
+RECORDABLE_RATES_HZ = tuple(r for r in RATES_HZ if r <= 416)
 MAX_PATH_BYTES = 158
 
 # Data notification header: type, reference, time stamp of the first sample.
@@ -100,7 +104,11 @@ def start_commands(*, resources: Mapping[int, str]) -> tuple[GattWrite, ...]:
     if not resources:
         raise ValueError("give at least one subscription, e.g. resources={99: '/Meas/IMU6/52'}")
     for path in resources.values():
-        parse_resource(path)
+        _, rate = parse_resource(path)
+        if rate not in RECORDABLE_RATES_HZ:
+            raise ValueError(f"Movesense {path}: at {rate} Hz its 1-ms time stamps cannot tell a frame that follows "
+                             f"the last from one after a lost sample; record at {max(RECORDABLE_RATES_HZ)} Hz or below "
+                             f"({', '.join(map(str, RECORDABLE_RATES_HZ))})")
     return tuple(GattWrite(COMMAND_UUID, subscribe_command(ref, path), description=f"subscribe {path}") for ref, path in resources.items())
 
 

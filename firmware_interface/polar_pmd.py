@@ -377,8 +377,10 @@ class PolarPmdDecoder(Decoder):
         settings = decode_settings(params, self.device) if status == 0 and op in (PmdOp.GET_SETTINGS, PmdOp.START) else {}
         response = PmdResponse(op, meas, status, False, params, settings)
         if response.ok and op == PmdOp.START and meas in PmdMeasurement._value2member_map_:
-            factor = settings.get(PmdSetting.FACTOR)
-            self.factors_[PmdMeasurement(meas)] = float(factor[0]) if factor else 1.0
+            factor = float(settings[PmdSetting.FACTOR][0]) if settings.get(PmdSetting.FACTOR) else 1.0
+            if not (math.isfinite(factor) and factor > 0):  # 0 would read every sample as 0, a negative one flipped
+                raise self.error(f"start response with FACTOR {factor!r}", "a positive scale factor", data)
+            self.factors_[PmdMeasurement(meas)] = factor
         if response.ok and op == PmdOp.STOP:
             self.last_frame_time_ns_ = {k: v for k, v in self.last_frame_time_ns_.items() if k[0] != meas}
         return response

@@ -182,6 +182,9 @@ class WitMotionDecoder(Decoder):
                 after = i + PACKET_BYTES
                 if after < n and buf[after] != HEADER:
                     inner_end = inner + PACKET_BYTES
+                    if inner_end > n and not final:
+                        pos = i  # the inner packet ends in a later notification: wait to tell which one is real
+                        break
                     if inner_end <= n and (inner_end == n or buf[inner_end] == HEADER):
                         garbage.append((i, inner))  # truncated packet before a complete one
                         pos = inner

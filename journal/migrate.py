@@ -19,6 +19,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -42,6 +43,14 @@ def head_revision() -> str:
     return heads[0]
 
 
+class JournalSchemaError(Exception):
+    """A database :func:`upgrade` will not touch: a newer backstride's journal, or another program's database."""
+
+
+def _known_revisions() -> set[str]:
+    return {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at, None for an empty database."""
     with engine.connect() as conn:
@@ -56,8 +65,19 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     processes opening the journal at once queue on the write lock; the second
     finds nothing left to do.
     """
-    if current_revision(engine) == head_revision() and revision == "head":
+    current = current_revision(engine)
+    if current == head_revision() and revision == "head":
         return
+    if current is not None and current not in _known_revisions():
+        raise JournalSchemaError(f"its schema is at revision {current}, which this version of backstride does not "
+                                 "know: it was written by a newer backstride; update backstride to open it "
+                                 "(nothing was changed)")
+    if current is None:
+        tables = [t for t in sa.inspect(engine).get_table_names() if t != "alembic_version"]
+        if tables:
+            raise JournalSchemaError(f"a database of another program (tables {', '.join(sorted(tables)[:5])}"
+                                     f"{', ...' if len(tables) > 5 else ''}), not a backstride journal; give the "
+                                     "journal's file, or a new file name to start one (nothing was changed)")
     with engine.execution_options(sqlite_immediate=True).begin() as conn:
         command.upgrade(alembic_config(conn), revision)
 

@@ -13,6 +13,7 @@ Units follow :mod:`analysis.constants`: SI, the unit in every name
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import io
@@ -20,7 +21,7 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -124,6 +125,19 @@ def analysed_columns(source: str | None, fit_cadence: bool, other_sensor: Iterab
             and k not in other_sensor]
 
 
+def _shown_url(url: str) -> str:
+    """``url`` as a person reads it: a SQLite file by its path, a server's URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        u = make_url(url)
+    except sa.exc.ArgumentError:
+        return url
+    if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:":
+        return u.database
+    return u.render_as_string(hide_password=True)
+
+
 def _open_problem(url: str, exc: Exception) -> str:
     """Why the journal at ``url`` cannot be opened, for a person (the URL's password left out)."""
     from sqlalchemy.engine import make_url
@@ -211,7 +225,7 @@ class Journal:
         ``url`` is a SQLAlchemy URL (``sqlite:///path``, ``postgresql+psycopg://…``)
         or a file path; None: :func:`journal.db.default_url`.
         """
-        from journal.migrate import upgrade
+        from journal.migrate import JournalSchemaError, upgrade
 
         u = normalise_url(url) if url is not None else default_url()
         engine = None
@@ -222,6 +236,9 @@ class Journal:
             if engine is not None:
                 engine.dispose()
             raise JournalError(_open_problem(u, exc)) from None
+        except JournalSchemaError as exc:
+            engine.dispose()
+            raise JournalError(f"journal {_shown_url(u)}: {exc}") from None
         except Exception:
             if engine is not None:
                 engine.dispose()
@@ -240,8 +257,18 @@ class Journal:
     def _read(self) -> Session:
         return Session(self._engine, expire_on_commit=False)
 
-    def _write(self) -> Session:
-        return Session(self._writer, expire_on_commit=False)
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Session]:
+        """A session for one write; a journal that cannot be written (read-only, locked by another program for
+        longer than the wait) is a JournalError saying so: the transaction is rolled back, nothing changed."""
+        try:
+            with Session(self._writer, expire_on_commit=False) as s:
+                yield s
+        except sa.exc.OperationalError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            why = {"database is locked": "another program is writing to it; try again when it is done"}.get(reason, "")
+            raise JournalError(f"journal {_shown_url(self.url)}: cannot write to it ({reason}"
+                               f"{'; ' + why if why else ''}); nothing was changed") from None
 
     # -- runners ---------------------------------------------------------------------------
 

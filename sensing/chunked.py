@@ -141,6 +141,8 @@ class ChunkWriter:
         self._pending = []
         self.n_written_ = 0
         self.n_chunks_ = 0
+        self.write_errors_: list[str] = []  # chunks the disk refused (full, pulled): said in later chunks' state
+        self.unwritten_ = 0
         self.closed = False
         # an empty first chunk puts the schema and metadata on disk at once
         self._write([], json.dumps({"events": []}))
@@ -166,7 +168,7 @@ class ChunkWriter:
         """Write what is buffered (with ``state``) as one chunk, even if empty of samples."""
         if self.closed:
             raise RuntimeError(f"{self.path}: writer is closed")
-        state = state() if callable(state) else state
+        state = _with_write_errors(self, state() if callable(state) else state)
         parts, self._parts, self._n_buffered = self._parts, [], 0
         job = (parts, json.dumps(state, default=_json_default))
         if self._pool is not None:
@@ -180,14 +182,33 @@ class ChunkWriter:
         arrays = [pa.array(data[:, 0].astype(np.int64))] + [pa.array(data[:, k + 1]) for k in range(len(self.columns))]
         batch = pa.record_batch(arrays, schema=self.schema)
         with self._lock:
-            self._writer.write_batch(batch, custom_metadata={STATE_KEY: state_json.encode()})
-            self._sync()
+            try:
+                self._writer.write_batch(batch, custom_metadata={STATE_KEY: state_json.encode()})
+                self._sync()
+            except (OSError, pa.ArrowException) as exc:
+                _write_failed(self, len(data), exc)
+                return
             self.n_written_ += len(data)
             self.n_chunks_ += 1
 
     def close(self, state: dict) -> None:
         """Write the rest with the final ``state``, end the stream and close the file."""
         _close_stream(self, state)
+
+
+def _write_failed(w, n_rows: int, exc: Exception) -> None:
+    """A chunk the disk refused (full, the stick pulled): kept in ``w.write_errors_`` and ``w.unwritten_`` (rows), for
+    the recorder to show and the next chunks' state to carry; the recording goes on (the disk may come back)."""
+    w.write_errors_.append(f"{type(exc).__name__}: {exc}")
+    w.unwritten_ += n_rows
+
+
+def _with_write_errors(w, state: dict) -> dict:
+    """``state`` with the writer's failed chunks so far (``write_errors``, ``unwritten_rows``), if any."""
+    if not w.write_errors_:
+        return state
+    return {**state, "write_errors": len(w.write_errors_), "unwritten_rows": w.unwritten_,
+            "last_write_error": w.write_errors_[-1]}
 
 
 def _fsync_file(fh) -> None:
@@ -529,6 +550,17 @@ def read_live(path: str | Path, placement: str | None = None) -> Recording:
     if not state.get("final") and not got.truncated:
         notes.append(f"{path}: the recording was not closed (the recorder stopped without closing it); every chunk "
                      "written is read")
+    if isinstance(state.get("error"), str) and state["error"]:
+        notes.append(f"{path}: while recording: {state['error']}")
+    notes.extend(_write_error_note(state, path, "samples"))
+    jumps = [e for e in got.events if e.get("type") == "clock_jump"]
+    if jumps:
+        lost = sum(int(e["lost_samples"]) for e in jumps if _is_number(e.get("lost_samples")))
+        notes.append(f"{path}: the sensor's sample counter or clock leapt ahead of the time that passed "
+                     f"{'once' if len(jumps) == 1 else f'{len(jumps)} times'} (first after sample "
+                     f"{jumps[0].get('last_index_before')}): the samples after "
+                     f"{'each' if len(jumps) > 1 else 'it'} are placed by the host's receive times "
+                     f"({lost} samples counted as lost there)")
     extra = {
         "format": LIVE_SCHEMA, "profile": meta.get("profile"), "address": meta.get("address"), "clock": clock,
         "events": got.events, "truncated": got.truncated, "chunks": got.n, "complete": bool(state.get("final")),
@@ -546,6 +578,17 @@ def read_live(path: str | Path, placement: str | None = None) -> Recording:
                              else repr(meta["sampling_rate_hz"]), "the sampling rate in Hz") from None
     return Recording(data=df, sampling_rate_hz=fs, start_utc=start, placement=meta.get("placement"), sensor=sensor,
                      source=str(path), link_drops=link_drops, extra=extra)
+
+
+def _write_error_note(state: dict, path, rows: str) -> list[str]:
+    """What a stream's last state says of chunks the disk refused while recording (:func:`_write_failed`)."""
+    failed = state.get("write_errors")
+    if not _is_number(failed) or not failed:
+        return []
+    n = state.get("unwritten_rows")
+    return [f"{path}: {int(failed)} chunk{'s' if failed != 1 else ''} could not be written while recording "
+            f"({state.get('last_write_error')}): {int(n) if _is_number(n) else 'some'} {rows} are missing "
+            "from the file (gaps)"]
 
 
 def _meta_object(raw: bytes, path) -> dict:
@@ -665,6 +708,8 @@ class EventWriter:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"event-writer-{kind}") if background else None
         self._pending = []
         self.n_written_ = 0
+        self.write_errors_: list[str] = []
+        self.unwritten_ = 0
         self.closed = False
         self._write([], json.dumps({"events": []}))  # schema and metadata on disk at once
         _fsync_dir(self.path.parent)
@@ -677,7 +722,7 @@ class EventWriter:
         """Write a chunk (``rows``, possibly none) with ``state``."""
         if self.closed:
             raise RuntimeError(f"{self.path}: writer is closed")
-        state = state() if callable(state) else state
+        state = _with_write_errors(self, state() if callable(state) else state)
         job = (list(rows or []), json.dumps(state, default=_json_default))
         if self._pool is not None:
             self._pending = [f for f in self._pending if not f.done()]
@@ -691,8 +736,12 @@ class EventWriter:
             arrays.append(pa.array([_event_value(r.get(name)) for r in rows], typ))
         batch = pa.record_batch(arrays, schema=self.schema)
         with self._lock:
-            self._writer.write_batch(batch, custom_metadata={STATE_KEY: state_json.encode()})
-            _fsync_file(self._fh)
+            try:
+                self._writer.write_batch(batch, custom_metadata={STATE_KEY: state_json.encode()})
+                _fsync_file(self._fh)
+            except (OSError, pa.ArrowException) as exc:
+                _write_failed(self, len(rows), exc)
+                return
             self.n_written_ += len(rows)
 
     def close(self, state: dict) -> None:
@@ -824,7 +873,7 @@ def read_events(path: str | Path, kind: str, *, placement: str | None = None,
         "link_drops": _count(state, "link_drops", path, got.notes),
         "corrupt_frames": _count(state, "corrupt_frames", path, got.notes),
         "events": events, "gaps": gaps, "truncated": truncated, "complete": bool(state.get("final")),
-        "warnings": got.notes,
+        "warnings": got.notes + _write_error_note(state, path, "measurements"),
     })
     return df
 

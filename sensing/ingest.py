@@ -22,9 +22,17 @@ Sample indices and lost data (never hidden):
 * a sample counter (reference profile) or sensor time stamps (Polar, Movesense)
   give each sample its index (:mod:`firmware_interface.counters`); missing
   indices are lost samples;
+* a counter or sensor clock that leaps further ahead than the host saw time pass (a
+  corrupt frame, a clock set forward mid-stream) is not trusted: the frame is placed
+  by the clocks as after a link drop, and a ``clock_jump`` event says so
+  (:meth:`StreamAssembler._implausible_jump`);
 * devices with neither (WitMotion, Thingy:52, MetaMotion) are indexed in arrival
   order: losses within a connection cannot be seen (the recording says so in
-  ``extra["timing"]``);
+  ``extra["timing"]``), and samples arriving at another rate than the recording's
+  (a sensor that kept its own rate) are an error the live view and the file show;
+* host receive times come from the session's monotonic clock, anchored once to the
+  wall clock (:meth:`IngestPipeline.host_clock`): a wall-clock step mid-recording
+  moves nothing;
 * a repeated counter or time stamp (a notification delivered twice: BlueZ does
   that with a stale notification session) is dropped and counted in
   ``duplicate_samples``, never recorded under new indices;
@@ -121,7 +129,9 @@ class StreamAssembler:
         self.ignored_frames_ = 0
         self.wrong_rate_frames_ = 0
         self.error_: str | None = None
+        self.clock_jumps_ = 0
         self.events_: list[dict] = []
+        self._arrivals: tuple[float, int] | None = None  # (host time, samples) at a connection's first frame
         self.timing_: str | None = None
         self._indexer = None
         self._seq_next = 0
@@ -131,6 +141,7 @@ class StreamAssembler:
         self._time_modulus: float | None = None
         self._last_host: float | None = None
         self._drop_host: float | None = None
+        self._drop_open = False  # a link drop with no connection after it yet
         self._clock_consistent = True  # the sensor clock has run in step with the sample counter
         self._clock_offset_s: float | None = None
 
@@ -139,9 +150,11 @@ class StreamAssembler:
         """The link dropped: the next frame starts a new connection (new counter, new decoder state)."""
         self.link_drops_ += 1
         self._drop_host = host_time_s
+        self._drop_open = True
         self._indexer = None
         self._offset = None
         self._clock_offset_s = None  # a new connection restarts the counter: new offset, same clock
+        self._arrivals = None
         self.decoder.reset()
 
     def reconnected(self, decoder: Decoder | None = None) -> None:
@@ -174,10 +187,16 @@ class StreamAssembler:
                            f"{self.wrong_rate_frames_} frames not recorded")
             return None
         raw = self._raw_index(frame, host_time_s)
+        jumped = self._offset is not None and self._implausible_jump(raw, host_time_s, frame.n_samples)
+        if jumped:  # the counter or sensor clock leapt ahead of the time that passed: index anew from the host's
+            self.clock_jumps_ += 1
+            self._indexer, self._offset, self._clock_offset_s = None, None, None
+            raw = self._raw_index(frame, host_time_s)
         keep = raw >= 0
         self.duplicates_ += int((~keep).sum())
         if self._offset is None:
-            self._offset = self._first_index(frame, raw, host_time_s) - int(raw[keep][0] if keep.any() else raw[0])
+            self._offset = (self._first_index(frame, raw, host_time_s, event="clock_jump" if jumped else "link_drop")
+                            - int(raw[keep][0] if keep.any() else raw[0]))
         idx = raw + self._offset
         if self._last_index is not None:
             behind = keep & (idx <= self._last_index)  # already recorded: a repeat, never a new sample
@@ -198,8 +217,52 @@ class StreamAssembler:
         self._last_host = host_time_s
         self.samples_received_ += len(idx)
         self.clock_.update(self._last_index, host_time_s)
+        if self.timing_ == "arrival-order":
+            self._check_arrival_rate(host_time_s, len(idx))
         sel = lambda a: None if a is None else a[keep]  # noqa: E731
         return Block(idx, frame.acc_m_s2[keep], sel(frame.gyr_rad_s), sel(frame.mag_ut), host_time_s)
+
+    def _implausible_jump(self, raw: np.ndarray, host_time_s: float, n: int) -> bool:
+        """Whether a frame's first new sample lies further ahead of the last one than the host saw time pass: more
+        than the host estimate (:meth:`_host_gap`, which can only be too large) plus 2 s or 10 %, the margin
+        :meth:`_first_index` gives the sensor clock.  A counter that leapt (a corrupt frame) or a sensor clock set
+        forward (a phone app setting a Polar's clock) would otherwise be taken for a gap of days, and every later
+        sample for a repeat."""
+        keep = raw >= 0
+        if self._last_index is None or not keep.any():
+            return False
+        lost = int(raw[keep][0]) + self._offset - self._last_index - 1
+        if lost <= 0:
+            return False
+        host_gap = self._host_gap(host_time_s, n)
+        return lost > host_gap + max(2.0 * self.sampling_rate_hz, 0.1 * host_gap)
+
+    #: A sensor without counter or clock is indexed in arrival order, so its samples must arrive at the recording's
+    #: rate: checked once ARRIVAL_CHECK_S of a connection have passed.  Lost notifications only make arrivals slower,
+    #: so faster than ARRIVAL_RATE_MAX times the rate is another rate; slower than ARRIVAL_RATE_MIN times it is another
+    #: rate or a link that loses most notifications: either way the time axis would be wrong.
+    ARRIVAL_CHECK_S = 10.0
+    ARRIVAL_RATE_MIN = 0.6
+    ARRIVAL_RATE_MAX = 1.1
+
+    def _check_arrival_rate(self, host_time_s: float, n: int) -> None:
+        if self._arrivals is None:
+            self._arrivals = (host_time_s, -n)  # the first frame's samples were taken before its receipt
+        t0, count = self._arrivals
+        if count is None:
+            return  # checked for this connection
+        count += n
+        self._arrivals = (t0, count)
+        elapsed_s = host_time_s - t0
+        if elapsed_s < self.ARRIVAL_CHECK_S:
+            return
+        self._arrivals = (t0, None)
+        rate = count / elapsed_s
+        if not self.ARRIVAL_RATE_MIN <= rate / self.sampling_rate_hz <= self.ARRIVAL_RATE_MAX:
+            self.error_ = (f"samples arrive at {rate:.3g} per second, not the {self.sampling_rate_hz:g} Hz asked for: "
+                           "the sensor streams at another rate (give --rate for it)"
+                           + (", or the link loses most notifications" if rate < self.sampling_rate_hz else "")
+                           + "; it has no sample counter, so its recording's time axis is wrong")
 
     def _check_sensor_clock(self, frame: DecodedFrame, raw: np.ndarray, keep: np.ndarray) -> None:
         """Whether the sensor clock runs in step with the sample index (needed to bridge a drop with it).
@@ -248,7 +311,8 @@ class StreamAssembler:
         self._seq_next += frame.n_samples
         return out
 
-    def _first_index(self, frame: DecodedFrame, raw: np.ndarray, host_time_s: float) -> int:
+    def _first_index(self, frame: DecodedFrame, raw: np.ndarray, host_time_s: float, *, event: str = "link_drop"
+                     ) -> int:
         """Index of the first sample of a connection: 0 at the start, after a drop from the clocks.
 
         The gap (samples the sensor took while the link was down) comes from, in
@@ -268,6 +332,9 @@ class StreamAssembler:
         back, is not trusted (the sensor restarted); the host estimate can only
         be too large (the new frame's own delay), never too small.  With a wrapping
         sensor clock the host estimate also says how many times it wrapped.
+
+        ``event`` names what broke the index: ``link_drop``, or ``clock_jump`` (a counter or sensor clock that leapt
+        ahead within a connection: :meth:`_implausible_jump`), recorded with the index range it covers.
         """
         if self._last_index is None:
             return 0
@@ -282,16 +349,31 @@ class StreamAssembler:
                 dt += max(0.0, float(wraps)) * self._time_modulus
                 if dt < 0:
                     dt += self._time_modulus
-            sensor_gap = dt * fs - 1  # samples strictly between the last one and this one
+            # samples strictly between the last one and this one, at the rate the clock fit measured (an IMU's
+            # output rate can be 1-2 % off its nominal one, while its host's µs clock is a crystal)
+            fit = self.clock_.fit()
+            sensor_gap = dt * (fit.rate_hz if fit is not None else fs) - 1
             if -0.5 <= sensor_gap <= host_gap + max(2.0 * fs, 0.1 * host_gap):
                 gap, source = sensor_gap, "sensor clock"
         first = self._last_index + 1 + max(0, int(round(gap)))
+        lost_at = self._drop_host if event == "link_drop" and self._drop_host is not None else self._last_host
+        if event == "link_drop":
+            self._drop_open = False
         self.events_.append({
-            "type": "link_drop", "lost_at_utc_s": self._drop_host if self._drop_host is not None else self._last_host,
+            "type": event, "lost_at_utc_s": lost_at,
             "resumed_utc_s": host_time_s, "last_index_before": self._last_index, "first_index_after": first,
             "lost_samples": first - self._last_index - 1, "gap_from": source,
         })
         return first
+
+    def open_drop_event(self) -> dict | None:
+        """The link drop the stream ended in (the sensor never came back), as an event without its end; else None."""
+        if not self._drop_open:
+            return None
+        self._drop_open = False
+        return {"type": "link_drop", "lost_at_utc_s": self._drop_host, "resumed_utc_s": None,
+                "last_index_before": self._last_index, "first_index_after": None, "lost_samples": None,
+                "gap_from": None}
 
     def _host_gap(self, host_time_s: float, n: int) -> float:
         """Samples missing between the last indexed sample and a frame of ``n`` received at ``host_time_s``."""
@@ -333,10 +415,12 @@ class SensorRuntime:
     def writer_state(self, final: bool = False) -> dict:
         a = self.assembler
         fit = a.clock_.fit()
+        if final and (drop := a.open_drop_event()) is not None:  # the link never came back: when it was lost
+            self.pending_events.append(drop)
         events, self.pending_events = self.pending_events, []
         return {"clock": fit.to_dict() if fit else None, "lost_samples": a.lost_samples_, "link_drops": a.link_drops_,
                 "corrupt_frames": a.corrupt_frames_, "samples_received": a.samples_received_, "timing": a.timing_,
-                "duplicate_samples": a.duplicates_, "events": events, "final": final}
+                "duplicate_samples": a.duplicates_, "events": events, "error": a.error_, "final": final}
 
     def rate_hz(self) -> float | None:
         w = self.rate_window
@@ -458,6 +542,9 @@ class EventStream:
         self.latest_ = row
         if self.writer is not None:
             self.writer.append([row], self.writer_state)
+            if self.writer.write_errors_:
+                self.error = (f"could not write to {self.writer.path}: {self.writer.write_errors_[-1]}; "
+                              f"{self.writer.unwritten_} measurements not on disk")
         return row
 
     def writer_state(self, final: bool = False) -> dict:
@@ -502,6 +589,9 @@ class IngestPipeline:
         self.lock = threading.Lock()
         self.on_update = on_update
         self.loop = asyncio.get_running_loop()
+        # host receive times: the wall clock read once, advanced by the monotonic clock, so that a wall-clock step
+        # while recording (NTP setting the clock of a computer without a battery clock) moves no sample, no gap
+        self._wall0_s, self._mono0_s = time.time(), time.monotonic()
         # the step detectors take milliseconds per window: they run on worker threads so that the
         # consumer (and the radio) never waits for them; one thread per sensor keeps each sensor's
         # blocks in order, and a sensor's window analysis never holds up another sensor's update
@@ -530,9 +620,14 @@ class IngestPipeline:
         return es
 
     # -- the callback: enqueue only ----------------------------------------------------
-    def callback(self, sensor_id: str, kind: str = "data", clock: Callable[[], float] = time.time):
-        """A bleak notification callback ``(sender, data)`` that only enqueues."""
+    def host_clock(self) -> float:
+        """Seconds since 1970 (UTC) by the wall clock as it was when the session began, advanced monotonically."""
+        return self._wall0_s + (time.monotonic() - self._mono0_s)
+
+    def callback(self, sensor_id: str, kind: str = "data", clock: Callable[[], float] | None = None):
+        """A bleak notification callback ``(sender, data)`` that only enqueues, stamped by :meth:`host_clock`."""
         put = self.queue.put_nowait
+        clock = clock or self.host_clock
 
         def on_notify(_sender, data: bytearray) -> None:
             put((sensor_id, kind, clock(), bytes(data)))
@@ -542,7 +637,7 @@ class IngestPipeline:
     # -- link state (called by sources, in the loop) ---------------------------------------
     def set_state(self, sensor_id: str, state: str, error: str | None = None) -> None:
         """Queued too, so that it is applied in order with the data around it."""
-        self.queue.put_nowait((sensor_id, "state", time.time(), (state, error)))
+        self.queue.put_nowait((sensor_id, "state", self.host_clock(), (state, error)))
 
     # -- consumer ---------------------------------------------------------------------------
     async def consume(self) -> None:
@@ -586,7 +681,7 @@ class IngestPipeline:
                 blk = a.flush(host_time_s)
                 if blk is not None:
                     self._use_block(rt, blk)
-            rt.state, rt.error = state, error
+            rt.state, rt.error = state, error if error is not None else a.error_  # what the data showed stays said
             if state in ("finished", "error") and rt.finished_event is not None:
                 rt.finished_event.set()
             return
@@ -607,7 +702,7 @@ class IngestPipeline:
             rt.error = a.error_
         if blk is not None:
             self._use_block(rt, blk)
-            rt.latencies_s.append(time.time() - host_time_s)
+            rt.latencies_s.append(self.host_clock() - host_time_s)
 
     def _process_stream(self, es: EventStream, kind: str, host_time_s: float, payload) -> None:
         if kind == "state":
@@ -649,6 +744,9 @@ class IngestPipeline:
                 a.corrupt_frames_ += 1
             else:
                 rt.writer.append(blk.sample_index, values, rt.writer_state)
+                if rt.writer.write_errors_:  # the disk refused a chunk: shown live, said in the file's next state
+                    rt.error = (f"could not write to {rt.writer.path}: {rt.writer.write_errors_[-1]}; "
+                                f"{rt.writer.unwritten_} samples not on disk")
         if rt.metrics is not None:
             self._update_metrics(rt, blk)
         rt.t_s = float(blk.sample_index[-1]) / fs
@@ -667,11 +765,10 @@ class IngestPipeline:
         while rt.n_ring_samples - len(rt.samples[0][0]) >= rt.ring_size:
             rt.n_ring_samples -= len(rt.samples.popleft()[0])
 
-    @staticmethod
-    def _update_metrics(rt: SensorRuntime, blk: Block) -> None:
+    def _update_metrics(self, rt: SensorRuntime, blk: Block) -> None:
         try:
             rt.metrics.update(blk.sample_index, blk.acc_m_s2, blk.gyr_rad_s)
-            rt.metric_latencies_s.append(time.time() - blk.host_time_s)
+            rt.metric_latencies_s.append(self.host_clock() - blk.host_time_s)
         except Exception as exc:  # never lose the stream over the analysis: show it
             rt.error = f"live metrics: {type(exc).__name__}: {exc}"
 

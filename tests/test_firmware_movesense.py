@@ -96,3 +96,13 @@ def test_commands():
         MovesenseDecoder(resources={1: "/Meas/Acc/50"})
     with pytest.raises(ValueError, match="resources"):
         MovesenseDecoder(resources={})
+
+
+def test_rates_its_millisecond_time_stamps_cannot_index_are_refused():
+    """At 833 Hz a 1-ms frame time cannot tell the next frame from one after a lost sample (198 of 4000 samples
+    dropped as repeats); the decoder still reads such logs, the recorder does not ask for them."""
+    assert movesense.start_commands(resources={99: "/Meas/IMU6/416"})
+    for rate in (833, 1666):
+        with pytest.raises(ValueError, match="416 Hz or below"):
+            movesense.start_commands(resources={99: f"/Meas/IMU6/{rate}"})
+        MovesenseDecoder(resources={99: f"/Meas/IMU6/{rate}"})

@@ -274,3 +274,12 @@ def test_profile_decoder_takes_its_rates_from_the_start_settings():
     assert [w.data for w in polar_pmd.VERITY_PROFILE.stop_commands()] == [h("03 02"), h("03 05")]
     with pytest.raises(ValueError, match="SAMPLE_RATE"):
         polar_pmd.decoder_for({M.ACC: {S.RANGE: 8}})
+
+
+@pytest.mark.parametrize("factor", [0.0, -2.44e-4, float("nan")])
+def test_a_start_response_with_a_factor_no_sensor_scales_by_is_refused(factor):
+    """FACTOR 0 read every compressed sample as 0 m/s², a negative one flipped its sign, both plausible-looking."""
+    decoder = _decoder(gap_ratio=None)
+    with pytest.raises(FrameError, match="FACTOR"):
+        decoder.handle_control_point(_start_response_with_factor(2, factor))
+    assert M.ACC not in decoder.factors_

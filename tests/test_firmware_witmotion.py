@@ -127,3 +127,15 @@ def test_commands():
 def test_uuids_keep_the_vendor_tail():
     assert witmotion.SERVICE_UUID.endswith("-0000-1000-8000-00805f9a34fb")
     assert witmotion.PROFILE.notify_uuids == ("0000ffe4-0000-1000-8000-00805f9a34fb",)
+
+
+@pytest.mark.parametrize("split", [15, 16, 19])
+def test_a_truncated_packet_whose_successor_ends_in_the_next_notification_is_dropped(split):
+    """A cut packet, then the first `split` bytes of a whole one; its end comes in the next notification.  The cut
+    header's 20 bytes were taken as a packet (a made-up sample of 10.6 and 12.5 g) and the real one lost; now the
+    decoder waits for the next notification to tell them apart."""
+    decoder = WitMotionDecoder()
+    first = decoder.decode(VENDOR[:5] + CAPTURED[:split])
+    second = decoder.decode(CAPTURED[split:] + VENDOR)
+    assert first.n_samples == 0 and second.n_samples == 2 and first.n_corrupt + second.n_corrupt == 1
+    np.testing.assert_allclose(second.acc_m_s2[0], _expected([631, -344, -366, 0, 0, 0, 0, 0, 0])[0])

@@ -355,3 +355,182 @@ def test_duplicate_frames_in_the_assembler_are_dropped_and_counted():
                 got.append(blk.sample_index)
     np.testing.assert_array_equal(np.concatenate(got), np.arange(19 * 6))
     assert asm.duplicates_ == 19 * 6 and asm.lost_samples_ == 0
+
+
+# -- found by fuzzing the ingest path (session 22) -----------------------------------------------------
+
+
+@pytest.mark.parametrize("leap", [50_000, 2**31])
+def test_a_counter_that_leaps_ahead_of_the_time_that_passed_loses_nothing(leap):
+    """One frame's counter leaps ahead (a corrupt frame, a bit flip) while the host and the µs clock say 0.1 s
+    passed: it was taken for a gap of `leap` samples, and every real sample after it for a repeat.  Now the frame
+    is placed by the clocks and the stream goes on: every sample where the sensor took it, none lost."""
+    n = 19
+    asm = StreamAssembler(ReferenceDecoder(), sampling_rate_hz=FS)
+    t0 = 1_700_000_000.0
+    got = []
+    for k in range(60):
+        pos = k * n
+        counter = pos + leap if k == 30 else pos
+        blk = asm.feed(t0 + (pos + n - 1) / FS + 0.01, _frame(counter % 2**32, pos, 0))
+        got.append(blk.sample_index)
+    np.testing.assert_array_equal(np.concatenate(got), np.arange(60 * n))
+    # (half the counter's range ahead, the way back to the real counter is a leap as well)
+    assert asm.lost_samples_ == 0 and asm.duplicates_ == 0 and asm.clock_jumps_ in (1, 2)
+    assert {e["type"] for e in asm.events_} == {"clock_jump"}
+
+
+def test_a_sensor_clock_set_forward_mid_stream_keeps_the_recording_readable(tmp_path):
+    """A Polar-like sensor (time stamps, no counter) whose clock a phone app sets 5 years forward after 20 s: the
+    rest was indexed 1.6e10 samples later and the file refused by every reader ("would span 1830 days").  Now it
+    is placed by the host's receive times: 60 s of samples, 0 lost, readable, the leap said."""
+    from firmware_interface.base import DecodedFrame
+    from sensing import chunked
+
+    class ClockDecoder:
+        def decode(self, payload):
+            t_s, k = payload
+            acc = np.tile([0.0, 0.0, GRAVITY_M_S2], (k, 1))
+            return DecodedFrame("clock", acc_m_s2=acc, sensor_time_s=t_s + np.arange(k) / 50.0, n_samples=k)
+
+        def flush(self):
+            return DecodedFrame("clock")
+
+        def reset(self):
+            pass
+
+    asm = StreamAssembler(ClockDecoder(), sampling_rate_hz=50.0)
+    w = chunked.ChunkWriter(tmp_path / "lower-back.arrows", sampling_rate_hz=50.0, channels=("acc",),
+                            placement="lower-back", background=False)
+    t0, n = 1_700_000_000.0, 10
+    for k in range(300):  # 60 s in frames of 10 at 50 Hz
+        sensor_t = k * n / 50.0 + (5 * 365 * 86400.0 if k >= 100 else 0.0)
+        blk = asm.feed(t0 + (k * n + n - 1) / 50.0 + 0.01, (sensor_t, n))
+        w.append(blk.sample_index, {c: blk.acc_m_s2[:, i] for i, c in enumerate(("acc_x", "acc_y", "acc_z"))},
+                 {"lost_samples": asm.lost_samples_})
+    w.close({"final": True, "lost_samples": asm.lost_samples_, "events": asm.events_})  # (each event once)
+    assert asm.lost_samples_ == 0 and asm.clock_jumps_ == 1
+    rec = open_recording(tmp_path / "lower-back.arrows")
+    assert len(rec.data) == 3000 and rec.data.index[-1] == 2999 and rec.lost_samples == 0
+    assert any("leapt ahead of the time that passed once" in w for w in rec.extra["warnings"])
+
+
+def test_a_sensor_without_counter_at_another_rate_is_said_and_kept_in_the_file(tmp_path):
+    """A WitMotion streaming 10 Hz (its factory rate) into a 100-Hz recording: arrival order gave 120 s as a 12-s
+    recording at 100 Hz, silently.  After 10 s of a connection the arrival rate is compared with the asked rate:
+    the live view says so, and the file's state keeps it for analyse and import."""
+    from firmware_interface.witmotion import DATA_PACKET, WitMotionDecoder
+
+    def packet(k):
+        p = np.zeros(1, DATA_PACKET)
+        p["header"], p["flag"] = 0x55, 0x61
+        p["acc"] = (0, 0, 2048)
+        return p.tobytes()
+
+    async def main():
+        from sensing import chunked
+
+        p = IngestPipeline()
+        w = chunked.ChunkWriter(tmp_path / "lower-back.arrows", sampling_rate_hz=100, channels=("acc", "gyr"),
+                                placement="lower-back")
+        rt = p.add_sensor("w", label="wt901", placement="lower-back", decoder=WitMotionDecoder(),
+                          sampling_rate_hz=100, writer=w)
+        consumer = asyncio.ensure_future(p.consume())
+        for k in range(200):  # 20 s at 10 Hz
+            p.queue.put_nowait(("w", "data", 1_700_000_000.0 + k / 10, packet(k)))
+        p.queue.put_nowait(("w", "state", 1_700_000_020.0, ("finished", None)))
+        p.stop_consumer()
+        await consumer
+        snap = rt.snapshot()
+        from sensing.ingest import close_writers
+
+        close_writers(p)
+        return snap
+
+    snap = asyncio.run(main())
+    assert "samples arrive at 10 per second, not the 100 Hz asked for" in snap["error"]   # kept past "finished"
+    rec = open_recording(tmp_path / "lower-back.arrows")
+    assert any("while recording: samples arrive at 10 per second" in w for w in rec.extra["warnings"])
+
+
+def test_a_disk_that_refuses_chunks_is_said_live_and_in_the_file(tmp_path):
+    """Three chunks refused by a full disk (ENOSPC on the writer's thread): the failures were dropped unread and
+    the file read as complete.  Now the writer keeps them, the next chunks' state says how many samples are not on
+    disk, and the reader warns; everything the disk took is there."""
+    import errno
+
+    from sensing import chunked
+
+    w = chunked.ChunkWriter(tmp_path / "lower-back.arrows", sampling_rate_hz=100, channels=("acc",),
+                            placement="lower-back", flush_every_s=0.5)
+    real = w._writer.write_batch
+    calls = [0]
+
+    def full_disk(batch, custom_metadata=None):  # the disk itself: the edge this test cannot reach
+        calls[0] += 1
+        if calls[0] in (4, 5, 6):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(batch, custom_metadata=custom_metadata)
+
+    w._writer.write_batch = full_disk
+    for k in range(20):
+        w.append(np.arange(k * 50, (k + 1) * 50), {"acc_x": np.zeros(50), "acc_y": np.zeros(50),
+                                                   "acc_z": np.full(50, GRAVITY_M_S2)}, {"lost_samples": 0})
+        time.sleep(0.01)
+    w.close({"final": True, "lost_samples": 0})
+    assert len(w.write_errors_) == 3 and w.unwritten_ == 150
+    rec = open_recording(tmp_path / "lower-back.arrows")
+    assert len(rec.data) == 850 and rec.lost_samples == 150
+    assert any("3 chunks could not be written while recording" in x and "150 samples are missing" in x
+               for x in rec.extra["warnings"])
+
+
+def test_a_link_drop_the_sensor_never_comes_back_from_is_in_the_file(tmp_path):
+    asm = StreamAssembler(ReferenceDecoder(), sampling_rate_hz=FS)
+    asm.feed(100.0, frames(19)[0])
+    asm.link_lost(100.5)
+    drop = asm.open_drop_event()
+    assert drop["type"] == "link_drop" and drop["lost_at_utc_s"] == 100.5 and drop["resumed_utc_s"] is None
+    assert drop["last_index_before"] == 18 and asm.open_drop_event() is None   # once
+
+
+def test_the_gap_after_a_drop_is_counted_at_the_rate_the_clock_fit_measured():
+    """An IMU whose output rate runs 1.5 % slow (a MEMS tolerance; the µs clock is a crystal): a 60-s drop was
+    counted at the nominal rate, 90 samples too many, and everything after it placed 0.45 s late."""
+    n = 20
+    true_hz = FS * 0.985
+    asm = StreamAssembler(ReferenceDecoder(), sampling_rate_hz=FS)
+    t0 = 1_700_000_000.0
+    acc, gyr = ramp_signals(n)
+
+    def frame(counter, pos):
+        return reference.encode_frame(acc, gyr_rad_s=gyr, first_counter=counter, first_time_us=round(pos * 1e6 / true_hz),
+                                      sampling_rate_hz=FS, acc_range_g=16, gyr_range_dps=2000)
+
+    for k in range(1000):  # 101 s at the true rate: the fit has its minute
+        asm.feed(t0 + (k * n + n - 1) / true_hz + 0.01, frame(k * n, k * n))
+    last = 1000 * n - 1
+    asm.link_lost(t0 + last / true_hz + 0.05)
+    resume = last + 1 + round(60 * true_hz)  # what the sensor took in 60 s
+    blk = asm.feed(t0 + (resume + n - 1) / true_hz + 0.01, frame(0, resume))
+    assert asm.events_[-1]["gap_from"] == "sensor clock"
+    assert abs(int(blk.sample_index[0]) - resume) <= 1
+
+
+def test_host_receive_times_do_not_follow_a_wall_clock_step(monkeypatch):
+    """NTP sets the clock of a computer without a battery clock two days forward mid-recording: receive times kept
+    on the session's monotonic clock do not jump (the clock fit, the start and the drop gaps stay right)."""
+    async def main():
+        p = IngestPipeline()
+        before = p.host_clock()
+        real = time.time
+        monkeypatch.setattr(time, "time", lambda: real() + 2 * 86400.0)
+        after = p.host_clock()
+        assert 0 <= after - before < 5.0
+        p.add_sensor("a", label="a", placement="lower-back", decoder=ReferenceDecoder(), sampling_rate_hz=FS)
+        p.callback("a", "data")(None, bytearray(frames(19)[0]))
+        p.set_state("a", "finished")
+        stamps = [p.queue.get_nowait()[2] for _ in range(2)]
+        assert all(0 <= t - before < 5.0 for t in stamps)
+
+    asyncio.run(main())
