@@ -40,6 +40,24 @@ from journal.store import MAX_DISTANCE_M, MAX_EXERCISE_S, MAX_RUN_S, MAX_SPEED_M
 # Registration
 
 
+def _whole(lo: int, hi: int, what: str):
+    """An argparse type: a whole number from ``lo`` to ``hi`` (a huge one overflowed SQLite and the calendar)."""
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number ({what}), got {text!r}") from None
+        if not lo <= n <= hi:
+            raise argparse.ArgumentTypeError(f"expected {what} from {lo} to {hi}, got {text}")
+        return n
+    return parse
+
+
+#: Run ids are SQLite integers; weeks back cover at most 20 years.
+RUN_ID = _whole(1, 2**63 - 1, "a run's id")
+WEEKS = _whole(1, 1040, "weeks")
+
+
 def _common(p: argparse.ArgumentParser, runner: bool = True) -> None:
     p.add_argument("--journal", metavar="URL", default=None,
                    help="journal database: SQLAlchemy URL or file path (default: $BACKSTRIDE_JOURNAL, "
@@ -104,18 +122,18 @@ def register(subparsers) -> None:
     _common(a)
     a.set_defaults(func=cmd_run_add)
     a = sub.add_parser("set", help="set a run's RPE, kind or note")
-    a.add_argument("run_id", type=int)
+    a.add_argument("run_id", type=RUN_ID)
     a.add_argument("--rpe", type=float, default=None)
     a.add_argument("--kind", choices=RUN_KINDS, default=None)
     a.add_argument("--note", default=None)
     _common(a)
     a.set_defaults(func=cmd_run_set)
     a = sub.add_parser("list", help="list runs")
-    a.add_argument("--weeks", type=int, default=8, help="how many weeks back from the latest run (default 8)")
+    a.add_argument("--weeks", type=WEEKS, default=8, help="how many weeks back from the latest run (default 8)")
     _common(a)
     a.set_defaults(func=cmd_run_list)
     a = sub.add_parser("delete", help="delete a run")
-    a.add_argument("run_id", type=int)
+    a.add_argument("run_id", type=RUN_ID)
     _common(a)
     a.set_defaults(func=cmd_run_delete)
     p.set_defaults(func=lambda args, p=p: _usage(p))
@@ -195,7 +213,7 @@ def _runner_options(a: argparse.ArgumentParser) -> None:
 
 
 def _timeline_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--weeks", type=int, default=8, help="how many calendar weeks (default 8)")
+    p.add_argument("--weeks", type=WEEKS, default=8, help="how many calendar weeks (default 8)")
     p.add_argument("--end", default=None, help="last day (default: the last day with an entry)")
     p.add_argument("--load", choices=tuple(LOAD_MEASURES), default="session",
                    help="load measure for the ratios and the weekly rule (default: session RPE load)")
@@ -270,7 +288,7 @@ def _guard(fn):
 @_guard
 def cmd_runner_add(args) -> int:
     with _open(args) as j:
-        r = j.add_runner(args.name, timezone=args.timezone or "UTC", hr_rest_bpm=args.hr_rest, hr_max_bpm=args.hr_max,
+        r = j.add_runner(args.name, timezone="UTC" if args.timezone is None else args.timezone, hr_rest_bpm=args.hr_rest, hr_max_bpm=args.hr_max,
                          sex=args.sex)
         print(f"runner {r.name!r} added (time zone {r.timezone}) to {j.url}"
               + ("; runs and pain are dated in UTC: set the runner's own zone with `backstride runner set "
@@ -342,6 +360,11 @@ def cmd_import(args) -> int:
             except JournalError as exc:
                 failed += 1
                 tqdm.write(f"error: {exc}", file=sys.stderr)
+                continue
+            except Exception as exc:  # noqa: BLE001 - one file's unforeseen fault must not cost the files after it
+                failed += 1
+                tqdm.write(f"error: {path}: {type(exc).__name__}: {exc} (not foreseen: please report it with the "
+                           "file)", file=sys.stderr)
                 continue
             what = (f"run {', '.join(map(str, res.run_ids))}" if res.run_ids else
                     f"{len(res.dates)} day(s)" if res.dates else "")
@@ -554,8 +577,9 @@ def cmd_timeline(args) -> int:
     for day, row in tl.daily.iterrows():
         d = day.date()
         logged = bool(row["logged"])
-        run = "; ".join(runs_by_day.get(d, [])) or ("" if logged else "no data")
-        load = _f(row["load"] * scale, 0) if logged else "?"
+        known = row["load"] == row["load"]  # --unlogged rest: a day without entries is a known rest day
+        run = "; ".join(runs_by_day.get(d, [])) or ("" if logged else "rest" if known else "no data")
+        load = _f(row["load"] * scale, 0) if known else "?"
         sit = (f"{row['sitting_s'] / 3600:.1f} ({row['longest_sitting_s'] / 3600:.1f})"
                if row["sitting_s"] == row["sitting_s"] else
                f"{row['work_sitting_s'] / 3600:.1f} at work, reported" if row["work_sitting_s"] == row["work_sitting_s"]
@@ -620,7 +644,9 @@ def cmd_timeline(args) -> int:
         console.print(at)
         console.print(f"[italic]{CAVEAT}[/]")
     unknown = int((~tl.daily["logged"]).sum())
-    if unknown:
+    if unknown and args.unlogged == "rest":
+        console.print(f"{unknown} day(s) without any entry are taken as rest days (--unlogged rest).")
+    elif unknown:
         console.print(f"{unknown} day(s) without any entry are shown as unknown, not as rest "
                       f"(--unlogged rest if your watch records every run).")
     unit_text = f"AU: arbitrary units ({TIMELINE_AU[tl.load]})" if tl.load in TIMELINE_AU else ""

@@ -44,7 +44,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,13 @@ ANALYSIS_KEYS = ("placement", "sampling_rate_hz", "steps", "bouts", "summary", "
 DAY_KEYS = ("date", "sitting_s", "bouts_ge_30min", "bouts_ge_2h", "longest_sitting_s", "wear_s")
 #: A day with a clock change has 25 h.
 MAX_DAY_S = 25 * 3600.0
+#: What an analysis document's run figures can be (beyond them the file was edited or broken, never measured):
+#: (low, high, unit) per run column.  Cadence: no running or walking below 30 or above 300 steps/min; the impact
+#: index is a loading rate (g/s, about 50 on the trunk); a forward lean or its drift past ±90° is lying down.
+RUN_FIELD_RANGES = {"cadence_spm": (30.0, 300.0, "steps/min"), "impact_index_mean": (0.0, 5000.0, "g/s"),
+                    "trunk_lean_fwd_deg": (-90.0, 90.0, "°"), "trunk_lean_fwd_drift_deg": (-90.0, 90.0, "°")}
+#: A run of 48 h at 300 steps/min.
+MAX_STEPS = 864_000
 
 
 def content_hash(data: bytes | dict | list) -> str:
@@ -78,6 +85,8 @@ def load_json(path: str | Path) -> tuple[Any, bytes]:
         return json.loads(raw.decode("utf-8")), raw
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise FileImportError(path, f"not valid JSON ({exc})") from exc
+    except RecursionError:
+        raise FileImportError(path, "JSON nested deeper than any report or day file") from None
 
 
 def is_analysis(doc: Any) -> bool:
@@ -253,6 +262,8 @@ def analysis_run_fields(doc: dict, source: str = "<dict>") -> dict[str, Any]:
         n = _first(run_summary, "steps") * per_row
     else:
         n = _first(summary, "n_steps", "steps_n", "step_count")
+    if n:
+        v.number("steps", n, lo=0, hi=MAX_STEPS)
     out["steps_n"] = int(round(n)) if n else None
 
     impact = _mean(steps, "impact_index")
@@ -296,6 +307,9 @@ def analysis_run_fields(doc: dict, source: str = "<dict>") -> dict[str, Any]:
 
     if out["heel_strike_share"] is not None:
         v.number("heel strike share (summary.rearfoot_share)", out["heel_strike_share"], lo=0, hi=1)
+    for name, (lo, hi, unit) in RUN_FIELD_RANGES.items():
+        if out[name] is not None:
+            v.number(name, out[name], lo=lo, hi=hi, unit=unit)
     return out
 
 
@@ -332,14 +346,13 @@ def measured_days(days: list, source: str = "<dict>") -> tuple[list[dict], str]:
 
 
 def check_day(doc: Any, source: str = "<dict>") -> dict[str, Any]:
-    """A validated, cleaned sitting-day summary, or :class:`InvalidValueError` (naming ``source`` and the day)."""
+    """A validated, cleaned sitting-day summary, or :class:`InvalidValueError` naming the day (its file is named by
+    the import that read it)."""
     try:
         return _check_day(doc, source)
     except InvalidValueError as exc:
-        if source == "<dict>":
-            raise
         day = doc.get("date") if isinstance(doc, dict) else None
-        raise InvalidValueError(f"{source}: day {day}: {exc.field}", exc.value, exc.expected, exc.hint) from exc
+        raise InvalidValueError(f"day {day}: {exc.field}", exc.value, exc.expected, exc.hint) from exc
 
 
 def _check_day(doc: Any, source: str) -> dict[str, Any]:
@@ -365,6 +378,22 @@ def _check_day(doc: Any, source: str) -> dict[str, Any]:
         raise InvalidValueError("longest_sitting_s", doc["longest_sitting_s"], f"at most sitting_s ({d['sitting_s']:g} s)")
     if d["bouts_ge_2h"] > d["bouts_ge_30min"]:
         raise InvalidValueError("bouts_ge_2h", doc["bouts_ge_2h"], f"at most bouts_ge_30min ({d['bouts_ge_30min']})")
+    # the bouts and the longest one are of one day's sitting (1 s of slack for rounding in the file)
+    if d["bouts_ge_30min"] * 1800.0 > d["sitting_s"] + 1.0:
+        raise InvalidValueError("bouts_ge_30min", doc["bouts_ge_30min"],
+                                f"at most {int((d['sitting_s'] + 1.0) // 1800)} bouts of 30 min in sitting_s "
+                                f"({d['sitting_s']:g} s)")
+    for count, length_s in (("bouts_ge_30min", 1800.0), ("bouts_ge_2h", 7200.0)):
+        if d[count] > 0 and d["longest_sitting_s"] < length_s - 1.0:
+            raise InvalidValueError("longest_sitting_s", doc["longest_sitting_s"],
+                                    f"at least {length_s:g} s with {count} {d[count]}")
+        if d[count] == 0 and d["longest_sitting_s"] >= length_s + 1.0:
+            raise InvalidValueError(count, doc[count], f"at least 1 with longest_sitting_s {d['longest_sitting_s']:g} s")
+    if d["date"] > date.today() + timedelta(days=1):
+        raise InvalidValueError("date", str(d["date"]), "a day that has begun somewhere on Earth",
+                                "was the sensor's clock set?")
+    if d["date"] < v.EARLIEST_DATE:
+        raise InvalidValueError("date", str(d["date"]), f"a day from {v.EARLIEST_DATE} on")
     flags = doc.get("flags", [])
     if not isinstance(flags, list) or not all(isinstance(f, str) for f in flags):
         raise InvalidValueError("flags", flags, "a list of texts")

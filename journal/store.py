@@ -18,6 +18,7 @@ import csv
 import dataclasses
 import io
 import json
+import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -65,6 +66,8 @@ SPAN_RATIO_SAME = 1.25
 #: A recording's counts and sums over its steps: of its part only when it covers part of a watch's run.
 PART_ONLY_COLUMNS = ("steps_n", "mechanical_load_au")
 MAX_DISTANCE_M = 500_000.0
+#: First characters that make a spreadsheet read a CSV cell as a formula (tab and CR too).
+_FORMULA_FIRST = ("=", "+", "-", "@", "\t", "\r")
 MAX_RUN_S = 48 * 3600.0
 #: Longest core or mobility session the journal takes.
 MAX_EXERCISE_S = 6 * 3600.0
@@ -304,7 +307,7 @@ class Journal:
     @staticmethod
     def _runner_fields(*, name, timezone, hr_rest_bpm, hr_max_bpm, sex) -> dict:
         f = {
-            "name": v.text("name", name, max_len=100, optional=False),
+            "name": v.name("name", name, max_len=100),
             "timezone": v.tz("timezone", timezone).key,
             "hr_rest_bpm": v.number("hr_rest_bpm", hr_rest_bpm, lo=25, hi=120, unit="bpm", optional=True),
             "hr_max_bpm": v.number("hr_max_bpm", hr_max_bpm, lo=100, hi=240, unit="bpm", optional=True),
@@ -330,7 +333,7 @@ class Journal:
             if not rs:
                 raise UnknownRunnerError("the journal has no runner yet: add one with 'backstride runner add NAME'")
             raise UnknownRunnerError("the journal has several runners: say which one (--runner NAME)")
-        r = s.scalar(sa.select(Runner).where(Runner.name == name))
+        r = s.scalar(sa.select(Runner).where(Runner.name == unicodedata.normalize("NFC", str(name).strip())))
         if r is None:
             names = ", ".join(s.scalars(sa.select(Runner.name).order_by(Runner.name))) or "none"
             raise UnknownRunnerError(f"no runner named {name!r} in the journal (runners: {names})")
@@ -355,7 +358,7 @@ class Journal:
             if isinstance(start, date) and not isinstance(start, datetime):
                 start_utc = datetime.combine(start, time(12), zone).astimezone(timezone.utc)
                 time_known = False
-            elif isinstance(start, str) and len(start.strip()) == 10:
+            elif isinstance(start, str) and not any(c in start for c in "T :"):  # 2026-11-05 or 20261105
                 d = v.day("start", start)
                 start_utc = datetime.combine(d, time(12), zone).astimezone(timezone.utc)
                 time_known = False
@@ -612,9 +615,14 @@ class Journal:
         try:
             res = self._import_analysis_doc(doc, runner=runner, start=start, rpe=rpe, kind=kind,
                                             recording_path=recording_path, source_path=source_path, sha256=sha256)
-        except FileImportError as exc:
+        except (FileImportError, InvalidValueError) as exc:
+            if isinstance(exc, InvalidValueError):  # a value of the file's: named with its file
+                where = source_path or (None if isinstance(doc, dict) else str(doc))
+                if where is None and not notes:
+                    raise
+                exc = FileImportError(where or "<dict>", str(exc))
             if not notes:
-                raise
+                raise exc from None
             raise FileImportError(exc.path, "; ".join([exc.problem, *notes])) from None
         if notes and res.status != "duplicate":
             res = dataclasses.replace(res, message="; ".join(m for m in (res.message, *notes) if m))
@@ -672,6 +680,11 @@ class Journal:
             if t0 is None:
                 raise FileImportError(src, "the analysis document has no start time (summary.start_utc)",
                                       "pass the start: --start 2026-03-01T07:30")
+            if not (datetime.combine(v.EARLIEST_DATE, time(), timezone.utc) <= t0 <= _now() + timedelta(days=1)):
+                # a sensor whose clock was never set: dated ahead, the run would move every "last N weeks" view
+                raise FileImportError(src, f"the run starts {t0:%Y-%m-%d %H:%M} UTC, "
+                                      + ("in the future" if t0 > _now() else f"before {v.EARLIEST_DATE}"),
+                                      "was the sensor's clock set? pass the start: --start 2026-03-01T07:30")
             imp = self._record_import(s, r, sha256, "analysis", source_path)
             dates = tuple(self._store_days(s, r, imp, days_clean)[1]) if days_clean else ()
             fields = {
@@ -822,13 +835,21 @@ class Journal:
         """Store several sitting days at once (all or none); a day already present is replaced.  A day worn too
         little to measure (``sitting_s`` null, flag ``insufficient-wear``) is left out, and the result says so."""
         src = source_path or "<dict>"
-        cleaned, note = docs.measured_days(summaries, src)
+        try:
+            cleaned, note = docs.measured_days(summaries, src)
+        except InvalidValueError as exc:
+            if source_path is None:
+                raise
+            raise FileImportError(src, str(exc)) from None
         if not cleaned:
             raise FileImportError(src, note or ("no day in it was worn long enough to measure sitting" if summaries
                                                 else "no sitting days in it"))
         dates = [c["date"] for c in cleaned]
         if len(set(dates)) != len(dates):
-            raise InvalidValueError("date", sorted(d for d in dates if dates.count(d) > 1)[0], "each date once")
+            repeated = str(sorted(d for d in dates if dates.count(d) > 1)[0])
+            if source_path is None:
+                raise InvalidValueError("date", repeated, "each date once")
+            raise FileImportError(src, f"day {repeated} is in it twice", "each date once")
         sha256 = sha256 or docs.content_hash(summaries if len(summaries) != 1 else summaries[0])
         try:
             res = self._add_days(cleaned, dates, src, source_path, sha256, runner)
@@ -966,6 +987,9 @@ class Journal:
                 for k, val in f.items():
                     if val is not None:
                         setattr(row, k, val)
+            if (row.work_sitting_s or 0) + (row.work_standing_s or 0) > 24 * 3600:  # with the day's earlier check-in
+                raise InvalidValueError("work_sitting_s + work_standing_s", (row.work_sitting_s, row.work_standing_s),
+                                        f"at most 24 h together on {d} (with what an earlier check-in that day said)")
             s.flush()
             return row.id
 
@@ -1164,7 +1188,12 @@ class Journal:
         return df
 
     def export_csv(self, table: str = "timeline", *, runner: str | None = None, **timeline_kw) -> str:
+        """The table as CSV; a text cell a spreadsheet would run as a formula (=, +, -, @ first: a note typed as
+        "=HYPERLINK(...)") is written with a leading apostrophe, as spreadsheets mark text (OWASP's advice)."""
         df = self.export_table(table, runner=runner, **timeline_kw)
+        for col in df.columns:
+            if df[col].dtype == object or pd.api.types.is_string_dtype(df[col]):
+                df[col] = df[col].map(lambda x: "'" + x if isinstance(x, str) and x[:1] in _FORMULA_FIRST else x)
         buf = io.StringIO()
         df.to_csv(buf, index=False, quoting=csv.QUOTE_MINIMAL, date_format="%Y-%m-%dT%H:%M:%S%z")
         return buf.getvalue()

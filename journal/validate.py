@@ -8,11 +8,18 @@ any database write, so a refused value changes nothing.
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timezone
+import unicodedata
+from datetime import date, datetime, timedelta, timezone
 from numbers import Integral, Real
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from journal.errors import InvalidValueError
+
+#: The journal's first day: a date before it is a typo in the year (0226 for 2026), and would make every view of
+#: the runner's history start there (there is no command to delete a check-in).
+EARLIEST_DATE = date(1970, 1, 1)
+#: Beyond it a time zone's offset overflows Python's dates.
+LATEST_DATE = date(9999, 1, 1)
 
 
 def number(field: str, value, *, lo: float | None = None, hi: float | None = None,
@@ -115,6 +122,15 @@ def text(field: str, value, *, max_len: int, optional: bool = True) -> str | Non
     return v
 
 
+def name(field: str, value, *, max_len: int) -> str:
+    """A name as people type and read it: Unicode's composed form (José typed two ways is one runner), no control
+    characters (a tab would split the tab-separated ``runner list``)."""
+    v = text(field, value, max_len=max_len, optional=False)
+    if any(unicodedata.category(c) == "Cc" for c in v):
+        raise InvalidValueError(field, v, "a name without tabs, line breaks or other control characters")
+    return unicodedata.normalize("NFC", v)
+
+
 def tz(field: str, value: str) -> ZoneInfo:
     try:
         return ZoneInfo(str(value))
@@ -126,13 +142,15 @@ def day(field: str, value) -> date:
     """A calendar date from a ``date`` or an ISO string ``YYYY-MM-DD``."""
     if isinstance(value, datetime):
         raise InvalidValueError(field, value, "a date (YYYY-MM-DD), not a date and time")
-    if isinstance(value, date):
-        return value
     if isinstance(value, str):
         try:
-            return date.fromisoformat(value.strip())
+            value = date.fromisoformat(value.strip())
         except ValueError:
             pass
+    if isinstance(value, date):
+        if value < EARLIEST_DATE:
+            raise InvalidValueError(field, str(value), f"a date from {EARLIEST_DATE} on", "is the year right?")
+        return value
     raise InvalidValueError(field, value, "a date as YYYY-MM-DD")
 
 
@@ -150,6 +168,10 @@ def moment(field: str, value, zone: ZoneInfo) -> datetime:
         except ValueError:
             raise InvalidValueError(field, value, "a date and time such as 2026-03-01T07:30 or 2026-03-01T07:30+01:00") from None
     if isinstance(value, datetime):
+        if not EARLIEST_DATE <= value.date() < LATEST_DATE:
+            raise InvalidValueError(field, value.isoformat(timespec="minutes"),
+                                    f"a date from {EARLIEST_DATE} to {LATEST_DATE - timedelta(days=1)}",
+                                    "is the year right?")
         if value.tzinfo is None:
             naive = value
             value = value.replace(tzinfo=zone)

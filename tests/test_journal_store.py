@@ -406,7 +406,7 @@ def test_sitting_days_duplicate_update_and_all_or_none(j, tmp_path):
     # a JSON file with a list of days: one bad day -> none stored
     f = tmp_path / "days.json"
     f.write_text(json.dumps([_day("2026-03-04"), _day("2026-03-05", bouts_ge_30min=-1)]))
-    with pytest.raises(InvalidValueError):
+    with pytest.raises(FileImportError, match=r"days.json: day 2026-03-05: bouts_ge_30min: got -1"):  # file and day
         j.import_file(f)
     assert len(j.sitting_days()) == 1
     f.write_text(json.dumps([_day("2026-03-04"), _day("2026-03-05")]))
@@ -573,7 +573,7 @@ def test_a_short_recordings_day_is_not_stored_and_the_import_says_so(j, tmp_path
         j.import_file(p)
     # a day with a real error: the file and the day are named
     p.write_text(json.dumps([_day("2026-03-11", sitting_s=None)]))
-    with pytest.raises(InvalidValueError, match=r"days\.json: day 2026-03-11: sitting_s: got None"):
+    with pytest.raises(FileImportError, match=r"days\.json: day 2026-03-11: sitting_s: got None"):
         j.import_file(p)
     assert len(j.sitting_days()) == 1
 
