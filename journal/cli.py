@@ -304,6 +304,8 @@ def cmd_runner_set(args) -> int:
         r = j.update_runner(args.name, **changes)
         print(f"runner {r.name!r}: time zone {r.timezone}, HR rest {r.hr_rest_bpm}, HR max {r.hr_max_bpm}, "
               f"sex {r.sex}")
+        if j.redated_:
+            print(f"{j.redated_} run(s) and pain report(s) now fall on another day (the calendar of {r.timezone})")
     return 0
 
 

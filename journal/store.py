@@ -128,6 +128,25 @@ def analysed_columns(source: str | None, fit_cadence: bool, other_sensor: Iterab
             and k not in other_sensor]
 
 
+def _redate(s: Session, runner_id: int, zone: ZoneInfo) -> int:
+    """Put a runner's runs and pain reports on the calendar days of ``zone``; a date-only run keeps its date (its
+    start moves to noon there).  Returns how many moved to another day."""
+    moved = 0
+    for run in s.scalars(sa.select(Run).where(Run.runner_id == runner_id)):
+        if (run.extra or {}).get("time_known", True):
+            day = run.start_utc.astimezone(zone).date()
+        else:
+            day = run.local_date
+            run.start_utc = datetime.combine(day, time(12), zone).astimezone(timezone.utc)
+        moved += day != run.local_date
+        run.local_date = day
+    for p in s.scalars(sa.select(PainReport).where(PainReport.runner_id == runner_id)):
+        day = p.reported_utc.astimezone(zone).date()
+        moved += day != p.local_date
+        p.local_date = day
+    return moved
+
+
 def _shown_url(url: str) -> str:
     """``url`` as a person reads it: a SQLite file by its path, a server's URL without its password."""
     from sqlalchemy.engine import make_url
@@ -218,6 +237,7 @@ class Journal:
         self._engine = engine
         self._writer = engine.execution_options(sqlite_immediate=True)
         self.url = url
+        self.redated_ = 0  # entries the last update_runner moved to another day
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -290,18 +310,26 @@ class Journal:
             return _runner_info(r)
 
     def update_runner(self, name: str, **changes) -> RunnerInfo:
-        """Change ``timezone``, ``hr_rest_bpm``, ``hr_max_bpm``, ``sex`` or ``name``."""
+        """Change ``timezone``, ``hr_rest_bpm``, ``hr_max_bpm``, ``sex`` or ``name``.
+
+        A new time zone puts the runner's runs and pain reports on the calendar days of that zone (as when they
+        are entered: ``runner add`` without a zone asks for it to be set later); a run typed as a date alone keeps
+        its date.  :attr:`redated_` says how many entries moved to another day."""
         allowed = {"name", "timezone", "hr_rest_bpm", "hr_max_bpm", "sex"}
         bad = set(changes) - allowed
         if bad:
             raise InvalidValueError("field", sorted(bad)[0], "one of " + ", ".join(sorted(allowed)))
+        self.redated_ = 0
         with self._write() as s, s.begin():
             r = self._runner(s, name)
             current = {k: getattr(r, k) for k in allowed}
             current.update(changes)
             fields = self._runner_fields(**current)
+            old_zone = r.timezone
             for k, val in fields.items():
                 setattr(r, k, val)
+            if fields["timezone"] != old_zone:
+                self.redated_ = _redate(s, r.id, ZoneInfo(fields["timezone"]))
             return _runner_info(r)
 
     @staticmethod

@@ -195,3 +195,21 @@ def test_a_note_a_spreadsheet_would_run_is_exported_as_text(capsys, url):
                '=HYPERLINK("http://example.invalid","x")', "--journal", url)[0] == 0
     code, out, _ = run(capsys, "export", "--format", "csv", "--table", "runs", "--journal", url)
     assert code == 0 and "\"'=HYPERLINK(" in out
+
+
+def test_setting_the_time_zone_later_puts_entries_on_its_days(capsys, url):
+    """`runner add` without a zone says to set it later: entries made before kept their UTC day (a run at 12:30 on
+    3 Nov in Auckland stayed on 2 Nov, after a later run); now they move to the zone's days, a date-only run keeps
+    its date, and the command says how many moved."""
+    assert run(capsys, "runner", "add", "kim", "--journal", url)[0] == 0                       # UTC
+    assert run(capsys, "run", "add", "--start", "2026-11-02T23:30", "--duration-min", "30", "--journal", url)[0] == 0
+    assert run(capsys, "run", "add", "--start", "2026-11-02", "--duration-min", "30", "--journal", url)[0] == 0
+    assert run(capsys, "pain", "2", "--where", "lower-back", "--when", "after-run", "--at", "2026-11-02T23:50",
+               "--journal", url)[0] == 0
+    code, out, _ = run(capsys, "runner", "set", "kim", "--timezone", "Pacific/Auckland", "--journal", url)
+    assert code == 0 and "2 run(s) and pain report(s) now fall on another day" in out
+    with Journal.open(url) as j:
+        runs = j.runs().set_index("id")
+        assert str(runs.loc[1, "local_date"])[:10] == "2026-11-03"           # 12:30 on 3 Nov in Auckland (+13)
+        assert str(runs.loc[2, "local_date"])[:10] == "2026-11-02"           # typed as a date: stays
+        assert str(j.pain_reports().iloc[0]["local_date"])[:10] == "2026-11-03"
