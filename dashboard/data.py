@@ -522,7 +522,8 @@ def import_upload(settings: Settings, path: Path, *, original_name: str, runner:
                 cache_report(settings, path, done.analysis.report, recording=done.recording, doc=done.doc)
         else:
             progress(3, "reading the file")
-            res = j.import_file(path, runner=runner, rpe=rpe, kind=kind)
+            res = j.import_file(path, runner=runner, rpe=rpe, kind=kind,
+                                name=Path(original_name).name if original_name else None)
             progress(4, "stored")
     if created and res.status == "duplicate":
         path.unlink(missing_ok=True)

@@ -488,11 +488,13 @@ class Journal:
     # -- imports ---------------------------------------------------------------------------
 
     def import_file(self, path: str | Path, *, runner: str | None = None, rpe: float | None = None,
-                    kind: str | None = None, start: datetime | str | None = None) -> ImportResult:
-        """Import a FIT file, an analysis document (.json) or sitting day(s) (.json)."""
+                    kind: str | None = None, start: datetime | str | None = None, name: str | None = None
+                    ) -> ImportResult:
+        """Import a FIT file, an analysis document (.json) or sitting day(s) (.json).  ``name``: the FIT file as
+        its owner knows it (an upload's browser file name), recorded and named in later imports' messages."""
         p = Path(path)
         if p.suffix.lower() == ".fit":
-            return self.import_fit(p, runner=runner, rpe=rpe, kind=kind)
+            return self.import_fit(p, runner=runner, rpe=rpe, kind=kind, name=name)
         if p.suffix.lower() == ".json":
             doc, raw = docs.load_json(p)
             if docs.is_analysis(doc):
@@ -507,14 +509,14 @@ class Journal:
                               "the journal imports .fit and .json; analyse recordings with 'backstride import'")
 
     def import_fit(self, path: str | Path, *, runner: str | None = None, rpe: float | None = None,
-                   kind: str | None = None) -> ImportResult:
-        """Import the running sessions of a FIT file (see :mod:`journal.fit`)."""
+                   kind: str | None = None, name: str | None = None) -> ImportResult:
+        """Import the running sessions of a FIT file (see :mod:`journal.fit`); ``name`` as in :meth:`import_file`."""
         from journal.fit import read_fit
 
         extra = self._rpe_kind(rpe, kind)
         activity = read_fit(path)
         try:
-            return self._import_fit(activity, path, runner, extra)
+            return self._import_fit(activity, path, runner, extra, name)
         except _Duplicate as exc:
             return ImportResult(str(path), "fit", "duplicate", message=str(exc))
         except IntegrityError:
@@ -532,7 +534,7 @@ class Journal:
                 return ImportResult(path, kind, "duplicate", message="imported at the same moment by another client")
         raise JournalError(f"{path}: another client changed the same entries at the same moment; try again")
 
-    def _import_fit(self, activity, path, runner, extra) -> ImportResult:
+    def _import_fit(self, activity, path, runner, extra, name=None) -> ImportResult:
         with self._write() as s, s.begin():
             r = self._runner(s, runner)
             if self._seen(s, r, activity.sha256):
@@ -548,7 +550,7 @@ class Journal:
                                           ) from None
                 del vals["rpe"], vals["kind"]
                 prepared.append((fr, vals))
-            imp = self._record_import(s, r, activity.sha256, "fit", str(path))
+            imp = self._record_import(s, r, activity.sha256, "fit", name or str(path))
             ids, statuses, notes = [], [], list(activity.notes)
             hr_rest = r.hr_rest_bpm or activity.hr_rest_bpm
             hr_max = r.hr_max_bpm or activity.hr_max_bpm
@@ -573,8 +575,10 @@ class Journal:
                     notes.append(f"{when} is in the file twice (run {existing.id}); read once")
                     continue
                 if existing is not None and existing.fit_import_id is not None:
+                    earlier = s.get(FileImport, existing.fit_import_id)  # as its owner named it (an upload's name)
+                    source = earlier.path if earlier is not None and earlier.path else existing.fit_path
                     notes.append(f"{when} is already in the journal (run {existing.id}, from "
-                                 f"{Path(existing.fit_path).name if existing.fit_path else 'a FIT file'}); skipped")
+                                 f"{Path(source).name if source else 'a FIT file'}); skipped")
                     continue
                 if existing is not None:
                     whole_run = ("distance_m", "avg_hr_bpm", "max_hr_bpm", "trimp_au", "trimp_hr_rest_bpm",

@@ -250,6 +250,12 @@ def test_a_chained_file_imports_its_new_session_and_skips_the_one_already_in(jh,
     assert sorted(jh.runs()["start_utc"].dt.day) == [1, 2]
     twice = jh.import_fit(_file(tmp_path, "cc.fit", _fit(start=datetime(2026, 3, 5, tzinfo=timezone.utc)) * 2))
     assert len(twice.run_ids) == 1 and "in the file twice" in twice.message and len(jh.runs()) == 3
+    # an upload is stored under its content's hash: the session it repeats is named by the browser's file name
+    jh.import_file(_file(tmp_path, "0f3a9c.fit", _fit(start=datetime(2026, 3, 7, 7, 0, tzinfo=timezone.utc))),
+                   name="Morning_Run.fit")
+    again = jh.import_fit(_file(tmp_path, "dd.fit", _fit(start=datetime(2026, 3, 7, 7, 0, tzinfo=timezone.utc))
+                                + _fit(start=datetime(2026, 3, 8, 7, 0, tzinfo=timezone.utc))))
+    assert "is already in the journal (run 4, from Morning_Run.fit); skipped" in again.message
 
 
 @pytest.mark.parametrize("fit_first", [True, False])
