@@ -23,8 +23,8 @@ import pandas as pd
 
 from analysis.constants import (EARLIEST_START_YEAR, LATEST_START_YEAR, MAX_SAMPLING_RATE_HZ, MIN_SAMPLING_RATE_HZ,
                                 PLACEMENTS)
-from sensing.formats import (bom_encoding, check_gravity, check_range, evident_units, gyroscope_unit_problem, noted,
-                             unit_factor)
+from sensing.formats import (bom_encoding, check_gravity, check_range, evident_units, gyroscope_unit_problem,
+                             is_number_text, noted, unit_factor)
 from sensing.recording import Recording, RecordingError, SensorInfo, start_in_range, utc
 
 
@@ -693,14 +693,8 @@ def _last_line(path: Path, encoding: str) -> str:
 
 
 def _is_number_or_na(s: str) -> bool:
-    s = s.strip()
-    if s in _NA:
-        return True
-    try:
-        float(s)
-        return True
-    except ValueError:
-        return False
+    """A BIDS value: a number (decimal point) or n/a."""
+    return s.strip() in _NA or is_number_text(s.strip(), decimal_comma=False)
 
 
 def _read_motion_values(motion: Path, ch: pd.DataFrame, channels_path: Path, side: dict, warned: list) -> tuple[np.ndarray, int]:

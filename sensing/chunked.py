@@ -458,7 +458,7 @@ def is_live(path: str | Path) -> bool:
     return path.suffix == SUFFIX or (path.is_dir() and ((path / SESSION_FILE).exists() or any(path.glob(f"*{SUFFIX}"))))
 
 
-def _event_kind_of(path: Path) -> str | None:
+def event_kind_of(path: Path) -> str | None:
     """The event-stream kind a file name says (``heart_rate.arrows``, ``rsc-foot-left.arrows``), or None (IMU)."""
     for kind in EVENT_KINDS:
         if path.stem == kind or path.stem.startswith(kind + "-"):
@@ -468,7 +468,7 @@ def _event_kind_of(path: Path) -> str | None:
 
 def live_files(folder: str | Path) -> list[Path]:
     """The IMU sensors' ``.arrows`` files of a live folder (event streams are not among them)."""
-    return sorted(f for f in Path(folder).glob(f"*{SUFFIX}") if _event_kind_of(f) is None)
+    return sorted(f for f in Path(folder).glob(f"*{SUFFIX}") if event_kind_of(f) is None)
 
 
 def read_live(path: str | Path, placement: str | None = None) -> Recording:
@@ -482,7 +482,7 @@ def read_live(path: str | Path, placement: str | None = None) -> Recording:
     if path.is_dir():
         files = live_files(path)
         if not files:
-            events = sorted(f.name for f in Path(path).glob(f"*{SUFFIX}") if _event_kind_of(f))
+            events = sorted(f.name for f in Path(path).glob(f"*{SUFFIX}") if event_kind_of(f))
             if events:
                 raise RecordingError(path, "folder", f"no IMU sensor was recorded, only {', '.join(events)}",
                                      "an IMU recording; read heart rate and speed with sensing.chunked.read_heart_rate "
@@ -763,7 +763,7 @@ def _event_value(value):
 
 
 def _event_files(folder: Path, kind: str) -> list[Path]:
-    return sorted(f for f in folder.glob(f"*{SUFFIX}") if _event_kind_of(f) == kind)
+    return sorted(f for f in folder.glob(f"*{SUFFIX}") if event_kind_of(f) == kind)
 
 
 def _session_start(folder: Path) -> datetime | None:

@@ -261,9 +261,10 @@ def check_range(df: pd.DataFrame, path: Path, columns: Mapping, *, first_line: i
                          f"|value| ≤ {limit / factor:.4g} {unit}; {hint or 'is the unit right?'}")
 
 
-def _is_number_text(text: str) -> bool:
+def is_number_text(text: str, *, decimal_comma: bool = True) -> bool:
+    """Whether ``text`` is a number (with a decimal comma too, as a spreadsheet's export may write it)."""
     try:
-        float(text.replace(",", "."))
+        float(text.replace(",", ".") if decimal_comma else text)
         return True
     except ValueError:
         return False
@@ -451,7 +452,7 @@ def _mapped_channels(raw: pd.DataFrame, path: Path, columns: Mapping[str, tuple[
             raise RecordingError(path, "header", f"no column(s) {missing}: the header reads as one column "
                                  f"{raw.columns[0]!r}", f"columns separated by {seps[0]!r} given as the separator "
                                  f"(convert: --sep {'tab' if seps[0] == chr(9) else repr(seps[0])})")
-        numbers = sum(_is_number_text(str(c)) for c in raw.columns)
+        numbers = sum(is_number_text(str(c)) for c in raw.columns)
         if numbers and numbers >= len(raw.columns) / 2:  # an export without a header row (Axivity OMGUI's)
             raise RecordingError(path, "line 1", f"no column(s) {missing}: the first line holds numbers "
                                  f"({', '.join(map(str, list(raw.columns)[:4]))}, ...), so the file has no header row",

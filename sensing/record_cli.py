@@ -298,7 +298,7 @@ def cmd_replay(args, *, console: Console | None = None, show_view: bool = True) 
             files = chunked.live_files(path)
             recs = [chunked.read_live(f) for f in ([f for f in files if f.stem == args.placement] or files)]
         else:
-            recs = [] if chunked._event_kind_of(path) else [chunked.read_live(path)]
+            recs = [] if chunked.event_kind_of(path) else [chunked.read_live(path)]
     except (RecordingError, ValueError) as exc:
         return fail(str(exc))
     said = [w for rec in recs for w in (rec.extra or {}).get("warnings", [])]
