@@ -526,7 +526,9 @@ def import_upload(settings: Settings, path: Path, *, original_name: str, runner:
                                 name=Path(original_name).name if original_name else None)
             progress(4, "stored")
     if created and res.status == "duplicate":
-        path.unlink(missing_ok=True)
+        with open_journal(settings) as j:  # another tab's import of the same file may have made a run of it meanwhile
+            if not j.holds_file(path):
+                path.unlink(missing_ok=True)
     what = (f"run {', '.join(map(str, res.run_ids))}" if res.run_ids else
             f"{len(res.dates)} day(s)" if res.dates else "")
     msg = f"{original_name}: {res.status}" + (f" ({what})" if what else "")

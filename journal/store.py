@@ -1112,6 +1112,17 @@ class Journal:
                  for p in (own, *(o.get("recording_path") for o in (extra or {}).get("other_sensors", [])))]
         return [p for p in paths if isinstance(p, str) and p]
 
+    def holds_file(self, path: str | Path) -> bool:
+        """Whether any runner's run keeps the file at ``path`` (its recording, a second sensor's, or its FIT file)."""
+        want = str(Path(path).resolve())
+        with self._read() as s:
+            if s.scalar(sa.select(sa.func.count()).select_from(Run)
+                        .where(sa.or_(Run.recording_path == want, Run.fit_path == want))):
+                return True
+            extras = s.scalars(sa.select(Run.extra).where(Run.extra.is_not(None))).all()
+        return any(o.get("recording_path") == want for extra in extras for o in (extra or {}).get("other_sensors", [])
+                   if isinstance(o, dict))
+
     def sitting_days(self, *, runner: str | None = None, start: date | None = None, end: date | None = None
                      ) -> pd.DataFrame:
         return self._frame(SittingDay, runner, "date", ("id", "date", "sitting_s", "bouts_ge_30min", "bouts_ge_2h",

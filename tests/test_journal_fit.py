@@ -368,3 +368,10 @@ def test_an_upload_that_adds_nothing_is_not_kept_and_no_server_path_is_shown(tmp
     assert again == first and "duplicate" in msg and first.exists()
     twice, msg = upload("a-twice.fit", a + a)  # new bytes, nothing new in them
     assert "duplicate" in msg and not twice.exists() and str(settings.data_dir) not in msg
+    # two tabs upload the same new file at once: this tab stored it (created), the other's import made the run
+    # first; this tab's import is a duplicate, and the file the other's run keeps stays
+    b = _fit(start=datetime(2026, 3, 9, 7, 0, tzinfo=timezone.utc))
+    stored, created = store_upload(settings, "b.fit", "data:;base64," + base64.b64encode(b).decode())
+    assert created and "imported" in import_upload(settings, stored, original_name="b.fit", runner="ana")
+    assert "duplicate" in import_upload(settings, stored, original_name="b.fit", runner="ana", created=True)
+    assert stored.exists()
