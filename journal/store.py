@@ -128,19 +128,23 @@ def analysed_columns(source: str | None, fit_cadence: bool, other_sensor: Iterab
             and k not in other_sensor]
 
 
-def _redate(s: Session, runner_id: int, zone: ZoneInfo) -> int:
-    """Put a runner's runs and pain reports on the calendar days of ``zone``; a date-only run keeps its date (its
-    start moves to noon there).  Returns how many moved to another day."""
+def _redate(s: Session, runner_id: int, old: ZoneInfo, zone: ZoneInfo) -> int:
+    """Put a runner's runs and pain reports that were dated by the runner's zone ``old`` on the calendar days of
+    ``zone``; a run dated otherwise (a FIT file's watch gave its local date) keeps its day, a date-only run keeps
+    its date (its start moves to noon there).  Returns how many moved to another day."""
     moved = 0
     for run in s.scalars(sa.select(Run).where(Run.runner_id == runner_id)):
-        if (run.extra or {}).get("time_known", True):
-            day = run.start_utc.astimezone(zone).date()
-        else:
-            day = run.local_date
-            run.start_utc = datetime.combine(day, time(12), zone).astimezone(timezone.utc)
+        if not (run.extra or {}).get("time_known", True):
+            run.start_utc = datetime.combine(run.local_date, time(12), zone).astimezone(timezone.utc)
+            continue
+        if (run.extra or {}).get("dated_by") == "watch" or run.start_utc.astimezone(old).date() != run.local_date:
+            continue  # not dated by the runner's zone (older journals: a day other than the old zone's)
+        day = run.start_utc.astimezone(zone).date()
         moved += day != run.local_date
         run.local_date = day
     for p in s.scalars(sa.select(PainReport).where(PainReport.runner_id == runner_id)):
+        if p.reported_utc.astimezone(old).date() != p.local_date:
+            continue
         day = p.reported_utc.astimezone(zone).date()
         moved += day != p.local_date
         p.local_date = day
@@ -288,7 +292,7 @@ class Journal:
             with Session(self._writer, expire_on_commit=False) as s:
                 yield s
         except sa.exc.OperationalError as exc:
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
             why = {"database is locked": "another program is writing to it; try again when it is done"}.get(reason, "")
             raise JournalError(f"journal {_shown_url(self.url)}: cannot write to it ({reason}"
                                f"{'; ' + why if why else ''}); nothing was changed") from None
@@ -329,7 +333,7 @@ class Journal:
             for k, val in fields.items():
                 setattr(r, k, val)
             if fields["timezone"] != old_zone:
-                self.redated_ = _redate(s, r.id, ZoneInfo(fields["timezone"]))
+                self.redated_ = _redate(s, r.id, ZoneInfo(old_zone), ZoneInfo(fields["timezone"]))
             return _runner_info(r)
 
     @staticmethod
@@ -361,7 +365,10 @@ class Journal:
             if not rs:
                 raise UnknownRunnerError("the journal has no runner yet: add one with 'backstride runner add NAME'")
             raise UnknownRunnerError("the journal has several runners: say which one (--runner NAME)")
-        r = s.scalar(sa.select(Runner).where(Runner.name == unicodedata.normalize("NFC", str(name).strip())))
+        want = unicodedata.normalize("NFC", str(name).strip())
+        r = s.scalar(sa.select(Runner).where(Runner.name == want))
+        if r is None:  # a name stored before names were kept composed (José typed as e + accent)
+            r = next((x for x in s.scalars(sa.select(Runner)) if unicodedata.normalize("NFC", x.name) == want), None)
         if r is None:
             names = ", ".join(s.scalars(sa.select(Runner.name).order_by(Runner.name))) or "none"
             raise UnknownRunnerError(f"no runner named {name!r} in the journal (runners: {names})")
@@ -617,7 +624,9 @@ class Journal:
                           rpe=extra["rpe"], kind=extra["kind"],
                           extra={"time_known": True, "fit": {"manufacturer": activity.manufacturer,
                                                              "product": activity.product,
-                                                             "sub_sport": fr.sub_sport}},
+                                                             "sub_sport": fr.sub_sport},
+                                 # the watch's clock dated it: a change of the runner's zone leaves it (_redate)
+                                 **({"dated_by": "watch"} if fr.local_date else {})},
                           created_utc=_now(), **{k: val for k, val in fields.items()})
                 s.add(run)
                 s.flush()
@@ -1020,8 +1029,9 @@ class Journal:
                     if val is not None:
                         setattr(row, k, val)
             if (row.work_sitting_s or 0) + (row.work_standing_s or 0) > 24 * 3600:  # with the day's earlier check-in
-                raise InvalidValueError("work_sitting_s + work_standing_s", (row.work_sitting_s, row.work_standing_s),
-                                        f"at most 24 h together on {d} (with what an earlier check-in that day said)")
+                raise JournalError(f"--sitting-h + --standing-h: {(row.work_sitting_s or 0) / 3600:g} h + "
+                                   f"{(row.work_standing_s or 0) / 3600:g} h on {d} with what an earlier check-in that "
+                                   "day said, expected at most 24 h together")
             s.flush()
             return row.id
 

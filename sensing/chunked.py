@@ -184,10 +184,10 @@ class ChunkWriter:
         with self._lock:
             try:
                 self._writer.write_batch(batch, custom_metadata={STATE_KEY: state_json.encode()})
-                self._sync()
             except (OSError, pa.ArrowException) as exc:
                 _write_failed(self, len(data), exc)
                 return
+            _synced(self, self._sync)
             self.n_written_ += len(data)
             self.n_chunks_ += 1
 
@@ -201,6 +201,15 @@ def _write_failed(w, n_rows: int, exc: Exception) -> None:
     the recorder to show and the next chunks' state to carry; the recording goes on (the disk may come back)."""
     w.write_errors_.append(f"{type(exc).__name__}: {exc}")
     w.unwritten_ += n_rows
+
+
+def _synced(w, sync) -> None:
+    """``sync()`` (flush and fsync); a refusal is kept as a write error, its rows not counted as lost (they are in
+    the file's buffer, and on disk when a later flush succeeds)."""
+    try:
+        sync()
+    except OSError as exc:
+        w.write_errors_.append(f"{type(exc).__name__}: {exc}")
 
 
 def _with_write_errors(w, state: dict) -> dict:
@@ -553,6 +562,10 @@ def read_live(path: str | Path, placement: str | None = None) -> Recording:
     if isinstance(state.get("error"), str) and state["error"]:
         notes.append(f"{path}: while recording: {state['error']}")
     notes.extend(_write_error_note(state, path, "samples"))
+    step = state.get("wall_clock_step_s")
+    if _is_number(step) and abs(step) > 1.0:
+        notes.append(f"{path}: the computer's clock was set {step:+.0f} s while recording; the recording's times "
+                     "follow the clock as it was when recording began (off by that much if it was wrong then)")
     jumps = [e for e in got.events if e.get("type") == "clock_jump"]
     if jumps:
         lost = sum(int(e["lost_samples"]) for e in jumps if _is_number(e.get("lost_samples")))
@@ -738,10 +751,10 @@ class EventWriter:
         with self._lock:
             try:
                 self._writer.write_batch(batch, custom_metadata={STATE_KEY: state_json.encode()})
-                _fsync_file(self._fh)
             except (OSError, pa.ArrowException) as exc:
                 _write_failed(self, len(rows), exc)
                 return
+            _synced(self, lambda: _fsync_file(self._fh))
             self.n_written_ += len(rows)
 
     def close(self, state: dict) -> None:

@@ -520,6 +520,10 @@ def _time_values(raw: pd.DataFrame, path: Path, tcol: str, tunit: str, first_lin
         raise RecordingError(path, f"unit of {tcol}", f"unknown time unit {tunit!r}", "s, ms, us or ns")
     t = pd.to_numeric(raw[tcol], errors="coerce").to_numpy(np.float64)
     bad = np.flatnonzero(np.isnan(t) & raw[tcol].notna().to_numpy())
+    if len(bad) and re.fullmatch(r"\s*[-+]?\d*,\d+\s*", str(raw[tcol].iloc[bad[0]])):  # 0,010 read with "."
+        raise RecordingError(path, f"row {bad[0] + first_line}, column {tcol}",
+                             f"not a number: {raw[tcol].iloc[bad[0]]!r}",
+                             f"a time in {tunit}; the file writes a decimal comma (convert: --decimal ,)")
     if time_format is not None or (len(bad) and bad[0] == 0):  # text from the first row: dates and times
         return _clock_times(raw[tcol], path, tcol, first_line, time_format, time_zone)
     if len(bad):
@@ -568,15 +572,41 @@ def _clock_times(col: pd.Series, path: Path, tcol: str, first_line: int, time_fo
                                  "UTC if it was UTC)")
         try:
             when = when.dt.tz_localize(time_zone, ambiguous="infer", nonexistent="raise")
-        except Exception as exc:  # pytz/zoneinfo: an hour that does not exist or cannot be told apart
-            raise RecordingError(path, f"column {tcol}", f"clock times that do not hold in {time_zone} ({exc})",
-                                 "times of one clock; the summer-time change inside a recording needs UTC times")
+        except Exception as exc:  # an hour the clocks skipped, or the repeated hour with nothing to tell its passes
+            raise RecordingError(path, f"column {tcol}", f"clock times that cannot be placed in {time_zone} "
+                                 f"({exc})", _fixed_offset_hint(when.iloc[0], time_zone)) from None
+    if not dated:  # clock times alone: a time earlier than the one before by over 12 h is the next day's
+        ns = when.astype("datetime64[ns]").to_numpy().astype(np.int64)
+        back = np.diff(ns) < -12 * 3600 * 10**9
+        if back.any():
+            ns = ns + np.concatenate([[0], np.cumsum(back)]) * 86400 * 10**9
+        return _Times((ns - ns[0]).astype(np.float64), "ns", when.iloc[0], dated)
     first = when.iloc[0]
     if when.dt.tz is not None:
         first = first.tz_convert("UTC")
         when = when.dt.tz_convert("UTC").dt.tz_localize(None)
     ns = when.astype("datetime64[ns]").to_numpy().astype(np.int64)
     return _Times((ns - ns[0]).astype(np.float64), "ns", first, dated)
+
+
+def _fixed_offset_hint(first: pd.Timestamp, time_zone: str) -> str:
+    """How to read clock times a zone cannot place (the hour the clocks went back, with no later time to tell
+    which pass it was): as a fixed UTC offset, the zone's two offsets of that day named as IANA zones."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(time_zone)
+    offsets = []
+    for fold in (0, 1):
+        off = first.to_pydatetime().replace(tzinfo=zone, fold=fold).utcoffset()
+        if off is not None and off not in offsets:
+            offsets.append(off)
+    names = []
+    for off in offsets:
+        h = off.total_seconds() / 3600
+        if h == int(h):  # Etc/GMT-2 is UTC+2 (the IANA names count the other way)
+            names.append(f"--timezone Etc/GMT{-int(h):+d} for UTC{int(h):+d}".replace("GMT+0", "GMT"))
+    return ("times of one clock that the zone can place; for times in the hour the clocks went back, give the zone "
+            "as a fixed offset: " + (" or ".join(names) if names else "a zone without summer time"))
 
 
 def _first_unparsed(text: pd.Series, fmt: str) -> int | None:

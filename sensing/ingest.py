@@ -387,6 +387,13 @@ class StreamAssembler:
         return max(0.0, (host_time_s - (self._last_host or host_time_s)) * fs - n)
 
 
+def _write_error_text(writer, rows: str) -> str | None:
+    """What a writer's refused chunks mean for the runner (None when the disk took everything)."""
+    if writer is None or not writer.write_errors_:
+        return None
+    return f"could not write to {writer.path}: {writer.write_errors_[-1]}; {writer.unwritten_} {rows} not on disk"
+
+
 @dataclass
 class SensorRuntime:
     """Everything the consumer keeps for one sensor."""
@@ -543,8 +550,7 @@ class EventStream:
         if self.writer is not None:
             self.writer.append([row], self.writer_state)
             if self.writer.write_errors_:
-                self.error = (f"could not write to {self.writer.path}: {self.writer.write_errors_[-1]}; "
-                              f"{self.writer.unwritten_} measurements not on disk")
+                self.error = _write_error_text(self.writer, "measurements")
         return row
 
     def writer_state(self, final: bool = False) -> dict:
@@ -681,7 +687,8 @@ class IngestPipeline:
                 blk = a.flush(host_time_s)
                 if blk is not None:
                     self._use_block(rt, blk)
-            rt.state, rt.error = state, error if error is not None else a.error_  # what the data showed stays said
+            # what the data or the disk showed stays said past the state change
+            rt.state, rt.error = state, error or a.error_ or _write_error_text(rt.writer, "samples")
             if state in ("finished", "error") and rt.finished_event is not None:
                 rt.finished_event.set()
             return
@@ -745,8 +752,7 @@ class IngestPipeline:
             else:
                 rt.writer.append(blk.sample_index, values, rt.writer_state)
                 if rt.writer.write_errors_:  # the disk refused a chunk: shown live, said in the file's next state
-                    rt.error = (f"could not write to {rt.writer.path}: {rt.writer.write_errors_[-1]}; "
-                                f"{rt.writer.unwritten_} samples not on disk")
+                    rt.error = _write_error_text(rt.writer, "samples")
         if rt.metrics is not None:
             self._update_metrics(rt, blk)
         rt.t_s = float(blk.sample_index[-1]) / fs
@@ -796,13 +802,19 @@ class IngestPipeline:
 
 
 def close_writers(pipeline: IngestPipeline) -> None:
-    """Flush and close every writer with its final state (file complete)."""
-    for rt in pipeline.sensors.values():
-        if rt.writer is not None:
-            rt.writer.close(rt.writer_state(final=True))
-    for es in pipeline.streams.values():
-        if es.writer is not None:
-            es.writer.close(es.writer_state(final=True))
+    """Flush and close every writer with its final state (file complete).  A writer the disk refuses to close
+    (still full) is said on its sensor, and the others are closed all the same.  When the computer's wall clock
+    was changed during the session (receive times follow the clock as it was at the start), the final state says
+    by how much."""
+    step_s = time.time() - pipeline.host_clock()
+    extra = {"wall_clock_step_s": round(step_s, 3)} if abs(step_s) > 1.0 else {}
+    for holder in [*pipeline.sensors.values(), *pipeline.streams.values()]:
+        if holder.writer is None:
+            continue
+        try:
+            holder.writer.close({**holder.writer_state(final=True), **extra})
+        except (OSError, ValueError) as exc:  # (pyarrow's errors are OSError or ValueError subclasses)
+            holder.error = f"could not close {holder.writer.path}: {type(exc).__name__}: {exc}"
 
 
 # ------------------------------------------------------------------------------------------

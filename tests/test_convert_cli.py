@@ -558,3 +558,37 @@ def test_clock_times_without_a_date_and_an_excel_separator_line(tmp_path, capsys
     (tmp_path / "e.csv").write_text("sep=;\ntime;x;y;z\n" + "\n".join(lines) + "\n")
     assert main(["convert", str(tmp_path / "e.csv"), *base[2:], "--start", "2026-03-01T07:00:00+01:00"]) == 2
     assert "e.csv: row 6, column y: not a number: 'zero'" in " ".join(capsys.readouterr().err.split())  # line 6
+
+
+def test_clock_times_in_the_repeated_hour_past_midnight_or_with_a_decimal_comma(tmp_path, capsys):
+    """Three text-time cases a review found: 10 s inside the hour Amsterdam's clocks repeat (25 Oct 2026, 02:10) have
+    nothing to tell which pass they are: the error names the two fixed-offset zones, and one of them reads it;
+    clock times without a date that pass midnight go on into the next day (they were "going back 86390 s"); a
+    time column with a decimal comma names --decimal (it was taken for dates)."""
+    k = np.arange(1000)
+    t = pd.Timestamp("2026-10-25 02:10:00") + pd.to_timedelta(k * 10, unit="ms")
+    pd.DataFrame({"time": t.strftime("%Y-%m-%d %H:%M:%S.%f").str[:-3], "x": 0.0, "y": 0.0, "z": 1.0}).to_csv(
+        tmp_path / "fall.csv", index=False)
+    base = ["convert", str(tmp_path / "fall.csv"), "--time", "time", "--acc", "x,y,z", "--acc-unit", "g",
+            "--placement", "chest"]
+    assert main([*base, "--timezone", "Europe/Amsterdam"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "--timezone Etc/GMT-2 for UTC+2 or --timezone Etc/GMT-1 for UTC+1" in err
+    assert main([*base, "--timezone", "Etc/GMT-1", "--out", str(tmp_path / "f.parquet")]) == 0   # the second pass
+    assert read_parquet(tmp_path / "f.parquet").start_utc == pd.Timestamp("2026-10-25 01:10", tz="UTC")
+
+    clock = pd.Timestamp("2026-03-01 23:59:50") + pd.to_timedelta(k * 20, unit="ms")            # 20 s at 50 Hz
+    (tmp_path / "m.csv").write_text("time;x;y;z\n" + "".join(f"{c:%H:%M:%S}:{c.microsecond // 1000:03d};0;0;1\n"
+                                                             for c in clock))
+    assert main(["convert", str(tmp_path / "m.csv"), "--time", "time", "--time-format", "%H:%M:%S:%f", "--sep", ";",
+                 "--acc", "x,y,z", "--acc-unit", "g", "--placement", "chest",
+                 "--start", "2026-03-01T23:59:50+01:00"]) == 0
+    rec = read_parquet(tmp_path / "m.parquet")
+    assert len(rec.data) == 1000 and rec.sampling_rate_hz == pytest.approx(50.0) and rec.lost_samples == 0
+
+    (tmp_path / "c.csv").write_text("time;x;y;z\n" + "".join(f"{i / 100:.2f};0;0;1\n".replace(".", ",", 1)
+                                                             for i in range(300)))
+    assert main(["convert", str(tmp_path / "c.csv"), "--time", "time", "--sep", ";", "--acc", "x,y,z",
+                 "--acc-unit", "g", "--placement", "chest", "--start", "2026-03-01T07:00Z"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "row 2, column time: not a number: '0,00'" in err and "--decimal ," in err and "--time-format" not in err

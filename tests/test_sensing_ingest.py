@@ -534,3 +534,66 @@ def test_host_receive_times_do_not_follow_a_wall_clock_step(monkeypatch):
         assert all(0 <= t - before < 5.0 for t in stamps)
 
     asyncio.run(main())
+
+
+def test_a_disk_error_stays_said_past_state_changes_and_a_writer_that_cannot_close_spares_the_others(tmp_path):
+    """The disk refused chunks: the live error was erased by the next state change ("reconnecting", "finished"),
+    so the record summary never said it.  A writer that cannot close (the disk still full) stopped close_writers
+    before the other sensors' files were closed."""
+    import errno
+
+    from sensing import chunked
+    from sensing.ingest import close_writers
+
+    async def main():
+        p = IngestPipeline()
+        ws = {pl: chunked.ChunkWriter(tmp_path / f"{pl}.arrows", sampling_rate_hz=FS, channels=("acc", "gyr"),
+                                      placement=pl, background=False) for pl in ("lower-back", "foot-left")}
+        for sid, pl in (("a", "lower-back"), ("b", "foot-left")):
+            p.add_sensor(sid, label=sid, placement=pl, decoder=ReferenceDecoder(), sampling_rate_hz=FS, writer=ws[pl])
+
+        def full(batch, custom_metadata=None):  # the disk: the edge this test cannot reach
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        ws["lower-back"]._writer.write_batch = full
+        consumer = asyncio.ensure_future(p.consume())
+        for k, payload in enumerate(frames(19 * 20)):
+            for sid in ("a", "b"):
+                p.queue.put_nowait((sid, "data", 1_700_000_000.0 + k * 0.095, payload))
+        for state in ("reconnecting", "finished"):
+            p.queue.put_nowait(("a", "state", 1_700_000_002.0, (state, None)))
+        p.stop_consumer()
+        await consumer
+        assert "could not write to" in p.sensors["a"].error and "No space left" in p.sensors["a"].error
+        ws["lower-back"]._writer.close = lambda: (_ for _ in ()).throw(OSError(errno.ENOSPC, "No space left"))
+        close_writers(p)
+        assert "could not close" in p.sensors["a"].error and ws["foot-left"].closed
+
+    asyncio.run(main())
+    rec = open_recording(tmp_path / "foot-left.arrows")
+    assert len(rec.data) == 19 * 20 and rec.extra["complete"]
+
+
+def test_a_wall_clock_step_during_the_session_is_said_in_the_file(tmp_path, monkeypatch):
+    """The receive times keep the clock as it was at the start: when NTP sets a wrong clock mid-recording, the file
+    says by how much, so the runner knows the times (and day) may be off."""
+    from sensing import chunked
+    from sensing.ingest import close_writers
+
+    async def main():
+        p = IngestPipeline()
+        w = chunked.ChunkWriter(tmp_path / "lower-back.arrows", sampling_rate_hz=FS, channels=("acc", "gyr"),
+                                placement="lower-back", background=False)
+        p.add_sensor("a", label="a", placement="lower-back", decoder=ReferenceDecoder(), sampling_rate_hz=FS, writer=w)
+        consumer = asyncio.ensure_future(p.consume())
+        for k, payload in enumerate(frames(19 * 10)):
+            p.queue.put_nowait(("a", "data", p.host_clock() + k * 0.095, payload))
+        p.stop_consumer()
+        await consumer
+        real = time.time
+        monkeypatch.setattr(time, "time", lambda: real() + 2 * 86400.0)
+        close_writers(p)
+
+    asyncio.run(main())
+    rec = open_recording(tmp_path / "lower-back.arrows")
+    assert any("the computer's clock was set +172800 s while recording" in x for x in rec.extra["warnings"])
