@@ -653,6 +653,7 @@ class _ChannelFile:
     path: Path
     data: pd.DataFrame
     t_s: np.ndarray
+    note: str = ""  # what was made of its rows (repeated times averaged)
 
 
 def _channel_file(kind: str, path: Path, columns: Mapping, time_column: tuple[str, str], main_times: _Times,
@@ -669,11 +670,14 @@ def _channel_file(kind: str, path: Path, columns: Mapping, time_column: tuple[st
     df = _mapped_channels(raw, path, mine, first_line)
     times = _time_values(raw, path, tcol, tunit, first_line, time_format=time_format, time_zone=time_zone)
     t = times.seconds_from(main_times, path, tcol)
-    _check_times(t - t[0], path, tcol, first_line=first_line)  # file rows, before its lost rows are left out
+    _check_times(t - t[0], path, tcol, first_line=first_line, repeats=True)  # file rows, before any is left out
     lost = df.isna().all(axis=1).to_numpy()
     if (~lost).sum() < 2:
         raise RecordingError(path, "rows", f"{int((~lost).sum())} sample(s)", "at least two samples to interpolate from")
-    return _ChannelFile(kind, path, df[~lost], t[~lost])
+    t, data, merged = _merged_repeats(t[~lost], df[~lost])
+    if len(t) < 2:
+        raise RecordingError(path, "rows", "one time for all its samples", "at least two times to interpolate from")
+    return _ChannelFile(kind, path, data, t, merged)
 
 
 _KIND_NAMES = {"gyr": "gyroscope", "mag": "magnetometer"}
@@ -712,7 +716,7 @@ def _joined(rec: Recording, parts: Mapping[str, _ChannelFile], main_path: Path) 
         notes.append(f"{name} from {part.path} ({len(tk)} samples, median interval {median_s * 1000:.2f} ms) "
                      f"interpolated linearly at the {fs:g} Hz sample times of {main_path}"
                      + (f"; {int((pause & keep).sum())} samples inside {pauses} pause(s) of the {name} over "
-                        f"{gap_s * 1000:.0f} ms left out as lost" if pauses else ""))
+                        f"{gap_s * 1000:.0f} ms left out as lost" if pauses else "") + part.note)
     if not keep.any():
         raise RecordingError(main_path, "times", "no sample time that every file covers",
                              "files of the same recording, their times on one clock")
@@ -940,21 +944,35 @@ def _rate_from_times(t: np.ndarray, resolution_s: float = 0.0) -> float:
     return float(1.0 / np.mean(dt[dt <= max(1.5 * med, med + resolution_s * (1 + 1e-9))]))
 
 
-def _check_times(t: np.ndarray, path, tcol: str, *, first_line: int) -> None:
-    """Times ``t`` (s from the first row, which is file line ``first_line``) all there and strictly increasing."""
+def _check_times(t: np.ndarray, path, tcol: str, *, first_line: int, repeats: bool = False) -> None:
+    """Times ``t`` (s from the first row, which is file line ``first_line``) all there and strictly increasing (or
+    never decreasing, with ``repeats``)."""
     nan = np.flatnonzero(~np.isfinite(t))
     if len(nan):
         raise RecordingError(path, f"row {nan[0] + first_line}, column {tcol}", "missing time", "a number")
-    back = np.flatnonzero(np.diff(t) <= 0)
+    back = np.flatnonzero(np.diff(t) < 0 if repeats else np.diff(t) <= 0)
     if len(back):
         i = back[0]
-        raise RecordingError(path, f"row {i + 1 + first_line}, column {tcol}", f"time goes from {t[i]:.15g} to {t[i + 1]:.15g} s after the first row",
-                             "strictly increasing time")
+        raise RecordingError(path, f"row {i + 1 + first_line}, column {tcol}",
+                             f"time goes from {t[i]:.15g} to {t[i + 1]:.15g} s after the first row",
+                             "strictly increasing time" + ("; two rows under one time (a phone's whole-ms stamps) are "
+                                                           "averaged by convert --resample-hz" if t[i] == t[i + 1] else ""))
 
 
 #: Resampling a CSV's irregular times: an interval longer than this many median intervals (and than two grid
 #: steps) is a pause of the recorder, whose grid samples are left out as lost, never interpolated over.
 RESAMPLE_GAP_INTERVALS = 3.0
+
+
+def _merged_repeats(t: np.ndarray, df: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame, str]:
+    """Rows under the time of the row before (two samples under one whole-ms stamp of a phone) as one, their mean;
+    and what to say of it ("" when none).  ``t`` never decreases."""
+    repeated = np.flatnonzero(np.diff(t) == 0)
+    if not len(repeated):
+        return t, df, ""
+    new = np.concatenate([[True], np.diff(t) != 0])
+    note = f"; {len(repeated)} rows repeat the time of the row before (first at {t[repeated[0]]:.6g} s): averaged"
+    return t[new], df.groupby(np.cumsum(new) - 1).mean(), note
 
 
 def _resampled(df: pd.DataFrame, t: np.ndarray, fs: float, path, tcol: str, *, placement, start_utc,
@@ -964,8 +982,9 @@ def _resampled(df: pd.DataFrame, t: np.ndarray, fs: float, path, tcol: str, *, p
     if not MIN_SAMPLING_RATE_HZ <= fs <= MAX_SAMPLING_RATE_HZ:
         raise RecordingError(path, "resample rate", f"{fs:g} Hz", f"{MIN_SAMPLING_RATE_HZ:g} to {MAX_SAMPLING_RATE_HZ:g} Hz")
     lost = df.isna().all(axis=1).to_numpy()  # (a row missing only some channels: refused by read_csv)
-    _check_times(t, path, tcol, first_line=first_line)  # file rows, before its lost rows are left out
+    _check_times(t, path, tcol, first_line=first_line, repeats=True)  # file rows, before any row is left out
     t, df = t[~lost], df[~lost]
+    t, df, merged = _merged_repeats(t, df)
     if len(t) < 2:
         raise RecordingError(path, "rows", f"{len(t)} sample(s)", "at least two samples to resample")
     dt = np.diff(t)
@@ -981,7 +1000,7 @@ def _resampled(df: pd.DataFrame, t: np.ndarray, fs: float, path, tcol: str, *, p
     note = (f"{path}: irregular times in column {tcol} (median interval {median_s * 1000:.2f} ms, 1 % over "
             f"{np.percentile(dt, 99) * 1000:.2f} ms) resampled to {fs:g} Hz by linear interpolation"
             + (f"; {int(inside_pause.sum())} grid samples inside {pauses} pause(s) over {gap_s * 1000:.0f} ms left "
-               "out as lost" if pauses else ""))
+               "out as lost" if pauses else "") + merged)
     rec = Recording(data=out, sampling_rate_hz=fs, start_utc=utc(start_utc), placement=placement, source=str(path))
     return noted(rec, note)
 

@@ -592,3 +592,27 @@ def test_clock_times_in_the_repeated_hour_past_midnight_or_with_a_decimal_comma(
                  "--acc-unit", "g", "--placement", "chest", "--start", "2026-03-01T07:00Z"]) == 2
     err = " ".join(capsys.readouterr().err.split())
     assert "row 2, column time: not a number: '0,00'" in err and "--decimal ," in err and "--time-format" not in err
+
+
+def test_rows_under_one_time_stamp_are_averaged_when_resampling(tmp_path, capsys):
+    """A phone writing whole-ms stamps puts two samples under one time now and then (Physics Toolbox): refused as
+    "time goes from 4.934 to 4.934 s" even with --resample-hz.  Now resampling averages them and says so, in the
+    accelerometer's file and the gyroscope's; without resampling the error names --resample-hz."""
+    acc, gyr = _phone_pair(tmp_path)
+    merged_s = []
+    for f in (acc, gyr):
+        d = pd.read_csv(f)
+        d.loc[500, "time"] = d.loc[499, "time"]                       # the next sample stamped with this one's time
+        merged_s.append((d.loc[499, "time"] - 1_779_000_000 * 10**9) / 1e9)
+        d.to_csv(f, index=False)
+    assert main(["convert", str(acc), *PAIR_ARGS, "--gyr-file", str(gyr), "--resample-hz", "100"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert out.count("1 rows repeat the time of the row before") == 2 and "averaged" in out
+    rec = read_parquet(tmp_path / "Accelerometer.parquet")
+    t = rec.t_s + (rec.start_utc.timestamp() - 1_779_000_000)
+    away = np.all([np.abs(t - m) > 0.03 for m in merged_s], axis=0)  # (near the stamp: the mean of two samples)
+    assert away.sum() >= len(t) - 14
+    np.testing.assert_allclose(rec.data["acc_x"][away], 0.5 * GRAVITY_M_S2 * np.sin(2 * np.pi * 2 * t[away]), atol=0.03)
+    np.testing.assert_allclose(rec.data["gyr_z"][away], np.radians(90 * np.sin(2 * np.pi * t[away])), atol=3e-3)
+    assert main(["convert", str(acc), *PAIR_ARGS, "--gyr-file", str(gyr), "--out", str(tmp_path / "b.parquet")]) == 2
+    assert "averaged by convert --resample-hz" in " ".join(capsys.readouterr().err.split())
