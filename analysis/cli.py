@@ -161,6 +161,16 @@ def _fmt_metric(column: str, v) -> str:
     return _fmt(v, unit if unit in ("", "°") else " " + unit, digits, scale)
 
 
+def _zone_label(start: pd.Timestamp, bouts) -> str:
+    """The clock times' zone as the bouts header names it: its abbreviation (CET), or its name when the bouts
+    cross a change of summer time (CET and CEST both occur)."""
+    import pandas as pd
+
+    ends = [start + pd.Timedelta(seconds=float(x)) for x in [*bouts["start_s"], *bouts["end_s"]]]
+    names = {t.tzname() for t in [start, *ends]}
+    return start.tzname() if len(names) == 1 else f"{start.tz} ({', '.join(sorted(names))})"
+
+
 def _fmt(v, unit="", digits=1, scale=1.0):
     if v is None or (isinstance(v, float) and not np.isfinite(v)):
         return "–"
@@ -198,10 +208,13 @@ def render_text(report, tz: str = "UTC") -> str:
     # a shoe sensor sees one foot: each of its rows is a stride of that foot (two steps; cadence counts both)
     unit = "strides of this foot" if report.placement in FOOT_PLACEMENTS else "steps"
     if len(report.bouts):
-        lines.append("bouts:" + (f" (clock times {start.tzname()}; seconds from the start)" if start is not None
+        zone_name = None if start is None else _zone_label(start, report.bouts)
+        lines.append("bouts:" + (f" (clock times {zone_name}; seconds from the start)" if start is not None
                                  else " (seconds from the start)"))
+
         def clock_text(t_s: float) -> str:  # the date too once the recording has passed midnight
-            t = (start + pd.Timedelta(seconds=t_s)).round("s")
+            # rounded in UTC: a local time in the hour the clocks repeat cannot be rounded (which pass?)
+            t = (start.tz_convert("UTC") + pd.Timedelta(seconds=t_s)).round("s").tz_convert(start.tz)
             return f"{t:%H:%M:%S}" if t.date() == start.date() else f"{t:%Y-%m-%d %H:%M:%S}"
 
         for b in report.bouts.itertuples():

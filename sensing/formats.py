@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -362,6 +363,8 @@ def read_csv(
     if time_column is not None:
         tcol, tunit = time_column
         times = _time_values(raw, path, tcol, tunit, first_line, time_format=time_format, time_zone=time_zone)
+        if times.first is not None and not times.dated and time_zone and start_utc is not None:
+            times = _on_the_start_day(times, start_utc, time_zone, path, tcol)
         t_file, tunit = times.values, times.unit
         scale = TIME_UNITS_S[tunit]
         start_utc, start_note = _start_of_times(path, tcol, times, start_utc)
@@ -376,20 +379,21 @@ def read_csv(
         # 1.7e9 s in float64 keeps only 0.2 µs, enough to skew a rate taken from the intervals
         t = (t_file - t_file[0]) * scale
         parts = {kind: _channel_file(kind, f, columns, time_column, times, read_kwargs, header=header,
-                                     time_format=time_format, time_zone=time_zone)
+                                     time_format=time_format, time_zone=time_zone, start_utc=start_utc)
                  for kind, f in channel_files.items()}
+        fs = sampling_rate_hz or _rate_from_times(t, resolution_s)
+        if not MIN_SAMPLING_RATE_HZ <= fs <= MAX_SAMPLING_RATE_HZ and sampling_rate_hz is None:
+            # (resampled too: ms read as s made 53 h of "sitting" from 3 min, s read as ms 20 samples)
+            fits = [u for u, sc in TIME_UNITS_S.items() if MIN_SAMPLING_RATE_HZ <= fs * scale / sc <= MAX_SAMPLING_RATE_HZ]
+            raise RecordingError(path, f"column {tcol}", f"times {1 / fs / scale:.4g} {tunit} apart on average: "
+                                 f"a rate of {fs:.4g} Hz", f"{MIN_SAMPLING_RATE_HZ:g} to {MAX_SAMPLING_RATE_HZ:g} Hz"
+                                 + (f"; are the times in {fits[0]}? (convert: --time-unit {fits[0]})" if fits else ""))
         if resample_hz is not None:
             rec = _resampled(df, t, float(resample_hz), path, tcol, placement=placement, start_utc=start_utc,
                              first_line=first_line)
             return _checked_units(_joined(noted(rec, start_note), parts, path), path, columns, gravity_where,
                                   channel_files)
         idx = _indices_from_times(t, sampling_rate_hz, path, tcol, resolution_s=resolution_s, first_line=first_line)
-        fs = sampling_rate_hz or _rate_from_times(t, resolution_s)
-        if not MIN_SAMPLING_RATE_HZ <= fs <= MAX_SAMPLING_RATE_HZ and sampling_rate_hz is None:
-            fits = [u for u, sc in TIME_UNITS_S.items() if MIN_SAMPLING_RATE_HZ <= fs * scale / sc <= MAX_SAMPLING_RATE_HZ]
-            raise RecordingError(path, f"column {tcol}", f"times {1 / fs / scale:.4g} {tunit} apart on average: "
-                                 f"a rate of {fs:.4g} Hz", f"{MIN_SAMPLING_RATE_HZ:g} to {MAX_SAMPLING_RATE_HZ:g} Hz"
-                                 + (f"; are the times in {fits[0]}? (convert: --time-unit {fits[0]})" if fits else ""))
     else:
         if sampling_rate_hz is None:
             raise RecordingError(path, "sampling rate", "neither a sampling rate nor a time column given",
@@ -426,7 +430,9 @@ def read_table(path: Path, read_kwargs: Mapping, *, header: bool = True) -> tupl
     if not header:
         read_kwargs["header"] = None
     try:
-        raw = pd.read_csv(path, **read_kwargs)
+        with warnings.catch_warnings():  # pandas' engine fallback notes: the errors below say what matters
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            raw = pd.read_csv(path, **read_kwargs)
     except UnicodeDecodeError as exc:
         raise RecordingError(path, _undecodable_at(path, read_kwargs["encoding"], exc),
                              f"not {read_kwargs['encoding']} text ({exc.reason})",
@@ -458,7 +464,10 @@ def _mapped_channels(raw: pd.DataFrame, path: Path, columns: Mapping[str, tuple[
                                  f"({', '.join(map(str, list(raw.columns)[:4]))}, ...), so the file has no header row",
                                  "a first line naming the columns (e.g. time,ax,ay,az,gx,gy,gz): add it and give "
                                  "those names")
-        raise RecordingError(path, "header", f"no column(s) {missing}", f"columns {list(raw.columns)[:12]} hold none of them")
+        own_file = ("; is it in a file of its own? (convert: --gyr-file, --mag-file)"
+                    if all(ours[:3] in ("gyr", "mag") for ours, (src, _) in columns.items() if src in missing) else "")
+        raise RecordingError(path, "header", f"no column(s) {missing}",
+                             f"columns {list(raw.columns)[:12]} hold none of them{own_file}")
     cols = {}
     for ours, (src, unit) in columns.items():
         if ours not in SENSOR_COLS:
@@ -565,6 +574,9 @@ def _clock_times(col: pd.Series, path: Path, tcol: str, first_line: int, time_fo
     if len(missing):
         raise RecordingError(path, f"row {missing[0] + first_line}, column {tcol}", "missing time", "a date and time")
     dated = time_format is None or bool(_DATE_DIRECTIVES.search(time_format))
+    written_in = _offset_in_name(tcol)
+    if when.dt.tz is None and dated and written_in is not None:  # MetaBase's "timestamp (+0000)": UTC, whatever
+        when = when.dt.tz_localize(written_in)                     # --timezone says of the days
     if when.dt.tz is None and dated:
         if time_zone is None:
             raise RecordingError(path, f"column {tcol}", f"dates and times without a UTC offset ({text.iloc[0]!r})",
@@ -587,6 +599,37 @@ def _clock_times(col: pd.Series, path: Path, tcol: str, first_line: int, time_fo
         when = when.dt.tz_convert("UTC").dt.tz_localize(None)
     ns = when.astype("datetime64[ns]").to_numpy().astype(np.int64)
     return _Times((ns - ns[0]).astype(np.float64), "ns", first, dated)
+
+
+def _on_the_start_day(times: _Times, start_utc, time_zone: str, path: Path, tcol: str) -> _Times:
+    """Clock times without a date (``times``: ns from the first row as the clock showed them) placed on the start's
+    day in ``time_zone``, so that a change of summer time inside them is the clock's, not an hour of the recording."""
+    from datetime import datetime as _dt
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(time_zone)
+    day = utc(start_utc).astimezone(zone).date()
+    wall = pd.Series(pd.Timestamp(_dt.combine(day, times.first.to_pydatetime().time()))
+                     + pd.to_timedelta(times.values.astype(np.int64), unit="ns"))
+    try:
+        aware = wall.dt.tz_localize(zone, ambiguous="infer", nonexistent="raise")
+    except Exception as exc:  # the repeated hour with nothing to tell its passes, or an hour the clocks skipped
+        raise RecordingError(path, f"column {tcol}", f"clock times that cannot be placed in {time_zone} ({exc})",
+                             _fixed_offset_hint(wall.iloc[0], time_zone)) from None
+    ns = aware.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]").to_numpy().astype(np.int64)
+    return _Times((ns - ns[0]).astype(np.float64), "ns", times.first, False)
+
+
+def _offset_in_name(tcol: str):
+    """The UTC offset a time column's name gives its times (MetaBase's ``timestamp (+0000)``, ``time (UTC)``), as a
+    ``datetime.timezone``; None when it names none."""
+    from datetime import timedelta, timezone
+
+    m = re.search(r"\((?:UTC|GMT)?\s*([+-])(\d{2}):?(\d{2})\)", str(tcol))
+    if m:
+        minutes = int(m.group(2)) * 60 + int(m.group(3))
+        return timezone(timedelta(minutes=minutes if m.group(1) == "+" else -minutes))
+    return timezone.utc if re.search(r"\((UTC|GMT|Z)\)", str(tcol)) else None
 
 
 def _fixed_offset_hint(first: pd.Timestamp, time_zone: str) -> str:
@@ -657,8 +700,8 @@ class _ChannelFile:
 
 
 def _channel_file(kind: str, path: Path, columns: Mapping, time_column: tuple[str, str], main_times: _Times,
-                  read_kwargs: Mapping, *, header: bool, time_format: str | None, time_zone: str | None
-                  ) -> _ChannelFile:
+                  read_kwargs: Mapping, *, header: bool, time_format: str | None, time_zone: str | None,
+                  start_utc=None) -> _ChannelFile:
     if kind not in ("gyr", "mag"):
         raise RecordingError(path, f"channel file {kind!r}", "not a channel group kept in a file of its own",
                              "gyr or mag (the accelerometer's file is the main one)")
@@ -669,6 +712,8 @@ def _channel_file(kind: str, path: Path, columns: Mapping, time_column: tuple[st
     raw, first_line = read_table(path, {**read_kwargs, "encoding": csv_encoding(path)}, header=header)
     df = _mapped_channels(raw, path, mine, first_line)
     times = _time_values(raw, path, tcol, tunit, first_line, time_format=time_format, time_zone=time_zone)
+    if times.first is not None and not times.dated and time_zone and start_utc is not None:
+        times = _on_the_start_day(times, start_utc, time_zone, path, tcol)
     t = times.seconds_from(main_times, path, tcol)
     _check_times(t - t[0], path, tcol, first_line=first_line, repeats=True)  # file rows, before any is left out
     lost = df.isna().all(axis=1).to_numpy()
@@ -681,6 +726,9 @@ def _channel_file(kind: str, path: Path, columns: Mapping, time_column: tuple[st
 
 
 _KIND_NAMES = {"gyr": "gyroscope", "mag": "magnetometer"}
+#: A phone app starts and stops its sensors within a second or two of each other: a channel file running this much
+#: longer than the main file at either end is said (the file of another recording?).
+CHANNEL_FILE_SLACK_S = 5.0
 
 
 def _joined(rec: Recording, parts: Mapping[str, _ChannelFile], main_path: Path) -> Recording:
@@ -704,6 +752,10 @@ def _joined(rec: Recording, parts: Mapping[str, _ChannelFile], main_path: Path) 
                                  f"the first time of {main_path}, whose samples lie 0 to {t[-1]:.3f} s: the two do "
                                  "not overlap", "files of the same recording, with their times on one clock")
         keep &= (t >= tk[0] - 1e-9) & (t <= tk[-1] + 1e-9)
+        before_s, after_s = t[0] - tk[0], tk[-1] - t[-1]
+        if max(before_s, after_s) > CHANNEL_FILE_SLACK_S:  # the other recording's file, picked by mistake?
+            notes.append(f"the {name} file {part.path} runs {max(before_s, 0):.0f} s before and {max(after_s, 0):.0f} "
+                         f"s after the samples of {main_path}: are both files of the same recording?")
         dt = np.diff(tk)
         median_s = float(np.median(dt))
         gap_s = max(RESAMPLE_GAP_INTERVALS * median_s, 2.0 / fs)

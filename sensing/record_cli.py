@@ -102,7 +102,9 @@ def register(subparsers) -> None:
                    help=f"where the sensor was worn: {PLACEMENT_HELP}")
     p.add_argument("--timezone", metavar="TZ", help="where it was recorded, an IANA time zone such as Europe/Amsterdam "
                                                     "(kept with the recording: analyse and the Day page show its clock "
-                                                    "times and days there; default UTC, or the runner's on import)")
+                                                    "times and days there; without it UTC, or the runner's on import); "
+                                                    "needed for --start or dates and times written without their "
+                                                    "UTC offset")
     p.add_argument("--sep", default=",", help="the column separator (default ,; ';' or 'tab' for others)")
     p.add_argument("--decimal", default=".", help="the decimal mark (default .; ',' for exports that write 9,81)")
     p.add_argument("--no-header", action="store_true",
@@ -444,8 +446,12 @@ def cmd_convert(args, *, console: Console | None = None) -> int:
         from analysis.days import known_zone
 
         if known_zone(args.timezone) is None:
-            return fail(f"--timezone {args.timezone!r}: not an IANA time zone (such as Europe/Amsterdam or "
-                        "America/New_York)")
+            from zoneinfo import available_timezones
+
+            like = [z for z in available_timezones() if z.lower() == args.timezone.strip().lower()]
+            return fail(f"--timezone {args.timezone!r}: not an IANA time zone "
+                        + (f"(did you mean {like[0]}?)" if like else "(such as Europe/Amsterdam or America/New_York; "
+                           "a fixed offset is Etc/GMT-1 for UTC+1)"))
     if args.csv.is_dir():
         return fail(f"{args.csv}: a folder; give the CSV file in it")
     if not args.csv.is_file():

@@ -616,3 +616,77 @@ def test_rows_under_one_time_stamp_are_averaged_when_resampling(tmp_path, capsys
     np.testing.assert_allclose(rec.data["gyr_z"][away], np.radians(90 * np.sin(2 * np.pi * t[away])), atol=3e-3)
     assert main(["convert", str(acc), *PAIR_ARGS, "--gyr-file", str(gyr), "--out", str(tmp_path / "b.parquet")]) == 2
     assert "averaged by convert --resample-hz" in " ".join(capsys.readouterr().err.split())
+
+
+def test_a_wrong_time_unit_is_refused_when_resampling_too(tmp_path, capsys):
+    """ms read as s with --resample-hz made 53 h of "sitting" out of a 3-min run (and s read as ms 20 samples):
+    the resampling path now checks the times' rate as the other does, naming the unit that fits."""
+    acc, gyr = _phone_pair(tmp_path)
+    d = pd.read_csv(acc)
+    d["t_ms"] = (d["time"] - d["time"].iloc[0]) / 1e6                         # ms since the first sample
+    d.to_csv(acc, index=False)
+    base = ["convert", str(acc), "--acc", "x,y,z", "--acc-unit", "g", "--time", "t_ms", "--resample-hz", "100",
+            "--placement", "lower-back", "--start", "2026-03-01T07:00Z"]
+    assert main(base) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "a rate of 0.1" in err and "are the times in ms? (convert: --time-unit ms)" in err
+    assert main([*base, "--time-unit", "ms"]) == 0
+
+
+def test_text_times_in_the_offset_their_column_names_and_dateless_ones_over_summer_time(tmp_path, capsys):
+    """MetaBase names its text times' offset in the column ("timestamp (+0000)"): with --timezone Europe/Amsterdam
+    they were read as Amsterdam's clock, an hour off (and a second run on import).  Clock times without a date over
+    the change to summer time (01:59:59 -> 03:00:00) were an hour of lost samples; on --start's day in --timezone
+    they are 20 continuous seconds."""
+    k = np.arange(1000)
+    utc_t = pd.Timestamp("2026-03-01 06:00:00") + pd.to_timedelta(k * 10, unit="ms")
+    pd.DataFrame({"timestamp (+0000)": utc_t.strftime("%Y-%m-%dT%H.%M.%S.%f").str[:-3], "x": 0.0, "y": 0.0,
+                  "z": 1.0}).to_csv(tmp_path / "mb.csv", index=False)
+    assert main(["convert", str(tmp_path / "mb.csv"), "--time", "timestamp (+0000)", "--time-format",
+                 "%Y-%m-%dT%H.%M.%S.%f", "--acc", "x,y,z", "--acc-unit", "g", "--placement", "chest",
+                 "--timezone", "Europe/Amsterdam"]) == 0
+    assert read_parquet(tmp_path / "mb.parquet").start_utc == pd.Timestamp("2026-03-01 06:00", tz="UTC")
+
+    clock = (pd.Timestamp("2026-03-29 00:59:50", tz="UTC") + pd.to_timedelta(k * 20, unit="ms")).tz_convert(
+        "Europe/Amsterdam")                                                        # 01:59:50 CET .. 03:00:09 CEST
+    (tmp_path / "c.csv").write_text("time,x,y,z\n" + "".join(f"{c:%H:%M:%S}.{c.microsecond // 1000:03d},0,0,1\n"
+                                                             for c in clock))
+    assert main(["convert", str(tmp_path / "c.csv"), "--time", "time", "--time-format", "%H:%M:%S.%f", "--acc",
+                 "x,y,z", "--acc-unit", "g", "--placement", "chest", "--timezone", "Europe/Amsterdam",
+                 "--start", "2026-03-29T01:59:50"]) == 0
+    rec = read_parquet(tmp_path / "c.parquet")
+    assert len(rec.data) == 1000 and rec.lost_samples == 0 and rec.duration_s == pytest.approx(20.0, abs=0.03)
+    assert rec.start_utc == pd.Timestamp("2026-03-29 00:59:50", tz="UTC")
+
+
+def test_a_gyroscope_file_much_longer_than_the_accelerometers_is_said(tmp_path, capsys):
+    acc, gyr = _phone_pair(tmp_path)
+    d = pd.read_csv(acc)
+    d[d["time"] < d["time"].iloc[0] + 15 * 10**9].to_csv(acc, index=False)     # the accelerometer's first 15 s
+    assert main(["convert", str(acc), *PAIR_ARGS, "--gyr-file", str(gyr), "--resample-hz", "100"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "s after the samples of" in out and "are both files of the same recording?" in out
+    assert main(["convert", str(acc), "--acc", "x,y,z", "--acc-unit", "g", "--gyr", "gx,gy,gz", "--gyr-unit", "deg/s",
+                 "--time", "time", "--time-unit", "ns", "--resample-hz", "100", "--placement", "lower-back",
+                 "--out", str(tmp_path / "x.parquet")]) == 2                            # --gyr-file forgotten
+    assert "is it in a file of its own? (convert: --gyr-file" in " ".join(capsys.readouterr().err.split())
+    assert main(["convert", str(acc), *PAIR_ARGS, "--gyr-file", str(gyr), "--resample-hz", "100", "--timezone",
+                 "europe/amsterdam", "--out", str(tmp_path / "y.parquet")]) == 2
+    assert "did you mean Europe/Amsterdam?" in capsys.readouterr().err
+
+
+def test_a_run_in_the_hour_the_clocks_repeat_analyses(tmp_path, capsys):
+    """The sample run started at 02:58:30 CEST on 25 Oct 2026 in Amsterdam, running on past 03:00 CEST = 02:00 CET:
+    `analyse` stopped on pandas' "Cannot infer dst time" rounding a local clock time; now rounded in UTC, and the
+    header names the zone with both its abbreviations."""
+    from datetime import datetime, timezone
+
+    from sensing.formats import write_parquet
+
+    rec = read_parquet(SAMPLE)
+    rec.start_utc = datetime(2026, 10, 25, 0, 58, 30, tzinfo=timezone.utc)
+    rec.extra["time_zone"] = "Europe/Amsterdam"
+    write_parquet(rec, tmp_path / "autumn.parquet")
+    assert main(["analyse", str(tmp_path / "autumn.parquet")]) == 0
+    out = capsys.readouterr().out
+    assert "clock times Europe/Amsterdam (CEST, CET)" in out and "started 2026-10-25 02:58:30 CEST" in out
