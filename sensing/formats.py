@@ -1072,8 +1072,8 @@ def _indices_from_times(t: np.ndarray, fs: float | None, path, tcol: str, *, res
                              f"time {t[bad[0]]:.15g} s after the first row is off the {fs:g} Hz sample grid by "
                              f"{jitter[bad[0]]:.2f} samples",
                              "regular sampling; irregular times (a phone's: here a median interval of "
-                             f"{np.median(np.diff(t)) * 1000:.3g} ms) can be resampled: `backstride convert "
-                             "--resample-hz`, read_csv(resample_hz=)")
+                             f"{np.median(np.diff(t)) * 1000:.3g} ms) can be resampled onto a regular grid: "
+                             "convert --resample-hz 100")
     return idx
 
 
