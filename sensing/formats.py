@@ -662,14 +662,31 @@ def _first_unparsed(text: pd.Series, fmt: str) -> int | None:
     return int(bad[0]) if len(bad) else None
 
 
+#: Time formats of sensor apps' exports that pandas does not guess, tried on an example in this order:
+#: MetaWear's MetaBase (2026-03-01T06.00.00.000), Physics Toolbox (07:00:00:011), dates written day first.
+APP_TIME_FORMATS = ("%Y-%m-%dT%H.%M.%S.%f", "%H:%M:%S:%f", "%d.%m.%Y %H:%M:%S.%f", "%d/%m/%Y %H:%M:%S.%f")
+
+
 def _guessed_format(example: str) -> str | None:
-    """strptime's format for a date and time like ``example``, as pandas guesses it, or None."""
+    """strptime's format for a date and time like ``example``: as pandas guesses it, else the first of
+    :data:`APP_TIME_FORMATS` that reads it; None when none does."""
+    from datetime import datetime as _dt
+
     try:
         from pandas.tseries.api import guess_datetime_format
 
-        return guess_datetime_format(example)
+        guess = guess_datetime_format(example)
     except Exception:  # guessing is a courtesy
-        return None
+        guess = None
+    if guess:
+        return guess
+    for fmt in APP_TIME_FORMATS:
+        try:
+            _dt.strptime(example.strip(), fmt)
+            return fmt
+        except ValueError:
+            continue
+    return None
 
 
 def _start_of_times(path: Path, tcol: str, times: _Times, start_utc) -> tuple[object, str | None]:

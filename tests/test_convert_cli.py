@@ -690,3 +690,12 @@ def test_a_run_in_the_hour_the_clocks_repeat_analyses(tmp_path, capsys):
     assert main(["analyse", str(tmp_path / "autumn.parquet")]) == 0
     out = capsys.readouterr().out
     assert "clock times Europe/Amsterdam (CEST, CET)" in out and "started 2026-10-25 02:58:30 CEST" in out
+
+
+@pytest.mark.parametrize("text, fmt", [("2026-03-01T06.00.00.000", "%Y-%m-%dT%H.%M.%S.%f"),   # MetaWear's MetaBase
+                                       ("07:00:00:011", "%H:%M:%S:%f")])                   # Physics Toolbox
+def test_an_apps_time_text_that_pandas_cannot_guess_names_its_format(tmp_path, capsys, text, fmt):
+    (tmp_path / "t.csv").write_text(f"time,x,y,z\n{text},0,0,1\n{text},0,0,1\n")
+    assert main(["convert", str(tmp_path / "t.csv"), "--time", "time", "--acc", "x,y,z", "--acc-unit", "g",
+                 "--placement", "chest", "--timezone", "UTC", "--start", "2026-03-01T07:00Z"]) == 2
+    assert f"--time-format '{fmt}'" in " ".join(capsys.readouterr().err.split())
