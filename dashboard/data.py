@@ -525,10 +525,10 @@ def import_upload(settings: Settings, path: Path, *, original_name: str, runner:
             res = j.import_file(path, runner=runner, rpe=rpe, kind=kind,
                                 name=Path(original_name).name if original_name else None)
             progress(4, "stored")
-    if created and res.status == "duplicate":
-        with open_journal(settings) as j:  # another tab's import of the same file may have made a run of it meanwhile
-            if not j.holds_file(path):
-                path.unlink(missing_ok=True)
+        # another tab's import of the same file may have made a run of it meanwhile: that run keeps it
+        unused = created and res.status == "duplicate" and not j.holds_file(path)
+    if unused:
+        path.unlink(missing_ok=True)
     what = (f"run {', '.join(map(str, res.run_ids))}" if res.run_ids else
             f"{len(res.dates)} day(s)" if res.dates else "")
     msg = f"{original_name}: {res.status}" + (f" ({what})" if what else "")

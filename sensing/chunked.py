@@ -182,14 +182,9 @@ class ChunkWriter:
         arrays = [pa.array(data[:, 0].astype(np.int64))] + [pa.array(data[:, k + 1]) for k in range(len(self.columns))]
         batch = pa.record_batch(arrays, schema=self.schema)
         with self._lock:
-            try:
-                self._writer.write_batch(batch, custom_metadata={STATE_KEY: state_json.encode()})
-            except (OSError, pa.ArrowException) as exc:
-                _write_failed(self, len(data), exc)
-                return
-            _synced(self, self._sync)
-            self.n_written_ += len(data)
-            self.n_chunks_ += 1
+            if _put_chunk(self, batch, state_json, len(data), self._sync):
+                self.n_written_ += len(data)
+                self.n_chunks_ += 1
 
     def close(self, state: dict) -> None:
         """Write the rest with the final ``state``, end the stream and close the file."""
@@ -203,13 +198,20 @@ def _write_failed(w, n_rows: int, exc: Exception) -> None:
     w.unwritten_ += n_rows
 
 
-def _synced(w, sync) -> None:
-    """``sync()`` (flush and fsync); a refusal is kept as a write error, its rows not counted as lost (they are in
-    the file's buffer, and on disk when a later flush succeeds)."""
+def _put_chunk(w, batch: pa.RecordBatch, state_json: str, n_rows: int, sync) -> bool:
+    """Write ``batch`` with its state to ``w``'s stream and ``sync()`` it to disk (the caller holds ``w``'s lock);
+    False when the disk refused the chunk (:func:`_write_failed`).  A refused sync is kept as a write error, its rows
+    not counted as lost (they are in the file's buffer, and on disk when a later flush succeeds)."""
+    try:
+        w._writer.write_batch(batch, custom_metadata={STATE_KEY: state_json.encode()})
+    except (OSError, pa.ArrowException) as exc:
+        _write_failed(w, n_rows, exc)
+        return False
     try:
         sync()
     except OSError as exc:
-        w.write_errors_.append(f"{type(exc).__name__}: {exc}")
+        _write_failed(w, 0, exc)
+    return True
 
 
 def _with_write_errors(w, state: dict) -> dict:
@@ -749,13 +751,8 @@ class EventWriter:
             arrays.append(pa.array([_event_value(r.get(name)) for r in rows], typ))
         batch = pa.record_batch(arrays, schema=self.schema)
         with self._lock:
-            try:
-                self._writer.write_batch(batch, custom_metadata={STATE_KEY: state_json.encode()})
-            except (OSError, pa.ArrowException) as exc:
-                _write_failed(self, len(rows), exc)
-                return
-            _synced(self, lambda: _fsync_file(self._fh))
-            self.n_written_ += len(rows)
+            if _put_chunk(self, batch, state_json, len(rows), lambda: _fsync_file(self._fh)):
+                self.n_written_ += len(rows)
 
     def close(self, state: dict) -> None:
         """Write the final ``state``, end the stream and close the file."""

@@ -362,9 +362,8 @@ def read_csv(
                      else "accelerometer unit")
     if time_column is not None:
         tcol, tunit = time_column
-        times = _time_values(raw, path, tcol, tunit, first_line, time_format=time_format, time_zone=time_zone)
-        if times.first is not None and not times.dated and time_zone and start_utc is not None:
-            times = _on_the_start_day(times, start_utc, time_zone, path, tcol)
+        times = _time_values(raw, path, tcol, tunit, first_line, time_format=time_format, time_zone=time_zone,
+                             start_utc=start_utc)
         t_file, tunit = times.values, times.unit
         scale = TIME_UNITS_S[tunit]
         start_utc, start_note = _start_of_times(path, tcol, times, start_utc)
@@ -409,6 +408,8 @@ def read_csv(
 
 
 _SEP_LINE = re.compile(r'\s*"?sep=(.)"?\s*')
+#: A number written with a decimal comma (0,010), which pandas reads as text with "." as the mark.
+_DECIMAL_COMMA = re.compile(r"\s*[-+]?\d*,\d+\s*")
 
 
 def read_table(path: Path, read_kwargs: Mapping, *, header: bool = True) -> tuple[pd.DataFrame, int]:
@@ -476,7 +477,7 @@ def _mapped_channels(raw: pd.DataFrame, path: Path, columns: Mapping[str, tuple[
         bad = np.flatnonzero(pd.isna(vals) & raw[src].notna().to_numpy())
         if len(bad):
             value = raw[src].iloc[bad[0]]
-            comma = bool(re.fullmatch(r"\s*[-+]?\d*,\d+\s*", str(value)))  # a decimal comma read with "." as the mark
+            comma = bool(_DECIMAL_COMMA.fullmatch(str(value)))
             raise RecordingError(path, f"row {bad[0] + first_line}, column {src}", f"not a number: {value!r}",
                                  "a number" + ("; the file writes a decimal comma (convert: --decimal ,)" if comma else ""))
         cols[ours] = vals * unit_factor(ours[:3], unit, source=path, where=f"unit of {src}")
@@ -520,21 +521,25 @@ class _Times:
 
 
 def _time_values(raw: pd.DataFrame, path: Path, tcol: str, tunit: str, first_line: int, *,
-                 time_format: str | None = None, time_zone: str | None = None) -> _Times:
+                 time_format: str | None = None, time_zone: str | None = None, start_utc=None) -> _Times:
     """The column ``tcol`` of ``raw``: numbers in ``tunit`` (NaN where a row has no time), or dates and times as text
-    (from the first row, or with ``time_format``: :func:`_clock_times`)."""
+    (from the first row, or with ``time_format``: :func:`_clock_times`); clock times without a date are placed on
+    ``start_utc``'s day in ``time_zone`` when both are given (:func:`_on_the_start_day`)."""
     if tcol not in raw.columns:
         raise RecordingError(path, "header", f"no time column {tcol!r}")
     if tunit not in TIME_UNITS_S:
         raise RecordingError(path, f"unit of {tcol}", f"unknown time unit {tunit!r}", "s, ms, us or ns")
     t = pd.to_numeric(raw[tcol], errors="coerce").to_numpy(np.float64)
     bad = np.flatnonzero(np.isnan(t) & raw[tcol].notna().to_numpy())
-    if len(bad) and re.fullmatch(r"\s*[-+]?\d*,\d+\s*", str(raw[tcol].iloc[bad[0]])):  # 0,010 read with "."
+    if len(bad) and _DECIMAL_COMMA.fullmatch(str(raw[tcol].iloc[bad[0]])):
         raise RecordingError(path, f"row {bad[0] + first_line}, column {tcol}",
                              f"not a number: {raw[tcol].iloc[bad[0]]!r}",
                              f"a time in {tunit}; the file writes a decimal comma (convert: --decimal ,)")
     if time_format is not None or (len(bad) and bad[0] == 0):  # text from the first row: dates and times
-        return _clock_times(raw[tcol], path, tcol, first_line, time_format, time_zone)
+        times = _clock_times(raw[tcol], path, tcol, first_line, time_format, time_zone)
+        if not times.dated and time_zone and start_utc is not None:
+            times = _on_the_start_day(times, start_utc, time_zone, path, tcol)
+        return times
     if len(bad):
         raise RecordingError(path, f"row {bad[0] + first_line}, column {tcol}", f"not a number: {raw[tcol].iloc[bad[0]]!r}",
                              f"a time in {tunit}")
@@ -582,23 +587,33 @@ def _clock_times(col: pd.Series, path: Path, tcol: str, first_line: int, time_fo
             raise RecordingError(path, f"column {tcol}", f"dates and times without a UTC offset ({text.iloc[0]!r})",
                                  "the zone of the clock that wrote them: convert --timezone (Europe/Amsterdam, or "
                                  "UTC if it was UTC)")
-        try:
-            when = when.dt.tz_localize(time_zone, ambiguous="infer", nonexistent="raise")
-        except Exception as exc:  # an hour the clocks skipped, or the repeated hour with nothing to tell its passes
-            raise RecordingError(path, f"column {tcol}", f"clock times that cannot be placed in {time_zone} "
-                                 f"({exc})", _fixed_offset_hint(when.iloc[0], time_zone)) from None
+        when = _localized(when, time_zone, path, tcol)
+    ns = _utc_ns(when)
     if not dated:  # clock times alone: a time earlier than the one before by over 12 h is the next day's
-        ns = when.astype("datetime64[ns]").to_numpy().astype(np.int64)
         back = np.diff(ns) < -12 * 3600 * 10**9
         if back.any():
             ns = ns + np.concatenate([[0], np.cumsum(back)]) * 86400 * 10**9
         return _Times((ns - ns[0]).astype(np.float64), "ns", when.iloc[0], dated)
     first = when.iloc[0]
+    return _Times((ns - ns[0]).astype(np.float64), "ns", first if first.tz is None else first.tz_convert("UTC"), dated)
+
+
+def _localized(wall: pd.Series, time_zone: str, path: Path, tcol: str) -> pd.Series:
+    """Clock times ``wall`` (naive) as the clock of ``time_zone`` showed them, summer time applied; a time the zone
+    cannot place (an hour the clocks skipped, or the repeated hour with nothing to tell its passes) is a
+    RecordingError naming the fixed-offset zones that read it."""
+    try:
+        return wall.dt.tz_localize(time_zone, ambiguous="infer", nonexistent="raise")
+    except Exception as exc:  # pandas raises its own kinds for both
+        raise RecordingError(path, f"column {tcol}", f"clock times that cannot be placed in {time_zone} ({exc})",
+                             _fixed_offset_hint(wall.iloc[0], time_zone)) from None
+
+
+def _utc_ns(when: pd.Series) -> np.ndarray:
+    """Times as int64 ns since 1970 UTC (aware ones converted; naive ones as they are)."""
     if when.dt.tz is not None:
-        first = first.tz_convert("UTC")
         when = when.dt.tz_convert("UTC").dt.tz_localize(None)
-    ns = when.astype("datetime64[ns]").to_numpy().astype(np.int64)
-    return _Times((ns - ns[0]).astype(np.float64), "ns", first, dated)
+    return when.astype("datetime64[ns]").to_numpy().astype(np.int64)
 
 
 def _on_the_start_day(times: _Times, start_utc, time_zone: str, path: Path, tcol: str) -> _Times:
@@ -607,16 +622,10 @@ def _on_the_start_day(times: _Times, start_utc, time_zone: str, path: Path, tcol
     from datetime import datetime as _dt
     from zoneinfo import ZoneInfo
 
-    zone = ZoneInfo(time_zone)
-    day = utc(start_utc).astimezone(zone).date()
+    day = utc(start_utc).astimezone(ZoneInfo(time_zone)).date()
     wall = pd.Series(pd.Timestamp(_dt.combine(day, times.first.to_pydatetime().time()))
                      + pd.to_timedelta(times.values.astype(np.int64), unit="ns"))
-    try:
-        aware = wall.dt.tz_localize(zone, ambiguous="infer", nonexistent="raise")
-    except Exception as exc:  # the repeated hour with nothing to tell its passes, or an hour the clocks skipped
-        raise RecordingError(path, f"column {tcol}", f"clock times that cannot be placed in {time_zone} ({exc})",
-                             _fixed_offset_hint(wall.iloc[0], time_zone)) from None
-    ns = aware.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]").to_numpy().astype(np.int64)
+    ns = _utc_ns(_localized(wall, time_zone, path, tcol))
     return _Times((ns - ns[0]).astype(np.float64), "ns", times.first, False)
 
 
@@ -728,9 +737,8 @@ def _channel_file(kind: str, path: Path, columns: Mapping, time_column: tuple[st
     tcol, tunit = time_column
     raw, first_line = read_table(path, {**read_kwargs, "encoding": csv_encoding(path)}, header=header)
     df = _mapped_channels(raw, path, mine, first_line)
-    times = _time_values(raw, path, tcol, tunit, first_line, time_format=time_format, time_zone=time_zone)
-    if times.first is not None and not times.dated and time_zone and start_utc is not None:
-        times = _on_the_start_day(times, start_utc, time_zone, path, tcol)
+    times = _time_values(raw, path, tcol, tunit, first_line, time_format=time_format, time_zone=time_zone,
+                         start_utc=start_utc)
     t = times.seconds_from(main_times, path, tcol)
     _check_times(t - t[0], path, tcol, first_line=first_line, repeats=True)  # file rows, before any is left out
     lost = df.isna().all(axis=1).to_numpy()
@@ -774,8 +782,7 @@ def _joined(rec: Recording, parts: Mapping[str, _ChannelFile], main_path: Path) 
             notes.append(f"the {name} file {part.path} runs {max(before_s, 0):.0f} s before and {max(after_s, 0):.0f} "
                          f"s after the samples of {main_path}: are both files of the same recording?")
         dt = np.diff(tk)
-        median_s = float(np.median(dt))
-        gap_s = max(RESAMPLE_GAP_INTERVALS * median_s, 2.0 / fs)
+        median_s, gap_s = _pause_length_s(dt, fs)
         j = np.clip(np.searchsorted(tk, t, side="right"), 1, len(tk) - 1)
         pause = (tk[j] - tk[j - 1] > gap_s) & (t > tk[j - 1] + 1e-12) & (t < tk[j] - 1e-12)
         lost |= pause
@@ -1033,6 +1040,13 @@ def _check_times(t: np.ndarray, path, tcol: str, *, first_line: int, repeats: bo
 RESAMPLE_GAP_INTERVALS = 3.0
 
 
+def _pause_length_s(dt: np.ndarray, fs: float) -> tuple[float, float]:
+    """(median interval, shortest pause) of irregular sample intervals ``dt`` read onto times at ``fs``: a pause is
+    an interval over :data:`RESAMPLE_GAP_INTERVALS` median intervals and over two steps at ``fs``."""
+    median_s = float(np.median(dt))
+    return median_s, max(RESAMPLE_GAP_INTERVALS * median_s, 2.0 / fs)
+
+
 def _merged_repeats(t: np.ndarray, df: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame, str]:
     """Rows under the time of the row before (two samples under one whole-ms stamp of a phone) as one, their mean;
     and what to say of it ("" when none).  ``t`` never decreases."""
@@ -1057,8 +1071,7 @@ def _resampled(df: pd.DataFrame, t: np.ndarray, fs: float, path, tcol: str, *, p
     if len(t) < 2:
         raise RecordingError(path, "rows", f"{len(t)} sample(s)", "at least two samples to resample")
     dt = np.diff(t)
-    median_s = float(np.median(dt))
-    gap_s = max(RESAMPLE_GAP_INTERVALS * median_s, 2.0 / fs)
+    median_s, gap_s = _pause_length_s(dt, fs)
     grid = np.arange(int(np.floor(t[-1] * fs + 1e-9)) + 1) / fs
     j = np.clip(np.searchsorted(t, grid, side="right"), 1, len(t) - 1)  # t[j-1] <= grid < t[j]
     inside_pause = (t[j] - t[j - 1] > gap_s) & (grid > t[j - 1] + 1e-12)

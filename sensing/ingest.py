@@ -232,7 +232,7 @@ class StreamAssembler:
         if self._last_index is None or not keep.any():
             return False
         lost = int(raw[keep][0]) + self._offset - self._last_index - 1
-        if lost <= 0:
+        if lost <= 2.0 * self.sampling_rate_hz:  # within the least margin below: no clock fit needed (every frame)
             return False
         host_gap = self._host_gap(host_time_s, n)
         return lost > host_gap + max(2.0 * self.sampling_rate_hz, 0.1 * host_gap)

@@ -326,8 +326,6 @@ def _csv_start(args, read_kwargs: dict):
     clock can be wrong) and the note says so."""
     from datetime import datetime, timezone
 
-    import pandas as pd
-
     from sensing.formats import TIME_UNITS_S, read_table
     from sensing.recording import RecordingError, utc
 
@@ -384,6 +382,13 @@ def _csv_start(args, read_kwargs: dict):
     return start, None
 
 
+def _not_a_file(path: Path) -> str | None:
+    """Why ``path`` is no CSV file to read ("PATH: a folder ..." or "PATH: no such file"), or None."""
+    if path.is_dir():
+        return f"{path}: a folder; give the CSV file in it"
+    return None if path.is_file() else f"{path}: no such file"
+
+
 def cmd_convert(args, *, console: Console | None = None) -> int:
     """``backstride convert``: a mapped CSV (sensing.formats.read_csv) written as a backstride Parquet recording."""
     from sensing.formats import csv_encoding, read_csv, write_parquet
@@ -416,8 +421,8 @@ def cmd_convert(args, *, console: Console | None = None) -> int:
         if args.time is None:
             return fail(f"--{kind}-file needs --time: the column of sample times both files have, to put their "
                         "samples side by side")
-        if path.is_dir() or not path.is_file():
-            return fail(f"--{kind}-file {path}: " + ("a folder; give the CSV file in it" if path.is_dir() else "no such file"))
+        if (problem := _not_a_file(path)) is not None:
+            return fail(f"--{kind}-file {problem}")
         channel_files[kind] = path
     if args.rate_hz is None and args.time is None:
         return fail("give --rate-hz (the sensor's rate) or --time (a column of sample times)")
@@ -452,10 +457,8 @@ def cmd_convert(args, *, console: Console | None = None) -> int:
             return fail(f"--timezone {args.timezone!r}: not an IANA time zone "
                         + (f"(did you mean {like[0]}?)" if like else "(such as Europe/Amsterdam or America/New_York; "
                            "a fixed offset is Etc/GMT-1 for UTC+1)"))
-    if args.csv.is_dir():
-        return fail(f"{args.csv}: a folder; give the CSV file in it")
-    if not args.csv.is_file():
-        return fail(f"{args.csv}: no such file")
+    if (problem := _not_a_file(args.csv)) is not None:
+        return fail(problem)
     read_kwargs["encoding"] = csv_encoding(args.csv)  # convert's own look at the first time reads it as read_csv does
     try:
         start, start_note = _csv_start(args, read_kwargs)
